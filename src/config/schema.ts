@@ -1,0 +1,96 @@
+/** The tenant config file's keys, defaults and validation: file text → zod → a typed, frozen object. */
+import { z } from 'zod'
+
+export const REAL_V8_AUTH_URL = 'https://auth.v8sistema.com/oauth/token'
+export const REAL_V8_API_URL = 'https://bff.v8sistema.com'
+export const V8_AUDIENCE_DEFAULT = 'https://bff.v8sistema.com'
+/** The public client id the V8 web app uses; every caller of the seed system shipped this one. */
+export const V8_CLIENT_ID_DEFAULT = 'DHWogdaYmEI8n5bwwxPDzulMlSK7dwIn'
+
+const port = z.coerce.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535')
+const url = z.string().trim().url('must be an http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
+const optionalText = z.string().trim().default('')
+const intIn = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt)
+const idList = z
+  .string()
+  .trim()
+  .regex(/^\d+(\s*,\s*\d+)*$/, 'must be a comma-separated list of numeric ids, e.g. 1,3,4')
+  .transform((s) => s.split(',').map((x) => Number(x.trim())))
+
+export const configSchema = z.object({
+  PORT: port,
+  TENANT_NAME: z.string().trim().min(1).max(80).default('tenant'),
+  API_KEY: z.string().trim().min(32, 'must be at least 32 characters (run npm run tenant:add <PORT> to generate one)'),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** files: rotated logs/out-<PORT>.log + logs/error-<PORT>.log (PM2); stdout: JSON lines (containers). */
+  LOG_TARGET: z.enum(['files', 'stdout']).default('files'),
+  ENVIRONMENT: z.string().trim().min(1).default('production'),
+
+  V8_AUTH_URL: url.default(REAL_V8_AUTH_URL),
+  V8_API_URL: url.default(REAL_V8_API_URL),
+  V8_CLIENT_ID: z.string().trim().min(1).default(V8_CLIENT_ID_DEFAULT),
+  V8_AUDIENCE: z.string().trim().min(1).default(V8_AUDIENCE_DEFAULT),
+  V8_USERNAME: optionalText,
+  V8_PASSWORD: z.string().default(''),
+  V8_PROVIDER: z.enum(['QI', 'CELCOIN']).default('QI'),
+  V8_MAX_RPS: intIn(1, 1000, 10),
+
+  KENTRO_API_URL: z.union([url, z.literal('')]).default(''),
+  KENTRO_API_KEY: optionalText,
+  KENTRO_QUEUE_ID: z.union([z.coerce.number().int().positive(), z.literal('').transform(() => undefined)]).optional(),
+  KENTRO_PIPELINE_IDS: idList.default([1, 3, 4]),
+  KENTRO_STAGE_ID: intIn(1, 1_000_000, 21),
+  /** Tag id written on an opportunity once it has been simulated; 0 = write no tag. */
+  KENTRO_TAG_ID: intIn(0, 1_000_000, 0),
+
+  PRESENCABANK_URL: z.union([url, z.literal('')]).default(''),
+  PRESENCABANK_LOGIN: optionalText,
+  PRESENCABANK_PASSWORD: z.string().default(''),
+
+  BATCH_CONCURRENCY: intIn(1, 64, 4),
+  BATCH_MAX_ITEMS: intIn(1, 100_000, 5000),
+  BATCH_RETENTION_DAYS: intIn(1, 3650, 30),
+  FLOW_WAIT_SECONDS: intIn(0, 120, 20),
+  CACHE_TTL_HOURS: intIn(1, 24 * 30, 24),
+  /** Comma-separated origins allowed by CORS; empty = CORS off. */
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /** Per-client requests per minute on the API (0 = no limit). */
+  RATE_LIMIT_PER_MINUTE: intIn(0, 1_000_000, 600),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+})
+
+export type TenantConfig = Readonly<z.output<typeof configSchema>>
+export type ConfigKey = keyof z.input<typeof configSchema>
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[]
+
+/** Keys whose values are secrets: masked on every read, redacted in every log line. */
+export const SECRET_KEYS: readonly ConfigKey[] = ['API_KEY', 'V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD']
+
+/**
+ * Key names of the seed system (the per-port server-XXXX.js setup) and what they mean here.
+ * `null` = known but not used any more (accepted silently, never an error).
+ */
+export const SEED_KEYS: Readonly<Record<string, ConfigKey | null>> = {
+  NODE_ENV: null,
+  LOG_FILE: null,
+  KENTRO_TOKEN: null,
+  V8_BASE_URL: 'V8_API_URL',
+  V8_TOKEN_URL: 'V8_AUTH_URL',
+}
+
+export function v8Configured(config: TenantConfig): boolean {
+  return config.V8_USERNAME !== '' && config.V8_PASSWORD !== ''
+}
+
+export function kentroConfigured(config: TenantConfig): boolean {
+  return config.KENTRO_API_URL !== '' && config.KENTRO_API_KEY !== '' && config.KENTRO_QUEUE_ID !== undefined
+}
+
+export function presencaConfigured(config: TenantConfig): boolean {
+  return config.PRESENCABANK_URL !== '' && config.PRESENCABANK_LOGIN !== '' && config.PRESENCABANK_PASSWORD !== ''
+}

@@ -1,0 +1,71 @@
+/** The live config of one tenant: the typed object, its file, and atomic edits that take effect at once. */
+import fs from 'node:fs'
+import { updateEnvText, writeFileAtomic } from './env-file.js'
+import { parseTenantConfig } from './load.js'
+import { SECRET_KEYS, type ConfigKey, type TenantConfig } from './schema.js'
+
+export type ConfigListener = (next: TenantConfig, previous: TenantConfig, changedKeys: ConfigKey[]) => void
+
+export class ConfigStore {
+  #config: TenantConfig
+  readonly #file: string | undefined
+  readonly #listeners = new Set<ConfigListener>()
+  /** Bumped on every change; lets in-flight work tell that the config moved under it. */
+  #generation = 0
+
+  /** `file` undefined = in-memory only (tests). */
+  constructor(config: TenantConfig, file?: string) {
+    this.#config = config
+    this.#file = file
+  }
+
+  get(): TenantConfig {
+    return this.#config
+  }
+
+  get generation(): number {
+    return this.#generation
+  }
+
+  get file(): string | undefined {
+    return this.#file
+  }
+
+  onChange(listener: ConfigListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Secret values currently in force (for log scrubbing). */
+  secrets(): string[] {
+    return SECRET_KEYS.map((k) => String(this.#config[k] ?? '')).filter((v) => v.length > 0)
+  }
+
+  /**
+   * Validate and persist changes: the file is rewritten atomically (temp + fsync + rename, .bak kept),
+   * then the in-memory config switches and listeners run. Returns the keys whose value changed.
+   * Synchronous on purpose: two saves can never interleave inside one process.
+   */
+  update(changes: Partial<Record<ConfigKey, string>>): ConfigKey[] {
+    const previous = this.#config
+    const changed = (Object.keys(changes) as ConfigKey[]).filter((k) => String(previous[k] ?? '') !== changes[k])
+    if (changed.length === 0) return []
+    let next: TenantConfig
+    if (this.#file) {
+      const text = fs.readFileSync(this.#file, 'utf8')
+      const newText = updateEnvText(text, changes)
+      next = parseTenantConfig(newText, this.#file, previous.PORT).config
+      writeFileAtomic(this.#file, newText)
+    } else {
+      const merged: Record<string, string> = {}
+      for (const [k, v] of Object.entries(previous)) merged[k] = Array.isArray(v) ? v.join(',') : v === undefined ? '' : String(v)
+      Object.assign(merged, changes)
+      const text = updateEnvText('', merged)
+      next = parseTenantConfig(text, '(memory)', previous.PORT).config
+    }
+    this.#config = next
+    this.#generation++
+    for (const listener of this.#listeners) listener(next, previous, changed)
+    return changed
+  }
+}

@@ -1,0 +1,63 @@
+/** One error shape for every response: {success:false, error:<code>, message:<pt>, details?}; no internals on 5xx. */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { AppError } from '../errors.js'
+
+export interface ErrorBody {
+  success: false
+  error: string
+  message: string
+  details?: Record<string, unknown>
+}
+
+const FASTIFY_CODES: Record<string, [string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ['json_invalido', 'O corpo da requisição não é um JSON válido.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['json_invalido', 'O corpo da requisição está vazio, mas o Content-Type é JSON.'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['corpo_muito_grande', 'O corpo da requisição excede o tamanho máximo permitido.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['tipo_nao_suportado', 'Content-Type não suportado; envie application/json.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['requisicao_invalida', 'Content-Length não confere com o corpo enviado.'],
+}
+
+export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof AppError) {
+    return { status: err.statusCode, body: { success: false, error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }
+  }
+  const fe = err as FastifyError
+  if (hasZodFastifySchemaValidationErrors(fe)) {
+    const campos = fe.validation.map((v) => ({
+      campo: [fe.validationContext, ...String(v.instancePath ?? '').split('/').filter(Boolean)].filter(Boolean).join('.'),
+      erro: v.message ?? 'inválido',
+    }))
+    const first = campos[0]
+    return {
+      status: 400,
+      body: {
+        success: false,
+        error: 'requisicao_invalida',
+        message: first ? `Campo inválido: ${first.campo} (${first.erro}).` : 'Requisição inválida.',
+        details: { campos },
+      },
+    }
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
+  if (mapped) return { status: fe.statusCode ?? 400, body: { success: false, error: mapped[0], message: mapped[1] } }
+  if (fe.statusCode === 429) {
+    return { status: 429, body: { success: false, error: 'muitas_requisicoes', message: 'Muitas requisições; aguarde e tente novamente.' } }
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, body: { success: false, error: 'requisicao_invalida', message: fe.message } }
+  }
+  return { status: 500, body: { success: false, error: 'erro_interno', message: 'Erro interno; o problema foi registrado no log do serviço.' } }
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toErrorBody(err)
+    if (status >= 500) req.log.error({ err }, 'request failed')
+    else if (status !== 401 && status !== 404) req.log.info({ code: body.error, status }, 'request rejected')
+    return reply.code(status).send(body)
+  })
+  app.setNotFoundHandler((req, reply) => {
+    return reply.code(404).send({ success: false, error: 'rota_nao_encontrada', message: `Rota não encontrada: ${req.method} ${req.url.split('?')[0]}` } satisfies ErrorBody)
+  })
+}

@@ -1,0 +1,87 @@
+/** Start one tenant: `node bin/clt-v8-api.js --port 6000 [--root DIR]`. Owns process concerns: signals, ready, exit. */
+import { parseArgs } from 'node:util'
+import closeWithGrace from 'close-with-grace'
+import { ConfigError } from './config/errors.js'
+import { loadTenantConfig } from './config/load.js'
+import { CODE_DIR, tenantPaths } from './config/paths.js'
+import { ConfigStore } from './config/store.js'
+import { openDatabase } from './db/database.js'
+import { createServices } from './domain/services.js'
+import { buildApp } from './http/app.js'
+import { createLogger } from './log/logger.js'
+
+/** How long shutdown may take; the PM2 entry's kill_timeout is set above this. */
+export const SHUTDOWN_GRACE_MS = 8000
+
+export function parsePortArg(argv: string[], envPort: string | undefined): { port: number; root: string } {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, root: { type: 'string' } }, strict: true })
+  const rawPort = values.port ?? envPort
+  if (rawPort === undefined) throw new ConfigError('no port given: use --port <PORT> (or PORT=<PORT>)', '')
+  const port = Number(rawPort)
+  if (!/^\d+$/.test(rawPort) || port < 1024 || port > 65535) throw new ConfigError(`port "${rawPort}" is not a number between 1024 and 65535`, '')
+  return { port, root: values.root ?? CODE_DIR }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  let port: number
+  let root: string
+  let store: ConfigStore
+  let warnings: string[]
+  try {
+    // PORT is the only value taken from the environment: it names the tenant, it is not one of its settings.
+    ;({ port, root } = parsePortArg(argv, process.env['PORT']))
+    const loaded = loadTenantConfig(root, port)
+    store = new ConfigStore(loaded.config, loaded.file)
+    warnings = loaded.warnings
+  } catch (err) {
+    process.stderr.write(`clt-v8: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+    return
+  }
+  const config = store.get()
+  const paths = tenantPaths(root, port)
+  const underPm2 = process.env['pm_id'] !== undefined
+  const log = await createLogger({
+    level: config.LOG_LEVEL,
+    target: config.LOG_TARGET,
+    logsDir: paths.logsDir,
+    name: String(port),
+    secrets: () => store.secrets(),
+    pretty: config.LOG_TARGET === 'files' && process.stdout.isTTY === true && !underPm2,
+    base: { port, tenant: config.TENANT_NAME, pid: process.pid },
+  })
+  const logger = log.logger
+  for (const w of warnings) logger.warn({ file: paths.configFile }, `config: ${w}`)
+
+  const db = openDatabase(paths.dbFile)
+  const services = createServices({ config: store, db, logger })
+  const app = await buildApp({ config: store, db, logger, services, now: Date.now, startedAt: Date.now() })
+
+  const shutdown = closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) logger.fatal({ err }, 'uncaught error; shutting down')
+    else logger.info({ signal }, 'shutting down')
+    await app.close() // stops accepting, waits for in-flight requests
+    await services.close()
+    db.close()
+    logger.info('stopped')
+    await log.close()
+  })
+  // PM2 asks a process to stop with a message where signals are unreliable (e.g. Windows, some reloads).
+  process.on('message', (msg) => {
+    if (msg === 'shutdown') shutdown.close()
+  })
+
+  try {
+    await app.listen({ port, host: config.HOST })
+  } catch (err) {
+    logger.fatal({ err }, `cannot listen on ${config.HOST}:${port}`)
+    process.exitCode = 1
+    shutdown.uninstall()
+    await services.close()
+    db.close()
+    await log.close()
+    return
+  }
+  logger.info({ host: config.HOST, port }, 'listening')
+  process.send?.('ready')
+}
