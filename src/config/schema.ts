@@ -41,6 +41,8 @@ export const configSchema = z.object({
   KENTRO_QUEUE_ID: z.union([z.coerce.number().int().positive(), z.literal('').transform(() => undefined)]).optional(),
   KENTRO_PIPELINE_IDS: idList.default([1, 3, 4]),
   KENTRO_STAGE_ID: intIn(1, 1_000_000, 21),
+  /** formsdata key holding the borrower's gender (M/F) in this tenant's Kentro forms; V8 requires it. */
+  KENTRO_GENDER_FIELD: z.string().trim().min(1).default('sexo'),
   /** Tag id written on an opportunity once it has been simulated; 0 = write no tag. */
   KENTRO_TAG_ID: intIn(0, 1_000_000, 0),
 
