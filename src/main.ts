@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from './config/errors.js'
+import { SHUTDOWN_GRACE_MS } from './config/lifecycle.js'
 import { loadTenantConfig } from './config/load.js'
 import { CODE_DIR, tenantPaths } from './config/paths.js'
 import { ConfigStore } from './config/store.js'
@@ -10,8 +11,6 @@ import { createServices } from './domain/services.js'
 import { buildApp } from './http/app.js'
 import { createLogger } from './log/logger.js'
 
-/** How long shutdown may take; the PM2 entry's kill_timeout is set above this. */
-export const SHUTDOWN_GRACE_MS = 8000
 
 export function parsePortArg(argv: string[], envPort: string | undefined): { port: number; root: string } {
   const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, root: { type: 'string' } }, strict: true })
@@ -38,6 +37,16 @@ export async function run(argv: string[]): Promise<void> {
     process.exitCode = 1
     return
   }
+  try {
+    await start(store, root, port, warnings)
+  } catch (err) {
+    // Anything failing before the logger and signal handlers are up still leaves one clear line.
+    process.stderr.write(`clt-v8: port ${port}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  }
+}
+
+async function start(store: ConfigStore, root: string, port: number, warnings: string[]): Promise<void> {
   const config = store.get()
   const paths = tenantPaths(root, port)
   const underPm2 = process.env['pm_id'] !== undefined

@@ -76,8 +76,8 @@ function splitEntries(text: string): string[] {
   return entries
 }
 
-/** Write a file atomically: temp file in the same folder, fsync, keep the old file as .bak, rename. */
-export function writeFileAtomic(file: string, content: string, mode = 0o600): void {
+/** Write a file atomically: temp file in the same folder, fsync, keep the old file as .bak (unless told not to), rename. */
+export function writeFileAtomic(file: string, content: string, mode = 0o600, backup = true): void {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
   const fd = fs.openSync(tmp, 'wx', mode)
@@ -89,8 +89,10 @@ export function writeFileAtomic(file: string, content: string, mode = 0o600): vo
   }
   try {
     fs.chmodSync(tmp, mode)
-    if (fs.existsSync(file)) fs.copyFileSync(file, `${file}.bak`)
-    if (fs.existsSync(`${file}.bak`)) fs.chmodSync(`${file}.bak`, mode)
+    if (backup && fs.existsSync(file)) {
+      fs.copyFileSync(file, `${file}.bak`)
+      fs.chmodSync(`${file}.bak`, mode)
+    }
     fs.renameSync(tmp, file)
   } catch (err) {
     fs.rmSync(tmp, { force: true })

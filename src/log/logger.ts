@@ -63,12 +63,13 @@ export async function createLogger(opts: LoggerOptions): Promise<TenantLogger> {
   const closables: Array<{ flushSync(): void; end(): void; once(e: string, f: () => void): unknown }> = []
   if (opts.target === 'files') {
     if (!opts.logsDir || !opts.name) throw new Error('file logging needs logsDir and name')
-    // pino-roll fails on a missing folder when it links the current file: create it first.
-    fs.mkdirSync(opts.logsDir, { recursive: true })
+    // pino-roll numbers its files by scanning the whole folder for trailing numbers, so each tenant
+    // rotates inside its own folder (logs/<name>/out.<n>.log); logs/out-<name>.log links to the current file.
+    const rotateDir = path.join(opts.logsDir, opts.name)
+    fs.mkdirSync(rotateDir, { recursive: true })
     for (const [kind, level] of [['out', 'info'], ['error', 'error']] as const) {
-      const stem = path.join(opts.logsDir, `${kind}-${opts.name}`)
       const stream = await pinoRoll({
-        file: stem,
+        file: path.join(rotateDir, kind),
         extension: '.log',
         frequency: 'daily',
         size: opts.rotateSize ?? '20m',
@@ -76,9 +77,10 @@ export async function createLogger(opts: LoggerOptions): Promise<TenantLogger> {
         mkdir: true,
         minLength: 0,
       })
-      // A stable name for the current file: logs/out-6000.log → out-6000.<n>.log (tail -F friendly).
-      const link = `${stem}.log`
-      const relink = (): void => pointLinkAt(link, path.basename(stream.file))
+      const link = path.join(opts.logsDir, `${kind}-${opts.name}.log`)
+      const relink = (): void => {
+        if (typeof stream.file === 'string') pointLinkAt(link, path.relative(opts.logsDir!, stream.file))
+      }
       relink()
       stream.on('ready', relink)
       streams.push({ level: level as 'info', stream })

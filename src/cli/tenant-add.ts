@@ -1,0 +1,115 @@
+/** `tenant add <PORT>`: write tenants/config-<PORT>.env from the template with a fresh API key (or complete a seed file). */
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { updateEnvText, writeFileAtomic, parseEnvText } from '../config/env-file.js'
+import { parseTenantConfig } from '../config/load.js'
+import { tenantPaths } from '../config/paths.js'
+import { portInUse } from './net.js'
+
+export class CliError extends Error {
+  override name = 'CliError'
+}
+
+export interface AddOptions {
+  root: string
+  codeDir: string
+  port: string
+  name?: string
+  sandbox?: boolean
+  sandboxUrl?: string
+  /** A config file of the older system to take over (copied, then completed). */
+  importFile?: string
+  host?: string
+}
+
+export interface AddResult {
+  port: number
+  file: string
+  apiKey: string
+  completedSeed: boolean
+  warnings: string[]
+}
+
+export const DEFAULT_SANDBOX_URL = 'http://127.0.0.1:7070'
+
+export function parsePort(raw: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new CliError(`port "${raw}" is not a number`)
+  const port = Number(raw)
+  if (port < 1024 || port > 65535) throw new CliError(`port ${port} is outside 1024–65535`)
+  return port
+}
+
+export const newApiKey = (): string => randomBytes(32).toString('base64url')
+
+export function sandboxSettings(url: string): Record<string, string> {
+  const base = url.replace(/\/+$/, '')
+  return {
+    V8_AUTH_URL: `${base}/oauth/token`,
+    V8_API_URL: base,
+    V8_CLIENT_ID: 'sandbox-client',
+    V8_USERNAME: 'demo@sandbox.local',
+    V8_PASSWORD: 'sandbox',
+    KENTRO_API_URL: `${base}/kentro/int`,
+    KENTRO_API_KEY: 'sandbox',
+    KENTRO_QUEUE_ID: '25',
+    PRESENCABANK_URL: `${base}/presenca`,
+    PRESENCABANK_LOGIN: 'demo',
+    PRESENCABANK_PASSWORD: 'sandbox',
+  }
+}
+
+export async function addTenant(opts: AddOptions): Promise<AddResult> {
+  const port = parsePort(opts.port)
+  const paths = tenantPaths(opts.root, port)
+  fs.mkdirSync(paths.tenantsDir, { recursive: true })
+  fs.mkdirSync(paths.logsDir, { recursive: true })
+
+  if (opts.importFile !== undefined) {
+    if (fs.existsSync(paths.configFile)) throw new CliError(`${paths.configFile} already exists; not importing ${opts.importFile} over it`)
+    if (!fs.existsSync(opts.importFile)) throw new CliError(`${opts.importFile}: no such file to import`)
+    fs.copyFileSync(opts.importFile, paths.configFile, fs.constants.COPYFILE_EXCL)
+    fs.chmodSync(paths.configFile, 0o600)
+  }
+
+  if (fs.existsSync(paths.configFile)) {
+    // A file carried over from the older system has no API_KEY: complete it, keep every value it has.
+    const text = fs.readFileSync(paths.configFile, 'utf8')
+    const raw = parseEnvText(text)
+    if (raw['API_KEY']) throw new CliError(`port ${port} is already a tenant (${paths.configFile}); use tenant:remove first`)
+    const apiKey = newApiKey()
+    const updates: Record<string, string | undefined> = { API_KEY: apiKey }
+    if (!raw['PORT']) updates['PORT'] = String(port)
+    if (!raw['TENANT_NAME']) updates['TENANT_NAME'] = opts.name ?? `tenant-${port}`
+    if (opts.sandbox) Object.assign(updates, sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL))
+    const next = updateEnvText(text, updates)
+    const loaded = parseTenantConfig(next, paths.configFile, port) // refuse to write a file that would not load
+    writeFileAtomic(paths.configFile, next)
+    return { port, file: paths.configFile, apiKey, completedSeed: true, warnings: loaded.warnings }
+  }
+
+  if (await portInUse(port, opts.host ?? '0.0.0.0')) {
+    throw new CliError(`port ${port} is in use by another program; pick a free port`)
+  }
+  const template = path.join(opts.codeDir, 'tenants', 'config.example.env')
+  const text = fs.existsSync(template) ? fs.readFileSync(template, 'utf8') : ''
+  const apiKey = newApiKey()
+  const updates: Record<string, string> = {
+    PORT: String(port),
+    TENANT_NAME: opts.name ?? `tenant-${port}`,
+    API_KEY: apiKey,
+    ...(opts.host ? { HOST: opts.host } : {}),
+    ...(opts.sandbox ? sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL) : {}),
+  }
+  const content = updateEnvText(text, updates)
+  parseTenantConfig(content, paths.configFile, port)
+  // 'wx': two concurrent tenant:add for one port cannot both win.
+  const fd = fs.openSync(paths.configFile, 'wx', 0o600)
+  try {
+    fs.writeSync(fd, content)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  return { port, file: paths.configFile, apiKey, completedSeed: false, warnings: [] }
+}
