@@ -1,0 +1,191 @@
+import fs from 'node:fs'
+import http from 'node:http'
+import { createRequire } from 'node:module'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { loadTenantConfig } from '../../src/config/load.js'
+import { CODE_DIR } from '../../src/config/paths.js'
+import { renderEcosystem, TENANT_ENTRY_DEFAULTS } from '../../src/cli/ecosystem.js'
+import { main } from '../../src/cli/tenant.js'
+import { tempRoot } from '../fixtures/config.js'
+
+// Never look at the operator's real PM2: point PM2_HOME at an empty folder (no daemon there).
+process.env['PM2_HOME'] = fs.mkdtempSync(path.join(os.tmpdir(), 'p2-'))
+t.teardown(() => fs.rmSync(process.env['PM2_HOME']!, { recursive: true, force: true }))
+
+/** Run the CLI in-process, capturing what it prints. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write
+  try {
+    return { code: await main(args), out, err: '' }
+  } catch (e) {
+    return { code: 1, out, err: (e as Error).message }
+  } finally {
+    process.stdout.write = write
+  }
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as net.AddressInfo
+  await new Promise<void>((r) => srv.close(() => r()))
+  return port
+}
+
+const requireCjs = createRequire(import.meta.url)
+function loadEcosystem(root: string): { apps: Array<Record<string, unknown>> } {
+  const file = path.join(root, 'ecosystem.config.cjs')
+  delete requireCjs.cache[requireCjs.resolve(file)]
+  return requireCjs(file)
+}
+
+t.test('tenant:add rejects bad ports with clear messages', async (t) => {
+  const root = tempRoot(t)
+  t.match((await cli(['add', 'abc', '--root', root])).err, /port "abc" is not a number/, 'non-numeric')
+  t.match((await cli(['add', '80', '--root', root])).err, /outside 1024–65535/, 'too low')
+  t.match((await cli(['add', '70000', '--root', root])).err, /outside 1024–65535/, 'too high')
+  t.match((await cli(['add', '--root', root])).err, /needs a port/, 'missing')
+  const busy = net.createServer()
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+  const busyPort = (busy.address() as net.AddressInfo).port
+  t.teardown(() => busy.close())
+  t.match((await cli(['add', String(busyPort), '--root', root])).err, /in use by another program/, 'port in use')
+  t.same(fs.readdirSync(path.join(root, 'tenants')), [], 'nothing written on rejection')
+})
+
+t.test('tenant:add writes a 0600 config with a fresh key, and refuses a second time', async (t) => {
+  const root = tempRoot(t)
+  const port = await freePort()
+  const r = await cli(['add', String(port), '--root', root, '--name', 'Cliente A'])
+  t.equal(r.code, 0, 'exit 0')
+  const file = path.join(root, 'tenants', `config-${port}.env`)
+  t.equal(fs.statSync(file).mode & 0o777, 0o600, 'mode 0600')
+  const { config } = loadTenantConfig(root, port)
+  t.equal(config.TENANT_NAME, 'Cliente A', 'name written')
+  t.ok(r.out.includes(config.API_KEY), 'API key printed once')
+  t.ok(config.API_KEY.length >= 40, 'key is long')
+  t.equal(config.V8_AUTH_URL, 'https://auth.v8sistema.com/oauth/token', 'real hosts by default')
+  const again = await cli(['add', String(port), '--root', root])
+  t.match(again.err, /already a tenant/, 'second add refused')
+  t.equal(loadTenantConfig(root, port).config.API_KEY, config.API_KEY, 'existing key untouched')
+
+  const port2 = await freePort()
+  await cli(['add', String(port2), '--root', root, '--sandbox', '--sandbox-url', 'http://127.0.0.1:7171'])
+  const c2 = loadTenantConfig(root, port2).config
+  t.equal(c2.V8_AUTH_URL, 'http://127.0.0.1:7171/oauth/token', '--sandbox points V8 auth at the sandbox')
+  t.equal(c2.KENTRO_API_URL, 'http://127.0.0.1:7171/kentro/int', '--sandbox points Kentro at the sandbox')
+  t.not(c2.API_KEY, config.API_KEY, 'keys differ per tenant')
+})
+
+t.test('a config carried over from the older system is completed, not overwritten', async (t) => {
+  const root = tempRoot(t)
+  const old = path.join(root, 'old-6010.env')
+  fs.writeFileSync(old, 'V8_USERNAME=cliente@x.com\nV8_PASSWORD=p@ss "q"\nKENTRO_TOKEN=tok\nKENTRO_QUEUE_ID=25\nNODE_ENV=production\n')
+  const r = await cli(['add', '6010', '--root', root, '--import', old])
+  t.equal(r.code, 0, `import ok (${r.err})`)
+  t.match(r.out, /Completed the existing config/, 'says it completed')
+  const { config, warnings } = loadTenantConfig(root, 6010)
+  t.equal(config.V8_USERNAME, 'cliente@x.com', 'username kept')
+  t.equal(config.V8_PASSWORD, 'p@ss "q"', 'password kept')
+  t.equal(config.PORT, 6010, 'port filled')
+  t.ok(config.API_KEY.length >= 40, 'key added')
+  t.ok(warnings.length >= 2, 'seed keys noted')
+  // The same, with the seed file already in place under tenants/.
+  fs.writeFileSync(path.join(root, 'tenants', 'config-6011.env'), 'PORT=6011\nV8_USERNAME=b@x.com\n')
+  t.equal((await cli(['add', '6011', '--root', root])).code, 0, 'in-place seed file completed')
+  t.equal(loadTenantConfig(root, 6011).config.V8_USERNAME, 'b@x.com', 'value kept in place')
+})
+
+t.test('the generated ecosystem parses back with one safe entry per tenant, and is idempotent', async (t) => {
+  const root = tempRoot(t)
+  const [p1, p2] = [await freePort(), await freePort()]
+  await cli(['add', String(p1), '--root', root])
+  await cli(['add', String(p2), '--root', root, '--sandbox', '--sandbox-url', 'http://127.0.0.1:7272'])
+  const eco = loadEcosystem(root)
+  const names = eco.apps.map((a) => a['name'])
+  t.same(names.sort(), ['clt-v8-api-' + p1, 'clt-v8-api-' + p2, 'clt-v8-sandbox'].sort(), 'one entry per tenant + sandbox')
+  const app = eco.apps.find((a) => a['name'] === `clt-v8-api-${p1}`)!
+  t.equal(app['script'], path.join(CODE_DIR, 'bin', 'clt-v8-api.js'), 'script is the entry file, not npm')
+  t.same(app['args'], ['--port', String(p1), '--root', root], 'only the port (and root) passed')
+  t.equal(app['exec_mode'], 'cluster', 'cluster mode')
+  t.equal(app['instances'], 1, 'one instance')
+  t.equal(app['wait_ready'], true, 'wait_ready')
+  t.equal(app['merge_logs'], true, 'merge_logs')
+  t.equal(app['out_file'], path.join(root, 'logs', `pm2-${p1}.log`), 'pm2 out file per port')
+  t.equal(app['kill_timeout'], TENANT_ENTRY_DEFAULTS.kill_timeout, 'kill timeout above the shutdown grace')
+  t.ok((app['exp_backoff_restart_delay'] as number) > 0, 'exponential backoff')
+  t.equal(app['env'], undefined, 'no env block (no values passed through the environment)')
+  const sandbox = eco.apps.find((a) => a['name'] === 'clt-v8-sandbox')!
+  t.same(sandbox['args'], ['--port', '7272'], 'sandbox on the port the tenant uses')
+  const text = fs.readFileSync(path.join(root, 'ecosystem.config.cjs'), 'utf8')
+  for (const port of [p1, p2]) {
+    const key = loadTenantConfig(root, port).config.API_KEY
+    t.notOk(text.includes(key), 'no API key in the ecosystem file')
+  }
+  t.notOk(/PASSWORD|sandbox'?\s*$/m.test(text.replace(/clt-v8-sandbox|bin', 'clt-v8-sandbox.js'|sandbox\(|const sandbox/g, '')), 'no password in the ecosystem file')
+  const again = await cli(['ecosystem', '--root', root])
+  t.match(again.out, /Unchanged/, 'regeneration is idempotent')
+  t.equal(renderEcosystem(root, CODE_DIR).text, text, 'same render twice')
+})
+
+t.test('an invalid tenant file is skipped from the ecosystem and shown by list', async (t) => {
+  const root = tempRoot(t)
+  fs.writeFileSync(path.join(root, 'tenants', 'config-6020.env'), 'PORT=6020\nAPI_KEY=short\n')
+  const r = await cli(['ecosystem', '--root', root])
+  t.match(r.out, /skipped: .*API_KEY/, 'skip reported')
+  const list = await cli(['list', '--root', root])
+  t.match(list.out, /6020\s+\?\s+INVALID/, 'list shows it invalid')
+})
+
+t.test('tenant:list shows name, config state, pm2 and health', async (t) => {
+  const root = tempRoot(t)
+  const port = await freePort()
+  await cli(['add', String(port), '--root', root, '--name', 'Listed'])
+  const list = await cli(['list', '--root', root])
+  t.match(list.out, new RegExp(`${port}\\s+Listed\\s+ok\\s+pm2 not running\\s+down`), 'row with state')
+  t.match((await cli(['list', '--root', tempRoot(t)])).out, /No tenants yet/, 'empty root')
+})
+
+t.test('tenant:remove refuses while running unless --force, keeps data unless --purge', async (t) => {
+  const root = tempRoot(t)
+  const port = await freePort()
+  await cli(['add', String(port), '--root', root])
+  const db = path.join(root, 'tenants', `data-${port}.sqlite`)
+  fs.writeFileSync(db, 'x')
+  const server = http.createServer((_req, res) => res.end('{"status":"OK"}'))
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
+  const refused = await cli(['remove', String(port), '--root', root])
+  t.match(refused.err, /is running; stop it first or pass --force/, 'refused while running')
+  t.ok(fs.existsSync(path.join(root, 'tenants', `config-${port}.env`)), 'config still there')
+  const forced = await cli(['remove', String(port), '--root', root, '--force'])
+  t.equal(forced.code, 0, 'forced removal')
+  await new Promise<void>((r) => server.close(() => r()))
+  t.notOk(fs.existsSync(path.join(root, 'tenants', `config-${port}.env`)), 'config removed')
+  t.ok(fs.existsSync(db), 'data kept without --purge')
+  t.equal(loadEcosystem(root).apps.length, 0, 'ecosystem regenerated without it')
+  t.match((await cli(['remove', String(port), '--root', root])).err, /not a tenant/, 'second removal: not a tenant')
+
+  const p2 = await freePort()
+  await cli(['add', String(p2), '--root', root])
+  const db2 = path.join(root, 'tenants', `data-${p2}.sqlite`)
+  fs.writeFileSync(db2, 'x')
+  fs.writeFileSync(path.join(root, 'logs', `pm2-${p2}.log`), 'x')
+  t.equal((await cli(['remove', String(p2), '--root', root, '--purge'])).code, 0, 'purge removal')
+  t.notOk(fs.existsSync(db2), 'data purged')
+  t.notOk(fs.existsSync(path.join(root, 'logs', `pm2-${p2}.log`)), 'logs purged')
+})
+
+t.test('tenant:check reports the file and warns about the older wrong V8 host', async (t) => {
+  const root = tempRoot(t)
+  fs.writeFileSync(path.join(root, 'tenants', 'config-6030.env'), `PORT=6030\nAPI_KEY=${'a'.repeat(40)}\nV8_API_URL=https://api.v8digital.com\n`)
+  const r = await cli(['check', '6030', '--root', root])
+  t.equal(r.code, 0, 'exit 0')
+  t.match(r.out, /older system's wrong host/, 'warns about api.v8digital.com')
+  t.match(r.out, /login not set/, 'says the V8 login is not set')
+  t.match((await cli(['bogus'])).out, /usage:/, 'unknown command prints usage')
+})

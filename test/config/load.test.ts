@@ -1,0 +1,115 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { ConfigError } from '../../src/config/errors.js'
+import { loadTenantConfig } from '../../src/config/load.js'
+import { configText, tempRoot, writeTenantConfig } from '../fixtures/config.js'
+
+t.test('a good file loads into a typed config with defaults', async (t) => {
+  const root = tempRoot(t)
+  writeTenantConfig(root, 6000, { KENTRO_PIPELINE_IDS: '1, 3,4', V8_PROVIDER: 'CELCOIN' })
+  const { config, warnings } = loadTenantConfig(root, 6000)
+  t.equal(config.PORT, 6000, 'port')
+  t.equal(config.V8_AUTH_URL, 'https://auth.v8sistema.com/oauth/token', 'real auth host by default')
+  t.equal(config.V8_AUDIENCE, 'https://bff.v8sistema.com', 'audience default')
+  t.same(config.KENTRO_PIPELINE_IDS, [1, 3, 4], 'pipeline list parsed')
+  t.equal(config.V8_PROVIDER, 'CELCOIN', 'provider read')
+  t.equal(config.BATCH_CONCURRENCY, 4, 'batch concurrency default')
+  t.same(warnings, [], 'no warnings')
+  t.ok(Object.isFrozen(config), 'config is frozen')
+})
+
+t.test('a missing file says how to create it', async (t) => {
+  const root = tempRoot(t)
+  t.throws(() => loadTenantConfig(root, 6001), { name: 'ConfigError', message: /config-6001\.env: no config for port 6001; run npm run tenant:add 6001/ }, 'names the command')
+})
+
+t.test('each kind of bad file gives one line naming file and key', async (t) => {
+  const root = tempRoot(t)
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['short API key', { API_KEY: 'abc' }, /API_KEY .*at least 32/],
+    ['bad provider', { V8_PROVIDER: 'XYZ' }, /V8_PROVIDER/],
+    ['bad url', { V8_AUTH_URL: 'not a url' }, /V8_AUTH_URL .*URL/],
+    ['bad pipelines', { KENTRO_PIPELINE_IDS: '1;2' }, /KENTRO_PIPELINE_IDS .*comma-separated/],
+    ['port mismatch', { PORT: '6003' }, /PORT is 6003 but this file is for port 6002/],
+    ['non-numeric concurrency', { BATCH_CONCURRENCY: 'many' }, /BATCH_CONCURRENCY/],
+  ]
+  for (const [name, extra, re] of cases) {
+    const file = writeTenantConfig(root, 6002, extra)
+    try {
+      loadTenantConfig(root, 6002)
+      t.fail(`${name}: should have thrown`)
+    } catch (err) {
+      t.ok(err instanceof ConfigError, `${name}: ConfigError`)
+      const msg = (err as Error).message
+      t.match(msg, re, `${name}: message names the key (${msg})`)
+      t.ok(msg.startsWith(file), `${name}: message starts with the file`)
+      t.notOk(msg.includes('\n'), `${name}: one line`)
+    }
+  }
+  fs.writeFileSync(path.join(root, 'tenants', 'config-6004.env'), 'PORT=6004\n')
+  t.throws(() => loadTenantConfig(root, 6004), { message: /API_KEY is missing/ }, 'missing key named')
+})
+
+t.test('an error never echoes a secret value', async (t) => {
+  const root = tempRoot(t)
+  writeTenantConfig(root, 6005, { API_KEY: 'supersecret' })
+  let message = ''
+  try {
+    loadTenantConfig(root, 6005)
+  } catch (err) {
+    message = (err as Error).message
+  }
+  t.match(message, /API_KEY/, 'the key is named')
+  t.notOk(message.includes('supersecret'), 'the value is not in the message')
+})
+
+t.test('a seed-system file (no API_KEY, seed key names) loads once completed', async (t) => {
+  const root = tempRoot(t)
+  const seed = `# V8 Digital API - Porta 6006
+V8_API_URL=https://bff.v8sistema.com
+V8_CLIENT_ID=DHWogdaYmEI8n5bwwxPDzulMlSK7dwIn
+V8_AUDIENCE=https://bff.v8sistema.com
+V8_USERNAME=cliente@email.com
+V8_PASSWORD=senha_do_cliente
+KENTRO_API_URL=https://lunasdigital.atenderbem.com/int
+KENTRO_TOKEN=token_do_cliente
+KENTRO_API_KEY=cd4d0509169d4e2ea9177ac66c1c9376
+KENTRO_QUEUE_ID=25
+PORT=6006
+NODE_ENV=production
+LOG_LEVEL=info
+LOG_FILE=logs/app-6006.log
+API_KEY=${'k'.repeat(40)}
+`
+  fs.writeFileSync(path.join(root, 'tenants', 'config-6006.env'), seed)
+  const { config, warnings } = loadTenantConfig(root, 6006)
+  t.equal(config.V8_USERNAME, 'cliente@email.com', 'seed value kept')
+  t.equal(config.KENTRO_QUEUE_ID, 25, 'queue id numeric')
+  t.ok(warnings.some((w) => w.startsWith('KENTRO_TOKEN')), 'seed-only key reported, not fatal')
+  t.ok(warnings.some((w) => w.startsWith('NODE_ENV')), 'NODE_ENV ignored with a note')
+})
+
+t.test('values in the shell environment never reach the loaded config', async (t) => {
+  const root = tempRoot(t)
+  writeTenantConfig(root, 6007)
+  const saved = { ...process.env }
+  process.env['V8_PASSWORD'] = 'from-the-shell'
+  process.env['V8_USERNAME'] = 'shell@user'
+  process.env['API_KEY'] = 'x'.repeat(40)
+  t.teardown(() => {
+    for (const k of ['V8_PASSWORD', 'V8_USERNAME', 'API_KEY']) delete process.env[k]
+    Object.assign(process.env, saved)
+  })
+  const { config } = loadTenantConfig(root, 6007)
+  t.equal(config.V8_PASSWORD, '', 'password from the file only (empty)')
+  t.equal(config.V8_USERNAME, '', 'username from the file only')
+  t.not(config.API_KEY, 'x'.repeat(40), 'API key from the file only')
+  const before = { ...process.env }
+  loadTenantConfig(root, 6007)
+  t.same(process.env, before, 'loading writes nothing into process.env')
+})
+
+t.test('configText fixture is itself valid', async (t) => {
+  t.match(configText(6008), /PORT='6008'/, 'renders port')
+})
