@@ -1,0 +1,59 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { ConfigStore } from '../../src/config/store.js'
+import { openDatabase } from '../../src/db/database.js'
+import { createServices } from '../../src/domain/services.js'
+import { buildApp } from '../../src/http/app.js'
+import { createLogger } from '../../src/log/logger.js'
+import { maskCpf, maskCpfsInText, scrubSecrets } from '../../src/log/mask.js'
+import { TEST_API_KEY, tempRoot, testConfig } from '../fixtures/config.js'
+
+function readAll(dir: string): string {
+  let text = ''
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const full = path.join(entry.parentPath, entry.name)
+    if (entry.isFile()) text += fs.readFileSync(full, 'utf8')
+  }
+  return text
+}
+
+t.test('CPF masking', async (t) => {
+  t.equal(maskCpf('123.456.789-01'), '***.***.*89-01', 'formatted CPF masked')
+  t.equal(maskCpf('12345678901'), '***.***.*89-01', 'digits masked')
+  t.equal(maskCpf('123'), '***', 'short input fully masked')
+  t.equal(maskCpfsInText('cpf 12345678901 and 987.654.321-00 but not 1234567890123'), 'cpf ***.***.*89-01 and ***.***.*21-00 but not 1234567890123', 'masks CPFs in text, not longer numbers')
+  t.equal(scrubSecrets('a "p\\"ww" b', ['p"ww']), 'a "[REDACTED]" b', 'JSON-escaped secret scrubbed')
+  t.equal(scrubSecrets('abc', ['abc']), 'abc', 'secrets under 4 characters are not scrubbed (too many false hits)')
+})
+
+t.test('a request carrying the API key and a password leaves neither in any log file', async (t) => {
+  const root = tempRoot(t)
+  const password = 'S3nh@-Secreta#"123'
+  const store = new ConfigStore(testConfig(6999, { V8_USERNAME: 'u@x.com', V8_PASSWORD: password, KENTRO_API_KEY: 'kentro-key-123456' }))
+  const log = await createLogger({ level: 'debug', target: 'files', logsDir: path.join(root, 'logs'), name: '6999', secrets: () => store.secrets() })
+  const db = openDatabase(':memory:')
+  const services = createServices({ config: store, db, logger: log.logger })
+  const app = await buildApp({ config: store, db, logger: log.logger, services, now: Date.now, startedAt: Date.now() })
+  await app.inject({ method: 'POST', url: `/config/v8/testar?apiKey=${TEST_API_KEY}`, headers: { authorization: `Bearer ${TEST_API_KEY}` }, payload: { username: 'u@x.com', password } })
+  await app.inject({ method: 'GET', url: '/cache/simulacao/12345678901', headers: { authorization: `Bearer wrong-${TEST_API_KEY}` } })
+  await app.inject({ method: 'GET', url: `/health?token=${encodeURIComponent(password)}` })
+  // Direct log calls with secrets in well-known and unknown places.
+  log.logger.info({ headers: { authorization: `Bearer ${TEST_API_KEY}` }, password, nested: { V8_PASSWORD: password, apiKey: 'kentro-key-123456' } }, 'with secrets')
+  log.logger.error({ err: new Error(`upstream said: bad password ${password}`) }, 'error with secret in message')
+  log.logger.info(`cpf 12345678901 in a message`)
+  await app.close()
+  db.close()
+  await log.close()
+  const text = readAll(path.join(root, 'logs'))
+  t.ok(text.length > 0, 'something was logged')
+  t.match(text, /with secrets/, 'the lines are there')
+  t.notOk(text.includes(TEST_API_KEY), 'API key absent from every log file')
+  t.notOk(text.includes(password) || text.includes(JSON.stringify(password).slice(1, -1)), 'password absent from every log file')
+  t.notOk(text.includes('kentro-key-123456'), 'Kentro key absent')
+  t.notOk(text.includes('12345678901'), 'CPF absent in clear')
+  t.match(text, /\*\*\*\.\*\*\*\.\*89-01/, 'CPF present masked')
+  const errFile = fs.readFileSync(path.join(root, 'logs', 'error-6999.log'), 'utf8')
+  t.match(errFile, /error with secret in message/, 'errors go to the error file')
+  t.notOk(errFile.includes('with secrets'), 'info lines stay out of the error file')
+})
