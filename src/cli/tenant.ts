@@ -1,6 +1,7 @@
 /** Operator commands: `tenant add|remove|list|check|ecosystem` (npm run tenant:add 6000 …). */
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
+import Database from 'better-sqlite3'
 import { CODE_DIR, tenantPaths } from '../config/paths.js'
 import { appName, writeEcosystem } from './ecosystem.js'
 import { probeHealth } from './net.js'
@@ -15,6 +16,7 @@ const USAGE = `usage:
   npm run tenant:remove <PORT> [-- --force --purge]
   npm run tenant:list
   npm run tenant:check <PORT>
+  npm run tenant:backup <PORT> [-- --out FILE]
   npm run tenant:ecosystem`
 
 export async function main(argv: string[]): Promise<number> {
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       force: { type: 'boolean', default: false },
       purge: { type: 'boolean', default: false },
       root: { type: 'string' },
+      out: { type: 'string' },
     },
   })
   const root = values.root ?? CODE_DIR
@@ -115,6 +118,23 @@ export async function main(argv: string[]): Promise<number> {
       if (/api\.v8digital\.com/.test(c.V8_API_URL)) out(`  warning: V8_API_URL=${c.V8_API_URL} is the older system's wrong host; the BFF is https://bff.v8sistema.com`)
       const health = await probeHealth(p, 800)
       out(`  health: ${health.reachable ? String(health.status) : 'not answering'}`)
+      return 0
+    }
+    case 'backup': {
+      if (!port) throw new CliError('tenant:backup needs a port')
+      const p = parsePort(port)
+      const paths = tenantPaths(root, p)
+      if (!fs.existsSync(paths.dbFile)) throw new CliError(`no database for port ${p} (${paths.dbFile})`)
+      const target = values.out ?? `${paths.dbFile.replace(/\.sqlite$/, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}.backup.sqlite`
+      // SQLite's online backup: consistent while the tenant keeps running.
+      const db = new Database(paths.dbFile, { readonly: true, fileMustExist: true })
+      try {
+        await db.backup(target)
+      } finally {
+        db.close()
+      }
+      fs.chmodSync(target, 0o600)
+      out(`Backed up ${paths.dbFile} → ${target}`)
       return 0
     }
     case 'ecosystem': {
