@@ -1,0 +1,170 @@
+/** The sandbox's whole in-memory state (config, tokens, consults, CRM edits, counters, faults) and its reset. */
+import { prng } from './random.js'
+import { SCENARIOS, type Scenario } from './population.js'
+import type { FaultRule } from './faults.js'
+
+export interface SandboxConfig {
+  /** Seeds the population and the fault dice. */
+  seed: number
+  tokenTtlSeconds: number
+  consultDelayMs: number
+  slowMs: number
+  configsShape: 'object' | 'array'
+  operationsShape: 'data' | 'items' | 'array'
+  /** Token requests per second before 429 too_many_requests; 0 = unlimited. */
+  tokenRps: number
+  /** Failed logins per user per minute before 429 too_many_attempts; 0 = never block. */
+  loginFailuresPerMinute: number
+  /** PresençaBank requests per token per minute before 429. */
+  presencaRpm: number
+  /** How many people per scenario the Kentro pipelines hold at least (grows with /__sandbox/people). */
+  kentroPeoplePerScenario: number
+  /** Answer simulation_already_exists to an identical second simulation of a consult. */
+  rejectDuplicateSimulations: boolean
+  /** How long a 'timeout' fault holds a request before dropping it. */
+  timeoutHoldMs: number
+}
+
+export const DEFAULT_CONFIG: SandboxConfig = {
+  seed: 8,
+  tokenTtlSeconds: 86_400,
+  consultDelayMs: 300,
+  slowMs: 30_000,
+  configsShape: 'object',
+  operationsShape: 'data',
+  tokenRps: 0,
+  loginFailuresPerMinute: 20,
+  presencaRpm: 30,
+  kentroPeoplePerScenario: 50,
+  rejectDuplicateSimulations: false,
+  timeoutHoldMs: 60_000,
+}
+
+export interface TokenEntry {
+  user: string
+  expiresAt: number
+}
+
+export interface ConsultOutcome {
+  status: 'SUCCESS' | 'REJECTED'
+  description: string | null
+  margin: string
+  installmentsMax: number
+}
+
+export interface Consult {
+  id: string
+  user: string
+  cpf: string
+  name: string
+  birthDate: string
+  provider: string
+  partnerId: number
+  createdAt: number
+  authorizedAt: number | null
+  /** When the consult reaches its outcome; fixed at authorize time. */
+  finalAt: number | null
+  /** Until when it shows CONSENT_APPROVED before WAITING_CONSULT. */
+  approvedUntil: number | null
+  outcome: ConsultOutcome
+  /** A `slow` scenario consult: waits slowMs instead of consultDelayMs after authorize. */
+  slow: boolean
+}
+
+export interface SimulationRecord {
+  key: string
+  body: Record<string, unknown>
+}
+
+export interface Stats {
+  routes: Record<string, number>
+  tokens_issued: number
+  tokens_by_user: Record<string, number>
+  login_failures: number
+  consults_created: number
+  consults_by_cpf: Record<string, number>
+  authorizations: number
+  simulations_created: number
+  kentro_writes: number
+  presenca_calls: number
+  faults_injected: number
+}
+
+export interface PresencaTerm {
+  autorizacaoId: string
+  createdAt: number
+  signedAt: number
+}
+
+function emptyStats(): Stats {
+  return {
+    routes: {}, tokens_issued: 0, tokens_by_user: {}, login_failures: 0, consults_created: 0, consults_by_cpf: {},
+    authorizations: 0, simulations_created: 0, kentro_writes: 0, presenca_calls: 0, faults_injected: 0,
+  }
+}
+
+export class SandboxState {
+  config: SandboxConfig
+  readonly initialConfig: SandboxConfig
+  readonly now: () => number
+  tokens = new Map<string, TokenEntry>()
+  /** user → consult id → consult (each V8 login sees only its own). */
+  consults = new Map<string, Map<string, Consult>>()
+  /** consult id → simulations made on it. */
+  simulations = new Map<string, SimulationRecord[]>()
+  /** Kentro edits over the generated opportunities, and opportunities created through the API. */
+  kentroEdits = new Map<number, Record<string, unknown>>()
+  kentroCreated = new Map<number, Record<string, unknown>>()
+  kentroNextId = 90_000_000
+  /** Population size visible in the Kentro pipelines; only grows, survives reset (it is population, not state). */
+  kentroListed: Record<Scenario, number>
+  presencaTokens = new Map<string, { login: string; expiresAt: number }>()
+  presencaTerms = new Map<string, PresencaTerm>()
+  presencaWindows = new Map<string, { minute: number; count: number }>()
+  tokenWindow = { second: 0, count: 0 }
+  loginFailures = new Map<string, { minute: number; count: number }>()
+  faults: FaultRule[] = []
+  faultRandom: () => number
+  stats: Stats = emptyStats()
+
+  constructor(config: SandboxConfig, now: () => number) {
+    this.config = { ...config }
+    this.initialConfig = { ...config }
+    this.now = now
+    this.faultRandom = prng(config.seed)
+    this.kentroListed = Object.fromEntries(SCENARIOS.map((s) => [s, config.kentroPeoplePerScenario])) as Record<Scenario, number>
+  }
+
+  /** Forget every token, consult, edit, counter and fault; the config stays unless `config` is true. */
+  reset(config = false): void {
+    if (config) this.config = { ...this.initialConfig }
+    this.tokens.clear()
+    this.consults.clear()
+    this.simulations.clear()
+    this.kentroEdits.clear()
+    this.kentroCreated.clear()
+    this.kentroNextId = 90_000_000
+    this.presencaTokens.clear()
+    this.presencaTerms.clear()
+    this.presencaWindows.clear()
+    this.tokenWindow = { second: 0, count: 0 }
+    this.loginFailures.clear()
+    this.faults = []
+    this.faultRandom = prng(this.config.seed)
+    this.stats = emptyStats()
+  }
+
+  consultsOf(user: string): Map<string, Consult> {
+    let mine = this.consults.get(user)
+    if (!mine) {
+      mine = new Map()
+      this.consults.set(user, mine)
+    }
+    return mine
+  }
+
+  count(key: 'tokens_by_user' | 'consults_by_cpf' | 'routes', name: string): void {
+    const table = this.stats[key]
+    table[name] = (table[name] ?? 0) + 1
+  }
+}
