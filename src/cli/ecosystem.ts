@@ -23,6 +23,10 @@ export const TENANT_ENTRY_DEFAULTS = {
   autorestart: true,
   watch: false,
   time: true,
+  // No @pm2/io agent inside each app (metrics, profiler hooks): ~20 MB per process we don't use.
+  pmx: false,
+  automation: false,
+  vizion: false,
 } as const
 
 export function renderEcosystem(root: string, codeDir: string): { text: string; ports: number[]; sandboxPorts: number[]; skipped: string[] } {
