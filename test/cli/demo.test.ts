@@ -1,0 +1,62 @@
+/** README command 1, end to end: npm run demo → sandbox + demo tenant under a private PM2 → the printed curl works. */
+import fs from 'node:fs'
+import net from 'node:net'
+import t from 'tap'
+import { request } from 'undici'
+import { main as demo } from '../../src/cli/demo.js'
+import { tempRoot } from '../fixtures/config.js'
+import { privatePm2 } from '../fixtures/pm2.js'
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as net.AddressInfo
+  await new Promise<void>((r) => srv.close(() => r()))
+  return port
+}
+
+t.test('npm run demo starts the sandbox and a demo tenant, and its curl answers', async (t) => {
+  const root = tempRoot(t, 'cltv8-demo-')
+  const pm = privatePm2(t)
+  const previousHome = process.env['PM2_HOME']
+  process.env['PM2_HOME'] = pm.home
+  t.teardown(() => {
+    if (previousHome === undefined) delete process.env['PM2_HOME']
+    else process.env['PM2_HOME'] = previousHome
+  })
+  const [port, sandboxPort] = [await freePort(), await freePort()]
+  let printed = ''
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((c: string) => ((printed += c), true)) as typeof process.stdout.write
+  let code: number
+  try {
+    code = await demo(['--root', root, '--port', String(port), '--sandbox-port', String(sandboxPort)])
+  } finally {
+    process.stdout.write = write
+  }
+  t.equal(code, 0, 'demo exits 0')
+  const names = (await pm.jlist()).map((p) => p.name).sort()
+  t.same(names, ['clt-v8-api-' + port, 'clt-v8-sandbox'].sort(), 'sandbox and demo tenant under PM2')
+  const key = /API key of the demo tenant.*\n\s+(\S+)/.exec(printed)?.[1]
+  t.ok(key && key.length >= 40, 'prints the API key')
+  const curl = /curl -s -X POST (\S+\/clt\/fluxo-completo) .*-d '(\{"cpf":"\d{11}"\})'/.exec(printed)
+  t.ok(curl, 'prints a fluxo-completo curl with a CPF')
+  t.match(printed, new RegExp(`http://127\\.0\\.0\\.1:${port}/config-v8`), 'prints the config page URL')
+
+  const res = await request(curl![1]!, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: curl![2]! })
+  const body = (await res.body.json()) as { success: boolean; resultado?: { sucesso?: boolean; pendente?: boolean } }
+  t.ok([200, 202].includes(res.statusCode), `the printed curl answers (${res.statusCode})`)
+  t.equal(body.success, true, 'success:true')
+
+  // Running it again reuses the tenant (same key) and reloads.
+  printed = ''
+  process.stdout.write = ((c: string) => ((printed += c), true)) as typeof process.stdout.write
+  try {
+    t.equal(await demo(['--root', root, '--port', String(port), '--sandbox-port', String(sandboxPort)]), 0, 'second run exits 0')
+  } finally {
+    process.stdout.write = write
+  }
+  t.match(printed, /Using the existing tenant/, 'reuses the tenant')
+  t.ok(printed.includes(key!), 'same key')
+  t.ok(fs.existsSync(`${root}/ecosystem.config.cjs`), 'ecosystem written')
+})
