@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { pino, type Logger } from 'pino'
 import { authRoutes } from './auth.js'
 import { controlRoutes } from './control.js'
-import { CONTROL_PREFIX, faultHook } from './faults.js'
+import { CONTROL_PREFIX, faultHooks } from './faults.js'
 import { kentroRoutes } from './kentro.js'
 import { presencaRoutes } from './presenca.js'
 import { DEFAULT_CONFIG, SandboxState, type SandboxConfig } from './state.js'
@@ -60,7 +60,9 @@ export async function buildSandbox(opts: SandboxOptions = {}): Promise<SandboxAp
     const path = request.url.split('?')[0] ?? request.url
     if (!path.startsWith(CONTROL_PREFIX)) state.count('routes', `${request.method} ${request.routeOptions.url ?? path}`)
   })
-  app.addHook('onRequest', faultHook(state, held))
+  const faults = faultHooks(state, held)
+  app.addHook('onRequest', faults.onRequest)
+  app.addHook('onSend', faults.onSend)
   app.addHook('onClose', async () => {
     for (const request of held) request.raw.socket.destroy()
     held.clear()

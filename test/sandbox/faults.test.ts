@@ -1,6 +1,6 @@
 /** Fault injection of the sandbox: statuses, latency, held requests, resets, counts, route/method scoping, seeded error rate. */
 import t from 'tap'
-import { http, startSandbox, v8Token } from '../fixtures/sandbox.js'
+import { consultBodyFor, http, startSandbox, v8Token } from '../fixtures/sandbox.js'
 
 const LIST = '/private-consignment/consult'
 const K = '/kentro/int/getOpportunity'
@@ -98,6 +98,29 @@ t.test('timeout holds the request until the client gives up or the hold ends; re
   await sb.clearFaults()
   t.equal((await http(sb.url, 'POST', K, { json: KBODY })).status, 200, 'healthy again after clearing')
   t.equal((await sb.stats()).faults_injected, 3, 'held, dropped and reset calls counted')
+})
+
+t.test("phase 'after': the upstream acts, the answer is lost (ambiguous failure)", async (t) => {
+  const sb = await startSandbox(t)
+  const token = await v8Token(sb.url)
+  const [a, b, c] = await sb.people('ok', 3)
+  const created = async (cpf: string) => (await http(sb.url, 'GET', `${LIST}?search=${cpf}`, { token })).body.data.length
+  await sb.faults({ phase: 'after', status: 504, methods: ['POST'], routes: [LIST], count: 1 })
+  const lost = await http(sb.url, 'POST', LIST, { token, json: consultBodyFor(a!) })
+  t.equal(lost.status, 504, 'the client sees 504')
+  t.equal(lost.body.type, 'service_unavailable', 'with a V8 error body')
+  t.equal(await created(a!.cpf), 1, 'yet the consult exists upstream')
+  await sb.faults({ phase: 'after', mode: 'reset', methods: ['POST'], routes: [LIST], count: 1 })
+  const reset = await http(sb.url, 'POST', LIST, { token, json: consultBodyFor(b!) }).then(() => null, (err: Error) => err)
+  t.ok(reset, 'the connection drops after the work is done')
+  t.equal(await created(b!.cpf), 1, 'the consult exists upstream')
+  await sb.faults({ phase: 'after', mode: 'timeout', methods: ['POST'], routes: [LIST], count: 1 })
+  const held = await http(sb.url, 'POST', LIST, { token, json: consultBodyFor(c!), signal: AbortSignal.timeout(200) }).then(() => null, (err: Error) => err)
+  t.ok(held, 'no answer before the client deadline')
+  t.equal(await created(c!.cpf), 1, 'the consult exists upstream')
+  const retry = await http(sb.url, 'POST', LIST, { token, json: consultBodyFor(a!) })
+  t.equal(retry.body.type, 'consult_already_exists_by_user_and_document_number', 'a blind retry meets the duplicate refusal')
+  t.equal((await sb.stats()).consults_created, 3, 'three consults, none duplicated')
 })
 
 t.test('closing the sandbox does not wait for held requests', async (t) => {
