@@ -5,6 +5,8 @@ import type { SandboxState } from './state.js'
 
 export const SANDBOX_PASSWORD = 'sandbox'
 export const V8_AUDIENCE = 'https://bff.v8sistema.com'
+/** Expired tokens are swept once this many are held (a long-running sandbox must not grow forever). */
+const SWEEP_AT = 10_000
 const REQUIRED = ['grant_type', 'username', 'password', 'audience', 'client_id'] as const
 
 export function authRoutes(app: FastifyInstance, state: SandboxState): void {
@@ -43,6 +45,7 @@ export function authRoutes(app: FastifyInstance, state: SandboxState): void {
       return reply.code(403).send({ error: 'invalid_grant', error_description: 'Wrong email or password.' })
     }
     const token = randomBytes(24).toString('base64url')
+    if (state.tokens.size >= SWEEP_AT) for (const [t, e] of state.tokens) if (e.expiresAt <= now) state.tokens.delete(t)
     state.tokens.set(token, { user, expiresAt: now + state.config.tokenTtlSeconds * 1000 })
     state.stats.tokens_issued++
     state.count('tokens_by_user', user)

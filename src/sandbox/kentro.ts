@@ -13,6 +13,21 @@ export const FORM_KEYS = {
 const EDITABLE = ['title', 'mainphone', 'mainmail', 'value', 'description', 'status', 'fkPipeline'] as const
 type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<string, unknown> }
 
+/**
+ * mainphone as CRMs really hold it: mostly 55+DDD+mobile, but also formatted, without the country code, or an old
+ * 8-digit mobile without the leading 9 — tenants normalize it to /people's `telefone` (UPSTREAM.md §4).
+ */
+export function mainphoneOf(p: Person): string {
+  const ddd = p.telefone.slice(0, 2)
+  const mobile = p.telefone.slice(2)
+  switch (p.index % 5) {
+    case 1: return `+55 (${ddd}) ${mobile.slice(0, 5)}-${mobile.slice(5)}`
+    case 2: return p.telefone
+    case 4: return `55${ddd}${mobile.slice(1)}`
+    default: return `55${p.telefone}`
+  }
+}
+
 export function opportunityOf(p: Person): Opportunity {
   const [y, m, d] = p.data_nascimento.split('-')
   const formsdata: Record<string, unknown> = {
@@ -22,7 +37,7 @@ export function opportunityOf(p: Person): Opportunity {
   }
   if (p.scenario === 'incomplete') delete formsdata[FORM_KEYS.birthDate]
   return {
-    id: p.opportunityId ?? 0, title: p.nome, mainphone: `55${p.telefone}`, mainmail: p.cpf, fkPipeline: p.pipelineId,
+    id: p.opportunityId ?? 0, title: p.nome, mainphone: mainphoneOf(p), mainmail: p.cpf, fkPipeline: p.pipelineId,
     fkStage: INITIAL_STAGE, status: 0, value: 0, description: 'Lead CLT', createdAt: p.createdAt, tags: [], formsdata,
   }
 }

@@ -47,7 +47,16 @@ t.test('pipelines hold the population (open opportunities), with the formsdata k
   }
   const o = byCpf.get(ok[0]!.cpf)
   const [y, m, d] = ok[0]!.data_nascimento.split('-')
-  t.match(o, { title: ok[0]!.nome, mainphone: `55${ok[0]!.telefone}`, status: 0, tags: [], formsdata: { '9e7f92b0': ok[0]!.email, '0bfc6250': `${d}/${m}/${y}`, '98167d80': ok[0]!.telefone, sexo: ok[0]!.sexo } }, 'opportunity fields')
+  const phones = ok.slice(0, 5).map((p) => byCpf.get(p.cpf)?.mainphone)
+  const t1 = ok[1]!.telefone
+  t.same(phones, [`55${ok[0]!.telefone}`, `+55 (${t1.slice(0, 2)}) ${t1.slice(2, 7)}-${t1.slice(7)}`, ok[2]!.telefone, `55${ok[3]!.telefone}`, `55${ok[4]!.telefone.slice(0, 2)}${ok[4]!.telefone.slice(3)}`], 'mainphone in the formats CRMs hold (normalize to telefone)')
+  for (const [i, raw] of phones.entries()) {
+    let digits = String(raw).replace(/\D/g, '')
+    if (digits.startsWith('55') && digits.length > 11) digits = digits.slice(2)
+    if (digits.length === 10) digits = `${digits.slice(0, 2)}9${digits.slice(2)}`
+    t.equal(digits, ok[i]!.telefone, `mainphone #${i} normalizes to /people telefone`)
+  }
+  t.match(o, { title: ok[0]!.nome, status: 0, tags: [], formsdata: { '9e7f92b0': ok[0]!.email, '0bfc6250': `${d}/${m}/${y}`, '98167d80': ok[0]!.telefone, sexo: ok[0]!.sexo } }, 'opportunity fields')
   for (const key of ['917456f0', '1836e090', '1dbfcef0', '6ac31450', '3271f710', '25178280', 'f6384400']) t.type(o.formsdata[key], 'string', `formsdata ${key}`)
   t.notOk('0bfc6250' in byCpf.get(incomplete!.cpf).formsdata, 'incomplete person lacks the birth date')
   t.notOk(byCpf.has(noOpp!.cpf), 'no_opportunity person is in no pipeline')
