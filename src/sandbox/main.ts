@@ -5,6 +5,8 @@ import { createLogger } from '../log/logger.js'
 import { buildSandbox, type SandboxOptions } from './app.js'
 
 export const DEFAULT_PORT = 7070
+/** Below the PM2 entry's kill_timeout (5 s). */
+export const SHUTDOWN_GRACE_MS = 4000
 export const DEFAULT_HOST = '127.0.0.1'
 
 export interface SandboxArgs {
@@ -70,7 +72,7 @@ export async function run(argv: string[]): Promise<void> {
   const logger = log.logger
   const app = await buildSandbox({ ...args.options, logger })
 
-  const shutdown = closeWithGrace({ delay: 5000 }, async ({ signal, err }) => {
+  const shutdown = closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) logger.fatal({ err }, 'uncaught error; shutting down')
     else logger.info({ signal }, 'shutting down')
     await app.close()
