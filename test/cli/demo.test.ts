@@ -1,19 +1,11 @@
 /** README command 1, end to end: npm run demo → sandbox + demo tenant under a private PM2 → the printed curl works. */
 import fs from 'node:fs'
-import net from 'node:net'
 import t from 'tap'
 import { request } from 'undici'
 import { main as demo } from '../../src/cli/demo.js'
 import { tempRoot } from '../fixtures/config.js'
+import { freePort } from '../fixtures/net.js'
 import { privatePm2 } from '../fixtures/pm2.js'
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
 
 t.test('npm run demo starts the sandbox and a demo tenant, and its curl answers', async (t) => {
   const root = tempRoot(t, 'cltv8-demo-')

@@ -10,6 +10,7 @@ import { CODE_DIR } from '../../src/config/paths.js'
 import { renderEcosystem, TENANT_ENTRY_DEFAULTS } from '../../src/cli/ecosystem.js'
 import { main } from '../../src/cli/tenant.js'
 import { tempRoot } from '../fixtures/config.js'
+import { freePort } from '../fixtures/net.js'
 
 // Never look at the operator's real PM2: point PM2_HOME at an empty folder (no daemon there).
 process.env['PM2_HOME'] = fs.mkdtempSync(path.join(os.tmpdir(), 'p2-'))
@@ -27,14 +28,6 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   } finally {
     process.stdout.write = write
   }
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
 }
 
 const requireCjs = createRequire(import.meta.url)

@@ -8,14 +8,7 @@ import { main as tenantCli } from '../../src/cli/tenant.js'
 import { loadTenantConfig } from '../../src/config/load.js'
 import { privatePm2 } from '../fixtures/pm2.js'
 import { tempRoot } from '../fixtures/config.js'
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
+import { freePort } from '../fixtures/net.js'
 
 /** One request on a fresh connection (like curl); resolves the status or the error code. */
 function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number | string> {
