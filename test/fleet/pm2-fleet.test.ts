@@ -1,7 +1,6 @@
 /** The fleet as an operator runs it: tenant:add ×2 → pm2 start → reload under load → stop. Needs `npm run build`. */
 import fs from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { main as tenantCli } from '../../src/cli/tenant.js'
