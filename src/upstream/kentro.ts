@@ -1,0 +1,101 @@
+/** Kentro CRM (AtenderBem) client: POST {base}/<method> with {queueId, apiKey, …}; reads retried, writes not. */
+import { z } from 'zod'
+import type { TenantConfig } from '../config/schema.js'
+import { kentroConfigured } from '../config/schema.js'
+import { UpstreamError, reasonOf, upstreamInvalidResponse, upstreamRejected, upstreamUnavailable } from './errors.js'
+import type { HttpClient } from './http-client.js'
+
+export const opportunitySchema = z
+  .object({
+    id: z.union([z.number(), z.string()]).transform(String),
+    title: z.string().nullish().transform((v) => v ?? ''),
+    mainphone: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? '' : String(v))),
+    mainmail: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? '' : String(v))),
+    fkPipeline: z.coerce.number().nullish(),
+    fkStage: z.coerce.number().nullish(),
+    status: z.unknown().optional(),
+    value: z.unknown().optional(),
+    description: z.string().nullish(),
+    createdAt: z.string().nullish(),
+    tags: z.array(z.coerce.number()).nullish().transform((v) => v ?? []),
+    formsdata: z
+      .union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.null()])
+      .optional()
+      .transform((v): Record<string, unknown> => (v && !Array.isArray(v) ? v : {})),
+  })
+  .passthrough()
+export type Opportunity = z.output<typeof opportunitySchema>
+
+export class KentroClient {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly config: () => TenantConfig,
+  ) {}
+
+  get configured(): boolean {
+    return kentroConfigured(this.config())
+  }
+
+  async getPipeOpportunities(pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
+    const body = await this.#call('getPipeOpportunities', { pipelineId }, true, signal)
+    const r = z.array(opportunitySchema).safeParse(body)
+    if (!r.success) throw upstreamInvalidResponse('Kentro', 'getPipeOpportunities', 'esperava uma lista de oportunidades')
+    return r.data
+  }
+
+  async getOpportunity(id: string, signal?: AbortSignal): Promise<Opportunity> {
+    const body = await this.#call('getOpportunity', { id: Number(id) || id }, true, signal)
+    const r = opportunitySchema.safeParse(Array.isArray(body) ? body[0] : body)
+    if (!r.success) throw upstreamInvalidResponse('Kentro', 'getOpportunity', 'oportunidade em formato inesperado')
+    return r.data
+  }
+
+  /** The open opportunity whose mainmail holds this CPF, searching the tenant's pipelines in order. */
+  async findOpportunityByCpf(cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
+    for (const pipelineId of this.config().KENTRO_PIPELINE_IDS) {
+      const list = await this.getPipeOpportunities(pipelineId, signal)
+      const hit = list.find((o) => o.mainmail.replace(/\D/g, '') === cpf)
+      if (hit) return hit
+    }
+    return undefined
+  }
+
+  async createOpportunity(fields: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
+    const body = await this.#call('createOpportunity', fields, false, signal)
+    const id = (body as { id?: unknown } | undefined)?.id
+    if (id === undefined) throw upstreamInvalidResponse('Kentro', 'createOpportunity', 'id ausente')
+    return String(id)
+  }
+
+  /** Writes the same fields again on retry, so repeating it is safe; still not retried blindly by the transport. */
+  async updateOpportunity(id: string, fields: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+    await this.#call('updateOpportunity', { id: Number(id) || id, ...fields }, false, signal)
+  }
+
+  async changeOpportunityStage(id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
+    await this.#call('changeOpportunityStage', { id: Number(id) || id, destStageId }, false, signal)
+  }
+
+  async #call(method: string, fields: Record<string, unknown>, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
+    const c = this.config()
+    if (!kentroConfigured(c)) {
+      throw new UpstreamError('kentro_nao_configurado', 'Kentro não configurado para esta porta (KENTRO_API_URL, KENTRO_API_KEY, KENTRO_QUEUE_ID).', 503, 'Kentro')
+    }
+    const res = await this.http.send({
+      upstream: 'Kentro',
+      method: 'POST',
+      url: `${c.KENTRO_API_URL.replace(/\/+$/, '')}/${method}`,
+      route: method,
+      json: { queueId: c.KENTRO_QUEUE_ID, apiKey: c.KENTRO_API_KEY, ...fields },
+      idempotent,
+      ...(signal ? { signal } : {}),
+    })
+    if (res.status >= 200 && res.status < 300) return res.body
+    const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
+    if (res.status === 401 || res.status === 403) {
+      throw new UpstreamError('kentro_credenciais_recusadas', `O Kentro recusou a chave de API: ${text}`, 502, 'Kentro', { motivo: text })
+    }
+    if (res.status >= 500) throw upstreamUnavailable('Kentro', method, `HTTP ${res.status}: ${text}`)
+    throw upstreamRejected('Kentro', method, res.status, type, text)
+  }
+}

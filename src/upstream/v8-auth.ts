@@ -1,0 +1,78 @@
+/** V8 Digital's Auth0 password grant: one request, errors mapped to what the operator must fix. */
+import { z } from 'zod'
+import type { TenantConfig } from '../config/schema.js'
+import { UpstreamError, reasonOf, upstreamInvalidResponse } from './errors.js'
+import type { HttpClient } from './http-client.js'
+
+export interface V8Credentials {
+  authUrl: string
+  clientId: string
+  audience: string
+  username: string
+  password: string
+}
+
+export interface GrantedToken {
+  access_token: string
+  token_type: string
+  expires_in: number
+}
+
+const tokenShape = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().default('Bearer'),
+  expires_in: z.coerce.number().positive(),
+})
+
+export function credentialsOf(config: TenantConfig, override?: { username: string; password: string }): V8Credentials {
+  return {
+    authUrl: config.V8_AUTH_URL,
+    clientId: config.V8_CLIENT_ID,
+    audience: config.V8_AUDIENCE,
+    username: override?.username ?? config.V8_USERNAME,
+    password: override?.password ?? config.V8_PASSWORD,
+  }
+}
+
+export const V8_NOT_CONFIGURED = (): UpstreamError =>
+  new UpstreamError('v8_nao_configurado', 'Login da V8 não configurado para esta porta: defina usuário e senha em /config-v8.', 503, 'V8')
+
+const ROUTE = 'POST /oauth/token'
+
+/** Never retried: a refused login repeated in a loop gets the user blocked by Auth0. */
+export async function passwordGrant(http: HttpClient, creds: V8Credentials, signal?: AbortSignal): Promise<GrantedToken> {
+  if (!creds.username || !creds.password) throw V8_NOT_CONFIGURED()
+  const res = await http.send({
+    upstream: 'V8',
+    method: 'POST',
+    url: creds.authUrl,
+    route: ROUTE,
+    idempotent: false,
+    form: {
+      grant_type: 'password',
+      username: creds.username,
+      password: creds.password,
+      audience: creds.audience,
+      scope: 'offline_access',
+      client_id: creds.clientId,
+    },
+    ...(signal ? { signal } : {}),
+  })
+  if (res.status >= 200 && res.status < 300) {
+    const parsed = tokenShape.safeParse(res.body)
+    if (!parsed.success) throw upstreamInvalidResponse('V8', ROUTE, 'token ausente na resposta')
+    return parsed.data
+  }
+  const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
+  if (type === 'invalid_grant' || ((res.status === 401 || res.status === 403) && type !== 'access_denied')) {
+    throw new UpstreamError('v8_credenciais_recusadas', `A V8 recusou o login: ${text}`, 502, 'V8', { tipo: type ?? 'invalid_grant', motivo: text })
+  }
+  if (type === 'access_denied') {
+    throw new UpstreamError('v8_audience_invalida', `A V8 recusou a audience configurada (V8_AUDIENCE): ${text}`, 502, 'V8', { tipo: type, motivo: text })
+  }
+  if (type === 'too_many_attempts') {
+    throw new UpstreamError('v8_login_bloqueado', `A V8 bloqueou temporariamente este usuário por tentativas demais: ${text}`, 502, 'V8', { tipo: type, motivo: text })
+  }
+  if (res.status >= 500) throw new UpstreamError('upstream_unavailable', `V8 (login) indisponível: ${text}`, 503, 'V8', { motivo: text }, true)
+  throw new UpstreamError('v8_login_falhou', `A V8 recusou o login (HTTP ${res.status}): ${text}`, 502, 'V8', { ...(type ? { tipo: type } : {}), motivo: text })
+}
