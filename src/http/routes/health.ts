@@ -7,16 +7,18 @@ export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, {
   /** GET /health */
   app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
     const config = deps.config.get()
-    const dbOk = databaseOk(deps.db)
+    let dbOk = databaseOk(deps.db)
     let batches = { pending: 0, running: 0 }
+    let token: { cached: boolean; expires_in: number | null } = { cached: false, expires_in: null }
     if (dbOk) {
+      // Both read the database; when it is unusable the database check already says what matters.
       try {
         batches = deps.services.batchCounts()
+        token = deps.services.tokenStatus()
       } catch {
-        // reported as pending/running 0; the database check already says what matters
+        dbOk = false
       }
     }
-    const token = deps.services.tokenStatus()
     const body = {
       status: dbOk ? 'OK' : 'DEGRADED',
       timestamp: new Date(deps.now()).toISOString(),
