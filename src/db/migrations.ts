@@ -63,10 +63,10 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX batch_items_claim ON batch_items (status, next_run_at);
   `,
-  /* 2: batch items: error message, consecutive transient failures, first run time, lookup of finished items */ `
+  /* 2: batch items: error message, consecutive transient failures, first run time, per-batch lookup by status */ `
   ALTER TABLE batch_items ADD COLUMN mensagem TEXT;
   ALTER TABLE batch_items ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE batch_items ADD COLUMN first_run_at INTEGER;
-  CREATE INDEX batch_items_finished ON batch_items (batch_id, finished_at);
+  CREATE INDEX batch_items_state ON batch_items (batch_id, status, finished_at);
   `,
 ]
