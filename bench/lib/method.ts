@@ -1,0 +1,82 @@
+/** The prose of BENCHMARKS.md: what each bench does and how to read it (the numbers come from bench/results). */
+
+export const ORDER = ['http', 'reference', 'token', 'batch', 'fleet']
+
+export const METHOD: Record<string, string> = {
+  intro: `
+Every number below was produced by \`npm run bench\` (all benches, under 10 minutes) or
+\`npm run bench -- <http|reference|token|batch|fleet>\`, which compiles \`bench/\` (\`tsconfig.bench.json\` →
+\`dist-bench/\`), runs the benches, writes \`bench/results/<name>.json\` (machine, Node, date, command, every raw
+round, medians, ratios, targets) and regenerates this file from those JSON files.
+
+How to read them: the machine is a shared 2-core VM where other work runs at the same time, so absolute
+requests per second are not comparable between runs. Each HTTP figure is therefore a **ratio to a baseline
+measured in the same run**, taken round by round (targets alternate, in rotated order, within each round) and
+reported as the **median over rounds**. Everything is on loopback; every process the runner starts is stopped
+at the end, also on failure or Ctrl-C (each child has its own process group; PM2 runs with a private
+\`PM2_HOME\` under /tmp and is killed with \`pm2 kill\`). A target that is missed is shown as **MISSED** with what
+limits it; a figure whose product piece had not landed is shown as "not available yet", never estimated.
+`,
+  http: `
+- **Baseline** (\`bench/servers/bare-fastify.ts\`): fastify 5 hello-world (\`GET /\` → \`{"hello":"world"}\`) in its
+  own process, fastify's default request logging (two info lines per request) through pino to a file with the
+  same writer settings as the tenant's files (asynchronous SonicBoom, minLength 0). No helmet, no auth, no DB.
+- **Tenant**: \`node bin/clt-v8-api.js --port P --root <tmp>\`, exactly as PM2 runs it, config written by the real
+  \`tenant add --sandbox --sandbox-url …\` code (\`addTenant\`) plus \`RATE_LIMIT_PER_MINUTE=0\` (the default 600/min
+  per client would turn a load test into a 429 test) and \`V8_MAX_RPS=1000\`; \`LOG_LEVEL=info\`, \`LOG_TARGET=files\`:
+  rotated \`logs/out-P.log\` + \`logs/error-P.log\` through the production logger (redact paths, CPF masking and
+  secret scrubbing on every line). Helmet headers, API-key check on authenticated routes, SQLite in WAL mode.
+- \`GET /cache/simulacao/:cpf\` reads a row seeded first through \`POST /cache/simulacao/salvar\`;
+  \`POST /clt/simular-cache\` runs against the sandbox (\`node bin/clt-v8-sandbox.js\`, its own process, log level
+  warn, consult delay 0) for a CPF whose flow (\`POST /clt/fluxo-completo\`) was run to success first.
+- **Diagnostics** (\`bench/servers/layers.ts\`): the hello-world with the tenant's production logger
+  (\`src/log/logger.ts\` as \`main.ts\` calls it), then + \`@fastify/helmet\` as registered in \`src/http/app.ts\`, then
+  + the same helmet headers from a middleware built once. They split the gap between bare and \`/health\`.
+- Load: autocannon from the runner process, 10 connections, no pipelining; 1 s warm-up per target, then 5
+  rounds × 3 s. Only 2xx responses count towards req/s; non-2xx and errors are reported.
+`,
+  reference: `
+- **Older design** (\`bench/servers/reference-express.ts\`): what the system this replaces did per port: Express 4,
+  one console-style line per request appended to a log file (what PM2 captured from its stdout), \`GET /health\`
+  from memory, and \`GET /cache/simulacao/:cpf\` reading and parsing the whole \`cache-simulacoes.json\` from disk on
+  every request (300 simulations, as the older \`cache-simulacoes.js\` kept them). No API key.
+- **clt-v8**: a tenant process as in the HTTP bench (same config), the row read being one of the same 300 CPFs.
+- Same load settings and rotation as the HTTP bench, with its own bare-fastify baseline in the same run.
+`,
+  token: `
+- In-process, through the real wiring (\`createServices\`: undici \`HttpClient\`, \`TokenCache\`, \`V8Client\`) on a SQLite
+  file, against the sandbox running as its own process. Tokens issued are read from the sandbox's
+  \`/__sandbox/stats\` before and after.
+- Cold: nothing in memory or on disk, 200 concurrent \`TokenCache.get()\`; then, after \`invalidateAll()\`, 200
+  concurrent V8 API calls (\`GET /private-consignment/operation\`), each of which needs a token.
+- Cached lookup: 200,000 sequential awaited \`get()\` calls timed one by one with \`performance.now()\`; the same
+  loop around an already-resolved promise is shown as the floor of any async call.
+- Restart: (a) close the services and the database, open the same file again with a new cache; (b) a brand-new
+  process (\`bench/servers/token-probe.ts\`) on the same file. Each makes 200 concurrent requests.
+`,
+  batch: `
+- A tenant process (\`BATCH_CONCURRENCY=C\`, \`V8_MAX_RPS=1000\`, \`RATE_LIMIT_PER_MINUTE=0\`) and the sandbox
+  process with consult delay 0 and every upstream call delayed by L (\`POST /__sandbox/faults {latency_ms: L}\`).
+- \`POST /clt/lotes {cpfs}\` with N CPFs of the sandbox's \`ok\` scenario, then \`GET /clt/lotes/:id\` every second until
+  COMPLETED. Wall time is the batch's own \`started_at → finished_at\` when it reports them, else POST → done.
+- Ideal = (upstream calls per item × L × N) ÷ C, where calls per item is counted by the sandbox
+  (\`/__sandbox/stats\`, every upstream route, retries included) for that batch. The ratio shows time spent on
+  anything other than waiting for the upstream at full concurrency: polling sleeps, retry backoff, CPU, the
+  tenant's own work.
+- Peak RSS: the tenant process's VmHWM from \`/proc/<pid>/status\`, sampled every 250 ms.
+- The second run uses a different set of N CPFs with 5% of upstream calls answered 503 (after the latency).
+`,
+  fleet: `
+- K tenants created with the real \`addTenant\`, \`ecosystem.config.cjs\` generated by the real \`writeEcosystem\`,
+  a private PM2 daemon (\`PM2_HOME=/tmp/p2b-…\`, started with \`pm2 ping\` before timing, \`pm2 kill\` at the end).
+- Spawn-to-ready: each tenant started alone with \`pm2 start ecosystem.config.cjs --only clt-v8-api-P\` while
+  \`/health\` is polled every 5 ms on fresh connections; the figure is first 200 minus PM2's own \`pm_uptime\`
+  stamp (set when the daemon forks the process). The same app started directly (\`node bin/clt-v8-api.js\`,
+  3 times) separates PM2's share from the app's.
+- Idle RSS: VmRSS of each tenant process 10 s after the last start (V8 shrinks the start-up heap after a
+  few quiet seconds; the RSS right after the first 200 is kept in the JSON). PM2 daemon: VmRSS of the pid in
+  \`PM2_HOME/pm2.pid\`.
+- Reload: one client loop per tenant requesting \`/health\` on fresh connections (like curl) while
+  \`pm2 reload ecosystem.config.cjs\` replaces every process; any non-200 or connection error is a failure.
+`,
+}

@@ -1,0 +1,113 @@
+/** Bench 4 — fleet: K tenants from the generated ecosystem under a private PM2: spawn-to-ready, idle RSS, reload under load. */
+import { writeEcosystem } from '../../src/cli/ecosystem.js'
+import { freePort, freshGet } from '../lib/net.js'
+import { REPO_DIR } from '../lib/paths.js'
+import { privatePm2 } from '../lib/pm2.js'
+import { stopChild } from '../lib/procs.js'
+import { figure } from '../lib/result.js'
+import { procMemory } from '../lib/rss.js'
+import { median, round, sleep } from '../lib/stats.js'
+import type { Suite } from '../lib/suite.js'
+import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
+
+const K = 10
+/** V8 shrinks a fresh process's heap only after a few quiet seconds; "idle" is measured after this long. */
+const IDLE_SETTLE_MS = 10_000
+const DIRECT_STARTS = 3
+
+/** Poll /health on fresh connections every few ms until 200; resolves the time it first answered. */
+async function firstHealthy(port: number, deadline: number): Promise<number> {
+  while (Date.now() < deadline) {
+    if ((await freshGet(port, '/health', 1000)) === 200) return Date.now()
+    await sleep(5)
+  }
+  throw new Error(`port ${port}: /health never answered 200`)
+}
+
+export const fleetSuite: Suite = {
+  name: 'fleet',
+  title: `Fleet of ${K} tenants under a private PM2`,
+  budgetS: 240,
+  async run(ctx, draft) {
+    draft.params = { tenants: K, idle_settle_ms: IDLE_SETTLE_MS, direct_starts: DIRECT_STARTS, pm2_entry: 'generated ecosystem.config.cjs: cluster mode, 1 instance, wait_ready, pmx off' }
+    const root = makeRoot(ctx.scratch)
+    const ports: number[] = []
+    for (let i = 0; i < K; i++) {
+      const t = await addBenchTenant(root, { port: await freePort(), name: `Fleet ${i + 1}`, extra: { LOG_LEVEL: 'info' } })
+      ports.push(t.port)
+    }
+
+    // 0. The same process started directly (no PM2), to tell PM2's share of the start time from the app's.
+    const direct: number[] = []
+    for (let i = 0; i < DIRECT_STARTS; i++) {
+      const t0 = Date.now()
+      const child = await startTenant(root, ports[0]!, 'direct-start')
+      direct.push(Date.now() - t0)
+      await stopChild(child)
+    }
+    ctx.log(`direct node spawn → /health (ms): ${direct.join(', ')}`)
+
+    const eco = writeEcosystem(root, REPO_DIR)
+    ctx.log(`ecosystem with ${eco.ports.length} tenants written; starting a private PM2`)
+    const pm = privatePm2()
+    await pm.pm2(['ping']) // the daemon itself starts here, not inside the first tenant's figure
+
+    // 1. One tenant at a time: `pm2 start ecosystem --only <name>` while polling its /health.
+    const startRows: Array<{ port: number; spawn_to_ready_ms: number; cli_to_ready_ms: number; rss_at_ready_mb: number }> = []
+    for (const port of ports) {
+      const t0 = Date.now()
+      const ready = firstHealthy(port, t0 + 20_000)
+      await pm.pm2(['start', 'ecosystem.config.cjs', '--only', `clt-v8-api-${port}`], { cwd: root })
+      const readyAt = await ready
+      const proc = (await pm.jlist()).find((p) => p.name === `clt-v8-api-${port}`)
+      if (!proc) throw new Error(`clt-v8-api-${port} is not in the PM2 list`)
+      startRows.push({ port, spawn_to_ready_ms: readyAt - proc.pm2_env.pm_uptime, cli_to_ready_ms: readyAt - t0, rss_at_ready_mb: round(procMemory(proc.pid)?.rssMb ?? Number.NaN, 1) })
+    }
+    const lastStart = Date.now()
+    const spawnMs = startRows.map((r) => r.spawn_to_ready_ms)
+    ctx.log(`spawn-to-ready per tenant (ms): ${spawnMs.join(', ')}`)
+    draft.figures.push(figure('spawn_to_ready_median_ms', 'spawn-to-ready per tenant, median (PM2 fork → /health 200)', median(spawnMs), 'ms', { op: '<', value: 500 },
+      `max ${Math.max(...spawnMs)} ms; started one at a time. The same process started directly without PM2 takes ${median(direct)} ms (median of ${DIRECT_STARTS}); most of it is loading modules (undici, fastify, pino-roll, fastify-type-provider-zod ≈ 250 ms on this CPU)`))
+    draft.figures.push(figure('direct_spawn_to_ready_median_ms', '`node bin/clt-v8-api.js` spawn → /health 200 without PM2, median', median(direct), 'ms'))
+    draft.figures.push(figure('cli_to_ready_median_ms', '`pm2 start --only` command → /health 200, median', median(startRows.map((r) => r.cli_to_ready_ms)), 'ms', undefined,
+      'includes booting the pm2 CLI itself (a Node process) for each command'))
+
+    // 2. Idle memory once everything settled.
+    await sleep(Math.max(0, lastStart + IDLE_SETTLE_MS - Date.now()))
+    const list = await pm.jlist()
+    const rss = list.filter((p) => p.name.startsWith('clt-v8-api-')).map((p) => ({ name: p.name, pid: p.pid, rss_mb: round(procMemory(p.pid)?.rssMb ?? p.monit.memory / 2 ** 20, 1) }))
+    const rssValues = rss.map((r) => r.rss_mb)
+    const daemonPid = pm.daemonPid()
+    const daemonRss = daemonPid ? procMemory(daemonPid)?.rssMb : undefined
+    ctx.log(`idle RSS per tenant (MB): ${rssValues.join(', ')}; PM2 daemon ${daemonRss?.toFixed(1)} MB`)
+    draft.figures.push(figure('idle_rss_max_mb', 'idle RSS per tenant, highest of the fleet', round(Math.max(...rssValues), 1), 'MB', { op: '<', value: 90 },
+      `median ${round(median(rssValues), 1)} MB (VmRSS from /proc, ${IDLE_SETTLE_MS / 1000} s after the last start); right after answering /health they held a median ${round(median(startRows.map((r) => r.rss_at_ready_mb)), 1)} MB, until V8 shrinks the start-up heap`))
+    draft.figures.push(figure('idle_rss_median_mb', 'idle RSS per tenant, median', round(median(rssValues), 1), 'MB'))
+    draft.figures.push(figure('pm2_daemon_rss_mb', `PM2 daemon RSS with ${K} tenants`, daemonRss === undefined ? null : round(daemonRss, 1), 'MB'))
+
+    // 3. `pm2 reload` of the whole fleet while one client loop per tenant requests /health on fresh connections.
+    const results: Array<number | string> = []
+    let looping = true
+    const loops = ports.map(async (port) => {
+      while (looping) results.push(await freshGet(port, '/health', 5000))
+    })
+    await sleep(500)
+    const pidsBefore = new Map(list.map((p) => [p.name, p.pid]))
+    const r0 = Date.now()
+    await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
+    const reloadMs = Date.now() - r0
+    await sleep(1000)
+    looping = false
+    await Promise.all(loops)
+    const after = await pm.jlist()
+    const replaced = after.filter((p) => pidsBefore.has(p.name) && pidsBefore.get(p.name) !== p.pid).length
+    const failed = results.filter((x) => x !== 200)
+    const kinds = [...new Set(failed.map(String))]
+    ctx.log(`reload of ${K} tenants in ${reloadMs} ms: ${results.length} requests, ${failed.length} failed${kinds.length ? ` (${kinds.join(', ')})` : ''}; ${replaced}/${K} processes replaced`)
+    draft.raw = { direct_start_ms: direct, start: startRows, idle_rss: rss, reload: { ms: reloadMs, requests: results.length, failed: failed.length, failure_kinds: kinds, replaced } }
+    draft.figures.push(figure('reload_failed_requests', `\`pm2 reload\` of ${K} tenants under a client loop → failed requests`, failed.length, 'requests', { op: '==', value: 0 },
+      `${results.length} requests on fresh connections during a ${reloadMs} ms reload; ${replaced}/${K} processes replaced${kinds.length ? `; failures: ${kinds.join(', ')}` : ''}`))
+    if (replaced !== K) draft.notes.push(`Only ${replaced} of ${K} processes had a new pid after the reload.`)
+    await pm.kill()
+  },
+}

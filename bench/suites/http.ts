@@ -1,0 +1,114 @@
+/** Bench 1 — HTTP overhead: a tenant process's routes vs a bare fastify hello-world, both logging to files, same run. */
+import path from 'node:path'
+import { pairedRatio, runRounds, summarize, type LoadTarget } from '../lib/load.js'
+import { freePort, waitReady } from '../lib/net.js'
+import { BENCH_SERVERS_DIR } from '../lib/paths.js'
+import { startChild } from '../lib/procs.js'
+import { figure, unavailableFigure } from '../lib/result.js'
+import { startSandboxProcess } from '../lib/sandbox.js'
+import type { Suite } from '../lib/suite.js'
+import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
+import { prepareCacheRead, prepareSimularCache } from './http-probes.js'
+
+export const LOAD = { rounds: 5, seconds: 3, connections: 10, warmupSeconds: 1 }
+
+export async function startBareFastify(logsDir: string): Promise<{ url: string; port: number }> {
+  const port = await freePort()
+  const child = startChild('bare-fastify', process.execPath, [path.join(BENCH_SERVERS_DIR, 'bare-fastify.js'), '--port', String(port), '--log', path.join(logsDir, 'bare-fastify.log')], {
+    logFile: path.join(logsDir, 'bare-fastify.stray.log'),
+  })
+  await waitReady(port, '/', { child })
+  return { url: `http://127.0.0.1:${port}/`, port }
+}
+
+/** The hello-world with production layers switched on (bench/servers/layers.ts). */
+async function startLayers(logsDir: string, flags: string[]): Promise<{ url: string; port: number }> {
+  const port = await freePort()
+  const child = startChild(`layers${flags.join('')}`, process.execPath, [path.join(BENCH_SERVERS_DIR, 'layers.js'), '--port', String(port), '--logs', logsDir, ...flags], {
+    logFile: path.join(logsDir, `layers${flags.join('')}.stray.log`),
+  })
+  await waitReady(port, '/', { child })
+  return { url: `http://127.0.0.1:${port}/`, port }
+}
+
+export const httpSuite: Suite = {
+  name: 'http',
+  title: 'HTTP overhead of a tenant vs bare fastify',
+  budgetS: 240,
+  async run(ctx, draft) {
+    draft.params = { ...LOAD, pipelining: 1, tenant_settings: 'RATE_LIMIT_PER_MINUTE=0 V8_MAX_RPS=1000 LOG_LEVEL=info LOG_TARGET=files' }
+    const root = makeRoot(ctx.scratch)
+    const logsDir = path.join(root, 'logs')
+    const sandbox = await startSandboxProcess(logsDir)
+    await sandbox.configure({ consult_delay_ms: 0 })
+    const tenant = await addBenchTenant(root, {
+      sandboxUrl: sandbox.url,
+      // The default 600/min per client would turn a load test into a 429 test.
+      extra: { RATE_LIMIT_PER_MINUTE: '0', V8_MAX_RPS: '1000', LOG_LEVEL: 'info' },
+    })
+    const bare = await startBareFastify(logsDir)
+    const withLogger = await startLayers(logsDir, ['--prod-logger'])
+    const withHelmet = await startLayers(logsDir, ['--prod-logger', '--helmet'])
+    const withHelmetOnce = await startLayers(logsDir, ['--prod-logger', '--helmet-once'])
+    await startTenant(root, tenant.port)
+    const base = `http://127.0.0.1:${tenant.port}`
+    ctx.log(`bare fastify :${bare.port}, tenant :${tenant.port}, sandbox :${sandbox.port}`)
+
+    const targets: LoadTarget[] = [
+      { id: 'bare', label: 'bare fastify GET / (baseline)', url: bare.url },
+      { id: 'health', label: 'tenant GET /health', url: `${base}/health` },
+      // Diagnostics: where the gap between bare and /health goes.
+      { id: 'bare_prodlog', label: 'hello-world + tenant logger', url: withLogger.url },
+      { id: 'bare_prodlog_helmet', label: 'hello-world + tenant logger + helmet', url: withHelmet.url },
+      { id: 'bare_prodlog_helmet1', label: 'hello-world + tenant logger + helmet built once', url: withHelmetOnce.url },
+    ]
+    const cache = await prepareCacheRead(base, tenant.auth)
+    if (cache.ok) targets.push({ id: 'cache_read', label: 'tenant GET /cache/simulacao/:cpf (auth, SQLite)', url: `${base}${cache.path}`, headers: tenant.auth })
+    else draft.unavailable.push(`cache read (${cache.reason})`)
+    const sim = await prepareSimularCache(base, tenant.auth, sandbox, ctx.log)
+    if (sim.ok) targets.push({ id: 'simular_cache', label: 'tenant POST /clt/simular-cache (auth, sandbox)', url: `${base}/clt/simular-cache`, method: 'POST', headers: { ...tenant.auth, 'content-type': 'application/json' }, body: sim.body })
+    else draft.unavailable.push(`simular-cache (${sim.reason})`)
+
+    const callsBefore = await sandbox.upstreamCalls()
+    const samples = await runRounds(targets, LOAD, ctx.log)
+    const upstreamCalls = (await sandbox.upstreamCalls()) - callsBefore
+    const summary = summarize(targets, samples)
+    draft.raw = { summary, samples, upstream_calls_during_load: upstreamCalls }
+    const s = (id: string) => summary.find((x) => x.id === id)
+    const bareRps = s('bare')!.median_rps
+    draft.figures.push(figure('bare_rps', 'bare fastify hello-world req/s (baseline)', bareRps, 'req/s'))
+
+    const health = pairedRatio(samples, 'health', 'bare')
+    const logOnly = pairedRatio(samples, 'bare_prodlog', 'bare').median
+    const logHelmet = pairedRatio(samples, 'bare_prodlog_helmet', 'bare').median
+    draft.figures.push(figure('health_ratio', 'GET /health req/s ÷ bare', health.median, '×', { op: '>=', value: 0.85 },
+      `${s('health')!.median_rps} req/s; per round ${health.perRound.join(', ')}. Same-run layers: hello-world with the tenant's logger ${logOnly}×, + helmet ${logHelmet}×; the rest is the /health handler itself (database probe, token status, batch counts)`))
+    draft.figures.push(figure('layer_logger_ratio', 'hello-world + tenant logger req/s ÷ bare (diagnostic)', logOnly, '×', undefined,
+      'createLogger as in production: pino multistream to two rotated files, redact paths, CPF masking and secret scrubbing on every line'))
+    draft.figures.push(figure('layer_logger_helmet_ratio', 'hello-world + tenant logger + helmet req/s ÷ bare (diagnostic)', logHelmet, '×', undefined,
+      'the ceiling for any tenant route with this logger and @fastify/helmet as registered in src/http/app.ts'))
+    draft.figures.push(figure('layer_logger_helmet_once_ratio', 'hello-world + tenant logger + helmet built once req/s ÷ bare (diagnostic)', pairedRatio(samples, 'bare_prodlog_helmet1', 'bare').median, '×', undefined,
+      'the same headers from helmet() built once at start: @fastify/helmet rebuilds the helmet middleware (CSP parsing included) on every request'))
+
+    if (cache.ok) {
+      const r = pairedRatio(samples, 'cache_read', 'bare')
+      draft.figures.push(figure('cache_read_ratio', 'GET /cache/simulacao/:cpf req/s ÷ bare', r.median, '×', { op: '>=', value: 0.6 },
+        `${s('cache_read')!.median_rps} req/s; per round ${r.perRound.join(', ')}. Adds the constant-time API-key check, a prepared SQLite read and JSON of the stored simulation`))
+    } else {
+      draft.figures.push(unavailableFigure('cache_read_ratio', 'GET /cache/simulacao/:cpf req/s ÷ bare', '×', cache.reason, { op: '>=', value: 0.6 }))
+    }
+    if (sim.ok) {
+      const r = pairedRatio(samples, 'simular_cache', 'bare')
+      const simRps = s('simular_cache')!.median_rps
+      const perReq = upstreamCalls / Math.max(1, samples.filter((x) => x.target === 'simular_cache').reduce((a, x) => a + x.requests, 0))
+      draft.figures.push(figure('simular_cache_ratio', 'POST /clt/simular-cache req/s ÷ bare', r.median, '×', undefined,
+        `${simRps} req/s; every request makes ~${perReq.toFixed(2)} upstream call(s) to the sandbox process on the same 2 cores, so this measures the round trip, not the tenant alone`))
+      if (simRps > 900) draft.notes.push(`simular-cache reached ${simRps} req/s, near the tenant's V8_MAX_RPS=1000 pacing: the limiter may be what caps it.`)
+    } else {
+      draft.figures.push(unavailableFigure('simular_cache_ratio', 'POST /clt/simular-cache req/s ÷ bare', '×', sim.reason))
+    }
+    const bad = summary.filter((x) => x.non2xx > 0 || x.errors > 0)
+    if (bad.length > 0) draft.notes.push(`Non-2xx or errors during load (not counted in req/s): ${bad.map((x) => `${x.id} non2xx=${x.non2xx} errors=${x.errors}`).join('; ')}.`)
+    draft.notes.push('The load generator (autocannon, one thread) runs on the same 2 cores as the servers; every target pays that equally, which is why only same-round ratios are compared.')
+  },
+}
