@@ -1,0 +1,89 @@
+/** Repository over `flow_results`: the latest CLT-flow outcome per CPF (what mensagem-whatsapp and resumes read). */
+import type { Db } from '../db/database.js'
+import type { FlowResult } from './flow-types.js'
+
+export type FlowStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
+
+export interface FlowRecord {
+  cpf: string
+  status: FlowStatus
+  /** Step where the flow stopped (kentro, validacao, termo, aguardando, simulacao, kentro_retorno, concluido). */
+  etapa: string
+  /** Failure code (e.g. termo_recusado, dados_faltantes); null on success/pending. */
+  code: string | null
+  erro: string | null
+  details: Record<string, unknown> | null
+  consultId: string | null
+  resultado: FlowResult | null
+  /** The birth date the consult was created with (decides the one retry after a birth-date rejection). */
+  birthDateUsed: string | null
+  /** What the caller asked for (a stored simulation is reused only for the same request). */
+  pedido: { valor?: number; prazo?: number }
+  /** Whether the result was written back to Kentro (a resume retries the write when not). */
+  kentroSynced: boolean
+  updatedAt: number
+}
+
+interface Row {
+  cpf: string
+  status: string
+  consult_id: string | null
+  resultado: string
+  updated_at: number
+}
+
+/** The JSON in column `resultado`: the FlowResult plus the bookkeeping a resume needs. */
+type Stored = Omit<FlowRecord, 'cpf' | 'status' | 'consultId' | 'updatedAt'>
+
+export class FlowResultsRepo {
+  readonly #get
+  readonly #put
+
+  constructor(db: Db) {
+    this.#get = db.prepare<[string], Row>('SELECT cpf, status, consult_id, resultado, updated_at FROM flow_results WHERE cpf = ?')
+    this.#put = db.prepare<[string, string, string | null, string, number]>(
+      `INSERT INTO flow_results (cpf, status, consult_id, resultado, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (cpf) DO UPDATE SET status = excluded.status, consult_id = excluded.consult_id,
+         resultado = excluded.resultado, updated_at = excluded.updated_at`,
+    )
+  }
+
+  get(cpf: string): FlowRecord | undefined {
+    const row = this.#get.get(cpf)
+    if (!row) return undefined
+    let stored: Partial<Stored> = {}
+    try {
+      stored = JSON.parse(row.resultado) as Partial<Stored>
+    } catch {
+      // A damaged row reads as "no bookkeeping"; the next run overwrites it.
+    }
+    return {
+      cpf: row.cpf,
+      status: (['SUCCESS', 'PENDING', 'FAILED'].includes(row.status) ? row.status : 'FAILED') as FlowStatus,
+      etapa: stored.etapa ?? 'desconhecida',
+      code: stored.code ?? null,
+      erro: stored.erro ?? null,
+      details: stored.details ?? null,
+      consultId: row.consult_id,
+      resultado: stored.resultado ?? null,
+      birthDateUsed: stored.birthDateUsed ?? null,
+      pedido: stored.pedido ?? {},
+      kentroSynced: stored.kentroSynced ?? false,
+      updatedAt: row.updated_at,
+    }
+  }
+
+  save(record: FlowRecord): void {
+    const stored: Stored = {
+      etapa: record.etapa,
+      code: record.code,
+      erro: record.erro,
+      details: record.details,
+      resultado: record.resultado,
+      birthDateUsed: record.birthDateUsed,
+      pedido: record.pedido,
+      kentroSynced: record.kentroSynced,
+    }
+    this.#put.run(record.cpf, record.status, record.consultId, JSON.stringify(stored), record.updatedAt)
+  }
+}
