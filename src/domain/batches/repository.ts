@@ -1,0 +1,373 @@
+/** SQL of the batches and batch_items tables: atomic lease claims, outcome + release in one transaction, counts. */
+import type { Statement, Transaction } from 'better-sqlite3'
+import type { Db } from '../../db/database.js'
+import type { FlowResult } from '../flow-types.js'
+import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ClaimedItem, ItemCounts, ItemOutcome, ItemRetry, ItemStatus } from './types.js'
+
+interface BatchRow {
+  id: string
+  status: BatchStatus
+  origin: BatchOrigin
+  params: string
+  total: number
+  created_at: number
+  started_at: number | null
+  finished_at: number | null
+}
+
+interface ItemRow {
+  seq: number
+  cpf: string
+  status: ItemStatus
+  etapa: string | null
+  erro: string | null
+  mensagem: string | null
+  resultado: string | null
+  attempts: number
+  finished_at: number | null
+}
+
+interface ClaimRow {
+  batch_id: string
+  seq: number
+  cpf: string
+  attempts: number
+  retries: number
+  first_run_at: number
+}
+
+/** One item as handed to `insertBatch`: valid CPFs are queued, invalid ones are stored already failed. */
+export interface NewItem {
+  cpf: string
+  valid: boolean
+}
+
+export interface CancelResult {
+  cancelled: number
+  inFlight: number
+  finished: boolean
+}
+
+const toBatch = (r: BatchRow): Batch => ({
+  id: r.id,
+  status: r.status,
+  origin: r.origin,
+  params: JSON.parse(r.params) as BatchParams,
+  total: r.total,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+})
+
+const toItem = (r: ItemRow): BatchItem => ({
+  seq: r.seq,
+  cpf: r.cpf,
+  status: r.status,
+  etapa: r.etapa,
+  erro: r.erro,
+  mensagem: r.mensagem,
+  resultado: r.resultado === null ? null : (JSON.parse(r.resultado) as FlowResult),
+  attempts: r.attempts,
+  finishedAt: r.finished_at,
+})
+
+const emptyCounts = (): ItemCounts => ({ total: 0, pending: 0, running: 0, success: 0, failed: 0, cancelled: 0 })
+const COUNT_KEY: Record<ItemStatus, keyof ItemCounts> = {
+  PENDING: 'pending',
+  RUNNING: 'running',
+  SUCCESS: 'success',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+}
+
+export class BatchRepository {
+  readonly #db: Db
+  readonly #insertBatch: Statement
+  readonly #insertItem: Statement
+  readonly #claim: Statement
+  readonly #markStarted: Statement
+  readonly #renew: Statement
+  readonly #finish: Statement
+  readonly #retry: Statement
+  readonly #finalize: Statement
+  readonly #releaseOwner: Statement
+  readonly #runningOwners: Statement
+  readonly #cancelItems: Statement
+  readonly #cancelBatch: Statement
+  readonly #getBatch: Statement
+  readonly #listBatches: Statement
+  readonly #countBatches: Statement
+  readonly #countItems: Statement
+  readonly #listItems: Statement
+  readonly #countItemsByStatus: Statement
+  readonly #finishedSince: Statement
+  readonly #itemByRowid: Statement
+  readonly #activeTotals: Statement
+  readonly #nextDue: Statement
+  readonly #purge: Statement
+  readonly #claimTx: Transaction<(owner: string, now: number, until: number) => ClaimedItem | undefined>
+  readonly #finishTx: Transaction<(owner: string, batchId: string, seq: number, o: ItemOutcome, now: number) => { ok: boolean; batchFinished: boolean }>
+  readonly #retryTx: Transaction<(owner: string, batchId: string, seq: number, r: ItemRetry, now: number) => { ok: boolean; batchFinished: boolean }>
+
+  constructor(db: Db) {
+    this.#db = db
+    this.#insertBatch = db.prepare(
+      `INSERT INTO batches (id, status, origin, params, total, created_at, started_at, finished_at)
+       VALUES (@id, @status, @origin, @params, @total, @now, @startedAt, @finishedAt)`,
+    )
+    this.#insertItem = db.prepare(
+      `INSERT INTO batch_items (batch_id, seq, cpf, status, etapa, erro, mensagem, next_run_at, finished_at)
+       VALUES (@batchId, @seq, @cpf, @status, @etapa, @erro, @mensagem, @now, @finishedAt)`,
+    )
+    // One statement picks and takes the item: an expired lease first (its worker died), else the item due
+    // longest ago. SQLite runs a write statement alone, so two workers (or processes) never get the same item.
+    this.#claim = db.prepare(
+      `UPDATE batch_items
+          SET status = 'RUNNING', lease_owner = @owner, lease_until = @until, attempts = attempts + 1,
+              first_run_at = coalesce(first_run_at, @now)
+        WHERE rowid = coalesce(
+          (SELECT rowid FROM batch_items WHERE status = 'RUNNING' AND lease_until < @now LIMIT 1),
+          (SELECT rowid FROM batch_items WHERE status = 'PENDING' AND next_run_at <= @now ORDER BY next_run_at LIMIT 1))
+        RETURNING batch_id, seq, cpf, attempts, retries, first_run_at`,
+    )
+    this.#markStarted = db.prepare(
+      `UPDATE batches SET status = 'RUNNING', started_at = coalesce(started_at, @now) WHERE id = @batchId AND status = 'PENDING'`,
+    )
+    this.#renew = db.prepare(
+      `UPDATE batch_items SET lease_until = @until
+        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`,
+    )
+    // Guarded by lease_owner: a worker whose lease was taken over (or released at shutdown) writes nothing.
+    this.#finish = db.prepare(
+      `UPDATE batch_items
+          SET status = @status, etapa = @etapa, erro = @erro, mensagem = @mensagem, resultado = @resultado,
+              finished_at = @now, lease_owner = NULL, lease_until = NULL
+        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`,
+    )
+    this.#retry = db.prepare(
+      `UPDATE batch_items
+          SET status = CASE WHEN (SELECT status FROM batches WHERE id = @batchId) = 'CANCELLED' THEN 'CANCELLED' ELSE 'PENDING' END,
+              finished_at = CASE WHEN (SELECT status FROM batches WHERE id = @batchId) = 'CANCELLED' THEN @now ELSE NULL END,
+              etapa = @etapa, erro = @erro, mensagem = @mensagem, resultado = coalesce(@resultado, resultado),
+              next_run_at = @nextRunAt, retries = @retries, lease_owner = NULL, lease_until = NULL
+        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`,
+    )
+    this.#finalize = db.prepare(
+      `UPDATE batches
+          SET finished_at = @now, started_at = coalesce(started_at, @now),
+              status = CASE status WHEN 'CANCELLED' THEN 'CANCELLED' ELSE 'COMPLETED' END
+        WHERE id = @batchId AND finished_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM batch_items WHERE batch_id = @batchId AND status IN ('PENDING', 'RUNNING'))`,
+    )
+    this.#releaseOwner = db.prepare(
+      `UPDATE batch_items SET status = 'PENDING', lease_owner = NULL, lease_until = NULL, next_run_at = @now
+        WHERE status = 'RUNNING' AND lease_owner = @owner
+        RETURNING batch_id`,
+    )
+    this.#runningOwners = db.prepare(`SELECT DISTINCT lease_owner AS owner FROM batch_items WHERE status = 'RUNNING' AND lease_owner IS NOT NULL`)
+    // Pending items, and in-flight ones whose worker is gone (expired lease), are cancelled; live in-flight ones finish.
+    this.#cancelItems = db.prepare(
+      `UPDATE batch_items SET status = 'CANCELLED', finished_at = @now, lease_owner = NULL, lease_until = NULL
+        WHERE batch_id = @batchId AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < @now))`,
+    )
+    this.#cancelBatch = db.prepare(`UPDATE batches SET status = 'CANCELLED' WHERE id = @batchId AND status IN ('PENDING', 'RUNNING')`)
+    this.#getBatch = db.prepare(`SELECT * FROM batches WHERE id = ?`)
+    this.#listBatches = db.prepare(`SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+    this.#countBatches = db.prepare(`SELECT count(*) AS n FROM batches`)
+    this.#countItems = db.prepare(`SELECT status, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status`)
+    this.#listItems = db.prepare(
+      `SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items
+        WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)
+        ORDER BY seq LIMIT @limit OFFSET @offset`,
+    )
+    this.#countItemsByStatus = db.prepare(`SELECT count(*) AS n FROM batch_items WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)`)
+    // Served by the (batch_id, status, finished_at) index alone: cheap enough to re-read a window every tick.
+    this.#finishedSince = db.prepare(
+      `SELECT rowid AS key, finished_at FROM batch_items
+        WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND finished_at >= ?
+        ORDER BY finished_at, rowid`,
+    )
+    this.#itemByRowid = db.prepare(
+      `SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items WHERE rowid = ?`,
+    )
+    this.#activeTotals = db.prepare(`SELECT status, count(*) AS n FROM batch_items WHERE status IN ('PENDING', 'RUNNING') GROUP BY status`)
+    this.#nextDue = db.prepare(
+      `SELECT (SELECT min(next_run_at) FROM batch_items WHERE status = 'PENDING') AS pending_due,
+              (SELECT min(lease_until) FROM batch_items WHERE status = 'RUNNING') AS lease_due`,
+    )
+    this.#purge = db.prepare(`DELETE FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?`)
+
+    this.#claimTx = db.transaction((owner: string, now: number, until: number) => {
+      const row = this.#claim.get({ owner, now, until }) as ClaimRow | undefined
+      if (!row) return undefined
+      this.#markStarted.run({ batchId: row.batch_id, now })
+      return { batchId: row.batch_id, seq: row.seq, cpf: row.cpf, attempts: row.attempts, retries: row.retries, firstRunAt: row.first_run_at }
+    })
+    this.#finishTx = db.transaction((owner: string, batchId: string, seq: number, o: ItemOutcome, now: number) => {
+      const changed = this.#finish.run({
+        owner,
+        batchId,
+        seq,
+        now,
+        status: o.status,
+        etapa: o.etapa,
+        erro: o.erro,
+        mensagem: o.mensagem,
+        resultado: o.resultado === null ? null : JSON.stringify(o.resultado),
+      }).changes
+      if (changed === 0) return { ok: false, batchFinished: false }
+      return { ok: true, batchFinished: this.#finalize.run({ batchId, now }).changes > 0 }
+    })
+    this.#retryTx = db.transaction((owner: string, batchId: string, seq: number, r: ItemRetry, now: number) => {
+      const changed = this.#retry.run({
+        owner,
+        batchId,
+        seq,
+        now,
+        etapa: r.etapa,
+        erro: r.erro,
+        mensagem: r.mensagem,
+        resultado: r.resultado === null ? null : JSON.stringify(r.resultado),
+        nextRunAt: r.nextRunAt,
+        retries: r.retries,
+      }).changes
+      if (changed === 0) return { ok: false, batchFinished: false }
+      return { ok: true, batchFinished: this.#finalize.run({ batchId, now }).changes > 0 }
+    })
+  }
+
+  /** Store a new batch and all its items at once. A batch with nothing to run is completed on the spot. */
+  insertBatch(b: { id: string; origin: BatchOrigin; params: BatchParams; items: readonly NewItem[]; now: number }): void {
+    const runnable = b.items.some((i) => i.valid)
+    this.#db.transaction(() => {
+      this.#insertBatch.run({
+        id: b.id,
+        status: runnable ? 'PENDING' : 'COMPLETED',
+        origin: b.origin,
+        params: JSON.stringify(b.params),
+        total: b.items.length,
+        now: b.now,
+        startedAt: runnable ? null : b.now,
+        finishedAt: runnable ? null : b.now,
+      })
+      b.items.forEach((item, seq) => {
+        this.#insertItem.run({
+          batchId: b.id,
+          seq,
+          cpf: item.cpf,
+          status: item.valid ? 'PENDING' : 'FAILED',
+          etapa: item.valid ? null : 'validacao',
+          erro: item.valid ? null : 'cpf_invalido',
+          mensagem: item.valid ? null : 'CPF inválido (precisa de 11 dígitos com dígitos verificadores corretos).',
+          now: b.now,
+          finishedAt: item.valid ? null : b.now,
+        })
+      })
+    }).immediate()
+  }
+
+  /** Take the lease of one runnable item (or none), marking its batch RUNNING. */
+  claim(owner: string, now: number, leaseMs: number): ClaimedItem | undefined {
+    return this.#claimTx.immediate(owner, now, now + leaseMs)
+  }
+
+  /** Extend a lease; false when this owner does not hold it any more. */
+  renew(owner: string, batchId: string, seq: number, until: number): boolean {
+    return this.#renew.run({ owner, batchId, seq, until }).changes > 0
+  }
+
+  /** Record a final outcome and release the lease in one transaction; ok=false when the lease was lost. */
+  finish(owner: string, batchId: string, seq: number, outcome: ItemOutcome, now: number): { ok: boolean; batchFinished: boolean } {
+    return this.#finishTx.immediate(owner, batchId, seq, outcome, now)
+  }
+
+  /** Put an item back to PENDING until `nextRunAt` (CANCELLED if its batch was cancelled meanwhile). */
+  retry(owner: string, batchId: string, seq: number, r: ItemRetry, now: number): { ok: boolean; batchFinished: boolean } {
+    return this.#retryTx.immediate(owner, batchId, seq, r, now)
+  }
+
+  /** Give back every lease this owner holds, claimable at once; returns the batches touched. */
+  releaseOwner(owner: string, now: number): string[] {
+    const rows = this.#releaseOwner.all({ owner, now }) as { batch_id: string }[]
+    return [...new Set(rows.map((r) => r.batch_id))]
+  }
+
+  /** Owners holding leases right now (to find the ones whose process is gone). */
+  runningOwners(): string[] {
+    return (this.#runningOwners.all() as { owner: string }[]).map((r) => r.owner)
+  }
+
+  /** Cancel a batch's pending items; undefined when the batch does not exist. */
+  cancel(batchId: string, now: number): (CancelResult & { batch: Batch }) | undefined {
+    return this.#db.transaction(() => {
+      const before = this.getBatch(batchId)
+      if (!before) return undefined
+      if (before.status === 'COMPLETED' || before.status === 'CANCELLED') {
+        return { batch: before, cancelled: 0, inFlight: this.countItems(batchId).running, finished: before.finishedAt !== null }
+      }
+      const cancelled = this.#cancelItems.run({ batchId, now }).changes
+      this.#cancelBatch.run({ batchId })
+      const finished = this.#finalize.run({ batchId, now }).changes > 0
+      const batch = this.getBatch(batchId)!
+      return { batch, cancelled, inFlight: this.countItems(batchId).running, finished }
+    }).immediate()
+  }
+
+  getBatch(id: string): Batch | undefined {
+    const row = this.#getBatch.get(id) as BatchRow | undefined
+    return row ? toBatch(row) : undefined
+  }
+
+  listBatches(limit: number, offset: number): { total: number; batches: Batch[] } {
+    const total = (this.#countBatches.get() as { n: number }).n
+    return { total, batches: (this.#listBatches.all(limit, offset) as BatchRow[]).map(toBatch) }
+  }
+
+  countItems(batchId: string): ItemCounts {
+    const counts = emptyCounts()
+    for (const r of this.#countItems.all(batchId) as { status: ItemStatus; n: number }[]) {
+      counts[COUNT_KEY[r.status]] = r.n
+      counts.total += r.n
+    }
+    return counts
+  }
+
+  listItems(batchId: string, opts: { status?: ItemStatus | undefined; limit: number; offset: number }): { total: number; items: BatchItem[] } {
+    const params = { batchId, status: opts.status ?? null, limit: opts.limit, offset: opts.offset }
+    const total = (this.#countItemsByStatus.get(params) as { n: number }).n
+    return { total, items: (this.#listItems.all(params) as ItemRow[]).map(toItem) }
+  }
+
+  /** Keys of the items that reached SUCCESS/FAILED at or after `since` (ms), oldest first. */
+  finishedSince(batchId: string, since: number): { key: number; finishedAt: number }[] {
+    return (this.#finishedSince.all(batchId, since) as { key: number; finished_at: number }[]).map((r) => ({ key: r.key, finishedAt: r.finished_at }))
+  }
+
+  /** One item by the key `finishedSince` returned. */
+  itemByKey(key: number): BatchItem | undefined {
+    const row = this.#itemByRowid.get(key) as ItemRow | undefined
+    return row ? toItem(row) : undefined
+  }
+
+  /** Items waiting (PENDING, due now or later) and in flight (RUNNING), over all batches. */
+  activeTotals(): { pending: number; running: number } {
+    const out = { pending: 0, running: 0 }
+    for (const r of this.#activeTotals.all() as { status: ItemStatus; n: number }[]) {
+      if (r.status === 'PENDING') out.pending = r.n
+      else if (r.status === 'RUNNING') out.running = r.n
+    }
+    return out
+  }
+
+  /** The earliest moment an item becomes claimable (due time or lease expiry); null when nothing is active. */
+  nextDueAt(): number | null {
+    const row = this.#nextDue.get() as { pending_due: number | null; lease_due: number | null }
+    const dues = [row.pending_due, row.lease_due].filter((d): d is number => d !== null)
+    return dues.length === 0 ? null : Math.min(...dues)
+  }
+
+  /** Delete batches (and, by cascade, their items) finished before `before`. */
+  purgeFinishedBefore(before: number): number {
+    return this.#purge.run(before).changes
+  }
+}

@@ -1,0 +1,78 @@
+/** Shapes shared by the batch repository, engine, service and route. */
+import type { FlowResult } from '../flow-types.js'
+
+export type BatchStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED'
+export type ItemStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED'
+export type BatchOrigin = 'lista' | 'kentro'
+
+/** What every item of a batch is run with. */
+export interface BatchParams {
+  valor?: number
+  prazo?: number
+  pipeline_id?: number
+}
+
+export interface Batch {
+  id: string
+  status: BatchStatus
+  origin: BatchOrigin
+  params: BatchParams
+  total: number
+  createdAt: number
+  startedAt: number | null
+  finishedAt: number | null
+}
+
+/** Item counts by status; every item is in exactly one of them. */
+export interface ItemCounts {
+  total: number
+  pending: number
+  running: number
+  success: number
+  failed: number
+  cancelled: number
+}
+
+export interface BatchItem {
+  seq: number
+  cpf: string
+  status: ItemStatus
+  etapa: string | null
+  erro: string | null
+  mensagem: string | null
+  resultado: FlowResult | null
+  attempts: number
+  finishedAt: number | null
+}
+
+/** An item a worker holds the lease of. */
+export interface ClaimedItem {
+  batchId: string
+  seq: number
+  cpf: string
+  /** Claims so far, this one included. */
+  attempts: number
+  /** Consecutive transient failures before this claim. */
+  retries: number
+  firstRunAt: number
+}
+
+/** A final result written together with the lease release. */
+export interface ItemOutcome {
+  status: 'SUCCESS' | 'FAILED'
+  etapa: string
+  erro: string | null
+  mensagem: string | null
+  resultado: FlowResult | null
+}
+
+/** A not-yet-final result: the item goes back to PENDING until `nextRunAt`. */
+export interface ItemRetry {
+  etapa: string
+  erro: string | null
+  mensagem: string | null
+  resultado: FlowResult | null
+  nextRunAt: number
+  /** Consecutive transient failures, this one included (0 after a `pending` outcome). */
+  retries: number
+}
