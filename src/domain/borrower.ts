@@ -103,9 +103,15 @@ const CHECKS: { [K in Field]: (raw: unknown, now: number) => Check<unknown> } = 
  * Validate every field. A value the caller supplied in dados_cliente wins over the CRM's (it is an explicit correction,
  * and it is written back to the CRM); otherwise the CRM's value is used. Missing or invalid → listed in `campos`.
  */
-export function validateBorrower(input: { cpf: string; opportunity: Opportunity | null; dados?: DadosCliente | undefined; genderField: string; now: number }): Validation {
+export function validateBorrower(input: {
+  cpf: string
+  opportunity: Opportunity | null
+  dados?: DadosCliente | Partial<Record<Field, unknown>> | undefined
+  genderField: string
+  now: number
+}): Validation {
   const crm = crmValues(input.opportunity, input.genderField)
-  const given = input.dados ?? {}
+  const given: Partial<Record<Field, unknown>> = input.dados ?? {}
   const values: Partial<Record<Field, unknown>> = {}
   const origem = {} as Record<Field, 'crm' | 'cliente'>
   const motivos: Partial<Record<Field, string>> = {}

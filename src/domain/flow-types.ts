@@ -37,7 +37,7 @@ export interface FlowResult {
  */
 export type FlowOutcome =
   | { kind: 'success'; etapa: string; resultado: FlowResult }
-  | { kind: 'failed'; etapa: string; code: string; erro: string; resultado: FlowResult | null }
+  | { kind: 'failed'; etapa: string; code: string; erro: string; resultado: FlowResult | null; details?: Record<string, unknown> }
   | { kind: 'pending'; etapa: string; resultado: FlowResult; retryAfterMs: number }
 
 export interface FlowRunner {
