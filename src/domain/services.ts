@@ -10,6 +10,9 @@ import { RateLimiter } from '../upstream/rate-limiter.js'
 import { TokenCache } from '../upstream/token-cache.js'
 import { credentialsOf, passwordGrant } from '../upstream/v8-auth.js'
 import { V8Client } from '../upstream/v8.js'
+import { AppError } from '../errors.js'
+import { BatchService, type BatchServiceDeps } from './batches/service.js'
+import type { FlowRunner } from './flow-types.js'
 
 export interface TokenStatus {
   cached: boolean
@@ -26,6 +29,7 @@ export interface TenantServices {
   kentro: KentroClient
   presenca: PresencaClient
   tokens: TokenCache
+  batches: BatchService
   tokenStatus(): TokenStatus
   batchCounts(): { pending: number; running: number }
   /** Stop background work (batch workers) and release upstream connections. */
@@ -39,6 +43,15 @@ export interface ServiceDeps {
   now?: () => number
   /** Per-attempt upstream deadline (tests shorten it). */
   upstreamTimeoutMs?: number
+  /** Batch workers' flow and engine settings (tests inject a deterministic runner, short leases). */
+  batch?: { runner?: FlowRunner; listCpfs?: BatchServiceDeps['listCpfs']; engine?: Partial<BatchServiceDeps['engine']>; start?: boolean }
+}
+
+/** Stands in until the CLT flow is wired: every batch item fails with a clear reason. */
+const FLOW_NOT_WIRED: FlowRunner = {
+  run: async () => {
+    throw new AppError('fluxo_indisponivel', 'O fluxo CLT ainda não está disponível neste serviço.', 501)
+  },
 }
 
 const V8_KEYS: readonly ConfigKey[] = ['V8_AUTH_URL', 'V8_API_URL', 'V8_CLIENT_ID', 'V8_AUDIENCE', 'V8_USERNAME', 'V8_PASSWORD']
@@ -60,6 +73,18 @@ export function createServices(deps: ServiceDeps): TenantServices {
   const kentro = new KentroClient(http, config)
   const presenca = new PresencaClient(http, config, now)
 
+  const batches = new BatchService({
+    db: deps.db,
+    logger: deps.logger,
+    now,
+    runner: deps.batch?.runner ?? FLOW_NOT_WIRED,
+    listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map((o) => o.mainmail)),
+    maxItems: () => config().BATCH_MAX_ITEMS,
+    // BATCH_CONCURRENCY is read once, like V8_MAX_RPS: a change applies on the next reload.
+    engine: { concurrency: config().BATCH_CONCURRENCY, retentionMs: config().BATCH_RETENTION_DAYS * 86_400_000, ...deps.batch?.engine },
+  })
+  if (deps.batch?.start !== false) batches.start()
+
   const unsubscribe = deps.config.onChange((_next, _prev, changed) => {
     if (changed.some((k) => V8_KEYS.includes(k))) tokens.invalidateAll()
     if (changed.some((k) => PRESENCA_KEYS.includes(k))) presenca.invalidate()
@@ -70,10 +95,13 @@ export function createServices(deps: ServiceDeps): TenantServices {
     kentro,
     presenca,
     tokens,
+    batches,
     tokenStatus: () => tokens.status(),
-    batchCounts: () => ({ pending: 0, running: 0 }),
+    batchCounts: () => batches.activeTotals(),
     close: async () => {
       unsubscribe()
+      // Stop claiming, let in-flight items finish (bounded), release the rest; only then drop connections.
+      await batches.shutdown()
       await http.close()
     },
   }

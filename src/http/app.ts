@@ -12,6 +12,7 @@ import type { TenantServices } from '../domain/services.js'
 import { requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { healthRoutes } from './routes/health.js'
+import { batchRoutes } from './routes/batches.js'
 
 export interface AppDeps {
   config: ConfigStore
@@ -68,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Everything registered inside this scope requires the tenant's API key.
   await app.register(async (api) => {
     api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY))
+    await api.register(batchRoutes, { batches: deps.services.batches })
   })
 
   return app

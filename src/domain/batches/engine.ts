@@ -4,7 +4,7 @@ import type { Logger } from '../../log/logger.js'
 import { maskCpf } from '../../log/mask.js'
 import type { FlowOutcome, FlowRunner } from '../flow-types.js'
 import type { BatchEvents } from './events.js'
-import { isDeadOwner, newLeaseOwner } from './owner.js'
+import { holdOwner, isDeadOwner, newLeaseOwner } from './owner.js'
 import { DEFAULT_RETRY_POLICY, isTransient, pendingDelayMs, transientDelayMs, type RetryPolicy } from './policy.js'
 import type { BatchRepository } from './repository.js'
 import type { BatchParams, ClaimedItem, ItemOutcome, ItemRetry } from './types.js'
@@ -54,6 +54,7 @@ export class BatchEngine {
   #started = false
   #stopping = false
   #shutdown: Promise<void> | undefined
+  #releaseOwner: () => void = () => undefined
 
   constructor(opts: EngineOptions) {
     this.owner = opts.owner ?? newLeaseOwner()
@@ -82,6 +83,7 @@ export class BatchEngine {
   start(): void {
     if (this.#started || this.#stopping) return
     this.#started = true
+    this.#releaseOwner = holdOwner(this.owner)
     this.#maintain()
     this.#maintenance = setInterval(() => this.#maintain(), MAINTENANCE_MS)
     this.#maintenance.unref()
@@ -123,6 +125,7 @@ export class BatchEngine {
     }
     // Workers whose flow honours the abort end now; any that does not can no longer write (lease released).
     await Promise.race([Promise.allSettled(this.#workers), new Promise((r) => setTimeout(r, 100).unref())])
+    this.#releaseOwner()
   }
 
   async #work(): Promise<void> {

@@ -1,0 +1,140 @@
+/** Server-Sent Events of one batch: `item` per finished CPF, `progress` on count changes, `done` at the end; heartbeats. */
+import type { ServerResponse } from 'node:http'
+import type { BatchService } from '../../domain/batches/service.js'
+import { batchView, countsView, itemView } from './batches-view.js'
+
+export interface EventStreamOptions {
+  /** Comment line sent this often so proxies and clients keep the connection. */
+  heartbeatMs?: number
+  /** Re-read the database this often even without a local notification (another process may be working). */
+  pollMs?: number
+}
+
+/**
+ * How far back each look re-reads finished items: another process's write can commit a little after the
+ * time it recorded. Items already sent are remembered, so re-reading never repeats an event.
+ */
+const SKEW_WINDOW_MS = 15_000
+const COALESCE_MS = 50
+
+/**
+ * Stream the batch's events on a response already hijacked from fastify. Resolves when the stream ends
+ * (after `done`, on client disconnect, or when `stop()` is called at server shutdown).
+ */
+export function streamBatchEvents(
+  res: ServerResponse,
+  service: BatchService,
+  batchId: string,
+  headers: Record<string, string | number | string[] | undefined>,
+  opts: EventStreamOptions = {},
+): { done: Promise<void>; stop: () => void } {
+  const sent = new Map<number, number>() // item key → finished_at
+  let cursor = 0
+  let lastProgress = ''
+  let closed = false
+  let pumping = false
+  let again = false
+  let scheduled: NodeJS.Timeout | undefined
+  let finish!: () => void
+  const done = new Promise<void>((r) => (finish = r))
+
+  const clean = {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  }
+  const base = Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && k.toLowerCase() !== 'content-length')) as Record<string, string | number | string[]>
+  res.writeHead(200, { ...base, ...clean })
+  res.write('retry: 5000\n\n')
+
+  /** Write one chunk; wait for the socket to drain when its buffer is full. */
+  const write = async (chunk: string): Promise<void> => {
+    if (closed) return
+    if (!res.write(chunk)) {
+      await new Promise<void>((r) => {
+        const go = (): void => {
+          res.off('drain', go)
+          res.off('close', go)
+          r()
+        }
+        res.on('drain', go)
+        res.on('close', go)
+      })
+    }
+  }
+  const event = (name: string, data: unknown, id?: string): Promise<void> =>
+    write(`${id ? `id: ${id}\n` : ''}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)
+
+  const end = (): void => {
+    if (closed) return
+    closed = true
+    unsubscribe()
+    clearInterval(heartbeat)
+    clearInterval(poll)
+    clearTimeout(scheduled)
+    if (!res.writableEnded) res.end()
+    finish()
+  }
+
+  const pump = async (): Promise<void> => {
+    if (closed) return
+    if (pumping) {
+      again = true
+      return
+    }
+    pumping = true
+    try {
+      do {
+        again = false
+        const batch = service.get(batchId)
+        if (!batch) {
+          // Purged (retention) while someone watched.
+          await event('done', { lote_id: batchId, status: 'REMOVIDO' }, 'done')
+          end()
+          return
+        }
+        for (const { key, finishedAt } of service.repo.finishedSince(batchId, Math.max(0, cursor - SKEW_WINDOW_MS))) {
+          if (closed) return
+          cursor = Math.max(cursor, finishedAt)
+          if (sent.has(key)) continue
+          sent.set(key, finishedAt)
+          const item = service.repo.itemByKey(key)
+          if (item) await event('item', { lote_id: batchId, ...itemView(item) })
+        }
+        for (const [key, at] of sent) if (at < cursor - 2 * SKEW_WINDOW_MS) sent.delete(key)
+        const counts = service.counts(batchId)
+        const progress = JSON.stringify({ lote_id: batchId, status: batch.status, ...countsView(counts) })
+        if (progress !== lastProgress) {
+          lastProgress = progress
+          await write(`event: progress\ndata: ${progress}\n\n`)
+        }
+        if (batch.finishedAt !== null) {
+          await event('done', batchView(batch, counts), 'done')
+          end()
+          return
+        }
+      } while (again && !closed)
+    } catch {
+      // The database closed under us (shutdown): end the stream; the client reconnects to the next process.
+      end()
+    } finally {
+      pumping = false
+    }
+  }
+
+  const schedule = (): void => {
+    if (scheduled || closed) return
+    scheduled = setTimeout(() => {
+      scheduled = undefined
+      void pump()
+    }, COALESCE_MS)
+  }
+
+  const unsubscribe = service.events.subscribe(batchId, schedule)
+  const heartbeat = setInterval(() => void write(': ping\n\n'), opts.heartbeatMs ?? 15_000)
+  const poll = setInterval(() => void pump(), opts.pollMs ?? 1000)
+  res.on('close', end)
+  void pump()
+  return { done, stop: end }
+}

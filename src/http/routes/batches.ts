@@ -1,0 +1,134 @@
+/** Batch routes (lotes): create from CPFs or a Kentro pipeline, list, read with items, stream events, cancel. */
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
+import { badRequest, notFound } from '../../errors.js'
+import { streamBatchEvents, type EventStreamOptions } from './batches-events.js'
+import { batchView, itemView } from './batches-view.js'
+
+/** Room for a few tens of thousands of CPFs; every other route keeps the app-wide limit. */
+export const BATCH_BODY_LIMIT = 1024 * 1024
+
+export interface BatchRouteOptions {
+  batches: BatchService
+  events?: EventStreamOptions
+}
+
+const cpfList = z.union([
+  z.array(z.union([z.string().max(64), z.number()])),
+  // A pasted column: CPFs separated by line breaks, commas, semicolons or blanks.
+  z.string().transform((s) => s.split(/[\s,;]+/).filter(Boolean)),
+])
+
+const createBody = z.object({
+  cpfs: cpfList.optional(),
+  origem: z.enum(['lista', 'kentro']).optional(),
+  pipeline_id: z.coerce.number().int().positive().optional(),
+  valor: z.coerce.number().positive().max(10_000_000).optional(),
+  prazo: z.coerce.number().int().min(1).max(120).optional(),
+})
+
+const idParams = z.object({ id: z.string().min(1).max(64) })
+const page = z.coerce.number().int().min(1).default(1)
+const listQuery = z.object({ page, limit: z.coerce.number().int().min(1).max(100).default(20) })
+const itemsQuery = z.object({
+  page,
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  status: z.enum(['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED']).optional(),
+})
+
+const loteNaoEncontrado = (id: string): Error => notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
+
+export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, events }) => {
+  const app = plain.withTypeProvider<ZodTypeProvider>()
+  const streams = new Set<() => void>()
+  // On shutdown: stop claiming batch work at once (in-flight items get the rest of the grace), end event streams.
+  app.addHook('preClose', async () => {
+    void batches.shutdown().catch(() => undefined)
+    for (const stop of streams) stop()
+  })
+
+  /** POST /clt/lotes */
+  app.post('/clt/lotes', { bodyLimit: BATCH_BODY_LIMIT, schema: { body: createBody } }, async (req, reply) => {
+    const b = req.body
+    let input: CreateBatchInput
+    const common = { ...(b.valor !== undefined ? { valor: b.valor } : {}), ...(b.prazo !== undefined ? { prazo: b.prazo } : {}) }
+    if (b.origem === 'kentro') {
+      if (b.cpfs !== undefined) throw badRequest('requisicao_invalida', 'Envie "cpfs" ou "origem": "kentro" com "pipeline_id", não os dois.')
+      if (b.pipeline_id === undefined) {
+        throw badRequest('dados_faltantes', 'Informe "pipeline_id" para criar um lote a partir do Kentro.', { campos: ['pipeline_id'] })
+      }
+      input = { origem: 'kentro', pipeline_id: b.pipeline_id, ...common }
+    } else {
+      if (b.cpfs === undefined) throw badRequest('dados_faltantes', 'Informe "cpfs" (lista de CPFs) ou "origem": "kentro" com "pipeline_id".', { campos: ['cpfs'] })
+      input = { origem: 'lista', cpfs: b.cpfs, ...common }
+    }
+    const abort = new AbortController()
+    const onClose = (): void => abort.abort()
+    req.raw.once('close', onClose)
+    try {
+      const { batch, invalid, duplicates } = await batches.create(input, abort.signal)
+      return reply.code(202).send({
+        success: true,
+        message: `Lote criado com ${batch.total} CPFs${invalid > 0 ? ` (${invalid} inválidos, registrados como erro)` : ''}.`,
+        lote_id: batch.id,
+        status: batch.status,
+        total: batch.total,
+        invalidos: invalid,
+        duplicados: duplicates,
+        status_url: `/clt/lotes/${batch.id}`,
+        eventos_url: `/clt/lotes/${batch.id}/eventos`,
+      })
+    } finally {
+      req.raw.off('close', onClose)
+    }
+  })
+
+  /** GET /clt/lotes */
+  app.get('/clt/lotes', { schema: { querystring: listQuery } }, async (req) => {
+    const { page, limit } = req.query
+    const { total, batches: list } = batches.repo.listBatches(limit, (page - 1) * limit)
+    return { success: true, total, page, limit, lotes: list.map((b) => batchView(b, batches.counts(b.id))) }
+  })
+
+  /** GET /clt/lotes/:id */
+  app.get('/clt/lotes/:id', { schema: { params: idParams, querystring: itemsQuery } }, async (req) => {
+    const batch = batches.get(req.params.id)
+    if (!batch) throw loteNaoEncontrado(req.params.id)
+    const { page, limit, status } = req.query
+    const items = batches.repo.listItems(batch.id, { status, limit, offset: (page - 1) * limit })
+    return {
+      success: true,
+      ...batchView(batch, batches.counts(batch.id)),
+      itens: items.items.map(itemView),
+      itens_paginacao: { page, limit, total: items.total, ...(status ? { status } : {}) },
+    }
+  })
+
+  /** GET /clt/lotes/:id/eventos */
+  app.get('/clt/lotes/:id/eventos', { schema: { params: idParams } }, async (req, reply) => {
+    const batch = batches.get(req.params.id)
+    if (!batch) throw loteNaoEncontrado(req.params.id)
+    // EventSource reconnects after the stream ends; once it has seen `done` there is nothing more to say.
+    if (req.headers['last-event-id'] === 'done' && batch.finishedAt !== null) return reply.code(204).send()
+    reply.hijack()
+    const stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), events)
+    streams.add(stream.stop)
+    void stream.done.then(() => streams.delete(stream.stop))
+  })
+
+  /** POST /clt/lotes/:id/cancelar */
+  app.post('/clt/lotes/:id/cancelar', { schema: { params: idParams } }, async (req) => {
+    const result = batches.cancel(req.params.id)
+    if (!result) throw loteNaoEncontrado(req.params.id)
+    const { batch } = result
+    const message =
+      batch.status === 'COMPLETED'
+        ? 'O lote já estava concluído; nada a cancelar.'
+        : result.inFlight > 0
+          ? `Lote cancelado: ${result.cancelled} CPFs não serão processados; ${result.inFlight} em andamento terminarão.`
+          : `Lote cancelado: ${result.cancelled} CPFs não serão processados.`
+    return { success: true, message, cancelados_agora: result.cancelled, ...batchView(batch, batches.counts(batch.id)) }
+  })
+}
