@@ -10,9 +10,12 @@ import { RateLimiter } from '../upstream/rate-limiter.js'
 import { TokenCache } from '../upstream/token-cache.js'
 import { credentialsOf, passwordGrant } from '../upstream/v8-auth.js'
 import { V8Client } from '../upstream/v8.js'
-import { AppError } from '../errors.js'
 import { BatchService, type BatchServiceDeps } from './batches/service.js'
 import type { FlowRunner } from './flow-types.js'
+import { CltFlow } from './flow.js'
+import { FlowSimulationCache } from './flow-cache.js'
+import { FlowResultsRepo } from './flow-results.js'
+import { CltSimulations } from './flow-simulations.js'
 
 export interface TokenStatus {
   cached: boolean
@@ -30,6 +33,12 @@ export interface TenantServices {
   presenca: PresencaClient
   tokens: TokenCache
   batches: BatchService
+  /** The CLT flow (POST /clt/fluxo-completo and the batch workers). */
+  flow: FlowRunner
+  /** Latest flow outcome per CPF (mensagem-whatsapp). */
+  flowResults: FlowResultsRepo
+  /** simular-personalizada / simular-cache against the CPF's approved consult. */
+  simulations: CltSimulations
   tokenStatus(): TokenStatus
   batchCounts(): { pending: number; running: number }
   /** Stop background work (batch workers) and release upstream connections. */
@@ -45,13 +54,6 @@ export interface ServiceDeps {
   upstreamTimeoutMs?: number
   /** Batch workers' flow and engine settings (tests inject a deterministic runner, short leases). */
   batch?: { runner?: FlowRunner; listCpfs?: BatchServiceDeps['listCpfs']; engine?: Partial<BatchServiceDeps['engine']>; start?: boolean }
-}
-
-/** Stands in until the CLT flow is wired: every batch item fails with a clear reason. */
-const FLOW_NOT_WIRED: FlowRunner = {
-  run: async () => {
-    throw new AppError('fluxo_indisponivel', 'O fluxo CLT ainda não está disponível neste serviço.', 501)
-  },
 }
 
 const V8_KEYS: readonly ConfigKey[] = ['V8_AUTH_URL', 'V8_API_URL', 'V8_CLIENT_ID', 'V8_AUDIENCE', 'V8_USERNAME', 'V8_PASSWORD']
@@ -73,11 +75,16 @@ export function createServices(deps: ServiceDeps): TenantServices {
   const kentro = new KentroClient(http, config)
   const presenca = new PresencaClient(http, config, now)
 
+  const flowResults = new FlowResultsRepo(deps.db)
+  const simulationCache = new FlowSimulationCache(deps.db, () => config().CACHE_TTL_HOURS * 3_600_000, now)
+  const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
+  const simulations = new CltSimulations({ v8, results: flowResults, cache: simulationCache, now })
+
   const batches = new BatchService({
     db: deps.db,
     logger: deps.logger,
     now,
-    runner: deps.batch?.runner ?? FLOW_NOT_WIRED,
+    runner: deps.batch?.runner ?? flow,
     listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map((o) => o.mainmail)),
     maxItems: () => config().BATCH_MAX_ITEMS,
     // BATCH_CONCURRENCY is read once, like V8_MAX_RPS: a change applies on the next reload.
@@ -96,6 +103,9 @@ export function createServices(deps: ServiceDeps): TenantServices {
     presenca,
     tokens,
     batches,
+    flow,
+    flowResults,
+    simulations,
     tokenStatus: () => tokens.status(),
     batchCounts: () => batches.activeTotals(),
     close: async () => {

@@ -12,6 +12,8 @@ import type { TenantServices } from '../domain/services.js'
 import { requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { healthRoutes } from './routes/health.js'
+import { cltRoutes } from './routes/clt.js'
+import { v8Routes } from './routes/v8.js'
 import { batchRoutes } from './routes/batches.js'
 
 export interface AppDeps {
@@ -69,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Everything registered inside this scope requires the tenant's API key.
   await app.register(async (api) => {
     api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY))
+    await api.register(cltRoutes, { deps })
+    await api.register(v8Routes, { deps })
     await api.register(batchRoutes, { batches: deps.services.batches })
   })
 

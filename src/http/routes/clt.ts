@@ -1,0 +1,106 @@
+/** CLT routes: the complete flow, the WhatsApp text of its latest result, and simulations against an approved consult. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { AppError, notFound } from '../../errors.js'
+import type { FlowOutcome } from '../../domain/flow-types.js'
+import { whatsappMessage } from '../../domain/message.js'
+import type { AppDeps } from '../app.js'
+import { cpfBody, fluxoBody, fluxoReply, messageReply, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
+
+/** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
+const ERROR_STATUS: Record<string, number> = {
+  oportunidade_nao_encontrada: 404,
+  dados_faltantes: 422,
+  termo_nao_criado: 422,
+}
+
+function pendingMessage(outcome: Extract<FlowOutcome, { kind: 'pending' }>): string {
+  const status = outcome.resultado.status_termo ?? 'em andamento'
+  return `Consulta de margem em andamento na V8 (status ${status}). Chame novamente em ${Math.ceil(outcome.retryAfterMs / 1000)} s: a mesma consulta será retomada, sem criar outra.`
+}
+
+export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { flow, flowResults, simulations } = deps.services
+
+  /** POST /clt/fluxo-completo */
+  app.post(
+    '/clt/fluxo-completo',
+    {
+      schema: {
+        tags: ['CLT'],
+        summary: 'Fluxo completo: oportunidade no Kentro → validação → termo V8 (reutilizado) → simulação → retorno ao Kentro',
+        body: fluxoBody,
+        response: { 200: fluxoReply, 202: fluxoReply },
+      },
+    },
+    async (req, reply) => {
+      const cpf = validCpf(req.body.cpf)
+      const { valor, prazo, dados_cliente } = req.body
+      const outcome = await flow.run({
+        cpf,
+        ...(valor != null ? { valor } : {}),
+        ...(prazo != null ? { prazo } : {}),
+        ...(dados_cliente ? { dados_cliente: Object.fromEntries(Object.entries(dados_cliente).filter(([, v]) => v != null)) } : {}),
+      })
+      if (outcome.kind === 'success') {
+        return reply.code(200).send({ success: true, message: 'Fluxo CLT executado com sucesso.', resultado: outcome.resultado })
+      }
+      if (outcome.kind === 'pending') {
+        reply.header('retry-after', String(Math.ceil(outcome.retryAfterMs / 1000)))
+        return reply.code(202).send({ success: true, message: pendingMessage(outcome), resultado: outcome.resultado })
+      }
+      const status = ERROR_STATUS[outcome.code]
+      if (status !== undefined || !outcome.resultado) throw new AppError(outcome.code, outcome.erro, status ?? 422, outcome.details)
+      // A definitive refusal (rejected consult, no margin, no simulation) is a result the caller acts on, not an error.
+      return reply.code(200).send({ success: false, error: outcome.code, message: outcome.erro, resultado: outcome.resultado })
+    },
+  )
+
+  /** POST /clt/mensagem-whatsapp */
+  app.post(
+    '/clt/mensagem-whatsapp',
+    { schema: { tags: ['CLT'], summary: 'Texto pronto para WhatsApp com o último resultado do CPF', body: cpfBody, response: { 200: messageReply } } },
+    async (req) => {
+      const cpf = validCpf(req.body.cpf)
+      const record = flowResults.get(cpf)
+      if (!record) throw notFound('resultado_nao_encontrado', 'Nenhum resultado de fluxo para este CPF; execute POST /clt/fluxo-completo primeiro.')
+      const { status, mensagem } = whatsappMessage(record)
+      return { success: true, status, mensagem, atualizado_em: new Date(record.updatedAt).toISOString() }
+    },
+  )
+
+  /** POST /clt/simular-personalizada */
+  app.post(
+    '/clt/simular-personalizada',
+    {
+      schema: {
+        tags: ['CLT'],
+        summary: 'Simulação com valor e prazo escolhidos, no termo aprovado do CPF',
+        body: personalizadaBody,
+        response: { 200: simulationReply },
+      },
+    },
+    async (req) => {
+      const cpf = validCpf(req.body.cpf)
+      const resultado = await simulations.custom(cpf, req.body.valor, req.body.prazo)
+      return { success: true, message: `Simulação personalizada: ${resultado.numero_parcelas}x no termo aprovado.`, resultado }
+    },
+  )
+
+  /** POST /clt/simular-cache */
+  app.post(
+    '/clt/simular-cache',
+    {
+      schema: {
+        tags: ['CLT'],
+        summary: 'Nova simulação pela margem, no termo aprovado do CPF (prazo do cache primeiro)',
+        body: cpfBody,
+        response: { 200: simulationReply },
+      },
+    },
+    async (req) => {
+      const cpf = validCpf(req.body.cpf)
+      const resultado = await simulations.fromCache(cpf)
+      return { success: true, message: `Simulação pela margem: ${resultado.numero_parcelas}x no termo aprovado.`, resultado }
+    },
+  )
+}
