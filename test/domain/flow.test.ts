@@ -231,7 +231,7 @@ t.test('V8 refusing the consult itself is an outcome; transient trouble is throw
   t.equal(r.kind === 'failed' && r.code, 'termo_nao_criado', 'failed outcome')
   t.equal(age.results.get(CPF)?.code, 'termo_nao_criado', 'stored')
   const down = harness(t, { createError: upstreamUnavailable('V8', 'POST consult', 'HTTP 503') })
-  await t.rejects(down.flow.run({ cpf: CPF }, { waitMs: 1000 }), { statusCode: 503 }, 'thrown, not an outcome')
+  await t.rejects(down.flow.run({ cpf: CPF }, { waitMs: 1000 }), { code: 'upstream_unavailable', statusCode: 503 }, 'thrown, not an outcome')
 })
 
 t.test('a FAILED consult is replaced by one new consult', async (t) => {
