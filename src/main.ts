@@ -1,4 +1,4 @@
-/** Start one tenant: `node bin/clt-v8-api.js --port 6000 [--root DIR]`. Owns process concerns: signals, ready, exit. */
+/** Start one tenant: `node bin/clt-v8-api.js --port 6000 [--root DIR] [--log-target stdout] [--host 0.0.0.0]`. Owns process concerns: signals, ready, exit. */
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from './config/errors.js'
@@ -12,13 +12,29 @@ import { buildApp } from './http/app.js'
 import { createLogger } from './log/logger.js'
 
 
-export function parsePortArg(argv: string[], envPort: string | undefined): { port: number; root: string } {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, root: { type: 'string' } }, strict: true })
+/** Process-level choices that override the tenant's file: where it runs decides them (a container logs to stdout, listens on 0.0.0.0). */
+export interface ProcessOverrides {
+  logTarget?: 'files' | 'stdout'
+  host?: string
+}
+
+export function parsePortArg(argv: string[], envPort: string | undefined): { port: number; root: string } & ProcessOverrides {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, root: { type: 'string' }, 'log-target': { type: 'string' }, host: { type: 'string' } },
+    strict: true,
+  })
   const rawPort = values.port ?? envPort
   if (rawPort === undefined) throw new ConfigError('no port given: use --port <PORT> (or PORT=<PORT>)', '')
   const port = Number(rawPort)
   if (!/^\d+$/.test(rawPort) || port < 1024 || port > 65535) throw new ConfigError(`port "${rawPort}" is not a number between 1024 and 65535`, '')
-  return { port, root: values.root ?? CODE_DIR }
+  const logTarget = values['log-target']
+  if (logTarget !== undefined && logTarget !== 'files' && logTarget !== 'stdout') {
+    throw new ConfigError(`--log-target "${logTarget}" must be files or stdout`, '')
+  }
+  const host = values.host?.trim()
+  if (host === '') throw new ConfigError('--host needs an address, e.g. --host 0.0.0.0', '')
+  return { port, root: values.root ?? CODE_DIR, ...(logTarget ? { logTarget } : {}), ...(host ? { host } : {}) }
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -26,9 +42,10 @@ export async function run(argv: string[]): Promise<void> {
   let root: string
   let store: ConfigStore
   let warnings: string[]
+  let overrides: ProcessOverrides
   try {
     // PORT is the only value taken from the environment: it names the tenant, it is not one of its settings.
-    ;({ port, root } = parsePortArg(argv, process.env['PORT']))
+    ;({ port, root, ...overrides } = parsePortArg(argv, process.env['PORT']))
     const loaded = loadTenantConfig(root, port)
     store = new ConfigStore(loaded.config, loaded.file)
     warnings = loaded.warnings
@@ -38,7 +55,7 @@ export async function run(argv: string[]): Promise<void> {
     return
   }
   try {
-    await start(store, root, port, warnings)
+    await start(store, root, port, warnings, overrides)
   } catch (err) {
     // Anything failing before the logger and signal handlers are up still leaves one clear line.
     process.stderr.write(`clt-v8: port ${port}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`)
@@ -46,17 +63,19 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-async function start(store: ConfigStore, root: string, port: number, warnings: string[]): Promise<void> {
+async function start(store: ConfigStore, root: string, port: number, warnings: string[], overrides: ProcessOverrides): Promise<void> {
   const config = store.get()
   const paths = tenantPaths(root, port)
   const underPm2 = process.env['pm_id'] !== undefined
+  const logTarget = overrides.logTarget ?? config.LOG_TARGET
+  const host = overrides.host ?? config.HOST
   const log = await createLogger({
     level: config.LOG_LEVEL,
-    target: config.LOG_TARGET,
+    target: logTarget,
     logsDir: paths.logsDir,
     name: String(port),
     secrets: () => store.secrets(),
-    pretty: config.LOG_TARGET === 'files' && process.stdout.isTTY === true && !underPm2,
+    pretty: logTarget === 'files' && process.stdout.isTTY === true && !underPm2,
     base: { port, tenant: config.TENANT_NAME, pid: process.pid },
   })
   const logger = log.logger
@@ -81,9 +100,9 @@ async function start(store: ConfigStore, root: string, port: number, warnings: s
   })
 
   try {
-    await app.listen({ port, host: config.HOST })
+    await app.listen({ port, host })
   } catch (err) {
-    logger.fatal({ err }, `cannot listen on ${config.HOST}:${port}`)
+    logger.fatal({ err }, `cannot listen on ${host}:${port}`)
     process.exitCode = 1
     shutdown.uninstall()
     await services.close()
@@ -91,6 +110,6 @@ async function start(store: ConfigStore, root: string, port: number, warnings: s
     await log.close()
     return
   }
-  logger.info({ host: config.HOST, port }, 'listening')
+  logger.info({ host, port }, 'listening')
   process.send?.('ready')
 }
