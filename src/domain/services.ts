@@ -10,10 +10,11 @@ import { RateLimiter } from '../upstream/rate-limiter.js'
 import { TokenCache } from '../upstream/token-cache.js'
 import { credentialsOf, passwordGrant } from '../upstream/v8-auth.js'
 import { V8Client } from '../upstream/v8.js'
+import { ConfigAudit } from './config-audit.js'
+import { SimulationCache } from './simulation-cache.js'
 import { BatchService, type BatchServiceDeps } from './batches/service.js'
 import type { FlowRunner } from './flow-types.js'
 import { CltFlow } from './flow.js'
-import { FlowSimulationCache } from './flow-cache.js'
 import { FlowResultsRepo } from './flow-results.js'
 import { CltSimulations } from './flow-simulations.js'
 
@@ -32,6 +33,8 @@ export interface TenantServices {
   kentro: KentroClient
   presenca: PresencaClient
   tokens: TokenCache
+  simulationCache: SimulationCache
+  configAudit: ConfigAudit
   batches: BatchService
   /** The CLT flow (POST /clt/fluxo-completo and the batch workers). */
   flow: FlowRunner
@@ -74,9 +77,11 @@ export function createServices(deps: ServiceDeps): TenantServices {
   const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(config().V8_MAX_RPS), config, logger: deps.logger, now })
   const kentro = new KentroClient(http, config)
   const presenca = new PresencaClient(http, config, now)
+  const configAudit = new ConfigAudit(deps.db, now)
 
   const flowResults = new FlowResultsRepo(deps.db)
-  const simulationCache = new FlowSimulationCache(deps.db, () => config().CACHE_TTL_HOURS * 3_600_000, now)
+  // One repository over simulation_cache serves the flow (its SimulationCachePort) and the /cache routes.
+  const simulationCache = new SimulationCache(deps.db, { ttlMs: () => config().CACHE_TTL_HOURS * 3_600_000, now })
   const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
   const simulations = new CltSimulations({ v8, results: flowResults, cache: simulationCache, now })
 
@@ -102,6 +107,8 @@ export function createServices(deps: ServiceDeps): TenantServices {
     kentro,
     presenca,
     tokens,
+    simulationCache,
+    configAudit,
     batches,
     flow,
     flowResults,

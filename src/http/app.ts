@@ -12,6 +12,11 @@ import type { TenantServices } from '../domain/services.js'
 import { requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { healthRoutes } from './routes/health.js'
+import { cacheRoutes } from './routes/cache.js'
+import { configRoutes } from './routes/config.js'
+import { configPageRoutes } from './routes/config-page.js'
+import { tenantConfigRoutes } from './routes/config-tenant.js'
+import { registerDocs } from './routes/docs.js'
 import { cltRoutes } from './routes/clt.js'
 import { v8Routes } from './routes/v8.js'
 import { batchRoutes } from './routes/batches.js'
@@ -66,11 +71,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(rateLimit, { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, allowList: (req) => req.url === '/health' })
   }
 
+  await registerDocs(app, config) // before every route: swagger collects routes as they are registered
   await app.register(healthRoutes, { deps })
+  await app.register(configPageRoutes)
 
   // Everything registered inside this scope requires the tenant's API key.
   await app.register(async (api) => {
     api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY))
+    const { services } = deps
+    await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
+    await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })
+    await api.register(cacheRoutes, { cache: services.simulationCache })
     await api.register(cltRoutes, { deps })
     await api.register(v8Routes, { deps })
     await api.register(batchRoutes, { batches: deps.services.batches })
