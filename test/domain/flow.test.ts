@@ -2,10 +2,10 @@
 import t from 'tap'
 import { pino } from 'pino'
 import { openDatabase } from '../../src/db/database.js'
-import { FlowSimulationCache } from '../../src/domain/flow-cache.js'
 import { FlowResultsRepo } from '../../src/domain/flow-results.js'
 import { CltFlow, type FlowDeps } from '../../src/domain/flow.js'
 import { installmentPlan } from '../../src/domain/flow-simulation.js'
+import { SimulationCache } from '../../src/domain/simulation-cache.js'
 import { upstreamRejected, upstreamUnavailable } from '../../src/upstream/errors.js'
 import type { Opportunity } from '../../src/upstream/kentro.js'
 import type { Consult, Simulation } from '../../src/upstream/v8.js'
@@ -108,7 +108,7 @@ function harness(t: { teardown(fn: () => void): void }, script: Script = {}, opt
     kentro,
     config: () => config,
     results,
-    cache: new FlowSimulationCache(db, () => 86_400_000, Date.now),
+    cache: new SimulationCache(db, { ttlMs: () => 86_400_000 }),
     logger: pino({ level: 'silent' }),
     poll: { firstMs: 5, maxMs: 20 },
   })
