@@ -41,7 +41,8 @@ export function streamBatchEvents(
   const clean = {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
+    // The connection is dedicated to the stream: once it ends, close it, so a server shutdown never waits on it.
+    connection: 'close',
     'x-accel-buffering': 'no',
   }
   const base = Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && k.toLowerCase() !== 'content-length')) as Record<string, string | number | string[]>
@@ -66,14 +67,16 @@ export function streamBatchEvents(
   const event = (name: string, data: unknown, id?: string): Promise<void> =>
     write(`${id ? `id: ${id}\n` : ''}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)
 
-  const end = (): void => {
+  /** Stop everything; `gone` = the client went away, so drop the socket rather than finish the response on it. */
+  const end = (gone = false): void => {
     if (closed) return
     closed = true
     unsubscribe()
     clearInterval(heartbeat)
     clearInterval(poll)
     clearTimeout(scheduled)
-    if (!res.writableEnded) res.end()
+    if (gone) res.destroy()
+    else if (!res.writableEnded) res.end()
     finish()
   }
 
@@ -134,7 +137,7 @@ export function streamBatchEvents(
   const unsubscribe = service.events.subscribe(batchId, schedule)
   const heartbeat = setInterval(() => void write(': ping\n\n'), opts.heartbeatMs ?? 15_000)
   const poll = setInterval(() => void pump(), opts.pollMs ?? 1000)
-  res.on('close', end)
+  res.on('close', () => end(true))
   void pump()
-  return { done, stop: end }
+  return { done, stop: () => end() }
 }
