@@ -21,7 +21,10 @@ export interface EngineOptions {
   leaseMs?: number
   /** Longest idle wait between looks for work (creating a batch here wakes the workers at once). */
   pollMs?: number
-  /** How long the flow may poll a consult before answering `pending` (the item is then rescheduled). */
+  /**
+   * How long the flow may poll a consult before answering `pending` (the item is then rescheduled): long enough
+   * for a consult that answers in a second or two, short enough not to hold a worker on a slow one.
+   */
   flowWaitMs?: number
   /** How long `shutdown` lets in-flight items finish before releasing their leases. */
   shutdownBudgetMs?: number
@@ -68,7 +71,7 @@ export class BatchEngine {
       concurrency: Math.max(1, opts.concurrency),
       leaseMs: opts.leaseMs ?? 30_000,
       pollMs: opts.pollMs ?? 1000,
-      flowWaitMs: opts.flowWaitMs ?? 0,
+      flowWaitMs: opts.flowWaitMs ?? 2000,
       shutdownBudgetMs: opts.shutdownBudgetMs ?? 5000,
       retentionMs: opts.retentionMs ?? 30 * 86_400_000,
       random: opts.random ?? Math.random,
