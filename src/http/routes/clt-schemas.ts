@@ -12,19 +12,15 @@ export function validCpf(raw: string | number): string {
   return cpf
 }
 
-const decimalText = z
-  .string()
-  .trim()
-  .regex(/^\d{1,9}([.,]\d{1,2})?$/, 'use um número, por exemplo 5000 ou 5000.50')
-  .transform((s) => Number(s.replace(',', '.')))
-const intText = z.string().trim().regex(/^\d{1,3}$/, 'use um número inteiro').transform(Number)
+const decimalText = z.string().trim().regex(/^\d{1,9}([.,]\d{1,2})?$/, 'use um número, por exemplo 5000 ou 5000.50')
+const intText = z.string().trim().regex(/^\d{1,3}$/, 'use um número inteiro')
+/** Numbers may arrive as numbers or numeric text ("1500,50"); the transform sits outside the union so the docs show both. */
+const numeric = (text: z.ZodString) => z.union([z.number(), text]).transform((v) => (typeof v === 'number' ? v : Number(v.trim().replace(',', '.'))))
 
-export const valorField = z
-  .union([z.number(), decimalText])
+export const valorField = numeric(decimalText)
   .pipe(z.number().positive('deve ser maior que zero').max(10_000_000, 'valor alto demais'))
   .describe('Valor a liberar, em reais')
-export const prazoField = z
-  .union([z.number(), intText])
+export const prazoField = numeric(intText)
   .pipe(z.number().int('deve ser inteiro').min(1).max(120))
   .describe('Número de parcelas')
 
