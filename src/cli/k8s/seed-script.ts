@@ -11,6 +11,10 @@ src="$1"
 dst="$2"
 name="$(basename "$dst")"
 mark="$(dirname "$dst")/.$name.seeded-sha256"
+if [ ! -f "$src" ]; then
+  echo "$name: $src is missing (is the Secret mounted?)" >&2
+  exit 1
+fi
 want="$(sha256sum "$src" | cut -d ' ' -f 1)"
 have="$(cat "$mark" 2>/dev/null || true)"
 if [ -f "$dst" ] && [ "$want" = "$have" ]; then
