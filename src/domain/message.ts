@@ -122,7 +122,8 @@ export function whatsappMessage(record: FlowRecord): { status: MessageStatus; me
         status: 'sem_cadastro',
         mensagem: `${hello} Ainda não encontramos seu cadastro para o crédito consignado CLT. Responda esta mensagem com seu nome completo que um atendente dá continuidade ao seu atendimento.`,
       }
-    case 'termo_recusado': {
+    case 'termo_recusado':
+    case 'termo_nao_criado': {
       const { motivo, proximo } = refusal(r?.motivo_falha ?? record.erro)
       return {
         status: 'recusado',
@@ -137,6 +138,7 @@ export function whatsappMessage(record: FlowRecord): { status: MessageStatus; me
           'A margem muda com o tempo (por exemplo, quando um empréstimo termina); podemos consultar de novo no próximo mês. Conte com a gente!',
       }
     case 'simulacao_recusada':
+    case 'prazo_indisponivel':
       return {
         status: 'sem_proposta',
         mensagem:
