@@ -45,6 +45,7 @@ t.test('GET /docs serves Swagger UI from its own files under the strict CSP', as
   const csp = String(page.headers['content-security-policy'])
   t.match(csp, /script-src 'self'/, 'strict script-src kept')
   t.notMatch(csp, /unsafe-inline/, 'no unsafe-inline')
+  t.match(csp, /style-src 'self' 'sha256-[A-Za-z0-9+/=]+'/, "Swagger UI's one injected stylesheet allowed by its hash only")
   const init = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
   t.equal(init.statusCode, 200, 'initializer served')
   t.match(init.body, /\/docs\/json|\.\/json/, 'the UI loads the document from /docs/json')

@@ -149,8 +149,11 @@
     } else if (t.last_error) {
       st = 'error'; title = 'V8: falha no último login'; detail = t.last_error
     } else {
-      st = 'unknown'; title = 'V8: sem token ainda'; detail = 'Nenhum login feito desde o início do serviço.'
+      st = 'unknown'; title = 'V8: sem token no momento'; detail = 'Use “Verificar agora” para testar o login salvo.'
     }
+    show($('btn-verificar'), o.v8.configurado)
+    badge($('badge-kentro'), o.kentro.configurado)
+    badge($('badge-presenca'), o.presencabank.configurado)
     reach.dataset.state = st
     setText($('reach-title'), title)
     setText($('reach-detail'), detail)
@@ -166,6 +169,11 @@
     var hasPass = state.v8 && state.v8.password === '***'
     pass.classList.toggle('empty', !hasPass)
     setText(pass, hasPass ? '••••••••' : 'Não configurado')
+  }
+
+  function badge(el, on) {
+    el.className = 'badge ' + (on ? 'on' : 'off')
+    setText(el, (el.dataset.name || '') + (on ? ': configurado' : ': não configurado'))
   }
 
   function renderIntegrations(o) {
@@ -210,6 +218,7 @@
     $('v8-password').value = ''
     setPasswordVisible(false)
     clearAlert($('edit-alert'))
+    if ($('main-alert').classList.contains('success')) clearAlert($('main-alert'))
     show($('card-edit'), true)
     $('btn-editar').hidden = true
     ;($('v8-username').value ? $('v8-password') : $('v8-username')).focus()

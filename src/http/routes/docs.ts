@@ -21,6 +21,9 @@ const version = (): string => {
   }
 }
 
+/** sha256 of the stylesheet swagger-ui-bundle.js (@fastify/swagger-ui 6.x) inserts at run time. */
+export const SWAGGER_UI_STYLE_HASH = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='
+
 export async function registerDocs(app: App, config: TenantConfig): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -40,7 +43,8 @@ export async function registerDocs(app: App, config: TenantConfig): Promise<void
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { docExpansion: 'list', deepLinking: false, persistAuthorization: false, tryItOutEnabled: false },
-    // Keep the app's strict CSP (script-src/style-src 'self'); Swagger UI's page has no inline script or style.
-    staticCSP: false,
+    // The app's strict CSP stays (no inline script, no 'unsafe-inline'); Swagger UI's bundle injects one fixed
+    // <style> element, allowed by its hash on /docs only (the browser test fails if an upgrade changes it).
+    transformStaticCSP: (header) => header.replace("style-src 'self'", `style-src 'self' '${SWAGGER_UI_STYLE_HASH}'`),
   })
 }
