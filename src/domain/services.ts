@@ -73,8 +73,8 @@ export function createServices(deps: ServiceDeps): TenantServices {
     login: (creds, signal) => passwordGrant(http, creds, signal),
     now,
   })
-  // V8_MAX_RPS is read once: a change takes effect on the next (zero-downtime) reload.
-  const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(config().V8_MAX_RPS), config, logger: deps.logger, now })
+  // V8_MAX_RPS is read at each call, like every V8 setting: a saved change applies at once.
+  const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(() => config().V8_MAX_RPS), config, logger: deps.logger, now })
   const kentro = new KentroClient(http, config)
   const presenca = new PresencaClient(http, config, now)
   const configAudit = new ConfigAudit(deps.db, now)
@@ -92,13 +92,13 @@ export function createServices(deps: ServiceDeps): TenantServices {
     runner: deps.batch?.runner ?? flow,
     listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map((o) => o.mainmail)),
     maxItems: () => config().BATCH_MAX_ITEMS,
-    // BATCH_CONCURRENCY is read once, like V8_MAX_RPS: a change applies on the next reload.
+    // BATCH_CONCURRENCY is read once: a change applies on the next reload.
     engine: { concurrency: config().BATCH_CONCURRENCY, retentionMs: config().BATCH_RETENTION_DAYS * 86_400_000, ...deps.batch?.engine },
   })
   if (deps.batch?.start !== false) batches.start()
 
   const unsubscribe = deps.config.onChange((_next, _prev, changed) => {
-    if (changed.some((k) => V8_KEYS.includes(k))) tokens.invalidateAll()
+    if (changed.some((k) => V8_KEYS.includes(k))) tokens.invalidate()
     if (changed.some((k) => PRESENCA_KEYS.includes(k))) presenca.invalidate()
   })
 

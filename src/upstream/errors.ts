@@ -3,6 +3,15 @@ import { AppError } from '../errors.js'
 
 export type Upstream = 'V8' | 'Kentro' | 'PresençaBank'
 
+/**
+ * Tenant-API statuses (UPSTREAM.md §6: upstream failures are 502/503/504):
+ * - 502: the upstream answered but refused us or made no sense (credentials, audience, odd shape);
+ * - 503: the upstream cannot serve now (5xx, connection errors, its 429, not configured yet) — try later;
+ * - 504: no answer in time;
+ * - 422: a business refusal for this request (the upstream's own `type` kept as the code);
+ * - 404: the upstream does not know the resource.
+ * Its 429 becomes our 503 (with `retry_after_s`), not 429: our caller did nothing wrong, the upstream is busy.
+ */
 export class UpstreamError extends AppError {
   override name = 'UpstreamError'
   constructor(
@@ -20,20 +29,23 @@ export class UpstreamError extends AppError {
 
   /** Worth retrying later (batches reschedule these instead of failing the item). */
   get transient(): boolean {
-    return ['upstream_timeout', 'upstream_unavailable', 'upstream_rate_limited'].includes(this.code)
+    return TRANSIENT.has(this.code)
   }
 }
 
-export const upstreamTimeout = (upstream: Upstream, route: string, ms: number, cause?: unknown): UpstreamError =>
-  new UpstreamError('upstream_timeout', `${upstream} não respondeu em ${Math.round(ms / 1000)} s (${route}).`, 504, upstream, { rota: route }, true, { cause })
+const TRANSIENT = new Set(['upstream_timeout', 'upstream_unavailable', 'upstream_rate_limited'])
 
-export const upstreamUnavailable = (upstream: Upstream, route: string, reason: string, cause?: unknown): UpstreamError =>
-  new UpstreamError('upstream_unavailable', `${upstream} indisponível (${route}): ${reason}`, 503, upstream, { rota: route, motivo: reason }, true, { cause })
+export const upstreamTimeout = (upstream: Upstream, route: string, ms: number, cause?: unknown): UpstreamError =>
+  new UpstreamError('upstream_timeout', `${upstream} não respondeu em ${Math.max(1, Math.round(ms / 1000))} s (${route}).`, 504, upstream, { rota: route }, true, { cause })
+
+/** `ambiguous` false when the request surely never left (connection refused, unknown host). */
+export const upstreamUnavailable = (upstream: Upstream, route: string, reason: string, cause?: unknown, ambiguous = true): UpstreamError =>
+  new UpstreamError('upstream_unavailable', `${upstream} indisponível (${route}): ${reason}`, 503, upstream, { rota: route, motivo: reason }, ambiguous, { cause })
 
 export const upstreamRateLimited = (upstream: Upstream, route: string, retryAfterS?: number): UpstreamError =>
   new UpstreamError(
     'upstream_rate_limited',
-    `${upstream} pediu para reduzir o ritmo (429) em ${route}${retryAfterS ? `; tente em ${retryAfterS} s` : ''}.`,
+    `${upstream} pediu para reduzir o ritmo (429) em ${route}${retryAfterS ? `; tente de novo em ${retryAfterS} s` : ''}.`,
     503,
     upstream,
     { rota: route, ...(retryAfterS ? { retry_after_s: retryAfterS } : {}) },
@@ -42,23 +54,33 @@ export const upstreamRateLimited = (upstream: Upstream, route: string, retryAfte
 export const upstreamInvalidResponse = (upstream: Upstream, route: string, problem: string): UpstreamError =>
   new UpstreamError('upstream_invalid_response', `${upstream} respondeu em formato inesperado (${route}): ${problem}`, 502, upstream, { rota: route })
 
-/** A business refusal with the upstream's own type and text (e.g. simulation_not_eligible). */
+export const upstreamNotFound = (upstream: Upstream, route: string, text: string): UpstreamError =>
+  new UpstreamError(`${upstream === 'V8' ? 'v8' : upstream === 'Kentro' ? 'kentro' : 'presenca'}_not_found`, `${upstream} não encontrou o recurso (${route}): ${text}`, 404, upstream, { rota: route, motivo: text })
+
+/**
+ * A business refusal (4xx) with the upstream's own text. The code is the upstream's `type` when it gives a
+ * snake_case one, lower-cased (V8's `simulation_not_eligible`, `consult_already_exists_by_user_and_document_number`: stable
+ * identifiers callers branch on), else `upstream_rejected`; `details.tipo` always holds the upstream's type.
+ */
 export const upstreamRejected = (upstream: Upstream, route: string, status: number, type: string | undefined, text: string): UpstreamError =>
   new UpstreamError(
-    type ?? 'upstream_rejected',
+    type && /^[a-z][a-z0-9_]{2,80}$/i.test(type) ? type.toLowerCase() : 'upstream_rejected',
     `${upstream} recusou (${route}): ${text}`,
     status >= 500 ? 502 : 422,
     upstream,
     { rota: route, status_upstream: status, ...(type ? { tipo: type } : {}), motivo: text },
   )
 
-/** Best human-readable reason from an upstream error body. */
+export const notConfigured = (upstream: Upstream, code: string, what: string): UpstreamError =>
+  new UpstreamError(code, `${upstream} não configurado para esta porta: ${what}`, 503, upstream)
+
+/** Best human-readable reason from an upstream error body (V8 {type,title,detail}, Auth0 {error,error_description}, Kentro {message}). */
 export function reasonOf(body: unknown, fallback: string): { type?: string; text: string } {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>
-    const type = [b['type'], b['error'], b['code']].find((v): v is string => typeof v === 'string')
+    const type = [b['type'], b['error'], b['code']].find((v): v is string => typeof v === 'string' && v.length > 0)
     const text = [b['detail'], b['error_description'], b['message'], b['title']].find((v): v is string => typeof v === 'string' && v.length > 0)
-    return { ...(type ? { type } : {}), text: text ?? type ?? fallback }
+    return { ...(type ? { type } : {}), text: (text ?? type ?? fallback).slice(0, 300) }
   }
   if (typeof body === 'string' && body.trim()) return { text: body.trim().slice(0, 300) }
   return { text: fallback }

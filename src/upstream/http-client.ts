@@ -1,5 +1,6 @@
 /** One undici Agent per tenant process; every call has a deadline; idempotent calls retry with backoff + jitter. */
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici'
+import { setTimeout as sleepFor } from 'node:timers/promises'
+import { Agent, request, type Dispatcher } from 'undici'
 import type { Logger } from '../log/logger.js'
 import { UpstreamError, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
 
@@ -12,15 +13,18 @@ export interface HttpRequest {
   headers?: Record<string, string>
   json?: unknown
   form?: Record<string, string>
-  /** Only idempotent calls are retried on 429/5xx/connection errors. */
+  /** Only idempotent calls are retried on 429/5xx/connection errors/timeouts; others are sent exactly once. */
   idempotent: boolean
+  /** Per-attempt deadline; defaults to the client's. */
   timeoutMs?: number
+  /** The caller's own cancellation (combined with the deadline). */
   signal?: AbortSignal
 }
 
 export interface HttpResponse {
   status: number
   headers: Record<string, string | string[] | undefined>
+  /** Parsed JSON, or the raw text when it is not JSON, or undefined when empty. */
   body: unknown
 }
 
@@ -30,11 +34,14 @@ export interface HttpClientOptions {
   timeoutMs?: number
   /** Retries after the first attempt, for idempotent calls (default 3). */
   retries?: number
-  /** Base backoff (default 200 ms), doubled per attempt, with full jitter; capped at maxBackoffMs. */
+  /** Base backoff (default 200 ms), doubled per attempt, with jitter; capped at maxBackoffMs (default 5 s). */
   backoffMs?: number
   maxBackoffMs?: number
+  /** A Retry-After longer than this is not waited for: the call fails with upstream_rate_limited (default 10 s). */
+  maxRetryAfterMs?: number
+  /** Sockets per upstream origin (default 32). */
   connections?: number
-  sleep?: (ms: number) => Promise<void>
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
@@ -46,36 +53,49 @@ export class HttpClient {
 
   constructor(opts: HttpClientOptions) {
     this.#logger = opts.logger
-    this.#agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.connections ?? 64 })
+    this.#agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.connections ?? 32 })
     this.#opts = {
       timeoutMs: opts.timeoutMs ?? 15_000,
       retries: opts.retries ?? 3,
       backoffMs: opts.backoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 5_000,
-      sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      maxRetryAfterMs: opts.maxRetryAfterMs ?? 10_000,
+      sleep: opts.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {})),
     }
   }
 
+  /**
+   * Send one request. Returns any HTTP answer (4xx/5xx/429 included) for the caller to map (see rateLimited());
+   * network failures and deadlines become UpstreamErrors.
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const attempts = req.idempotent ? this.#opts.retries + 1 : 1
     for (let attempt = 1; ; attempt++) {
+      let res: HttpResponse
       try {
-        const res = await this.#once(req)
-        if (req.idempotent && attempt < attempts && RETRYABLE_STATUS.has(res.status)) {
-          await this.#opts.sleep(this.#delay(attempt, retryAfterMs(res.headers)))
-          continue
-        }
-        if (res.status === 429) throw upstreamRateLimited(req.upstream, req.route, retryAfterSeconds(res.headers))
-        return res
+        res = await this.#once(req)
       } catch (err) {
         const mapped = this.#mapError(req, err)
-        if (req.signal?.aborted) throw mapped
-        if (req.idempotent && attempt < attempts && mapped.code !== 'upstream_rate_limited') {
-          await this.#opts.sleep(this.#delay(attempt))
+        if (req.signal?.aborted || attempt >= attempts) throw mapped
+        await this.#pause(req, this.#backoff(attempt))
+        continue
+      }
+      if (RETRYABLE_STATUS.has(res.status) && attempt < attempts) {
+        const retryAfter = retryAfterMs(res.headers)
+        if (retryAfter === undefined || retryAfter <= this.#opts.maxRetryAfterMs) {
+          await this.#pause(req, retryAfter ?? this.#backoff(attempt))
           continue
         }
-        throw mapped
       }
+      return res
+    }
+  }
+
+  async #pause(req: HttpRequest, ms: number): Promise<void> {
+    try {
+      await this.#opts.sleep(ms, req.signal)
+    } catch (err) {
+      throw upstreamUnavailable(req.upstream, req.route, 'requisição cancelada', err, false)
     }
   }
 
@@ -93,58 +113,52 @@ export class HttpClient {
       body = new URLSearchParams(req.form).toString()
     }
     const started = performance.now()
+    const log = (fields: Record<string, unknown>): void =>
+      this.#logger.debug({ upstream: req.upstream, method: req.method, route: req.route, ms: Math.round(performance.now() - started), ...fields }, 'upstream call')
+    let text: string
     let res: Dispatcher.ResponseData
     try {
       res = await request(req.url, { method: req.method, headers, body: body ?? null, signal, dispatcher: this.#agent })
-    } catch (err) {
-      if (deadline.aborted) throw upstreamTimeout(req.upstream, req.route, timeoutMs, err)
-      throw err
-    }
-    let text: string
-    try {
+      // Always read the body to the end, so the socket goes back to the pool.
       text = await res.body.text()
     } catch (err) {
-      if (deadline.aborted) throw upstreamTimeout(req.upstream, req.route, timeoutMs, err)
+      const timedOut = deadline.aborted && !req.signal?.aborted
+      log({ error: timedOut ? 'timeout' : ((err as NodeJS.ErrnoException)?.code ?? 'error') })
+      if (timedOut) throw upstreamTimeout(req.upstream, req.route, timeoutMs, err)
       throw err
     }
-    const ms = Math.round(performance.now() - started)
-    this.#logger.debug({ upstream: req.upstream, route: req.route, status: res.statusCode, ms }, 'upstream call')
-    let parsed: unknown = text
+    log({ status: res.statusCode })
+    let parsed: unknown
     if (text.length > 0) {
       try {
         parsed = JSON.parse(text)
       } catch {
-        // not JSON: callers validating the shape will say so; error paths use the text as the reason
+        // Not JSON: shape checks will say so; error paths use the text as the reason.
+        parsed = text
       }
-    } else {
-      parsed = undefined
     }
     return { status: res.statusCode, headers: res.headers, body: parsed }
   }
 
   #mapError(req: HttpRequest, err: unknown): UpstreamError {
     if (err instanceof UpstreamError) return err
-    if (req.signal?.aborted) return upstreamUnavailable(req.upstream, req.route, 'requisição cancelada', err)
-    const e = err as NodeJS.ErrnoException
-    const reason =
-      err instanceof undiciErrors.SocketError || e?.code === 'ECONNRESET' || e?.code === 'UND_ERR_SOCKET'
-        ? 'conexão interrompida'
-        : e?.code === 'ECONNREFUSED'
-          ? 'conexão recusada'
-          : e?.code === 'ENOTFOUND'
-            ? 'host não encontrado'
-            : (e?.message ?? 'erro de rede')
+    if (req.signal?.aborted) return upstreamUnavailable(req.upstream, req.route, 'requisição cancelada', err, false)
+    const code = (err as NodeJS.ErrnoException)?.code ?? ''
+    // Refused or unresolvable: the request never left, so even a creation may safely be sent again later.
+    if (code === 'ECONNREFUSED') return upstreamUnavailable(req.upstream, req.route, 'conexão recusada', err, false)
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return upstreamUnavailable(req.upstream, req.route, 'host não encontrado', err, false)
+    const reason = ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code) ? 'conexão interrompida' : 'erro de rede'
     return upstreamUnavailable(req.upstream, req.route, reason, err)
   }
 
-  #delay(attempt: number, retryAfter?: number): number {
-    if (retryAfter !== undefined) return Math.min(retryAfter, this.#opts.maxBackoffMs * 4)
+  /** Exponential backoff with jitter: uniformly in [cap/2, cap]. */
+  #backoff(attempt: number): number {
     const cap = Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** (attempt - 1))
     return Math.round(cap / 2 + Math.random() * (cap / 2))
   }
 
   async close(): Promise<void> {
-    await this.#agent.close()
+    if (!this.#agent.closed && !this.#agent.destroyed) await this.#agent.close()
   }
 }
 
@@ -153,16 +167,17 @@ function header(headers: HttpResponse['headers'], name: string): string | undefi
   return Array.isArray(v) ? v[0] : v
 }
 
-function retryAfterSeconds(headers: HttpResponse['headers']): number | undefined {
-  const ms = retryAfterMs(headers)
-  return ms === undefined ? undefined : Math.ceil(ms / 1000)
+/** The upstream_rate_limited error for a 429 answer, with its Retry-After in seconds. */
+export function rateLimited(upstream: Upstream, route: string, res: HttpResponse): UpstreamError {
+  const ms = retryAfterMs(res.headers)
+  return upstreamRateLimited(upstream, route, ms === undefined ? undefined : Math.ceil(ms / 1000))
 }
 
-/** Retry-After as delta-seconds or an HTTP date. */
+/** Retry-After as delta-seconds or an HTTP date, in ms. */
 export function retryAfterMs(headers: HttpResponse['headers'], now = Date.now()): number | undefined {
-  const v = header(headers, 'retry-after')
+  const v = header(headers, 'retry-after')?.trim()
   if (!v) return undefined
-  if (/^\d+$/.test(v.trim())) return Number(v) * 1000
+  if (/^\d+$/.test(v)) return Number(v) * 1000
   const at = Date.parse(v)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }

@@ -2,8 +2,8 @@
 import { z } from 'zod'
 import type { TenantConfig } from '../config/schema.js'
 import { kentroConfigured } from '../config/schema.js'
-import { UpstreamError, reasonOf, upstreamInvalidResponse, upstreamRejected, upstreamUnavailable } from './errors.js'
-import type { HttpClient } from './http-client.js'
+import { UpstreamError, notConfigured, reasonOf, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
+import { rateLimited, type HttpClient } from './http-client.js'
 
 export const opportunitySchema = z
   .object({
@@ -43,6 +43,7 @@ export class KentroClient {
     return r.data
   }
 
+  /** One opportunity; `kentro_not_found` (404) when Kentro does not know it. */
   async getOpportunity(id: string, signal?: AbortSignal): Promise<Opportunity> {
     const body = await this.#call('getOpportunity', { id: Number(id) || id }, true, signal)
     const r = opportunitySchema.safeParse(Array.isArray(body) ? body[0] : body)
@@ -50,16 +51,18 @@ export class KentroClient {
     return r.data
   }
 
-  /** The open opportunity whose mainmail holds this CPF, searching the tenant's pipelines in order. */
+  /** The open opportunity whose mainmail holds this CPF (any formatting), searching KENTRO_PIPELINE_IDS in order. */
   async findOpportunityByCpf(cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
+    const digits = cpf.replace(/\D/g, '')
     for (const pipelineId of this.config().KENTRO_PIPELINE_IDS) {
       const list = await this.getPipeOpportunities(pipelineId, signal)
-      const hit = list.find((o) => o.mainmail.replace(/\D/g, '') === cpf)
+      const hit = list.find((o) => cpfInMainmail(o.mainmail) === digits)
       if (hit) return hit
     }
     return undefined
   }
 
+  /** Not repeated on an ambiguous failure: the caller looks the CPF up (findOpportunityByCpf) before trying again. */
   async createOpportunity(fields: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
     const body = await this.#call('createOpportunity', fields, false, signal)
     const id = (body as { id?: unknown } | undefined)?.id
@@ -79,7 +82,7 @@ export class KentroClient {
   async #call(method: string, fields: Record<string, unknown>, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
     const c = this.config()
     if (!kentroConfigured(c)) {
-      throw new UpstreamError('kentro_nao_configurado', 'Kentro não configurado para esta porta (KENTRO_API_URL, KENTRO_API_KEY, KENTRO_QUEUE_ID).', 503, 'Kentro')
+      throw notConfigured('Kentro', 'kentro_not_configured', 'defina KENTRO_API_URL, KENTRO_API_KEY e KENTRO_QUEUE_ID.')
     }
     const res = await this.http.send({
       upstream: 'Kentro',
@@ -93,9 +96,18 @@ export class KentroClient {
     if (res.status >= 200 && res.status < 300) return res.body
     const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
     if (res.status === 401 || res.status === 403) {
-      throw new UpstreamError('kentro_credenciais_recusadas', `O Kentro recusou a chave de API: ${text}`, 502, 'Kentro', { motivo: text })
+      throw new UpstreamError('kentro_credentials_rejected', `O Kentro recusou a chave de API (KENTRO_API_KEY): ${text}`, 502, 'Kentro', { rota: method, motivo: text })
     }
+    if (res.status === 404) throw upstreamNotFound('Kentro', method, text)
+    if (res.status === 429) throw rateLimited('Kentro', method, res)
     if (res.status >= 500) throw upstreamUnavailable('Kentro', method, `HTTP ${res.status}: ${text}`)
     throw upstreamRejected('Kentro', method, res.status, type, text)
   }
+}
+
+/** The CPF digits a mainmail holds ("123.456.789-01", "12345678901", or a number that lost its leading zeros). */
+export function cpfInMainmail(mainmail: string): string {
+  const v = mainmail.trim()
+  const digits = v.replace(/\D/g, '')
+  return /^\d{9,10}$/.test(v) ? digits.padStart(11, '0') : digits
 }

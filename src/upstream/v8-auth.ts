@@ -1,8 +1,8 @@
 /** V8 Digital's Auth0 password grant: one request, errors mapped to what the operator must fix. */
 import { z } from 'zod'
 import type { TenantConfig } from '../config/schema.js'
-import { UpstreamError, reasonOf, upstreamInvalidResponse } from './errors.js'
-import type { HttpClient } from './http-client.js'
+import { UpstreamError, notConfigured, reasonOf, upstreamInvalidResponse } from './errors.js'
+import { rateLimited, type HttpClient } from './http-client.js'
 
 export interface V8Credentials {
   authUrl: string
@@ -34,8 +34,7 @@ export function credentialsOf(config: TenantConfig, override?: { username: strin
   }
 }
 
-export const V8_NOT_CONFIGURED = (): UpstreamError =>
-  new UpstreamError('v8_nao_configurado', 'Login da V8 não configurado para esta porta: defina usuário e senha em /config-v8.', 503, 'V8')
+export const V8_NOT_CONFIGURED = (): UpstreamError => notConfigured('V8', 'v8_not_configured', 'defina o usuário e a senha da V8 em /config-v8.')
 
 const ROUTE = 'POST /oauth/token'
 
@@ -65,14 +64,15 @@ export async function passwordGrant(http: HttpClient, creds: V8Credentials, sign
   }
   const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
   if (type === 'invalid_grant' || ((res.status === 401 || res.status === 403) && type !== 'access_denied')) {
-    throw new UpstreamError('v8_credenciais_recusadas', `A V8 recusou o login: ${text}`, 502, 'V8', { tipo: type ?? 'invalid_grant', motivo: text })
+    throw new UpstreamError('v8_credentials_rejected', `A V8 recusou o login: ${text}`, 502, 'V8', { tipo: type ?? 'invalid_grant', motivo: text })
   }
   if (type === 'access_denied') {
-    throw new UpstreamError('v8_audience_invalida', `A V8 recusou a audience configurada (V8_AUDIENCE): ${text}`, 502, 'V8', { tipo: type, motivo: text })
+    throw new UpstreamError('v8_audience_invalid', `A V8 recusou a audience configurada (V8_AUDIENCE): ${text}`, 502, 'V8', { tipo: type, motivo: text })
   }
   if (type === 'too_many_attempts') {
-    throw new UpstreamError('v8_login_bloqueado', `A V8 bloqueou temporariamente este usuário por tentativas demais: ${text}`, 502, 'V8', { tipo: type, motivo: text })
+    throw new UpstreamError('v8_login_blocked', `A V8 bloqueou temporariamente este usuário por tentativas demais: ${text}`, 502, 'V8', { tipo: type, motivo: text })
   }
-  if (res.status >= 500) throw new UpstreamError('upstream_unavailable', `V8 (login) indisponível: ${text}`, 503, 'V8', { motivo: text }, true)
-  throw new UpstreamError('v8_login_falhou', `A V8 recusou o login (HTTP ${res.status}): ${text}`, 502, 'V8', { ...(type ? { tipo: type } : {}), motivo: text })
+  if (res.status === 429) throw rateLimited('V8', ROUTE, res)
+  if (res.status >= 500) throw new UpstreamError('upstream_unavailable', `V8 (login) indisponível: ${text}`, 503, 'V8', { rota: ROUTE, motivo: text }, true)
+  throw new UpstreamError('v8_login_failed', `A V8 recusou o login (HTTP ${res.status}): ${text}`, 502, 'V8', { ...(type ? { tipo: type } : {}), motivo: text })
 }

@@ -2,8 +2,8 @@
 import type { z } from 'zod'
 import type { TenantConfig } from '../config/schema.js'
 import type { Logger } from '../log/logger.js'
-import { UpstreamError, reasonOf, upstreamInvalidResponse, upstreamRejected, upstreamUnavailable } from './errors.js'
-import type { HttpClient, HttpResponse } from './http-client.js'
+import { UpstreamError, reasonOf, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
+import { rateLimited, type HttpClient, type HttpResponse } from './http-client.js'
 import type { RateLimiter } from './rate-limiter.js'
 import type { TokenCache } from './token-cache.js'
 import { credentialsOf, passwordGrant } from './v8-auth.js'
@@ -55,7 +55,20 @@ interface CallOptions {
   signal?: AbortSignal | undefined
 }
 
+export interface ConsultQuery {
+  startDate: string
+  endDate: string
+  page?: number
+  limit?: number
+  /** CPF digits. */
+  search?: string
+  status?: string
+}
+
 const CONFIGS_TTL_MS = 5 * 60_000
+const MAX_LOOKUP_PAGES = 10
+const CONSULT_EXISTS = 'consult_already_exists_by_user_and_document_number'
+const ENDED = new Set(['REJECTED', 'FAILED'])
 
 export class V8Client {
   readonly #o: Required<V8ClientOptions>
@@ -73,20 +86,28 @@ export class V8Client {
   }
 
   /**
-   * Create a consult (term) — at most one per CPF. If V8 says one exists, or the answer was lost
-   * (timeout, reset, 5xx), look the CPF's consult up instead of sending the creation again.
+   * Create a consult (term) — at most one active per CPF, and never sent twice by us. If V8 says one exists,
+   * or the answer was lost (timeout, reset, 5xx: it may have been created), look the CPF's active consult up
+   * and return it. If the lookup finds none (or fails), the original error goes up: for a lost answer it is
+   * `ambiguous`, and a later attempt is safe because V8 itself refuses a second active consult.
    */
   async createConsult(req: ConsultRequest, signal?: AbortSignal): Promise<{ id: string; status: string; reused: boolean }> {
-    const startedAt = this.#o.now()
     try {
       const body = await this.#call('POST', '/private-consignment/consult', { json: { ...req, provider: this.#o.config().V8_PROVIDER }, idempotent: false, signal })
       const created = parse(createdConsultSchema, body, 'POST /private-consignment/consult')
       return { ...created, reused: false }
     } catch (err) {
-      const exists = err instanceof UpstreamError && err.code === 'consult_already_exists_by_user_and_document_number'
-      if (!exists && !(err instanceof UpstreamError && err.ambiguous)) throw err
-      const found = await this.findLatestConsultByCpf(req.borrowerDocumentNumber, { since: exists ? undefined : startedAt - 60_000, signal })
-      if (found && !['REJECTED', 'FAILED'].includes(found.status)) {
+      if (!(err instanceof UpstreamError)) throw err
+      const exists = err.code === CONSULT_EXISTS || err.code.startsWith('consult_already_exists')
+      if (!exists && !err.ambiguous) throw err
+      let found: Consult | undefined
+      try {
+        found = await this.findLatestConsultByCpf(req.borrowerDocumentNumber, { signal })
+      } catch (lookupErr) {
+        this.#o.logger.warn({ code: (lookupErr as UpstreamError).code }, 'v8 consult lookup after a failed creation failed too')
+        throw err
+      }
+      if (found && !ENDED.has(found.status)) {
         this.#o.logger.info({ consult: found.id, reason: exists ? 'already_exists' : 'ambiguous_failure' }, 'v8 consult reused')
         return { id: found.id, status: found.status, reused: true }
       }
@@ -104,12 +125,14 @@ export class V8Client {
     }
   }
 
+  /** One consult; `v8_not_found` (404) when V8 does not know it. */
   async getConsult(id: string, signal?: AbortSignal): Promise<Consult> {
     const body = await this.#call('GET', `/private-consignment/consult/${encodeURIComponent(id)}`, { idempotent: true, signal })
     return parse(consultSchema, body, 'GET /private-consignment/consult/:id')
   }
 
-  async listConsults(q: { startDate: string; endDate: string; page?: number; limit?: number; search?: string; status?: string }, signal?: AbortSignal): Promise<Consult[]> {
+  /** One page of consults (V8 pages until `data` comes back empty); limit ≤ 100. */
+  async listConsults(q: ConsultQuery, signal?: AbortSignal): Promise<Consult[]> {
     const body = await this.#call('GET', '/private-consignment/consult', {
       query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 100, page: q.page ?? 1, provider: this.#o.config().V8_PROVIDER, search: q.search, status: q.status },
       idempotent: true,
@@ -118,18 +141,22 @@ export class V8Client {
     return parse(consultListSchema, body, 'GET /private-consignment/consult').data
   }
 
-  /** The CPF's newest consult in the last `days` (default 30), or undefined. */
+  /**
+   * The CPF's newest consult created since `since` (default: the last `days`, 30 by default), or undefined.
+   * Searches by CPF digits, keeps only rows whose documentNumber is this CPF, newest first.
+   */
   async findLatestConsultByCpf(cpf: string, opts: { since?: number | undefined; days?: number; signal?: AbortSignal | undefined } = {}): Promise<Consult | undefined> {
+    const digits = cpf.replace(/\D/g, '')
     const now = this.#o.now()
     const start = opts.since ?? now - (opts.days ?? 30) * 86_400_000
-    const range = { startDate: new Date(start).toISOString(), endDate: new Date(now + 60_000).toISOString(), search: cpf }
-    for (let page = 1; page <= 20; page++) {
+    const range = { startDate: new Date(start).toISOString(), endDate: new Date(now + 60_000).toISOString(), search: digits, limit: 100 }
+    const mine: Consult[] = []
+    for (let page = 1; page <= MAX_LOOKUP_PAGES; page++) {
       const rows = await this.listConsults({ ...range, page }, opts.signal)
-      const mine = rows.filter((c) => (c.documentNumber ?? cpf).replace(/\D/g, '') === cpf)
-      if (mine.length > 0) return mine.sort((a, b) => Date.parse(b.createdAt ?? '0') - Date.parse(a.createdAt ?? '0'))[0]
-      if (rows.length === 0) return undefined
+      mine.push(...rows.filter((c) => c.documentNumber === undefined || c.documentNumber.replace(/\D/g, '') === digits))
+      if (rows.length < range.limit) break
     }
-    return undefined
+    return mine.sort((a, b) => Date.parse(b.createdAt ?? '0') - Date.parse(a.createdAt ?? '0'))[0]
   }
 
   /** Simulation configs (rates and installment counts), cached for a few minutes. */
@@ -141,12 +168,17 @@ export class V8Client {
     return value
   }
 
-  /** A simulation is a quote, not a contract; still, it is not repeated blindly: an ambiguous failure goes up. */
+  /**
+   * One simulation (a quote, not a contract). Never repeated by the client: V8 has no way to look a lost one up,
+   * so an ambiguous failure (timeout, reset, 5xx) goes up as a transient UpstreamError with `ambiguous: true`;
+   * the caller may simulate again later (worst case V8 holds an extra quote or answers `simulation_already_exists`).
+   */
   async simulate(req: SimulationRequest, signal?: AbortSignal): Promise<Simulation> {
     const body = await this.#call('POST', '/private-consignment/simulation', { json: { ...req, provider: this.#o.config().V8_PROVIDER }, idempotent: false, signal })
     return parse(simulationSchema, body, 'POST /private-consignment/simulation')
   }
 
+  /** One page of operations; V8 answers `data`, `items` or a bare array, all accepted. */
   async listOperations(q: { startDate: string; endDate: string; page?: number; limit?: number }, signal?: AbortSignal): Promise<Operation[]> {
     const body = await this.#call('GET', '/private-consignment/operation', {
       query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 50, page: q.page ?? 1, provider: this.#o.config().V8_PROVIDER },
@@ -156,6 +188,7 @@ export class V8Client {
     return parse(operationsSchema, body, 'GET /private-consignment/operation')
   }
 
+  /** Token, rate limit, send; a 401 drops the token and repeats the call once with a fresh login. */
   async #call(method: 'GET' | 'POST', path: string, opts: CallOptions): Promise<unknown> {
     const route = `${method} ${path.replace(/\/[0-9a-f-]{8,}(?=\/|$)/gi, '/:id')}`
     for (let attempt = 1; ; attempt++) {
@@ -185,8 +218,9 @@ export class V8Client {
   #result(res: HttpResponse, route: string): unknown {
     if (res.status >= 200 && res.status < 300) return res.body
     const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
-    if (res.status === 401) throw new UpstreamError('v8_nao_autorizado', `A V8 recusou o token duas vezes (${route}): ${text}`, 502, 'V8', { motivo: text })
-    if (res.status === 404) throw new UpstreamError('v8_nao_encontrado', `A V8 não encontrou o recurso (${route}): ${text}`, 404, 'V8', { motivo: text })
+    if (res.status === 401) throw new UpstreamError('v8_unauthorized', `A V8 recusou o token duas vezes (${route}): ${text}`, 502, 'V8', { rota: route, motivo: text })
+    if (res.status === 404) throw upstreamNotFound('V8', route, text)
+    if (res.status === 429) throw rateLimited('V8', route, res)
     if (res.status >= 500) throw upstreamUnavailable('V8', route, `HTTP ${res.status}: ${text}`)
     throw upstreamRejected('V8', route, res.status, type, text)
   }
