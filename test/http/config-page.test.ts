@@ -1,0 +1,58 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { CODE_DIR } from '../../src/config/paths.js'
+import { build } from '../fixtures/app.js'
+
+const PUBLIC = path.join(CODE_DIR, 'src', 'http', 'public')
+
+t.test('GET /config-v8 serves the shell and its two assets, public, under the strict CSP', async (t) => {
+  const { app } = await build(t, { config: { V8_USERNAME: 'op@empresa.com.br', V8_PASSWORD: 'segredo-da-v8' } })
+  for (const [url, type, marker] of [
+    ['/config-v8', /^text\/html; charset=utf-8/, /<script src="config-v8\/app.js" defer><\/script>/],
+    ['/config-v8/app.js', /^text\/javascript/, /sessionStorage/],
+    ['/config-v8/app.css', /^text\/css/, /\.card/],
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 200, `${url} served without a key`)
+    t.match(String(res.headers['content-type']), type, `${url} content type`)
+    t.match(res.body, marker, `${url} is the right file`)
+    t.equal(res.headers['x-content-type-options'], 'nosniff', `${url} nosniff`)
+    t.notOk(res.body.includes('segredo-da-v8') || res.body.includes('op@empresa') || res.body.includes('test-api-key'), `${url} holds no tenant data`)
+    const again = await app.inject({ method: 'GET', url, headers: { 'if-none-match': String(res.headers.etag) } })
+    t.equal(again.statusCode, 304, `${url} revalidates by ETag`)
+  }
+  const page = await app.inject({ method: 'GET', url: '/config-v8' })
+  const csp = String(page.headers['content-security-policy'])
+  for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'"]) {
+    t.ok(csp.includes(d), `CSP has ${d}`)
+  }
+  t.notMatch(csp, /unsafe-inline|unsafe-eval/, 'no unsafe-* in the page CSP')
+  const head = await app.inject({ method: 'HEAD', url: '/config-v8' })
+  t.equal(head.statusCode, 200, 'HEAD works')
+})
+
+t.test('nothing else is served from the public folder', async (t) => {
+  const { app } = await build(t)
+  for (const url of ['/config-v8/config-v8.js', '/config-v8/../package.json', '/config-v8/%2e%2e/package.json', '/config-v8.html', '/public/config-v8.js', '/config-v8/']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 404, `${url} → 404`)
+    t.equal(res.json().success, false, `${url}: JSON error`)
+  }
+})
+
+t.test('the page: no inline script or style, no external asset, no HTML built from data', async (t) => {
+  const html = fs.readFileSync(path.join(PUBLIC, 'config-v8.html'), 'utf8')
+  const js = fs.readFileSync(path.join(PUBLIC, 'config-v8.js'), 'utf8')
+  const css = fs.readFileSync(path.join(PUBLIC, 'config-v8.css'), 'utf8')
+  t.notMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'no inline <script>')
+  t.notMatch(html, /<style|\sstyle=|\son[a-z]+=/i, 'no inline style or event-handler attribute')
+  t.notMatch(html, /(src|href|action)=["']?(https?:)?\/\//i, 'no external asset in the HTML')
+  t.notMatch(css, /@import|url\(/i, 'no imported or remote resource in the CSS')
+  const code = js.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  t.notMatch(code, /https?:\/\//, 'the script calls only relative URLs of this tenant')
+  t.notMatch(code, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/, 'no HTML sinks or eval in the script')
+  t.notMatch(code, /localStorage|document\.cookie/, 'the key is never put in localStorage or a cookie')
+  t.match(js, /sessionStorage/, 'the key is kept in sessionStorage')
+  t.match(html, /<html lang="pt-BR">/, 'Portuguese page')
+})
