@@ -53,7 +53,8 @@ export class RateLimiter {
         signal.addEventListener('abort', waiter.onAbort, { once: true })
       }
       this.#queue.push(waiter)
-      this.#schedule()
+      // Re-evaluate the head now: the limit may have risen since the timer was set.
+      this.#pump()
     })
   }
 
@@ -65,8 +66,7 @@ export class RateLimiter {
     return true
   }
 
-  #drain(): void {
-    this.#timer = undefined
+  #pump(): void {
     while (this.#queue.length > 0 && this.#tryGrant()) {
       const w = this.#queue.shift()!
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort)
@@ -75,10 +75,14 @@ export class RateLimiter {
     this.#schedule()
   }
 
+  /** One timer, set for when the oldest grant leaves the window. */
   #schedule(): void {
     if (this.#timer || this.#queue.length === 0) return
     const oldest = this.#granted[0]
     const wait = oldest === undefined ? 0 : Math.max(0, oldest + this.#windowMs - this.#now())
-    this.#timer = setTimeout(() => this.#drain(), Math.ceil(wait))
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#pump()
+    }, Math.ceil(wait))
   }
 }

@@ -206,3 +206,29 @@ t.test("two token caches with different usernames never use each other's token (
   t.equal(stats.tokens_by_user['a@sandbox.local'], 1, 'one login for a')
   t.equal(stats.tokens_by_user['b@sandbox.local'], 1, 'one login for b')
 })
+
+t.test('a login that ignores the abort cannot store its token once the credentials changed (even back and forth)', async (t) => {
+  const sb = await startSandbox(t)
+  const db = openDatabase(':memory:')
+  t.teardown(() => db.close())
+  const http = httpClientFor(t)
+  const configA = testConfig(6999, sb.tenantConfig())
+  const configB = testConfig(6999, { ...sb.tenantConfig(), V8_USERNAME: 'b@sandbox.local' })
+  let config = configA
+  // No signal handed to the grant: the superseded login runs to the end and returns a token.
+  const cache = new TokenCache({ db, logger: silentLogger, credentials: () => credentialsOf(config), login: (creds) => passwordGrant(http, creds) })
+  await sb.faults({ latency_ms: 300, routes: ['/oauth/token'], count: 1 })
+  const inflight = cache.get()
+  await sleep(50)
+  config = configB
+  cache.invalidate()
+  config = configA // A → B → A: same fingerprint as the login in flight, newer generation
+  cache.invalidate()
+  const fresh = await cache.get()
+  t.equal(await inflight, fresh, 'the waiting caller got the token of the current generation')
+  await sleep(350)
+  t.equal((await sb.stats()).tokens_by_user['demo@sandbox.local'], 2, 'the slow login did finish on the sandbox (and was discarded)')
+  const rows = db.prepare('SELECT access_token FROM token_cache').all() as Array<{ access_token: string }>
+  t.same(rows.map((r) => r.access_token), [fresh], 'only the current generation’s token is stored')
+  t.equal(await cache.get(), fresh, 'and served')
+})
