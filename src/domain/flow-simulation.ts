@@ -77,7 +77,14 @@ const TRY_NEXT = new Set(['simulation_installments_above_maximum', 'simulation_i
 export async function simulateFirst(
   v8: Pick<V8Client, 'simulationConfigs' | 'simulate'>,
   consult: Pick<Consult, 'id' | 'availableMarginValue' | 'simulationLimit'>,
-  opts: { counts: number[]; valor?: number | undefined; now: () => number; signal?: AbortSignal | undefined },
+  opts: {
+    counts: number[]
+    valor?: number | undefined
+    now: () => number
+    signal?: AbortSignal | undefined
+    /** Simulations we already hold for the CPF: one identical to the request answers V8's simulation_already_exists. */
+    known?: () => Array<Record<string, unknown> | null | undefined>
+  },
 ): Promise<LadderResult> {
   const configs = await v8.simulationConfigs(opts.signal)
   const margin = marginOf(consult)
@@ -100,6 +107,8 @@ export async function simulateFirst(
       return { ok: true, simulacao: summarize(sim, consult.id, config, opts.now()), tentativas }
     } catch (err) {
       if (!(err instanceof UpstreamError) || err.statusCode !== 422) throw err
+      const held = err.code === 'simulation_already_exists' ? (opts.known?.() ?? []).find((s) => sameRequest(s, consult.id, n, opts.valor, margin)) : undefined
+      if (held) return { ok: true, simulacao: held as SimulacaoResultado, tentativas }
       const motivo = typeof err.details?.['motivo'] === 'string' ? err.details['motivo'] : err.message
       tentativas.push({ parcelas: n, motivo })
       if (!TRY_NEXT.has(err.code)) return { ok: false, code: 'simulacao_recusada', motivo, tentativas }
@@ -113,4 +122,11 @@ export async function simulateFirst(
   }
   const last = tentativas[tentativas.length - 1]
   return { ok: false, code: 'simulacao_recusada', motivo: last ? `${last.motivo} (${last.parcelas}x)` : 'nenhum prazo pôde ser simulado', tentativas }
+}
+
+/** A held simulation answering the same request: consult, count, and amount (valor liberado, or installment = margin). */
+function sameRequest(s: Record<string, unknown> | null | undefined, consultId: string, n: number, valor: number | undefined, margin: number | null): boolean {
+  if (!s || s['consult_id'] !== consultId || s['numero_parcelas'] !== n) return false
+  if (valor !== undefined) return Math.abs(Number(s['valor_liberado']) - valor) < 0.05
+  return margin !== null && Math.abs(Number(s['valor_parcela']) - margin) < 0.005
 }

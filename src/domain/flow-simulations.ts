@@ -58,7 +58,7 @@ export class CltSimulations {
   /** Exactly `prazo` installments releasing `valor` (no fallback: the caller asked for these terms). */
   async custom(cpf: string, valor: number, prazo: number, signal?: AbortSignal): Promise<SimulacaoResultado> {
     const consult = await this.approvedConsult(cpf, signal)
-    const r = await simulateFirst(this.#d.v8, consult, { counts: [prazo], valor, now: this.#now, signal })
+    const r = await simulateFirst(this.#d.v8, consult, { counts: [prazo], valor, now: this.#now, signal, known: () => this.#held(cpf) })
     if (!r.ok) throw new AppError(r.code, `A V8 não simulou ${prazo}x liberando ${valor}: ${r.motivo}.`, 422, { tentativas: r.tentativas })
     this.#remember(cpf, r.simulacao, { valor, prazo })
     return r.simulacao
@@ -70,10 +70,15 @@ export class CltSimulations {
     const cached = this.#d.cache.get(cpf)
     const n = Number(cached?.dadosSimulacao['numero_parcelas'] ?? cached?.dadosSimulacao['number_of_installments'])
     const prazo = Number.isInteger(n) && n > 0 ? n : undefined
-    const r = await simulateFirst(this.#d.v8, consult, { counts: installmentPlan(prazo), now: this.#now, signal })
+    const r = await simulateFirst(this.#d.v8, consult, { counts: installmentPlan(prazo), now: this.#now, signal, known: () => this.#held(cpf) })
     if (!r.ok) throw new AppError(r.code, `A V8 não simulou: ${r.motivo}.`, 422, { tentativas: r.tentativas })
     this.#remember(cpf, r.simulacao, prazo !== undefined ? { prazo } : {})
     return r.simulacao
+  }
+
+  /** The simulations this tenant holds for the CPF (cache, flow result). */
+  #held(cpf: string): Array<Record<string, unknown> | null | undefined> {
+    return [this.#d.cache.get(cpf)?.dadosSimulacao, this.#d.results.get(cpf)?.resultado?.simulacao_resultado]
   }
 
   /** The newest simulation goes to the cache and, for the same consult, into the CPF's flow result (the WhatsApp text). */

@@ -177,7 +177,8 @@ export class CltFlow implements FlowRunner {
     if (reusable) {
       simulacao = reusable
     } else {
-      const r = await simulateFirst(this.#d.v8, consult, { counts: installmentPlan(input.prazo), valor: input.valor, now: this.#now, signal: ctx.signal })
+      const known = () => [ctx.previous?.resultado?.simulacao_resultado, this.#d.cache.get(input.cpf)?.dadosSimulacao]
+      const r = await simulateFirst(this.#d.v8, consult, { counts: installmentPlan(input.prazo), valor: input.valor, now: this.#now, signal: ctx.signal, known })
       if (!r.ok) {
         return this.#fail(ctx, 'simulacao', r.code, `Não foi possível simular: ${r.motivo}.`, { tentativas: r.tentativas }, { motivo_falha: r.motivo })
       }

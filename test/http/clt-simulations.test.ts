@@ -108,3 +108,19 @@ t.test('bad input', async (t) => {
     t.equal(res.statusCode, status, `${url} ${JSON.stringify(payload)} → ${status}`)
   }
 })
+
+t.test('V8 refusing an identical second simulation: the one we hold is returned', async (t) => {
+  const c = await cltTenant(t, { sandbox: { reject_duplicate_simulations: true } })
+  const [p] = await c.sb.people('ok', 1)
+  const flow = await c.post('/clt/fluxo-completo', { cpf: p!.cpf })
+  const first = flow.json().resultado.simulacao_resultado
+  const cache = await c.post('/clt/simular-cache', { cpf: p!.cpf })
+  t.equal(cache.statusCode, 200, `200 (${cache.body.slice(0, 160)})`)
+  t.equal(cache.json().resultado.id_simulation, first.id_simulation, 'the simulation V8 says exists')
+  const custom1 = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 800, prazo: 12 })
+  const custom2 = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 800, prazo: 12 })
+  t.equal(custom2.statusCode, 200, 'the same custom request twice → 200')
+  t.equal(custom2.json().resultado.id_simulation, custom1.json().resultado.id_simulation, 'the held one')
+  const stats = await c.sb.stats()
+  t.equal(stats.simulations_created, 2, 'V8 made two simulations in all')
+})
