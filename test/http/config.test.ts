@@ -148,7 +148,7 @@ t.test('POST /config/v8/testar against the sandbox: reasons, success, never save
 
   const wrong = await app.inject(post('/config/v8/testar', { username: 'novo@empresa.com.br', password: 'errada' }))
   t.equal(wrong.statusCode, 502, 'refused login → 502')
-  t.match(wrong.json().error, /^v8_(credentials_rejected|credenciais_recusadas)$/, 'stable code')
+  t.match(wrong.json().error, /^v8_credentials_rejected$/, 'stable code')
   t.match(wrong.json().message, /Wrong email or password/, "carries the upstream's reason")
   t.notOk(wrong.body.includes('errada'), 'password not echoed')
 
@@ -182,7 +182,7 @@ t.test('testar maps a wrong audience and an unreachable V8', async (t) => {
   const { app } = await build(t, { config: { ...sandbox.tenantConfig(), V8_AUDIENCE: 'https://outro.exemplo' } })
   const res = await app.inject(post('/config/v8/testar', { username: 'a@b.co', password: 'sandbox' }))
   t.equal(res.statusCode, 502, 'wrong audience → 502')
-  t.match(res.json().error, /^v8_(audience_invalid|audience_invalida)$/, 'audience code')
+  t.match(res.json().error, /^v8_audience_invalid$/, 'audience code')
   t.match(res.json().message, /Service not enabled within domain/, 'upstream reason')
 
   const down = await build(t, { config: { ...sandbox.tenantConfig(), V8_AUTH_URL: 'http://127.0.0.1:9/oauth/token' } })
