@@ -115,9 +115,11 @@ export class CltFlow implements FlowRunner {
     const v = validateBorrower({ cpf: input.cpf, opportunity: ctx.opp, dados: input.dados_cliente, genderField: config.KENTRO_GENDER_FIELD, now: this.#now() })
     if (!v.ok) {
       const list = v.campos.map((c) => `${c} (${v.motivos[c]})`).join(', ')
-      return this.#fail(ctx, 'validacao', 'dados_faltantes', `Dados obrigatórios ausentes ou inválidos: ${list}. Envie-os em dados_cliente.`, {
+      const noCrm = this.#d.kentro.configured ? '' : ' O Kentro não está configurado nesta porta, então todos os dados vêm de dados_cliente.'
+      return this.#fail(ctx, 'validacao', 'dados_faltantes', `Dados obrigatórios ausentes ou inválidos: ${list}. Envie-os em dados_cliente.${noCrm}`, {
         campos: v.campos,
         motivos: v.motivos,
+        ...(this.#d.kentro.configured ? {} : { kentro_configurado: false }),
       })
     }
     ctx.borrower = v.borrower

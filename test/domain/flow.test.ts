@@ -248,6 +248,7 @@ t.test('without Kentro, dados_cliente alone drives the flow', async (t) => {
   const missing = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
   t.equal(missing.kind === 'failed' && missing.code, 'dados_faltantes', 'everything missing')
   t.same(missing.kind === 'failed' && missing.details?.['campos'], ['nome', 'email', 'telefone', 'data_nascimento', 'sexo'], 'campos listed')
+  t.match(missing.kind === 'failed' && missing.erro, /Kentro não está configurado/, 'says why everything is missing')
   const r = await h.flow.run(
     { cpf: CPF, dados_cliente: { nome: 'Ana Souza', email: 'ana@example.com', telefone: '11987654321', data_nascimento: '1980-02-01', sexo: 'F' } },
     { waitMs: 1000 },
