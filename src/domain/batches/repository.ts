@@ -159,8 +159,9 @@ export class BatchRepository {
         WHERE id = @batchId AND finished_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM batch_items WHERE batch_id = @batchId AND status IN ('PENDING', 'RUNNING'))`,
     )
+    // next_run_at is left as it was (due when claimed): a released item keeps its place at the head of the queue.
     this.#releaseOwner = db.prepare(
-      `UPDATE batch_items SET status = 'PENDING', lease_owner = NULL, lease_until = NULL, next_run_at = @now
+      `UPDATE batch_items SET status = 'PENDING', lease_owner = NULL, lease_until = NULL, next_run_at = min(next_run_at, @now)
         WHERE status = 'RUNNING' AND lease_owner = @owner
         RETURNING batch_id`,
     )
