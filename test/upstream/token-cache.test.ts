@@ -6,7 +6,7 @@ import { TokenCache, fingerprint, renewAt, skewMs } from '../../src/upstream/tok
 import { credentialsOf, passwordGrant } from '../../src/upstream/v8-auth.js'
 import { testConfig, tempRoot } from '../fixtures/config.js'
 import { startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
-import { httpClientFor, lastDays, servicesFor, silentLogger } from '../fixtures/upstream.js'
+import { consultRequestFor, httpClientFor, lastDays, servicesFor, silentLogger } from '../fixtures/upstream.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -193,10 +193,7 @@ t.test("two token caches with different usernames never use each other's token (
   const [ta, tb] = await Promise.all([a.services.tokens.get(), b.services.tokens.get()])
   t.not(ta, tb, 'different tokens')
   const person = (await sb.people('ok', 1))[0]!
-  const created = await a.services.v8.createConsult({
-    borrowerDocumentNumber: person.cpf, gender: person.sexo === 'M' ? 'male' : 'female', birthDate: person.data_nascimento, signerName: person.nome,
-    signerEmail: person.email, signerPhone: { phoneNumber: person.telefone.slice(2), countryCode: '55', areaCode: person.telefone.slice(0, 2) },
-  })
+  const created = await a.services.v8.createConsult(consultRequestFor(person))
   await t.rejects(b.services.v8.getConsult(created.id), { code: 'v8_not_found' }, "b's token cannot see a's consult (it is really b's login)")
   t.equal((await a.services.v8.getConsult(created.id)).id, created.id, "a's token sees it")
   await b.close()
