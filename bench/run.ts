@@ -7,13 +7,15 @@ import { killAllSync, liveChildren, stopAll } from './lib/procs.js'
 import { writeBenchmarksMd } from './lib/report.js'
 import { readResults, writeResult, type BenchResult } from './lib/result.js'
 import type { Draft, Suite } from './lib/suite.js'
-import { batchSuite } from './suites/batch.js'
-import { fleetSuite } from './suites/fleet.js'
-import { httpSuite } from './suites/http.js'
-import { referenceSuite } from './suites/reference.js'
-import { tokenSuite } from './suites/token.js'
 
-const SUITES: Suite[] = [httpSuite, referenceSuite, tokenSuite, batchSuite, fleetSuite]
+/** Loaded one at a time: a product module that fails to load breaks only the bench that imports it. */
+const SUITES: Array<{ name: string; load: () => Promise<Suite> }> = [
+  { name: 'http', load: async () => (await import('./suites/http.js')).httpSuite },
+  { name: 'reference', load: async () => (await import('./suites/reference.js')).referenceSuite },
+  { name: 'token', load: async () => (await import('./suites/token.js')).tokenSuite },
+  { name: 'batch', load: async () => (await import('./suites/batch.js')).batchSuite },
+  { name: 'fleet', load: async () => (await import('./suites/fleet.js')).fleetSuite },
+]
 
 const out = (s: string): void => void process.stdout.write(s + '\n')
 
@@ -76,7 +78,18 @@ async function main(argv: string[]): Promise<number> {
   const command = names.length === 0 ? 'npm run bench' : `npm run bench -- ${chosen.map((s) => s.name).join(' ')}`
   const started = Date.now()
   const results: BenchResult[] = []
-  for (const suite of chosen) {
+  const loadErrors: string[] = []
+  for (const entry of chosen) {
+    let suite: Suite
+    try {
+      suite = await entry.load()
+    } catch (err) {
+      // Nothing was measured: keep the previous result file (the evidence of the last real run) and say why.
+      const error = `could not load the bench: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
+      out(`[${entry.name}] ${error}`)
+      loadErrors.push(`${entry.name}: ${error}`)
+      continue
+    }
     const r = await runSuite(suite, command)
     out(`[${suite.name}] wrote ${path.relative(process.cwd(), writeResult(r))}`)
     results.push(r)
@@ -89,7 +102,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const left = liveChildren()
   if (left.length > 0) out(`warning: children still alive at exit (killing): ${left.join(', ')}`)
-  return results.some((r) => r.error) ? 1 : 0
+  for (const e of loadErrors) out(`  ERROR ${e}`)
+  return results.some((r) => r.error) || loadErrors.length > 0 ? 1 : 0
 }
 
 process.on('exit', killAllSync)

@@ -5,7 +5,7 @@ import { REPO_DIR } from '../lib/paths.js'
 import { privatePm2 } from '../lib/pm2.js'
 import { stopChild } from '../lib/procs.js'
 import { figure } from '../lib/result.js'
-import { procMemory } from '../lib/rss.js'
+import { procMemory, procPssMb } from '../lib/rss.js'
 import { median, round, sleep } from '../lib/stats.js'
 import type { Suite } from '../lib/suite.js'
 import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
@@ -75,7 +75,7 @@ export const fleetSuite: Suite = {
     // 2. Idle memory once everything settled.
     await sleep(Math.max(0, lastStart + IDLE_SETTLE_MS - Date.now()))
     const list = await pm.jlist()
-    const rss = list.filter((p) => p.name.startsWith('clt-v8-api-')).map((p) => ({ name: p.name, pid: p.pid, rss_mb: round(procMemory(p.pid)?.rssMb ?? p.monit.memory / 2 ** 20, 1) }))
+    const rss = list.filter((p) => p.name.startsWith('clt-v8-api-')).map((p) => ({ name: p.name, pid: p.pid, rss_mb: round(procMemory(p.pid)?.rssMb ?? p.monit.memory / 2 ** 20, 1), pss_mb: round(procPssMb(p.pid) ?? Number.NaN, 1) }))
     const rssValues = rss.map((r) => r.rss_mb)
     const daemonPid = pm.daemonPid()
     const daemonRss = daemonPid ? procMemory(daemonPid)?.rssMb : undefined
@@ -83,6 +83,8 @@ export const fleetSuite: Suite = {
     draft.figures.push(figure('idle_rss_max_mb', 'idle RSS per tenant, highest of the fleet', round(Math.max(...rssValues), 1), 'MB', { op: '<', value: 90 },
       `median ${round(median(rssValues), 1)} MB (VmRSS from /proc, ${IDLE_SETTLE_MS / 1000} s after the last start); right after answering /health they held a median ${round(median(startRows.map((r) => r.rss_at_ready_mb)), 1)} MB, until V8 shrinks the start-up heap`))
     draft.figures.push(figure('idle_rss_median_mb', 'idle RSS per tenant, median', round(median(rssValues), 1), 'MB'))
+    draft.figures.push(figure('idle_pss_median_mb', 'idle PSS per tenant, median (shared pages split among processes)', round(median(rss.map((r) => r.pss_mb)), 1), 'MB', undefined,
+      'RSS counts the node binary and shared libraries (~45 MB of clean shared pages) in full for every process; PSS divides them among the processes sharing them, so it is what each extra tenant adds'))
     draft.figures.push(figure('pm2_daemon_rss_mb', `PM2 daemon RSS with ${K} tenants`, daemonRss === undefined ? null : round(daemonRss, 1), 'MB'))
 
     // 3. `pm2 reload` of the whole fleet while one client loop per tenant requests /health on fresh connections.
