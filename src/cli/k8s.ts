@@ -8,7 +8,7 @@ import { parseTenantConfig } from '../config/load.js'
 import { CODE_DIR, CONFIG_FILE_RE, tenantPaths } from '../config/paths.js'
 import { v8Configured, type TenantConfig } from '../config/schema.js'
 import { names, renderTenant, type RenderOptions, type TenantObject } from './k8s/manifests.js'
-import { K8sArgsError, parseK8sArgs, USAGE } from './k8s/options.js'
+import { K8sArgsError, parseK8sArgs, USAGE, type K8sArgs } from './k8s/options.js'
 
 export interface K8sIo {
   out(text: string): void
@@ -96,7 +96,7 @@ function appVersion(): string {
 }
 
 export async function main(argv: string[], io: K8sIo): Promise<number> {
-  let args
+  let args: K8sArgs
   try {
     args = parseK8sArgs(argv, appVersion())
   } catch (err) {
