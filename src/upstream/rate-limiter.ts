@@ -48,6 +48,10 @@ export class RateLimiter {
         waiter.onAbort = () => {
           const i = this.#queue.indexOf(waiter)
           if (i >= 0) this.#queue.splice(i, 1)
+          if (this.#queue.length === 0 && this.#timer) {
+            clearTimeout(this.#timer)
+            this.#timer = undefined
+          }
           reject(signal.reason)
         }
         signal.addEventListener('abort', waiter.onAbort, { once: true })
