@@ -215,7 +215,13 @@ export class BatchEngine {
       }
       if (write.ok && result.kind === 'retry') this.wake()
     } catch (err) {
-      if (!this.#stopping) this.#o.logger.error({ err, lote: item.batchId, seq: item.seq }, 'batch: could not record an item outcome')
+      if (this.#stopping) {
+        // aborted or released at shutdown: the next process resumes the item
+      } else if (abort.signal.aborted) {
+        this.#o.logger.warn({ lote: item.batchId, seq: item.seq }, 'batch: lease lost to another worker; result dropped')
+      } else {
+        this.#o.logger.error({ err, lote: item.batchId, seq: item.seq }, 'batch: could not record an item outcome')
+      }
     } finally {
       clearInterval(renewal)
       this.#inFlight.delete(key)
