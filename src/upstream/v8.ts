@@ -72,7 +72,8 @@ const ENDED = new Set(['REJECTED', 'FAILED'])
 
 export class V8Client {
   readonly #o: Required<V8ClientOptions>
-  #configs: { at: number; value: SimulationConfig[] } | undefined
+  /** Configs per V8 account (URL + login): another saved login does not see the previous one's tables. */
+  #configs: { key: string; at: number; value: SimulationConfig[] } | undefined
 
   constructor(opts: V8ClientOptions) {
     this.#o = { now: Date.now, ...opts }
@@ -87,7 +88,7 @@ export class V8Client {
 
   /**
    * Create a consult (term) — at most one active per CPF, and never sent twice by us. If V8 says one exists,
-   * or the answer was lost (timeout, reset, 5xx: it may have been created), look the CPF's active consult up
+   * or the answer was lost (timeout, reset, 5xx, unreadable 2xx: it may have been created), look the CPF's active consult up
    * and return it. If the lookup finds none (or fails), the original error goes up: for a lost answer it is
    * `ambiguous`, and a later attempt is safe because V8 itself refuses a second active consult.
    */
@@ -99,7 +100,8 @@ export class V8Client {
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err
       const exists = err.code === CONSULT_EXISTS || err.code.startsWith('consult_already_exists')
-      if (!exists && !err.ambiguous) throw err
+      // A 2xx we could not read is a lost answer too: V8 did act.
+      if (!exists && !err.ambiguous && err.code !== 'upstream_invalid_response') throw err
       let found: Consult | undefined
       try {
         found = await this.findLatestConsultByCpf(req.borrowerDocumentNumber, { signal })
@@ -161,10 +163,12 @@ export class V8Client {
 
   /** Simulation configs (rates and installment counts), cached for a few minutes. */
   async simulationConfigs(signal?: AbortSignal): Promise<SimulationConfig[]> {
-    if (this.#configs && this.#o.now() - this.#configs.at < CONFIGS_TTL_MS) return this.#configs.value
+    const c = this.#o.config()
+    const key = `${c.V8_API_URL}|${c.V8_USERNAME}|${c.V8_PROVIDER}`
+    if (this.#configs?.key === key && this.#o.now() - this.#configs.at < CONFIGS_TTL_MS) return this.#configs.value
     const body = await this.#call('GET', '/private-consignment/simulation/configs', { idempotent: true, signal })
     const value = parse(configsSchema, body, 'GET /private-consignment/simulation/configs')
-    this.#configs = { at: this.#o.now(), value }
+    this.#configs = { key, at: this.#o.now(), value }
     return value
   }
 
