@@ -10,7 +10,7 @@ import type { Draft, Suite, SuiteContext } from '../lib/suite.js'
 import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
 import { routeMissing } from './http-probes.js'
 
-export const BATCH = { items: 2000, latency_ms: 30, concurrency: 32, error_rate_503: 0.05, v8_max_rps: 1000, cap_s: 80 }
+export const BATCH = { items: 2000, latency_ms: 30, concurrency: 32, error_rate_503: 0.05, v8_max_rps: 1000, cap_s: 60 }
 /** A small batch as a diagnostic: the same engine and flow with Kentro pipelines a tenth the size. */
 const SMALL_ITEMS = 200
 
