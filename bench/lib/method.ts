@@ -1,4 +1,7 @@
 /** The prose of BENCHMARKS.md: what each bench does and how to read it (the numbers come from bench/results). */
+import { REDACT_PATHS } from '../../src/log/logger.js'
+
+const WILDCARDS = REDACT_PATHS.filter((p) => p.includes('*')).length
 
 export const ORDER = ['http', 'reference', 'token', 'batch', 'fleet']
 
@@ -16,6 +19,45 @@ reported as the **median over rounds**. Everything is on loopback; every process
 at the end, also on failure or Ctrl-C (each child has its own process group; PM2 runs with a private
 \`PM2_HOME\` under /tmp and is killed with \`pm2 kill\`). A target that is missed is shown as **MISSED** with what
 limits it; a figure whose product piece had not landed is shown as "not available yet", never estimated.
+`,
+  analysis: `
+### What limits the missed figures, and what would move them
+
+The figures in the table above are from the last run; the reasons below are what the diagnostics of that run
+(and the code they point at) show. None of them is a change made here: the bench only measures.
+
+- **HTTP (\`/health\`, cache read).** A bare fastify hello-world is a very high bar: every layer a tenant adds
+  is paid on each of tens of thousands of requests per second. The diagnostic servers split the gap:
+  (1) the production logger alone — fastify's two lines per request, ${REDACT_PATHS.length} \`redact\` paths of which ${WILDCARDS} are
+  \`*.x\` wildcards (each walks every key of every logged object), a hook running two regular expressions
+  (CPF masking, secret scrubbing) over every line, and a multistream to two rotated files — costs roughly
+  half the throughput; (2) \`@fastify/helmet\` calls \`helmet(options)\` again on every request, re-parsing the
+  CSP, and the same headers from a middleware built once recover much of that; (3) the \`/health\` handler
+  prepares \`SELECT 1\` on every call (\`databaseOk\`), hashes the V8 credentials and reads SQLite for the token
+  status, and runs the batch-count query; the cache read adds the API-key check, a SQLite read and zod-based
+  response serialization. What would move it, in order of size: one log line per request (fastify
+  \`disableRequestLogging\` plus an \`onResponse\` line) and redact paths without wildcards (secrets are scrubbed
+  by value in the hook anyway); helmet's middleware built once; statements prepared once and the token/batch
+  status cached for a second in \`/health\`. Even the hello-world with the logger stays well under 0.85×, so
+  the health target is out of reach while every request writes two redacted, masked lines.
+- **Batch wall time ÷ ideal.** The flow finds each CPF's Kentro opportunity by fetching whole pipelines
+  (\`findOpportunityByCpf\` → \`getPipeOpportunities\` per pipeline until found) and zod-checking every
+  opportunity in them. With N CPFs drawn from the tenant's own pipelines that is O(N) per item and O(N²)
+  per batch; the sandbox, which also rebuilds the listed population for each such call, then saturates a core.
+  The small diagnostic batch shows what is left when pipelines are small. What would move it: one pipeline
+  fetch per batch (or a short-lived CPF → opportunity index shared by the batch's workers), which turns the
+  Kentro lookup into one call per pipeline per batch. \`V8_MAX_RPS\` is not what binds here.
+- **Batch peak RSS.** V8 is given no heap limit, so under sustained work it grows the heap well past what is
+  live (the HTTP bench shows the same tenant growing under plain request load, see its "peak RSS" figure);
+  32 items in flight each parsing a large pipeline answer add to it. A \`--max-old-space-size\` in the PM2
+  entry (\`node_args\`) and the pipeline fetch above would bound it.
+- **Fleet spawn-to-ready.** Most of it is the app starting, not PM2: the fleet bench times the same process
+  started directly, and module loading alone in a fresh process (undici, pino-roll with its date library,
+  zod and fastify are the heaviest). Loading \`pino-pretty\` only on a terminal, bundling the code into one
+  file, or Node 22's module compile cache would shorten it; PM2's cluster fork adds the rest.
+- **Idle RSS.** Each tenant's RSS counts the Node binary and shared libraries in full (PSS, the real cost of
+  one more tenant, is about half of it); the highest value depends on when V8 gets round to shrinking each
+  process's start-up heap.
 `,
   http: `
 - **Baseline** (\`bench/servers/bare-fastify.ts\`): fastify 5 hello-world (\`GET /\` → \`{"hello":"world"}\`) in its
@@ -80,9 +122,9 @@ limits it; a figure whose product piece had not landed is shown as "not availabl
   \`/health\` is polled every 5 ms on fresh connections; the figure is first 200 minus PM2's own \`pm_uptime\`
   stamp (set when the daemon forks the process). The same app started directly (\`node bin/clt-v8-api.js\`,
   3 times) separates PM2's share from the app's.
-- Idle RSS: VmRSS of each tenant process 10 s after the last start (PSS from \`/proc/<pid>/smaps_rollup\` beside it) (V8 shrinks the start-up heap after a
-  few quiet seconds; the RSS right after the first 200 is kept in the JSON). PM2 daemon: VmRSS of the pid in
-  \`PM2_HOME/pm2.pid\`.
+- Idle RSS: VmRSS of each tenant process 25 s after the last start, also read at 10 s and right after its first
+  200 (V8 shrinks each process's start-up heap after some quiet seconds, not all at the same moment); PSS from
+  \`/proc/<pid>/smaps_rollup\` beside it. PM2 daemon: VmRSS of the pid in \`PM2_HOME/pm2.pid\`.
 - Reload: one client loop per tenant requesting \`/health\` on fresh connections (like curl) while
   \`pm2 reload ecosystem.config.cjs\` replaces every process; any non-200 or connection error is a failure.
 `,

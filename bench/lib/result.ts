@@ -20,8 +20,10 @@ export interface Figure {
   target?: Target
   /** true/false against the target; null when there is no value or no target. */
   met: boolean | null
-  /** What limits it, how it was measured, or why it is not available. */
+  /** How it was measured, the raw numbers behind it, or why it is not available. */
   note?: string
+  /** One sentence: what limits this figure (shown beside missed and tight targets). */
+  limit?: string
 }
 
 export interface BenchResult {
@@ -58,7 +60,7 @@ export function meets(value: number, t: Target): boolean {
   }
 }
 
-export function figure(id: string, label: string, value: number | null, unit: string, target?: Target, note?: string): Figure {
+export function figure(id: string, label: string, value: number | null, unit: string, target?: Target, note?: string, limit?: string): Figure {
   const ok = value !== null && Number.isFinite(value)
   return {
     id,
@@ -68,6 +70,7 @@ export function figure(id: string, label: string, value: number | null, unit: st
     ...(target ? { target } : {}),
     met: ok && target ? meets(value, target) : null,
     ...(note ? { note } : {}),
+    ...(limit ? { limit } : {}),
   }
 }
 

@@ -206,6 +206,7 @@ export const batchSuite: Suite = {
   async run(ctx, draft) {
     draft.params = { ...BATCH, small_items: SMALL_ITEMS, scenario: 'ok', sandbox_consult_delay_ms: 0 }
     const outcomes: RunOutcome[] = []
+    const bySuffix = new Map<string, RunOutcome>()
     draft.raw = { runs: outcomes }
     const runs = [
       { label: 'clean', items: BATCH.items, suffix: '', title: 'clean', targets: true, faults: { latency_ms: BATCH.latency_ms } },
@@ -217,8 +218,20 @@ export const batchSuite: Suite = {
       if (!result.available) return unavailable(draft, result.reason)
       const o = result.outcome
       outcomes.push(o)
+      bySuffix.set(r.suffix, o)
       ctx.log(`${r.label}: ${o.items_done}/${o.items} in ${round(o.wall_ms / 1000, 1)} s vs ideal ${round(o.ideal_ms / 1000, 1)} s (${o.ratio}×), ${o.calls_per_item} calls/item, peak RSS ${o.peak_rss_mb} MB, CPU tenant ${o.tenant_cpu_share} sandbox ${o.sandbox_cpu_share}`)
       draft.figures.push(...outcomeFigures(o, r.suffix, r.title, r.targets))
+    }
+    // What limits the main runs, in one sentence each, now that the small diagnostic run is known.
+    const small = bySuffix.get('_small')
+    for (const suffix of ['', '_503']) {
+      const o = bySuffix.get(suffix)
+      if (!o) continue
+      const busy = o.sandbox_cpu_share >= 0.8 ? `the sandbox process saturates a core (${o.sandbox_cpu_share})` : `CPU (tenant ${o.tenant_cpu_share}, sandbox ${o.sandbox_cpu_share} of a core)`
+      const wall = draft.figures.find((f) => f.id === `wall_over_ideal${suffix}`)
+      if (wall) wall.limit = `the per-item Kentro lookup fetches whole pipelines (${o.kentro_pipelines.opportunities} opportunities, ${o.kentro_pipelines.kb} KB with N=${o.items}): O(N) per item, O(N²) per batch, and ${busy}${small ? `; with ${small.items} CPFs the ratio is ${small.ratio}×` : ''}`
+      const rss = draft.figures.find((f) => f.id === `peak_rss${suffix}`)
+      if (rss) rss.limit = `${BATCH.concurrency} items in flight, each parsing ~${o.kentro_pipelines.kb} KB of pipeline JSON, and a V8 heap left to grow (no --max-old-space-size)${small ? `; the ${small.items}-CPF batch peaks at ${small.peak_rss_mb} MB` : ''}`
     }
     draft.notes.push('Ideal counts every upstream call the sandbox actually served (retries included) at exactly L each, C at a time; the ratio exposes everything else: waits between consult polls, retry backoff, and CPU time of the tenant and of the sandbox (both on the same 2 cores as everything else).')
   },

@@ -1,7 +1,10 @@
 /** Bench 4 — fleet: K tenants from the generated ecosystem under a private PM2: spawn-to-ready, idle RSS, reload under load. */
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { writeEcosystem } from '../../src/cli/ecosystem.js'
 import { freePort, freshGet } from '../lib/net.js'
-import { REPO_DIR } from '../lib/paths.js'
+import { BENCH_SERVERS_DIR, REPO_DIR } from '../lib/paths.js'
 import { privatePm2 } from '../lib/pm2.js'
 import { stopChild } from '../lib/procs.js'
 import { figure } from '../lib/result.js'
@@ -11,9 +14,23 @@ import type { Suite } from '../lib/suite.js'
 import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
 
 const K = 10
-/** V8 shrinks a fresh process's heap only after a few quiet seconds; "idle" is measured after this long. */
-const IDLE_SETTLE_MS = 10_000
+/** V8 shrinks a fresh process's start-up heap only after some quiet seconds, not all at once: RSS is read at both times, "idle" is the later. */
+const EARLY_SAMPLE_MS = 10_000
+const IDLE_SETTLE_MS = 25_000
 const DIRECT_STARTS = 3
+
+const exec = promisify(execFile)
+
+/** Module loading of a tenant in a fresh process (bench/servers/import-times.ts), median of `n` runs. */
+async function importTimes(n: number): Promise<{ total_ms: number; steps: Record<string, number> }> {
+  const runs: Array<{ total_ms: number; steps: Record<string, number> }> = []
+  for (let i = 0; i < n; i++) {
+    const { stdout } = await exec(process.execPath, [path.join(BENCH_SERVERS_DIR, 'import-times.js')], { timeout: 30_000 })
+    runs.push(JSON.parse(stdout) as { total_ms: number; steps: Record<string, number> })
+  }
+  runs.sort((a, b) => a.total_ms - b.total_ms)
+  return runs[Math.floor(runs.length / 2)]!
+}
 
 /** Poll /health on fresh connections every few ms until 200; resolves the time it first answered. */
 async function firstHealthy(port: number, deadline: number): Promise<number> {
@@ -29,7 +46,7 @@ export const fleetSuite: Suite = {
   title: `Fleet of ${K} tenants under a private PM2`,
   budgetS: 240,
   async run(ctx, draft) {
-    draft.params = { tenants: K, idle_settle_ms: IDLE_SETTLE_MS, direct_starts: DIRECT_STARTS, pm2_entry: 'generated ecosystem.config.cjs: cluster mode, 1 instance, wait_ready, pmx off' }
+    draft.params = { tenants: K, idle_settle_ms: IDLE_SETTLE_MS, early_sample_ms: EARLY_SAMPLE_MS, direct_starts: DIRECT_STARTS, pm2_entry: 'generated ecosystem.config.cjs: cluster mode, 1 instance, wait_ready, pmx off' }
     const root = makeRoot(ctx.scratch)
     const ports: number[] = []
     for (let i = 0; i < K; i++) {
@@ -46,6 +63,9 @@ export const fleetSuite: Suite = {
       await stopChild(child)
     }
     ctx.log(`direct node spawn → /health (ms): ${direct.join(', ')}`)
+    const imports = await importTimes(3)
+    const heaviest = Object.entries(imports.steps).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`).join(', ')
+    ctx.log(`module loading: ${imports.total_ms} ms (${heaviest})`)
 
     const eco = writeEcosystem(root, REPO_DIR)
     ctx.log(`ecosystem with ${eco.ports.length} tenants written; starting a private PM2`)
@@ -67,12 +87,17 @@ export const fleetSuite: Suite = {
     const spawnMs = startRows.map((r) => r.spawn_to_ready_ms)
     ctx.log(`spawn-to-ready per tenant (ms): ${spawnMs.join(', ')}`)
     draft.figures.push(figure('spawn_to_ready_median_ms', 'spawn-to-ready per tenant, median (PM2 fork → /health 200)', median(spawnMs), 'ms', { op: '<', value: 500 },
-      `max ${Math.max(...spawnMs)} ms; started one at a time. The same process started directly without PM2 takes ${median(direct)} ms (median of ${DIRECT_STARTS}); most of it is loading modules (undici, fastify, pino-roll, fastify-type-provider-zod ≈ 250 ms on this CPU)`))
+      `max ${Math.max(...spawnMs)} ms; started one at a time`,
+      `the app's own start: the same process started directly without PM2 takes ${median(direct)} ms, of which loading modules ${imports.total_ms} ms (${heaviest} ms); PM2's cluster fork adds the rest`))
+    draft.figures.push(figure('module_load_ms', 'loading a tenant\'s modules in a fresh process (import of dist/main.js and its dependencies)', imports.total_ms, 'ms', undefined,
+      `median of 3; heaviest: ${heaviest} ms`))
     draft.figures.push(figure('direct_spawn_to_ready_median_ms', '`node bin/clt-v8-api.js` spawn → /health 200 without PM2, median', median(direct), 'ms'))
     draft.figures.push(figure('cli_to_ready_median_ms', '`pm2 start --only` command → /health 200, median', median(startRows.map((r) => r.cli_to_ready_ms)), 'ms', undefined,
       'includes booting the pm2 CLI itself (a Node process) for each command'))
 
     // 2. Idle memory once everything settled.
+    await sleep(Math.max(0, lastStart + EARLY_SAMPLE_MS - Date.now()))
+    const early = (await pm.jlist()).filter((p) => p.name.startsWith('clt-v8-api-')).map((p) => round(procMemory(p.pid)?.rssMb ?? Number.NaN, 1))
     await sleep(Math.max(0, lastStart + IDLE_SETTLE_MS - Date.now()))
     const list = await pm.jlist()
     const rss = list.filter((p) => p.name.startsWith('clt-v8-api-')).map((p) => ({ name: p.name, pid: p.pid, rss_mb: round(procMemory(p.pid)?.rssMb ?? p.monit.memory / 2 ** 20, 1), pss_mb: round(procPssMb(p.pid) ?? Number.NaN, 1) }))
@@ -81,7 +106,8 @@ export const fleetSuite: Suite = {
     const daemonRss = daemonPid ? procMemory(daemonPid)?.rssMb : undefined
     ctx.log(`idle RSS per tenant (MB): ${rssValues.join(', ')}; PM2 daemon ${daemonRss?.toFixed(1)} MB`)
     draft.figures.push(figure('idle_rss_max_mb', 'idle RSS per tenant, highest of the fleet', round(Math.max(...rssValues), 1), 'MB', { op: '<', value: 90 },
-      `median ${round(median(rssValues), 1)} MB (VmRSS from /proc, ${IDLE_SETTLE_MS / 1000} s after the last start); right after answering /health they held a median ${round(median(startRows.map((r) => r.rss_at_ready_mb)), 1)} MB, until V8 shrinks the start-up heap`))
+      `median ${round(median(rssValues), 1)} MB (VmRSS from /proc, ${IDLE_SETTLE_MS / 1000} s after the last start); highest ${round(Math.max(...early), 1)} MB and median ${round(median(early), 1)} MB at ${EARLY_SAMPLE_MS / 1000} s; a median ${round(median(startRows.map((r) => r.rss_at_ready_mb)), 1)} MB right after the first 200`,
+      `when V8 gets round to shrinking each process's start-up heap; of each RSS, the node binary and shared libraries are counted in full (PSS median ${round(median(rss.map((r) => r.pss_mb)), 1)} MB)`))
     draft.figures.push(figure('idle_rss_median_mb', 'idle RSS per tenant, median', round(median(rssValues), 1), 'MB'))
     draft.figures.push(figure('idle_pss_median_mb', 'idle PSS per tenant, median (shared pages split among processes)', round(median(rss.map((r) => r.pss_mb)), 1), 'MB', undefined,
       'RSS counts the node binary and shared libraries (~45 MB of clean shared pages) in full for every process; PSS divides them among the processes sharing them, so it is what each extra tenant adds'))
@@ -106,7 +132,7 @@ export const fleetSuite: Suite = {
     const failed = results.filter((x) => x !== 200)
     const kinds = [...new Set(failed.map(String))]
     ctx.log(`reload of ${K} tenants in ${reloadMs} ms: ${results.length} requests, ${failed.length} failed${kinds.length ? ` (${kinds.join(', ')})` : ''}; ${replaced}/${K} processes replaced`)
-    draft.raw = { direct_start_ms: direct, start: startRows, idle_rss: rss, reload: { ms: reloadMs, requests: results.length, failed: failed.length, failure_kinds: kinds, replaced } }
+    draft.raw = { import_times: imports, direct_start_ms: direct, start: startRows, rss_at_10s: early, idle_rss: rss, reload: { ms: reloadMs, requests: results.length, failed: failed.length, failure_kinds: kinds, replaced } }
     draft.figures.push(figure('reload_failed_requests', `\`pm2 reload\` of ${K} tenants under a client loop → failed requests`, failed.length, 'requests', { op: '==', value: 0 },
       `${results.length} requests on fresh connections during a ${reloadMs} ms reload; ${replaced}/${K} processes replaced${kinds.length ? `; failures: ${kinds.join(', ')}` : ''}`))
     if (replaced !== K) draft.notes.push(`Only ${replaced} of ${K} processes had a new pid after the reload.`)

@@ -5,6 +5,8 @@ import { freePort, waitReady } from '../lib/net.js'
 import { BENCH_SERVERS_DIR } from '../lib/paths.js'
 import { startChild } from '../lib/procs.js'
 import { figure, unavailableFigure } from '../lib/result.js'
+import { procMemory } from '../lib/rss.js'
+import { round } from '../lib/stats.js'
 import { startSandboxProcess } from '../lib/sandbox.js'
 import type { Suite } from '../lib/suite.js'
 import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
@@ -50,7 +52,7 @@ export const httpSuite: Suite = {
     const withLogger = await startLayers(logsDir, ['--prod-logger'])
     const withHelmet = await startLayers(logsDir, ['--prod-logger', '--helmet'])
     const withHelmetOnce = await startLayers(logsDir, ['--prod-logger', '--helmet-once'])
-    await startTenant(root, tenant.port)
+    const tenantChild = await startTenant(root, tenant.port)
     const base = `http://127.0.0.1:${tenant.port}`
     ctx.log(`bare fastify :${bare.port}, tenant :${tenant.port}, sandbox :${sandbox.port}`)
 
@@ -81,8 +83,10 @@ export const httpSuite: Suite = {
     const health = pairedRatio(samples, 'health', 'bare')
     const logOnly = pairedRatio(samples, 'bare_prodlog', 'bare').median
     const logHelmet = pairedRatio(samples, 'bare_prodlog_helmet', 'bare').median
+    const helmetOnce = pairedRatio(samples, 'bare_prodlog_helmet1', 'bare').median
     draft.figures.push(figure('health_ratio', 'GET /health req/s ÷ bare', health.median, '×', { op: '>=', value: 0.85 },
-      `${s('health')!.median_rps} req/s; per round ${health.perRound.join(', ')}. Same-run layers: hello-world with the tenant's logger ${logOnly}×, + helmet ${logHelmet}×; the rest is the /health handler itself (database probe, token status, batch counts)`))
+      `${s('health')!.median_rps} req/s; per round ${health.perRound.join(', ')}`,
+      `the tenant's logger alone brings a hello-world to ${logOnly}×, @fastify/helmet to ${logHelmet}× (${helmetOnce}× if built once); the /health handler's database probe, token status and batch counts take it to ${health.median}×`))
     draft.figures.push(figure('layer_logger_ratio', 'hello-world + tenant logger req/s ÷ bare (diagnostic)', logOnly, '×', undefined,
       'createLogger as in production: pino multistream to two rotated files, redact paths, CPF masking and secret scrubbing on every line'))
     draft.figures.push(figure('layer_logger_helmet_ratio', 'hello-world + tenant logger + helmet req/s ÷ bare (diagnostic)', logHelmet, '×', undefined,
@@ -93,7 +97,8 @@ export const httpSuite: Suite = {
     if (cache.ok) {
       const r = pairedRatio(samples, 'cache_read', 'bare')
       draft.figures.push(figure('cache_read_ratio', 'GET /cache/simulacao/:cpf req/s ÷ bare', r.median, '×', { op: '>=', value: 0.6 },
-        `${s('cache_read')!.median_rps} req/s; per round ${r.perRound.join(', ')}. Adds the constant-time API-key check, a prepared SQLite read and JSON of the stored simulation`))
+        `${s('cache_read')!.median_rps} req/s; per round ${r.perRound.join(', ')}`,
+        `under the same logger + helmet ceiling (${logHelmet}×), plus the API-key check, a SQLite read and zod-checked response serialization`))
     } else {
       draft.figures.push(unavailableFigure('cache_read_ratio', 'GET /cache/simulacao/:cpf req/s ÷ bare', '×', cache.reason, { op: '>=', value: 0.6 }))
     }
@@ -107,6 +112,9 @@ export const httpSuite: Suite = {
     } else {
       draft.figures.push(unavailableFigure('simular_cache_ratio', 'POST /clt/simular-cache req/s ÷ bare', '×', sim.reason))
     }
+    const mem = procMemory(tenantChild.pid)
+    draft.figures.push(figure('tenant_peak_rss_mb', 'tenant peak RSS after this load (VmHWM)', mem ? round(mem.peakMb, 1) : null, 'MB', undefined,
+      'no batch, no upstream work beyond simular-cache: what V8 grows the heap to under sustained request load'))
     const bad = summary.filter((x) => x.non2xx > 0 || x.errors > 0)
     if (bad.length > 0) draft.notes.push(`Non-2xx or errors during load (not counted in req/s): ${bad.map((x) => `${x.id} non2xx=${x.non2xx} errors=${x.errors}`).join('; ')}.`)
     draft.notes.push('The load generator (autocannon, one thread) runs on the same 2 cores as the servers; every target pays that equally, which is why only same-round ratios are compared.')
