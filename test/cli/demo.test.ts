@@ -6,6 +6,7 @@ import { main as demo } from '../../src/cli/demo.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
 import { privatePm2 } from '../fixtures/pm2.js'
+import { captureStdout } from '../fixtures/stdout.js'
 
 t.test('npm run demo starts the sandbox and a demo tenant, and its curl answers', async (t) => {
   const root = tempRoot(t, 'cltv8-demo-')
@@ -17,15 +18,8 @@ t.test('npm run demo starts the sandbox and a demo tenant, and its curl answers'
     else process.env['PM2_HOME'] = previousHome
   })
   const [port, sandboxPort] = [await freePort(), await freePort()]
-  let printed = ''
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((c: string) => ((printed += c), true)) as typeof process.stdout.write
-  let code: number
-  try {
-    code = await demo(['--root', root, '--port', String(port), '--sandbox-port', String(sandboxPort)])
-  } finally {
-    process.stdout.write = write
-  }
+  const args = ['--root', root, '--port', String(port), '--sandbox-port', String(sandboxPort)]
+  let { value: code, out: printed } = await captureStdout(() => demo(args))
   t.equal(code, 0, 'demo exits 0')
   const names = (await pm.jlist()).map((p) => p.name).sort()
   t.same(names, ['clt-v8-api-' + port, 'clt-v8-sandbox'].sort(), 'sandbox and demo tenant under PM2')
@@ -41,13 +35,8 @@ t.test('npm run demo starts the sandbox and a demo tenant, and its curl answers'
   t.equal(body.success, true, 'success:true')
 
   // Running it again reuses the tenant (same key) and reloads.
-  printed = ''
-  process.stdout.write = ((c: string) => ((printed += c), true)) as typeof process.stdout.write
-  try {
-    t.equal(await demo(['--root', root, '--port', String(port), '--sandbox-port', String(sandboxPort)]), 0, 'second run exits 0')
-  } finally {
-    process.stdout.write = write
-  }
+  ;({ value: code, out: printed } = await captureStdout(() => demo(args)))
+  t.equal(code, 0, 'second run exits 0')
   t.match(printed, /Using the existing tenant/, 'reuses the tenant')
   t.ok(printed.includes(key!), 'same key')
   t.ok(fs.existsSync(`${root}/ecosystem.config.cjs`), 'ecosystem written')

@@ -11,6 +11,7 @@ import { renderEcosystem, TENANT_ENTRY_DEFAULTS } from '../../src/cli/ecosystem.
 import { main } from '../../src/cli/tenant.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
+import { captureStdout } from '../fixtures/stdout.js'
 
 // Never look at the operator's real PM2: point PM2_HOME at an empty folder (no daemon there).
 process.env['PM2_HOME'] = fs.mkdtempSync(path.join(os.tmpdir(), 'p2-'))
@@ -18,16 +19,14 @@ t.teardown(() => fs.rmSync(process.env['PM2_HOME']!, { recursive: true, force: t
 
 /** Run the CLI in-process, capturing what it prints. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write
-  try {
-    return { code: await main(args), out, err: '' }
-  } catch (e) {
-    return { code: 1, out, err: (e as Error).message }
-  } finally {
-    process.stdout.write = write
-  }
+  let err = ''
+  const { value: code, out } = await captureStdout(() =>
+    main(args).catch((e: unknown) => {
+      err = (e as Error).message
+      return 1
+    }),
+  )
+  return { code, out, err }
 }
 
 const requireCjs = createRequire(import.meta.url)

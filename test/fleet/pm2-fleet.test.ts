@@ -8,6 +8,7 @@ import { loadTenantConfig } from '../../src/config/load.js'
 import { privatePm2 } from '../fixtures/pm2.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
+import { captureStdout } from '../fixtures/stdout.js'
 
 /** One request on a fresh connection (like curl); resolves the status or the error code. */
 function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number | string> {
@@ -33,13 +34,10 @@ async function waitHealthy(port: number, ms = 15000): Promise<void> {
 t.test('two tenants under a private PM2: isolated files, zero-failure reload, clean stop', async (t) => {
   const root = tempRoot(t, 'cltv8-fleet-')
   const pm = privatePm2(t)
-  const silence = process.stdout.write.bind(process.stdout)
-  process.stdout.write = (() => true) as typeof process.stdout.write
   const [p1, p2] = [await freePort(), await freePort()]
-  try {
-    for (const p of [p1, p2]) t.equal(await tenantCli(['add', String(p), '--root', root, '--host', '127.0.0.1', '--name', `T${p}`]), 0, `tenant ${p} added`)
-  } finally {
-    process.stdout.write = silence
+  for (const p of [p1, p2]) {
+    const { value: code } = await captureStdout(() => tenantCli(['add', String(p), '--root', root, '--host', '127.0.0.1', '--name', `T${p}`]))
+    t.equal(code, 0, `tenant ${p} added`)
   }
   // The operator's shell may hold anything; PM2 passes it all to the apps. None of it may matter.
   await pm.pm2(['start', 'ecosystem.config.cjs'], { cwd: root, env: { V8_PASSWORD: 'from-shell', API_KEY: 'shell-key-'.repeat(5), LOG_LEVEL: 'silent' } })
