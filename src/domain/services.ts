@@ -75,7 +75,7 @@ export function createServices(deps: ServiceDeps): TenantServices {
   })
   // V8_MAX_RPS is read at each call, like every V8 setting: a saved change applies at once.
   const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(() => config().V8_MAX_RPS), config, logger: deps.logger, now })
-  const kentro = new KentroClient(http, config)
+  const kentro = new KentroClient(http, config, now)
   const presenca = new PresencaClient(http, config, now)
   const configAudit = new ConfigAudit(deps.db, now)
 

@@ -4,6 +4,7 @@ import type { TenantConfig } from '../config/schema.js'
 import { kentroConfigured } from '../config/schema.js'
 import { UpstreamError, notConfigured, reasonOf, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
 import { rateLimited, type HttpClient } from './http-client.js'
+import { OpportunityIndex } from './kentro-index.js'
 
 export const opportunitySchema = z
   .object({
@@ -27,20 +28,43 @@ export const opportunitySchema = z
 export type Opportunity = z.output<typeof opportunitySchema>
 
 export class KentroClient {
+  readonly #index: OpportunityIndex<Opportunity>
+
   constructor(
     private readonly http: HttpClient,
     private readonly config: () => TenantConfig,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.#index = new OpportunityIndex<Opportunity>({
+      list: (pipelineId) => this.#list(pipelineId),
+      get: (id, signal) => this.getOpportunity(id, signal),
+      cpfOf: cpfInMainmail,
+      now,
+    })
+  }
 
   get configured(): boolean {
     return kentroConfigured(this.config())
   }
 
   async getPipeOpportunities(pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
+    const scope = this.#scope()
+    const list = await this.#list(pipelineId, signal)
+    this.#index.remember(pipelineId, scope, list)
+    return list
+  }
+
+  async #list(pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
     const body = await this.#call('getPipeOpportunities', { pipelineId }, true, signal)
     const r = z.array(opportunitySchema).safeParse(body)
     if (!r.success) throw upstreamInvalidResponse('Kentro', 'getPipeOpportunities', 'esperava uma lista de oportunidades')
     return r.data
+  }
+
+  /** Which Kentro account the index belongs to (kept in memory only, like the key itself). */
+  #scope(): string {
+    const c = this.config()
+    return `${c.KENTRO_API_URL}\n${c.KENTRO_QUEUE_ID ?? ''}\n${c.KENTRO_API_KEY}`
   }
 
   /** One opportunity; `kentro_not_found` (404) when Kentro does not know it. */
@@ -51,15 +75,13 @@ export class KentroClient {
     return r.data
   }
 
-  /** The open opportunity whose mainmail holds this CPF (any formatting), searching KENTRO_PIPELINE_IDS in order. */
+  /**
+   * The open opportunity whose mainmail holds this CPF (any formatting), searching KENTRO_PIPELINE_IDS in order.
+   * Served by the pipeline index (kentro-index.ts): one fresh getOpportunity on a hit, the pipelines listed again on a miss.
+   */
   async findOpportunityByCpf(cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
-    const digits = cpf.replace(/\D/g, '')
-    for (const pipelineId of this.config().KENTRO_PIPELINE_IDS) {
-      const list = await this.getPipeOpportunities(pipelineId, signal)
-      const hit = list.find((o) => cpfInMainmail(o.mainmail) === digits)
-      if (hit) return hit
-    }
-    return undefined
+    const c = this.#configured()
+    return this.#index.find(cpf.replace(/\D/g, ''), c.KENTRO_PIPELINE_IDS, this.#scope(), signal)
   }
 
   /** Not repeated on an ambiguous failure: the caller looks the CPF up (findOpportunityByCpf) before trying again. */
@@ -79,11 +101,16 @@ export class KentroClient {
     await this.#call('changeOpportunityStage', { id: Number(id) || id, destStageId }, false, signal)
   }
 
-  async #call(method: string, fields: Record<string, unknown>, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
+  #configured(): TenantConfig {
     const c = this.config()
     if (!kentroConfigured(c)) {
       throw notConfigured('Kentro', 'kentro_not_configured', 'defina KENTRO_API_URL, KENTRO_API_KEY e KENTRO_QUEUE_ID.')
     }
+    return c
+  }
+
+  async #call(method: string, fields: Record<string, unknown>, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
+    const c = this.#configured()
     const res = await this.http.send({
       upstream: 'Kentro',
       method: 'POST',

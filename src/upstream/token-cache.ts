@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { Db } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
+import { raceAbort } from './abort.js'
 import { UpstreamError } from './errors.js'
 import type { GrantedToken, V8Credentials } from './v8-auth.js'
 
@@ -195,23 +196,4 @@ export class TokenCache {
     const row = this.#select.get(fp)
     return row ? { token: row.access_token, tokenType: row.token_type, expiresAt: row.expires_at, obtainedAt: 0 } : undefined
   }
-}
-
-/** The promise, or the signal's reason if it aborts first (the promise itself keeps running for others). */
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }

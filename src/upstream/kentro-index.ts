@@ -1,0 +1,132 @@
+/**
+ * Which opportunity holds a CPF, without listing whole pipelines for every lookup.
+ *
+ * Kentro has no search by CPF: the only way to find a CPF's opportunity is to list the configured pipelines
+ * (`getPipeOpportunities`) and match `mainmail`. Doing that per lookup made a batch of N CPFs cost N listings of
+ * every pipeline (O(N²) bytes parsed, for Kentro and for us). The index keeps, per pipeline, the last listing as
+ * CPF → opportunity id, and answers a lookup with:
+ *
+ * - a **hit**: the opportunity is read fresh (`getOpportunity`) and used only if it is still open, still in a
+ *   configured pipeline and still holds this CPF — the flow never works on stale CRM data;
+ * - a **miss**: the pipelines are listed again unless their listing already started after this lookup began (so
+ *   an opportunity created a moment ago is found, exactly as with a direct listing). Concurrent lookups share one
+ *   listing per pipeline (single-flight), so a batch's workers that miss together cost one listing, not 32.
+ *
+ * Listings fail like any Kentro read (retried by the transport, then an UpstreamError); a failed listing is not
+ * kept. A caller's abort signal ends its wait, never the shared listing.
+ */
+import { raceAbort } from './abort.js'
+import { UpstreamError } from './errors.js'
+
+export interface IndexedOpportunity {
+  id: string
+  mainmail: string
+  fkPipeline?: number | null | undefined
+  status?: unknown
+}
+
+export interface OpportunityIndexDeps<O extends IndexedOpportunity> {
+  list(pipelineId: number): Promise<O[]>
+  get(id: string, signal?: AbortSignal): Promise<O>
+  /** The CPF digits a mainmail holds ('' when none). */
+  cpfOf(mainmail: string): string
+  now?: () => number
+  /** A listing older than this is not used even for hits (bounds what closed opportunities it remembers). */
+  maxAgeMs?: number
+}
+
+interface Listing {
+  /** Order in which listings and lookups began: a listing with a higher number began after the lookup. */
+  seq: number
+  at: number
+  /** CPF → opportunity id, the first one in the listing's order. */
+  ids: Promise<Map<string, string>>
+}
+
+export class OpportunityIndex<O extends IndexedOpportunity> {
+  readonly #d: OpportunityIndexDeps<O>
+  readonly #now: () => number
+  readonly #maxAgeMs: number
+  readonly #listings = new Map<number, Listing>()
+  #seq = 0
+  #scope = ''
+
+  constructor(deps: OpportunityIndexDeps<O>) {
+    this.#d = deps
+    this.#now = deps.now ?? Date.now
+    this.#maxAgeMs = deps.maxAgeMs ?? 10 * 60_000
+  }
+
+  /**
+   * The open opportunity holding `cpf` in `pipelines` (searched in order), or undefined.
+   * `scope` names the Kentro account (URL, queue, key): listings of another account are dropped.
+   */
+  async find(cpf: string, pipelines: readonly number[], scope: string, signal?: AbortSignal): Promise<O | undefined> {
+    if (scope !== this.#scope) {
+      this.#listings.clear()
+      this.#scope = scope
+    }
+    const lookup = ++this.#seq
+    const stale: number[] = []
+    for (const pipelineId of pipelines) {
+      const listing = this.#listing(pipelineId, 0)
+      const hit = await this.#verified(await raceAbort(listing.ids, signal), cpf, pipelines, signal)
+      if (hit) return hit
+      if (listing.seq < lookup || hit === null) stale.push(pipelineId)
+    }
+    for (const pipelineId of stale) {
+      const listing = this.#listing(pipelineId, lookup)
+      const hit = await this.#verified(await raceAbort(listing.ids, signal), cpf, pipelines, signal)
+      if (hit) return hit
+    }
+    return undefined
+  }
+
+  /** Record a listing made elsewhere (e.g. a batch reading a pipeline's CPFs) so lookups can use it. */
+  remember(pipelineId: number, scope: string, opportunities: readonly O[]): void {
+    if (scope !== this.#scope) return
+    this.#listings.set(pipelineId, { seq: ++this.#seq, at: this.#now(), ids: Promise.resolve(this.#byCpf(opportunities)) })
+  }
+
+  /** The pipeline's listing: the current one when it began after `after` and is young enough, else a new one. */
+  #listing(pipelineId: number, after: number): Listing {
+    const current = this.#listings.get(pipelineId)
+    if (current && current.seq > after && this.#now() - current.at < this.#maxAgeMs) return current
+    const listing: Listing = {
+      seq: ++this.#seq,
+      at: this.#now(),
+      ids: this.#d.list(pipelineId).then((opps) => this.#byCpf(opps)),
+    }
+    this.#listings.set(pipelineId, listing)
+    // A failed listing is forgotten (the next lookup lists again); its callers get the error.
+    listing.ids.catch(() => {
+      if (this.#listings.get(pipelineId) === listing) this.#listings.delete(pipelineId)
+    })
+    return listing
+  }
+
+  #byCpf(opps: readonly O[]): Map<string, string> {
+    const ids = new Map<string, string>()
+    for (const o of opps) {
+      const cpf = this.#d.cpfOf(o.mainmail)
+      if (cpf !== '' && !ids.has(cpf)) ids.set(cpf, o.id)
+    }
+    return ids
+  }
+
+  /** The fresh opportunity behind an indexed id; null when the index was wrong (closed, moved, gone), undefined when absent. */
+  async #verified(ids: Map<string, string>, cpf: string, pipelines: readonly number[], signal?: AbortSignal): Promise<O | null | undefined> {
+    const id = ids.get(cpf)
+    if (id === undefined) return undefined
+    let opp: O
+    try {
+      opp = await this.#d.get(id, signal)
+    } catch (e) {
+      if (e instanceof UpstreamError && e.code === 'kentro_not_found') return null
+      throw e
+    }
+    const open = opp.status === undefined || opp.status === null || Number(opp.status) === 0
+    const inPipeline = opp.fkPipeline === undefined || opp.fkPipeline === null || pipelines.includes(opp.fkPipeline)
+    return open && inPipeline && this.#d.cpfOf(opp.mainmail) === cpf ? opp : null
+  }
+}
