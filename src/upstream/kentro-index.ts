@@ -62,10 +62,7 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
    * `scope` names the Kentro account (URL, queue, key): listings of another account are dropped.
    */
   async find(cpf: string, pipelines: readonly number[], scope: string, signal?: AbortSignal): Promise<O | undefined> {
-    if (scope !== this.#scope) {
-      this.#listings.clear()
-      this.#scope = scope
-    }
+    this.#enter(scope)
     const lookup = ++this.#seq
     const stale: number[] = []
     for (const pipelineId of pipelines) {
@@ -84,8 +81,14 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
 
   /** Record a listing made elsewhere (e.g. a batch reading a pipeline's CPFs) so lookups can use it. */
   remember(pipelineId: number, scope: string, opportunities: readonly O[]): void {
-    if (scope !== this.#scope) return
+    this.#enter(scope)
     this.#listings.set(pipelineId, { seq: ++this.#seq, at: this.#now(), ids: Promise.resolve(this.#byCpf(opportunities)) })
+  }
+
+  #enter(scope: string): void {
+    if (scope === this.#scope) return
+    this.#listings.clear()
+    this.#scope = scope
   }
 
   /** The pipeline's listing: the current one when it began after `after` and is young enough, else a new one. */
