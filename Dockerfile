@@ -47,4 +47,4 @@ EXPOSE 6000
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # Logs as JSON lines on stdout, listening on every interface; give the port with --port (or PORT=) and
 # mount the tenant's config at /app/tenants/config-<PORT>.env. The Kubernetes manifests pass the full args.
-CMD ["node", "bin/clt-v8-api.js", "--log-target", "stdout", "--host", "0.0.0.0"]
+CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=2", "bin/clt-v8-api.js", "--log-target", "stdout", "--host", "0.0.0.0"]

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { addTenant } from '../../src/cli/tenant-add.js'
 import { updateEnvText, writeFileAtomic } from '../../src/config/env-file.js'
+import { TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
 import { tenantPaths } from '../../src/config/paths.js'
 import { freePort, waitReady } from './net.js'
 import { REPO_DIR, TENANT_BIN } from './paths.js'
@@ -44,10 +45,10 @@ export async function addBenchTenant(root: string, opts: { port?: number; name?:
   return { port, apiKey: r.apiKey, configFile: r.file, auth: { authorization: `Bearer ${r.apiKey}` } }
 }
 
-/** `node bin/clt-v8-api.js --port P --root ROOT`, as PM2 would run it (file logging on); resolves once /health is 200. */
+/** `node <TENANT_NODE_ARGS> bin/clt-v8-api.js --port P --root ROOT`, as PM2 runs it (file logging on); resolves once /health is 200. */
 export async function startTenant(root: string, port: number, name = `tenant-${port}`): Promise<Child> {
   const { PORT: _ignored, ...env } = process.env
-  const child = startChild(name, process.execPath, [TENANT_BIN, '--port', String(port), '--root', root], {
+  const child = startChild(name, process.execPath, [...TENANT_NODE_ARGS, TENANT_BIN, '--port', String(port), '--root', root], {
     cwd: root,
     env,
     logFile: path.join(tenantPaths(root, port).logsDir, `stray-${port}.log`),

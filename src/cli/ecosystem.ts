@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { writeFileAtomic } from '../config/env-file.js'
-import { SHUTDOWN_GRACE_MS } from '../config/lifecycle.js'
+import { SHUTDOWN_GRACE_MS, TENANT_NODE_ARGS } from '../config/lifecycle.js'
 import { readTenants, sandboxPortOf } from './tenants.js'
 
 export const ECOSYSTEM_FILE = 'ecosystem.config.cjs'
@@ -11,6 +11,7 @@ export const SANDBOX_APP = 'clt-v8-sandbox'
 
 /** The PM2 settings shared by every tenant entry; exported for tests and the docs. */
 export const TENANT_ENTRY_DEFAULTS = {
+  node_args: [...TENANT_NODE_ARGS], // heap bounds (config/lifecycle.ts)
   exec_mode: 'cluster', // reload = start new, then stop old (fork mode drops connections)
   instances: 1,
   wait_ready: true, // the app sends 'ready' after listen

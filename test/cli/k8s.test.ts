@@ -7,7 +7,7 @@ import { Deployment } from 'kubernetes-models/apps/v1'
 import { PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1'
 import { main } from '../../src/cli/k8s.js'
 import { loadTenantConfig, parseTenantConfig } from '../../src/config/load.js'
-import { SHUTDOWN_GRACE_MS } from '../../src/config/lifecycle.js'
+import { SHUTDOWN_GRACE_MS, TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
 import { TEST_API_KEY, tempRoot, writeTenantConfig } from '../fixtures/config.js'
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: unknown }
@@ -119,7 +119,9 @@ t.test('the workload: same entrypoint, stdout logs, probes, resources, volume, r
   const secret = objects.find((o) => o.kind === 'Secret') as Any
   const pod = dep.spec.template.spec
   const api = pod.containers.find((c: Any) => c.name === 'api')
-  t.same(api.args.slice(0, 4), ['node', '/app/bin/clt-v8-api.js', '--port', '6101'], 'runs the same entrypoint with --port')
+  t.same(api.args.slice(0, 6), ['node', ...TENANT_NODE_ARGS, '/app/bin/clt-v8-api.js', '--port', '6101'], 'runs the same entrypoint with --port and the tenant heap flags')
+  const cmd = /^CMD (\[.*\])$/m.exec(fs.readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))?.[1]
+  t.same((JSON.parse(cmd ?? '[]') as string[]).slice(0, 4), ['node', ...TENANT_NODE_ARGS, 'bin/clt-v8-api.js'], "the image's own CMD uses the same heap flags")
   t.equal(api.args[api.args.indexOf('--log-target') + 1], 'stdout', 'logs forced to stdout')
   t.equal(api.args[api.args.indexOf('--host') + 1], '0.0.0.0', 'listens on every interface of the pod (the file says 127.0.0.1)')
   t.notOk('command' in api, 'args only: the image ENTRYPOINT (tini) stays PID 1')

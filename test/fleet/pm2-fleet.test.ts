@@ -4,6 +4,7 @@ import http from 'node:http'
 import path from 'node:path'
 import t from 'tap'
 import { main as tenantCli } from '../../src/cli/tenant.js'
+import { TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
 import { loadTenantConfig } from '../../src/config/load.js'
 import { privatePm2 } from '../fixtures/pm2.js'
 import { tempRoot } from '../fixtures/config.js'
@@ -45,6 +46,8 @@ t.test('two tenants under a private PM2: isolated files, zero-failure reload, cl
   const list = await pm.jlist()
   t.same(list.map((p) => p.name).sort(), [`clt-v8-api-${p1}`, `clt-v8-api-${p2}`].sort(), 'both apps in PM2')
   t.ok(list.every((p) => p.pm2_env.status === 'online'), 'both online')
+  // PM2 rewrites the worker's process title (/proc/<pid>/cmdline), so ask PM2 which node flags it forked with.
+  t.same((list[0]!.pm2_env as { node_args?: string[] }).node_args, [...TENANT_NODE_ARGS], 'PM2 runs the tenant with the heap flags')
   t.comment(`idle RSS per tenant: ${list.map((p) => `${p.name}=${(p.monit.memory / 2 ** 20).toFixed(1)} MB`).join(', ')}`)
 
   const key1 = loadTenantConfig(root, p1).config.API_KEY

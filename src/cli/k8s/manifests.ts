@@ -7,7 +7,7 @@ import type { IService } from 'kubernetes-models/v1/Service'
 import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IProbe } from 'kubernetes-models/v1/Probe'
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext'
-import { SHUTDOWN_GRACE_MS } from '../../config/lifecycle.js'
+import { SHUTDOWN_GRACE_MS, TENANT_NODE_ARGS } from '../../config/lifecycle.js'
 import { SEED_SCRIPT } from './seed-script.js'
 
 export type TenantObject = ISecret | IPersistentVolumeClaim | IService | IDeployment
@@ -152,7 +152,7 @@ function deployment(src: TenantSource, opts: RenderOptions): IDeployment {
     image: opts.image,
     imagePullPolicy: 'IfNotPresent',
     // args, not command: the image's ENTRYPOINT (tini) stays PID 1 and forwards SIGTERM to node.
-    args: ['node', `${APP_DIR}/bin/clt-v8-api.js`, '--port', String(src.port), '--log-target', 'stdout', '--host', opts.listenHost],
+    args: ['node', ...TENANT_NODE_ARGS, `${APP_DIR}/bin/clt-v8-api.js`, '--port', String(src.port), '--log-target', 'stdout', '--host', opts.listenHost],
     ports: [{ name: 'http', containerPort: src.port, protocol: 'TCP' }],
     startupProbe: { ...probe(1, 30), timeoutSeconds: 2 },
     readinessProbe: probe(5, 2),
