@@ -19,7 +19,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxTransientRetries: 20,
-  retryBaseMs: 1000,
+  retryBaseMs: 500,
   retryMaxMs: 60_000,
   pendingMinMs: 250,
   pendingMaxMs: 5 * 60_000,
