@@ -50,7 +50,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   })
 
   /** POST /clt/lotes */
-  app.post('/clt/lotes', { bodyLimit: BATCH_BODY_LIMIT, schema: { body: createBody } }, async (req, reply) => {
+  app.post('/clt/lotes', { bodyLimit: BATCH_BODY_LIMIT, schema: { tags: ['Lotes'], summary: 'Cria um lote de CPFs (lista ou funil do Kentro) para o fluxo completo', body: createBody } }, async (req, reply) => {
     const b = req.body
     let input: CreateBatchInput
     const common = { ...(b.valor !== undefined ? { valor: b.valor } : {}), ...(b.prazo !== undefined ? { prazo: b.prazo } : {}) }
@@ -86,14 +86,14 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   })
 
   /** GET /clt/lotes */
-  app.get('/clt/lotes', { schema: { querystring: listQuery } }, async (req) => {
+  app.get('/clt/lotes', { schema: { tags: ['Lotes'], summary: 'Lista os lotes, mais recentes primeiro', querystring: listQuery } }, async (req) => {
     const { page, limit } = req.query
     const { total, batches: list } = batches.repo.listBatches(limit, (page - 1) * limit)
     return { success: true, total, page, limit, lotes: list.map((b) => batchView(b, batches.counts(b.id))) }
   })
 
   /** GET /clt/lotes/:id */
-  app.get('/clt/lotes/:id', { schema: { params: idParams, querystring: itemsQuery } }, async (req) => {
+  app.get('/clt/lotes/:id', { schema: { tags: ['Lotes'], summary: 'Contagens e itens de um lote (paginado)', params: idParams, querystring: itemsQuery } }, async (req) => {
     const batch = batches.get(req.params.id)
     if (!batch) throw loteNaoEncontrado(req.params.id)
     const { page, limit, status } = req.query
@@ -107,7 +107,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   })
 
   /** GET /clt/lotes/:id/eventos */
-  app.get('/clt/lotes/:id/eventos', { schema: { params: idParams } }, async (req, reply) => {
+  app.get('/clt/lotes/:id/eventos', { schema: { tags: ['Lotes'], summary: 'Progresso do lote em Server-Sent Events (progress, item, done)', params: idParams } }, async (req, reply) => {
     const batch = batches.get(req.params.id)
     if (!batch) throw loteNaoEncontrado(req.params.id)
     // EventSource reconnects after the stream ends; once it has seen `done` there is nothing more to say.
@@ -119,7 +119,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   })
 
   /** POST /clt/lotes/:id/cancelar */
-  app.post('/clt/lotes/:id/cancelar', { schema: { params: idParams } }, async (req) => {
+  app.post('/clt/lotes/:id/cancelar', { schema: { tags: ['Lotes'], summary: 'Cancela os itens ainda pendentes do lote', params: idParams } }, async (req) => {
     const result = batches.cancel(req.params.id)
     if (!result) throw loteNaoEncontrado(req.params.id)
     const { batch } = result
