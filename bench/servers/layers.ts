@@ -2,16 +2,16 @@
  * Diagnostic for the HTTP bench: the bare hello-world with a tenant's production layers added one at a time, so the
  * gap between bare fastify and GET /health can be split into logger, headers and the route's own work.
  * `--prod-logger`: src/log/logger.ts createLogger exactly as main.ts calls it (rotated files, redact, CPF masking,
- * secret scrubbing). `--helmet`: @fastify/helmet with the options of src/http/app.ts (copied here; keep in step).
- * `--helmet-once`: the same headers from helmet's middleware built once at start (@fastify/helmet builds it per request).
- * `node layers.js --port P --logs DIR [--prod-logger] [--helmet | --helmet-once]`.
+ * secret scrubbing) with the app's request logging (src/http/request-log.ts: one line per request).
+ * `--headers`: the app's security headers (src/http/security-headers.ts). The production pieces are imported, not copied.
+ * `node layers.js --port P --logs DIR [--prod-logger] [--headers]`.
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import helmet from '@fastify/helmet'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
-import helmetMiddleware from 'helmet'
 import { pino } from 'pino'
+import { RequestLog } from '../../src/http/request-log.js'
+import { registerSecurityHeaders } from '../../src/http/security-headers.js'
 import { createLogger } from '../../src/log/logger.js'
 
 const { values } = parseArgs({
@@ -19,32 +19,12 @@ const { values } = parseArgs({
     port: { type: 'string' },
     logs: { type: 'string' },
     'prod-logger': { type: 'boolean', default: false },
-    helmet: { type: 'boolean', default: false },
-    'helmet-once': { type: 'boolean', default: false },
+    headers: { type: 'boolean', default: false },
   },
 })
-if (!values.port || !values.logs) throw new Error('usage: layers --port P --logs DIR [--prod-logger] [--helmet]')
+if (!values.port || !values.logs) throw new Error('usage: layers --port P --logs DIR [--prod-logger] [--headers]')
 const port = Number(values.port)
-const name = `layers-${values['prod-logger'] ? 'prod' : 'plain'}${values.helmet ? '-helmet' : ''}${values['helmet-once'] ? '-helmet-once' : ''}`
-
-/** src/http/app.ts's helmet options. */
-const HELMET_OPTIONS = {
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-      objectSrc: ["'none'"],
-    },
-  },
-  hsts: false,
-} as const
+const name = `layers-${values['prod-logger'] ? 'prod' : 'plain'}${values.headers ? '-headers' : ''}`
 
 let flush = (): void => undefined
 let logger: FastifyBaseLogger
@@ -66,14 +46,8 @@ if (values['prod-logger']) {
   flush = () => dest.flushSync()
 }
 
-const app = Fastify({ loggerInstance: logger })
-if (values.helmet) await app.register(helmet, HELMET_OPTIONS)
-if (values['helmet-once']) {
-  const setHeaders = helmetMiddleware(HELMET_OPTIONS)
-  app.addHook('onRequest', (request, reply, done) => {
-    setHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined))
-  })
-}
+const app = Fastify({ loggerInstance: logger, ...(values['prod-logger'] ? { logController: new RequestLog() } : {}) })
+if (values.headers) registerSecurityHeaders(app)
 app.get('/', async () => ({ hello: 'world' }))
 
 const stop = async (): Promise<void> => {

@@ -50,8 +50,7 @@ export const httpSuite: Suite = {
     })
     const bare = await startBareFastify(logsDir)
     const withLogger = await startLayers(logsDir, ['--prod-logger'])
-    const withHelmet = await startLayers(logsDir, ['--prod-logger', '--helmet'])
-    const withHelmetOnce = await startLayers(logsDir, ['--prod-logger', '--helmet-once'])
+    const withHeaders = await startLayers(logsDir, ['--prod-logger', '--headers'])
     const tenantChild = await startTenant(root, tenant.port)
     const base = `http://127.0.0.1:${tenant.port}`
     ctx.log(`bare fastify :${bare.port}, tenant :${tenant.port}, sandbox :${sandbox.port}`)
@@ -61,8 +60,7 @@ export const httpSuite: Suite = {
       { id: 'health', label: 'tenant GET /health', url: `${base}/health` },
       // Diagnostics: where the gap between bare and /health goes.
       { id: 'bare_prodlog', label: 'hello-world + tenant logger', url: withLogger.url },
-      { id: 'bare_prodlog_helmet', label: 'hello-world + tenant logger + helmet', url: withHelmet.url },
-      { id: 'bare_prodlog_helmet1', label: 'hello-world + tenant logger + helmet built once', url: withHelmetOnce.url },
+      { id: 'bare_prodlog_headers', label: 'hello-world + tenant logger + security headers', url: withHeaders.url },
     ]
     const cache = await prepareCacheRead(base, tenant.auth)
     if (cache.ok) targets.push({ id: 'cache_read', label: 'tenant GET /cache/simulacao/:cpf (auth, SQLite)', url: `${base}${cache.path}`, headers: tenant.auth })
@@ -82,23 +80,20 @@ export const httpSuite: Suite = {
 
     const health = pairedRatio(samples, 'health', 'bare')
     const logOnly = pairedRatio(samples, 'bare_prodlog', 'bare').median
-    const logHelmet = pairedRatio(samples, 'bare_prodlog_helmet', 'bare').median
-    const helmetOnce = pairedRatio(samples, 'bare_prodlog_helmet1', 'bare').median
+    const logHeaders = pairedRatio(samples, 'bare_prodlog_headers', 'bare').median
     draft.figures.push(figure('health_ratio', 'GET /health req/s ÷ bare', health.median, '×', { op: '>=', value: 0.85 },
       `${s('health')!.median_rps} req/s; per round ${health.perRound.join(', ')}`,
-      `the tenant's logger alone brings a hello-world to ${logOnly}×, @fastify/helmet to ${logHelmet}× (${helmetOnce}× if built once); the /health handler's database probe, token status and batch counts take it to ${health.median}×`))
+      `the tenant's logger and request line bring a hello-world to ${logOnly}×, plus the security headers to ${logHeaders}×; /health itself logs nothing when healthy and reuses its database reading for 1 s`))
     draft.figures.push(figure('layer_logger_ratio', 'hello-world + tenant logger req/s ÷ bare (diagnostic)', logOnly, '×', undefined,
-      'createLogger as in production: pino multistream to two rotated files, redact paths, CPF masking and secret scrubbing on every line'))
-    draft.figures.push(figure('layer_logger_helmet_ratio', 'hello-world + tenant logger + helmet req/s ÷ bare (diagnostic)', logHelmet, '×', undefined,
-      'the ceiling for any tenant route with this logger and @fastify/helmet as registered in src/http/app.ts'))
-    draft.figures.push(figure('layer_logger_helmet_once_ratio', 'hello-world + tenant logger + helmet built once req/s ÷ bare (diagnostic)', pairedRatio(samples, 'bare_prodlog_helmet1', 'bare').median, '×', undefined,
-      'the same headers from helmet() built once at start: @fastify/helmet rebuilds the helmet middleware (CSP parsing included) on every request'))
+      'createLogger and the request line as in production: one line per request through a pino multistream to two rotated files, redact paths, CPF masking and secret scrubbing on every line'))
+    draft.figures.push(figure('layer_logger_headers_ratio', 'hello-world + tenant logger + security headers req/s ÷ bare (diagnostic)', logHeaders, '×', undefined,
+      'the ceiling for any logged tenant route: the logger above plus the security headers rendered once (src/http/security-headers.ts)'))
 
     if (cache.ok) {
       const r = pairedRatio(samples, 'cache_read', 'bare')
       draft.figures.push(figure('cache_read_ratio', 'GET /cache/simulacao/:cpf req/s ÷ bare', r.median, '×', { op: '>=', value: 0.6 },
         `${s('cache_read')!.median_rps} req/s; per round ${r.perRound.join(', ')}`,
-        `under the same logger + helmet ceiling (${logHelmet}×), plus the API-key check, a SQLite read and zod-checked response serialization`))
+        `under the logger + headers ceiling (${logHeaders}×), plus the API-key check, a SQLite read and zod-checked response serialization`))
     } else {
       draft.figures.push(unavailableFigure('cache_read_ratio', 'GET /cache/simulacao/:cpf req/s ÷ bare', '×', cache.reason, { op: '>=', value: 0.6 }))
     }

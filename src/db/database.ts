@@ -44,11 +44,15 @@ export function migrate(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number
 }
 
-/** Cheap liveness probe for /health. */
-export function databaseOk(db: Db): boolean {
-  try {
-    return db.prepare('SELECT 1 AS ok').get() !== undefined
-  } catch {
-    return false
+/** Cheap liveness probe for /health: the statement is prepared once; false once the database is unusable. */
+export function databaseProbe(db: Db): () => boolean {
+  let ping: { get(): unknown } | undefined
+  return () => {
+    try {
+      ping ??= db.prepare('SELECT 1 AS ok')
+      return ping.get() !== undefined
+    } catch {
+      return false
+    }
   }
 }

@@ -1,7 +1,6 @@
 /** buildApp(deps): the tenant's fastify app with every route plugin registered here, in one place. */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -11,6 +10,8 @@ import type { Logger } from '../log/logger.js'
 import type { TenantServices } from '../domain/services.js'
 import { requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
+import { RequestLog } from './request-log.js'
+import { registerSecurityHeaders } from './security-headers.js'
 import { healthRoutes } from './routes/health.js'
 import { cacheRoutes } from './routes/cache.js'
 import { configRoutes } from './routes/config.js'
@@ -28,6 +29,8 @@ export interface AppDeps {
   services: TenantServices
   now: () => number
   startedAt: number
+  /** How long /health reuses a healthy reading (default HEALTH_CACHE_MS; 0 reads on every probe). */
+  healthCacheMs?: number
 }
 
 /** The app type every route plugin receives (zod type provider). */
@@ -39,6 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const config = deps.config.get()
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new RequestLog(),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,
@@ -49,23 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandling(app)
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-    hsts: false,
-  })
+  registerSecurityHeaders(app)
   if (config.CORS_ORIGINS.length > 0) await app.register(cors, { origin: config.CORS_ORIGINS })
   if (config.RATE_LIMIT_PER_MINUTE > 0) {
     await app.register(rateLimit, { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, allowList: (req) => req.url === '/health' })

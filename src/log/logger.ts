@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pino, type Logger, type StreamEntry, type DestinationStream } from 'pino'
 import pinoRoll from 'pino-roll'
-import pretty from 'pino-pretty'
 import { maskCpfsInText, scrubSecrets } from './mask.js'
 
 export type { Logger }
@@ -89,7 +88,11 @@ export async function createLogger(opts: LoggerOptions): Promise<TenantLogger> {
   } else if (opts.target === 'stdout') {
     streams.push({ level: 'trace' as const, stream: pino.destination({ dest: 1, sync: false }) })
   }
-  if (opts.pretty) streams.push({ level: 'trace' as const, stream: pretty({ colorize: true, destination: 2 }) as DestinationStream })
+  if (opts.pretty) {
+    // Loaded only for a foreground run on a terminal: PM2 and container starts skip its module graph.
+    const { default: pretty } = await import('pino-pretty')
+    streams.push({ level: 'trace' as const, stream: pretty({ colorize: true, destination: 2 }) as DestinationStream })
+  }
 
   const secrets = opts.secrets ?? (() => [])
   const logger = pino(

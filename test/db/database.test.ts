@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import t from 'tap'
-import { databaseOk, migrate, openDatabase } from '../../src/db/database.js'
+import { databaseProbe, migrate, openDatabase } from '../../src/db/database.js'
 import { MIGRATIONS } from '../../src/db/migrations.js'
 import { CODE_DIR } from '../../src/config/paths.js'
 import { tempRoot } from '../fixtures/config.js'
@@ -15,11 +15,13 @@ t.test('a new file is migrated to the latest version with WAL and a busy timeout
   t.equal(db.pragma('synchronous', { simple: true }), 1, 'synchronous NORMAL')
   t.ok((db.pragma('busy_timeout', { simple: true }) as number) >= 1000, 'busy timeout set')
   t.equal(migrate(db), MIGRATIONS.length, 'migrating again is a no-op')
-  t.ok(databaseOk(db), 'health probe ok')
+  const probe = databaseProbe(db)
+  t.ok(probe(), 'health probe ok')
+  t.ok(probe(), 'and again (statement reused)')
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
   for (const name of ['batch_items', 'batches', 'config_audit', 'flow_results', 'simulation_cache', 'token_cache']) t.ok(tables.includes(name), `table ${name}`)
   db.close()
-  t.notOk(databaseOk(db), 'health probe false once closed')
+  t.notOk(probe(), 'health probe false once closed')
 })
 
 t.test('two processes opening and writing the same new file at once (a reload overlap) are safe', async (t) => {

@@ -22,6 +22,29 @@ t.test('health is DEGRADED (503) when the database is unusable', async (t) => {
   t.equal(res.json().status, 'DEGRADED', 'status DEGRADED')
 })
 
+t.test('a burst of probes reads the database once per interval; trouble is never cached', async (t) => {
+  const { app, services } = await build(t)
+  let reads = 0
+  let failing = false
+  const counts = services.batchCounts.bind(services)
+  services.batchCounts = () => {
+    reads++
+    if (failing) throw new Error('database is locked')
+    return counts()
+  }
+  for (let i = 0; i < 20; i++) t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+  t.equal(reads, 1, '20 probes within a second: one reading')
+  await new Promise((r) => setTimeout(r, 1050))
+  await app.inject({ method: 'GET', url: '/health' })
+  t.equal(reads, 2, 'read again after the interval')
+  failing = true
+  await new Promise((r) => setTimeout(r, 1050))
+  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 503, 'a failing read: 503 DEGRADED')
+  failing = false
+  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the next probe reads again at once: recovered')
+  t.equal(reads, 4, 'a DEGRADED reading is never reused')
+})
+
 t.test('unknown routes answer a JSON 404', async (t) => {
   const { app } = await build(t)
   const res = await app.inject({ method: 'GET', url: '/nao-existe' })
