@@ -1,7 +1,6 @@
 /** The prose of BENCHMARKS.md: what each bench does and how to read it (the numbers come from bench/results). */
 import { REDACT_PATHS } from '../../src/log/logger.js'
 
-const WILDCARDS = REDACT_PATHS.filter((p) => p.includes('*')).length
 
 export const ORDER = ['http', 'reference', 'token', 'batch', 'fleet']
 
@@ -21,40 +20,38 @@ at the end, also on failure or Ctrl-C (each child has its own process group; PM2
 limits it; a figure whose product piece had not landed is shown as "not available yet", never estimated.
 `,
   analysis: `
-### What limits the missed figures, and what would move them
+### What limits the figures, and what moved them
 
-The figures in the table above are from the last run; the reasons below are what the diagnostics of that run
-(and the code they point at) show. None of them is a change made here: the bench only measures.
+The reasons below come from the diagnostics of these runs and the code they point at. Earlier runs of this
+suite (same machine) found the batch at 8× its ideal with a tenant peaking at 260 MB, and \`/health\` at 0.18×
+bare; the changes they led to are listed with each item.
 
 - **HTTP (\`/health\`, cache read).** A bare fastify hello-world is a very high bar: every layer a tenant adds
-  is paid on each of tens of thousands of requests per second. The diagnostic servers split the gap:
-  (1) the production logger alone — fastify's two lines per request, ${REDACT_PATHS.length} \`redact\` paths of which ${WILDCARDS} are
-  \`*.x\` wildcards (each walks every key of every logged object), a hook running two regular expressions
-  (CPF masking, secret scrubbing) over every line, and a multistream to two rotated files — costs roughly
-  half the throughput; (2) \`@fastify/helmet\` calls \`helmet(options)\` again on every request, re-parsing the
-  CSP, and the same headers from a middleware built once recover much of that; (3) the \`/health\` handler
-  prepares \`SELECT 1\` on every call (\`databaseOk\`), hashes the V8 credentials and reads SQLite for the token
-  status, and runs the batch-count query; the cache read adds the API-key check, a SQLite read and zod-based
-  response serialization. What would move it, in order of size: one log line per request (fastify
-  \`disableRequestLogging\` plus an \`onResponse\` line) and redact paths without wildcards (secrets are scrubbed
-  by value in the hook anyway); helmet's middleware built once; statements prepared once and the token/batch
-  status cached for a second in \`/health\`. Even the hello-world with the logger stays well under 0.85×, so
-  the health target is out of reach while every request writes two redacted, masked lines.
-- **Batch wall time ÷ ideal.** The flow finds each CPF's Kentro opportunity by fetching whole pipelines
-  (\`findOpportunityByCpf\` → \`getPipeOpportunities\` per pipeline until found) and zod-checking every
-  opportunity in them. With N CPFs drawn from the tenant's own pipelines that is O(N) per item and O(N²)
-  per batch; the sandbox, which also rebuilds the listed population for each such call, then saturates a core.
-  The small diagnostic batch shows what is left when pipelines are small. What would move it: one pipeline
-  fetch per batch (or a short-lived CPF → opportunity index shared by the batch's workers), which turns the
-  Kentro lookup into one call per pipeline per batch. \`V8_MAX_RPS\` is not what binds here.
-- **Batch peak RSS.** V8 is given no heap limit, so under sustained work it grows the heap well past what is
-  live (the HTTP bench shows the same tenant growing under plain request load, see its "peak RSS" figure);
-  32 items in flight each parsing a large pipeline answer add to it. A \`--max-old-space-size\` in the PM2
-  entry (\`node_args\`) and the pipeline fetch above would bound it.
-- **Fleet spawn-to-ready.** Most of it is the app starting, not PM2: the fleet bench times the same process
-  started directly, and module loading alone in a fresh process (undici, pino-roll with its date library,
-  zod and fastify are the heaviest). Loading \`pino-pretty\` only on a terminal, bundling the code into one
-  file, or Node 22's module compile cache would shorten it; PM2's cluster fork adds the rest.
+  is paid on each of tens of thousands of requests per second. Changes made: one log line per request instead of
+  fastify's two (\`src/http/request-log.ts\`), security headers rendered once at start instead of helmet rebuilt on
+  every request (\`src/http/security-headers.ts\`), \`/health\` silent when healthy (probes would flood the log)
+  and reading SQLite at most once a second. The diagnostic servers show what is left: the tenant's logger
+  (${REDACT_PATHS.length} redact paths, CPF masking and secret scrubbing on every line, a multistream to rotated files) and the
+  security headers (about 600 bytes on every response) are the ceiling of any logged route. The cache read adds
+  the API-key check (two SHA-256 digests, a constant-time compare), a SQLite read, zod validation of the
+  parameter and of the response, and its log line; at a few thousand requests a second per tenant it is far
+  above what a tenant's bots send, so the 0.6× target is missed and stays missed while every request writes a
+  redacted, masked line. What would move it: sampling request lines, or fast-json-stringify response schemas
+  instead of zod-checked serialization.
+- **Batch wall time ÷ ideal.** Change made: the flow used to find each CPF's Kentro opportunity by listing whole
+  pipelines per CPF (O(N²) for a batch; the sandbox saturated a core). It now keeps a per-pipeline CPF → id
+  index shared by all lookups (\`src/upstream/kentro-index.ts\`): concurrent lookups share one listing, a hit is
+  read fresh with \`getOpportunity\`, a miss lists again. What is left is CPU of the tenant and of the sandbox on
+  the same 2 cores (each of ~16,000 upstream calls costs both a client and a server round trip) and, with 503s,
+  the backoff of retried calls: idempotent reads retry after 100–200 ms holding their worker, and an item
+  whose write failed is rescheduled 250–500 ms later; the ideal counts the failed calls but not these waits.
+- **Batch peak RSS.** Change made: every tenant process runs with \`--max-old-space-size=192
+  --max-semi-space-size=2\` (\`TENANT_NODE_ARGS\`, used by the PM2 entry, the image, the pod and this bench).
+  Without them V8 sized a busy tenant's heap for a 24 GiB machine and let it grow to 190–260 MB; the live data
+  of a batch is small.
+- **Fleet spawn-to-ready.** Mostly the app's own start, not PM2: the fleet bench times the same process started
+  directly. Module loading dominates (undici, pino-roll with its date library, zod, fastify); \`pino-pretty\` is
+  now loaded only on a terminal. Bundling the code into one file or Node 22's module compile cache would shorten it.
 - **Idle RSS.** Each tenant's RSS counts the Node binary and shared libraries in full (PSS, the real cost of
   one more tenant, is about half of it); the highest value depends on when V8 gets round to shrinking each
   process's start-up heap.
@@ -71,9 +68,9 @@ The figures in the table above are from the last run; the reasons below are what
 - \`GET /cache/simulacao/:cpf\` reads a row seeded first through \`POST /cache/simulacao/salvar\`;
   \`POST /clt/simular-cache\` runs against the sandbox (\`node bin/clt-v8-sandbox.js\`, its own process, log level
   warn, consult delay 0) for a CPF whose flow (\`POST /clt/fluxo-completo\`) was run to success first.
-- **Diagnostics** (\`bench/servers/layers.ts\`): the hello-world with the tenant's production logger
-  (\`src/log/logger.ts\` as \`main.ts\` calls it), then + \`@fastify/helmet\` as registered in \`src/http/app.ts\`, then
-  + the same helmet headers from a middleware built once. They split the gap between bare and \`/health\`.
+- **Diagnostics** (\`bench/servers/layers.ts\`): the hello-world with the tenant's production logger and request
+  line (\`src/log/logger.ts\` as \`main.ts\` calls it, \`src/http/request-log.ts\`), then + the tenant's security
+  headers (\`src/http/security-headers.ts\`). They split the gap between bare and the tenant's routes.
 - Load: autocannon from the runner process, 10 connections, no pipelining; 1 s warm-up per target, then 5
   rounds × 3 s. Only 2xx responses count towards req/s; non-2xx and errors are reported.
 `,
@@ -112,8 +109,8 @@ The figures in the table above are from the last run; the reasons below are what
   pipelines the flow searches is probed once per run (the three pipelines fetched whole, as the tenant does).
 - Peak RSS: the tenant process's VmHWM from \`/proc/<pid>/status\`, sampled every 250 ms.
 - Runs: N CPFs clean; N other CPFs with 5% of upstream calls answered 503 (after the latency); and a
-  diagnostic batch of 200 CPFs (pipelines a tenth the size), which separates the batch engine's own overhead
-  from the cost of the per-item Kentro lookup.
+  diagnostic batch of 200 CPFs (pipelines a tenth the size), which shows the batch engine's own overhead on a
+  small batch (start-up and tail dominate).
 `,
   fleet: `
 - K tenants created with the real \`addTenant\`, \`ecosystem.config.cjs\` generated by the real \`writeEcosystem\`,

@@ -1,4 +1,5 @@
 /** Bench 3 — batch throughput: N CPFs through the flow via POST /clt/lotes on a tenant process, sandbox latency L, concurrency C. */
+import { TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
 import path from 'node:path'
 import { callJson } from '../lib/net.js'
 import { stopChild } from '../lib/procs.js'
@@ -181,7 +182,7 @@ function outcomeFigures(o: RunOutcome, suffix: string, title: string, withTarget
   const scope = o.completed
     ? `${o.items} items in ${round(o.wall_ms / 1000, 1)} s (${o.wall_source})`
     : `NOT FINISHED: ${o.items_done}/${o.items} items done when capped at ${BATCH.cap_s} s; ratio over the calls served in that time`
-  const kentro = `Each Kentro lookup fetches whole pipelines: the 3 searched hold ${o.kentro_pipelines.opportunities} opportunities (${o.kentro_pipelines.kb} KB, ${o.kentro_pipelines.ms} ms for the three from the sandbox alone).`
+  const kentro = `The 3 Kentro pipelines searched hold ${o.kentro_pipelines.opportunities} opportunities (${o.kentro_pipelines.kb} KB, ${o.kentro_pipelines.ms} ms for the three from the sandbox alone); the tenant lists each once and shares the index across lookups.`
   const heavy = Object.entries(o.routes).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${k} ×${n}`).join(', ')
   return [
     figure(`wall_over_ideal${suffix}`, `${title}: wall time ÷ ideal`, o.ratio, '×', withTargets ? { op: '<=', value: 1.3 } : undefined,
@@ -229,9 +230,9 @@ export const batchSuite: Suite = {
       if (!o) continue
       const busy = o.sandbox_cpu_share >= 0.8 ? `the sandbox process saturates a core (${o.sandbox_cpu_share})` : `CPU (tenant ${o.tenant_cpu_share}, sandbox ${o.sandbox_cpu_share} of a core)`
       const wall = draft.figures.find((f) => f.id === `wall_over_ideal${suffix}`)
-      if (wall) wall.limit = `the per-item Kentro lookup fetches whole pipelines (${o.kentro_pipelines.opportunities} opportunities, ${o.kentro_pipelines.kb} KB with N=${o.items}): O(N) per item, O(N²) per batch, and ${busy}${small ? `; with ${small.items} CPFs the ratio is ${small.ratio}×` : ''}`
+      if (wall) wall.limit = `${busy}: each upstream call costs a client and a server round trip on the same 2 cores${suffix === '_503' ? '; retried reads wait 100–200 ms holding a worker, failed writes reschedule the item 250–500 ms later (waits the ideal does not count)' : ''}${small ? `; with ${small.items} CPFs the ratio is ${small.ratio}× (start-up and tail)` : ''}`
       const rss = draft.figures.find((f) => f.id === `peak_rss${suffix}`)
-      if (rss) rss.limit = `${BATCH.concurrency} items in flight, each parsing ~${o.kentro_pipelines.kb} KB of pipeline JSON, and a V8 heap left to grow (no --max-old-space-size)${small ? `; the ${small.items}-CPF batch peaks at ${small.peak_rss_mb} MB` : ''}`
+      if (rss) rss.limit = `${BATCH.concurrency} items in flight under the tenant heap flags (${TENANT_NODE_ARGS.join(' ')})${small ? `; the ${small.items}-CPF batch peaks at ${small.peak_rss_mb} MB` : ''}`
     }
     draft.notes.push('Ideal counts every upstream call the sandbox actually served (retries included) at exactly L each, C at a time; the ratio exposes everything else: waits between consult polls, retry backoff, and CPU time of the tenant and of the sandbox (both on the same 2 cores as everything else).')
   },
