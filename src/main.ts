@@ -5,6 +5,7 @@ import { ConfigError } from './config/errors.js'
 import { SHUTDOWN_GRACE_MS } from './config/lifecycle.js'
 import { loadTenantConfig } from './config/load.js'
 import { CODE_DIR, tenantPaths } from './config/paths.js'
+import { runtimeProblem } from './config/runtime.js'
 import { ConfigStore } from './config/store.js'
 import { openDatabase } from './db/database.js'
 import { createServices } from './domain/services.js'
@@ -38,6 +39,13 @@ export function parsePortArg(argv: string[], envPort: string | undefined): { por
 }
 
 export async function run(argv: string[]): Promise<void> {
+  // A native addon built for the pinned Node fails obscurely on another; say so plainly instead.
+  const wrongRuntime = runtimeProblem()
+  if (wrongRuntime !== undefined) {
+    process.stderr.write(`clt-v8: ${wrongRuntime}\n`)
+    process.exitCode = 1
+    return
+  }
   let port: number
   let root: string
   let store: ConfigStore
