@@ -17,9 +17,9 @@ const SUITES: Array<{ name: string; load: () => Promise<Suite> }> = [
   { name: 'fleet', load: async () => (await import('./suites/fleet.js')).fleetSuite },
 ]
 
-const out = (s: string): void => void process.stdout.write(s + '\n')
+const out = (s: string): void => { process.stdout.write(s + '\n') }
 
-async function runSuite(suite: Suite, command: string): Promise<BenchResult> {
+async function runSuite (suite: Suite, command: string): Promise<BenchResult> {
   const started = Date.now()
   const date = new Date().toISOString()
   const machine = machineInfo()
@@ -29,7 +29,7 @@ async function runSuite(suite: Suite, command: string): Promise<BenchResult> {
   out(`\n== ${suite.name}: ${suite.title} (budget ${suite.budgetS} s)`)
   let timer: NodeJS.Timeout | undefined
   try {
-    const budget = new Promise<never>((_, reject) => {
+    const budget = new Promise<never>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`over its time budget of ${suite.budgetS} s`)), suite.budgetS * 1000)
     })
     await Promise.race([suite.run({ log: (m) => out(`[${suite.name}] ${m}`), scratch }, draft), budget])
@@ -58,7 +58,7 @@ async function runSuite(suite: Suite, command: string): Promise<BenchResult> {
   return result
 }
 
-function summaryLine(r: BenchResult): string[] {
+function summaryLine (r: BenchResult): string[] {
   return r.figures.map((f) => {
     const v = f.value === null ? 'n/a' : `${f.value} ${f.unit}`
     const t = f.target ? ` (target ${f.target.op} ${f.target.value} ${f.unit})` : ''
@@ -67,7 +67,7 @@ function summaryLine(r: BenchResult): string[] {
   })
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main (argv: string[]): Promise<number> {
   const names = argv.filter((a) => !a.startsWith('-'))
   const unknown = names.filter((n) => !SUITES.some((s) => s.name === n))
   if (unknown.length > 0 || argv.includes('--help')) {
@@ -123,5 +123,5 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     out(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
     process.exitCode = 1
-  },
+  }
 )

@@ -1,14 +1,14 @@
 /** The one error type every layer throws: a stable code, an HTTP status and a Portuguese message safe to show. */
 export class AppError extends Error {
   override name = 'AppError'
-  constructor(
+  constructor (
     /** Stable, machine-readable code (snake_case), e.g. `cpf_invalido`, `upstream_timeout`. */
     readonly code: string,
     /** Message for the API caller, in Portuguese; never holds a secret. */
     message: string,
     readonly statusCode: number,
     readonly details?: Record<string, unknown>,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown }
   ) {
     super(message, options)
   }

@@ -12,14 +12,13 @@ import { createServices } from './domain/services.js'
 import { buildApp } from './http/app.js'
 import { createLogger } from './log/logger.js'
 
-
 /** Process-level choices that override the tenant's file: where it runs decides them (a container logs to stdout, listens on 0.0.0.0). */
 export interface ProcessOverrides {
   logTarget?: 'files' | 'stdout'
   host?: string
 }
 
-export function parsePortArg(argv: string[], envPort: string | undefined): { port: number; root: string } & ProcessOverrides {
+export function parsePortArg (argv: string[], envPort: string | undefined): { port: number; root: string } & ProcessOverrides {
   const { values } = parseArgs({
     args: argv,
     options: { port: { type: 'string' }, root: { type: 'string' }, 'log-target': { type: 'string' }, host: { type: 'string' } },
@@ -38,7 +37,7 @@ export function parsePortArg(argv: string[], envPort: string | undefined): { por
   return { port, root: values.root ?? CODE_DIR, ...(logTarget ? { logTarget } : {}), ...(host ? { host } : {}) }
 }
 
-export async function run(argv: string[]): Promise<void> {
+export async function run (argv: string[]): Promise<void> {
   // A native addon built for the pinned Node fails obscurely on another; say so plainly instead.
   const wrongRuntime = runtimeProblem()
   if (wrongRuntime !== undefined) {
@@ -71,7 +70,7 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-async function start(store: ConfigStore, root: string, port: number, warnings: string[], overrides: ProcessOverrides): Promise<void> {
+async function start (store: ConfigStore, root: string, port: number, warnings: string[], overrides: ProcessOverrides): Promise<void> {
   const config = store.get()
   const paths = tenantPaths(root, port)
   const underPm2 = process.env['pm_id'] !== undefined

@@ -41,7 +41,7 @@ export interface TargetSummary {
   errors: number
 }
 
-async function shoot(t: LoadTarget, seconds: number, connections: number): Promise<autocannon.Result> {
+async function shoot (t: LoadTarget, seconds: number, connections: number): Promise<autocannon.Result> {
   return autocannon({
     url: t.url,
     method: t.method ?? 'GET',
@@ -54,7 +54,7 @@ async function shoot(t: LoadTarget, seconds: number, connections: number): Promi
   })
 }
 
-export async function runRounds(targets: LoadTarget[], s: LoadSettings, log: (m: string) => void): Promise<RoundSample[]> {
+export async function runRounds (targets: LoadTarget[], s: LoadSettings, log: (m: string) => void): Promise<RoundSample[]> {
   for (const t of targets) await shoot(t, s.warmupSeconds, s.connections) // JIT, caches, connection setup
   const samples: RoundSample[] = []
   for (let r = 0; r < s.rounds; r++) {
@@ -81,7 +81,7 @@ export async function runRounds(targets: LoadTarget[], s: LoadSettings, log: (m:
   return samples
 }
 
-export function summarize(targets: LoadTarget[], samples: RoundSample[]): TargetSummary[] {
+export function summarize (targets: LoadTarget[], samples: RoundSample[]): TargetSummary[] {
   return targets.map((t) => {
     const mine = samples.filter((x) => x.target === t.id)
     return {
@@ -97,7 +97,7 @@ export function summarize(targets: LoadTarget[], samples: RoundSample[]): Target
 }
 
 /** Median over rounds of (target req/s ÷ baseline req/s in the same round): pairs measurements taken seconds apart. */
-export function pairedRatio(samples: RoundSample[], targetId: string, baselineId: string): { median: number; perRound: number[] } {
+export function pairedRatio (samples: RoundSample[], targetId: string, baselineId: string): { median: number; perRound: number[] } {
   const rounds = [...new Set(samples.map((x) => x.round))]
   const perRound: number[] = []
   for (const r of rounds) {

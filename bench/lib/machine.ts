@@ -11,7 +11,7 @@ export interface MachineInfo {
   loadavg_at_start: number[]
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo (): MachineInfo {
   const cpus = os.cpus()
   return {
     cpus: cpus.length,

@@ -1,7 +1,6 @@
 /** The prose of BENCHMARKS.md: what each bench does and how to read it (the numbers come from bench/results). */
 import { REDACT_PATHS } from '../../src/log/logger.js'
 
-
 export const ORDER = ['http', 'reference', 'token', 'batch', 'fleet']
 
 export const METHOD: Record<string, string> = {

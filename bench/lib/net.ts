@@ -5,11 +5,11 @@ import { request } from 'undici'
 import { logTail, type Child } from './procs.js'
 import { sleep } from './stats.js'
 
-export async function freePort(): Promise<number> {
+export async function freePort (): Promise<number> {
   const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
   const { port } = srv.address() as net.AddressInfo
-  await new Promise<void>((r) => srv.close(() => r()))
+  await new Promise<void>((resolve) => srv.close(() => resolve()))
   return port
 }
 
@@ -18,10 +18,10 @@ export interface JsonResponse<T = unknown> {
   body: T
 }
 
-export async function callJson<T = Record<string, unknown>>(
+export async function callJson<T = Record<string, unknown>> (
   method: 'GET' | 'POST' | 'DELETE',
   url: string,
-  opts: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+  opts: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}
 ): Promise<JsonResponse<T>> {
   const res = await request(url, {
     method,
@@ -40,7 +40,7 @@ export async function callJson<T = Record<string, unknown>>(
 }
 
 /** One GET on a fresh connection (like curl, no keep-alive): the status, or the error code. */
-export function freshGet(port: number, urlPath: string, timeoutMs = 5000): Promise<number | string> {
+export function freshGet (port: number, urlPath: string, timeoutMs = 5000): Promise<number | string> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
       res.resume()
@@ -53,7 +53,7 @@ export function freshGet(port: number, urlPath: string, timeoutMs = 5000): Promi
 }
 
 /** Poll `path` until it answers 200; fails early (with the log tail) if `child` exits first. */
-export async function waitReady(port: number, urlPath: string, opts: { child?: Child; timeoutMs?: number; everyMs?: number } = {}): Promise<number> {
+export async function waitReady (port: number, urlPath: string, opts: { child?: Child; timeoutMs?: number; everyMs?: number } = {}): Promise<number> {
   const started = Date.now()
   const end = started + (opts.timeoutMs ?? 20_000)
   while (Date.now() < end) {

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The folder holding this project's package.json (walks up: this file runs from bench/lib or dist-bench/bench/lib). */
-function findRepoDir(): string {
+function findRepoDir (): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (;;) {
     const pkg = path.join(dir, 'package.json')

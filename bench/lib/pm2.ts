@@ -23,7 +23,7 @@ export interface PrivatePm2 {
   kill(): Promise<void>
 }
 
-export function privatePm2(): PrivatePm2 {
+export function privatePm2 (): PrivatePm2 {
   // PM2's unix sockets live in PM2_HOME; long paths exceed the socket path limit, so keep it short.
   const home = fs.mkdtempSync('/tmp/p2b-')
   const env = { ...process.env, PM2_HOME: home }
@@ -73,7 +73,7 @@ export function privatePm2(): PrivatePm2 {
   return {
     home,
     pm2,
-    async jlist() {
+    async jlist () {
       const out = await pm2(['jlist'])
       return JSON.parse(out.slice(out.indexOf('['))) as Pm2Proc[]
     },

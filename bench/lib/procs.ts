@@ -24,7 +24,7 @@ export interface StartOptions {
   logFile: string
 }
 
-export function startChild(name: string, command: string, args: string[], opts: StartOptions): Child {
+export function startChild (name: string, command: string, args: string[], opts: StartOptions): Child {
   const fd = fs.openSync(opts.logFile, 'a')
   let proc: ChildProcess
   try {
@@ -49,7 +49,7 @@ export function startChild(name: string, command: string, args: string[], opts: 
   return child
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+function signalGroup (pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal)
   } catch {
@@ -58,7 +58,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** SIGTERM to the child's group, then SIGKILL after `graceMs`. */
-export async function stopChild(child: Child, graceMs = 6000): Promise<void> {
+export async function stopChild (child: Child, graceMs = 6000): Promise<void> {
   if (!child.hasExited()) {
     signalGroup(child.pid, 'SIGTERM')
     const killed = await Promise.race([child.exited.then(() => true), sleep(graceMs).then(() => false)])
@@ -72,16 +72,16 @@ export async function stopChild(child: Child, graceMs = 6000): Promise<void> {
   children.delete(child)
 }
 
-export function registerCleanup(key: string, run: () => Promise<void>, runSync: () => void): void {
+export function registerCleanup (key: string, run: () => Promise<void>, runSync: () => void): void {
   cleanups.set(key, { run, runSync })
 }
 
-export function unregisterCleanup(key: string): void {
+export function unregisterCleanup (key: string): void {
   cleanups.delete(key)
 }
 
 /** Stop everything this run started (children in parallel, then the other clean-ups). */
-export async function stopAll(): Promise<void> {
+export async function stopAll (): Promise<void> {
   await Promise.all([...children].map((c) => stopChild(c, 3000)))
   for (const [key, c] of [...cleanups]) {
     cleanups.delete(key)
@@ -90,7 +90,7 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Last resort on process exit: no awaiting possible, so SIGKILL every group and run the sync clean-ups. */
-export function killAllSync(): void {
+export function killAllSync (): void {
   for (const c of children) signalGroup(c.pid, 'SIGKILL')
   children.clear()
   for (const c of cleanups.values()) {
@@ -103,12 +103,12 @@ export function killAllSync(): void {
   cleanups.clear()
 }
 
-export function liveChildren(): string[] {
+export function liveChildren (): string[] {
   return [...children].map((c) => `${c.name}(${c.pid})`)
 }
 
 /** The end of a child's log, for error messages. */
-export function logTail(child: Child, lines = 15): string {
+export function logTail (child: Child, lines = 15): string {
   try {
     return fs.readFileSync(child.logFile, 'utf8').trim().split('\n').slice(-lines).join('\n')
   } catch {

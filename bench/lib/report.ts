@@ -6,15 +6,15 @@ import type { BenchResult, Figure } from './result.js'
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 1000) / 1000))
 
-function valueText(f: Figure): string {
+function valueText (f: Figure): string {
   return f.value === null ? '—' : `${fmt(f.value)} ${f.unit}`.trim()
 }
 
-function targetText(f: Figure): string {
+function targetText (f: Figure): string {
   return f.target ? `${f.target.op} ${fmt(f.target.value)} ${f.unit}`.trim() : '—'
 }
 
-function statusText(f: Figure): string {
+function statusText (f: Figure): string {
   if (f.value === null) return f.note?.startsWith('not available') ? 'not available yet' : 'n/a'
   if (f.met === null) return '—'
   return f.met ? 'met' : '**MISSED**'
@@ -23,7 +23,7 @@ function statusText(f: Figure): string {
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
 /** How far a figure is from failing: > 1 means room to spare; the smallest is the tightest figure. */
-export function headroom(f: Figure): number | undefined {
+export function headroom (f: Figure): number | undefined {
   if (f.value === null || !f.target) return undefined
   const { op, value: t } = f.target
   const v = f.value
@@ -32,17 +32,17 @@ export function headroom(f: Figure): number | undefined {
   return v === 0 ? Number.POSITIVE_INFINITY : t / v
 }
 
-function table(rows: string[][]): string {
+function table (rows: string[][]): string {
   const [head, ...body] = rows
   return [`| ${head!.join(' | ')} |`, `|${head!.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n')
 }
 
-function objectTable(rows: Array<Record<string, unknown>>): string {
+function objectTable (rows: Array<Record<string, unknown>>): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))]
   return table([keys, ...rows.map((r) => keys.map((k) => (r[k] === undefined ? '' : typeof r[k] === 'number' ? fmt(r[k]) : String(r[k]))))])
 }
 
-function section(r: BenchResult, n: number): string {
+function section (r: BenchResult, n: number): string {
   const m = r.machine
   const lines: string[] = []
   lines.push(`## ${n}. ${r.title} (\`${r.name}\`)`)
@@ -64,7 +64,7 @@ function section(r: BenchResult, n: number): string {
   return lines.join('\n')
 }
 
-export function renderBenchmarks(results: BenchResult[]): string {
+export function renderBenchmarks (results: BenchResult[]): string {
   const sorted = [...results].sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name))
   const targeted = sorted.flatMap((r) => r.figures.filter((f) => f.target).map((f) => ({ r, f })))
   const missed = targeted.filter((x) => x.f.met === false)
@@ -103,7 +103,7 @@ export function renderBenchmarks(results: BenchResult[]): string {
   return out.join('\n')
 }
 
-export function writeBenchmarksMd(results: BenchResult[]): string {
+export function writeBenchmarksMd (results: BenchResult[]): string {
   fs.writeFileSync(BENCHMARKS_MD, renderBenchmarks(results))
   return BENCHMARKS_MD
 }

@@ -45,7 +45,7 @@ export interface BenchResult {
   raw: Record<string, unknown>
 }
 
-export function meets(value: number, t: Target): boolean {
+export function meets (value: number, t: Target): boolean {
   switch (t.op) {
     case '>=':
       return value >= t.value
@@ -60,7 +60,7 @@ export function meets(value: number, t: Target): boolean {
   }
 }
 
-export function figure(id: string, label: string, value: number | null, unit: string, target?: Target, note?: string, limit?: string): Figure {
+export function figure (id: string, label: string, value: number | null, unit: string, target?: Target, note?: string, limit?: string): Figure {
   const ok = value !== null && Number.isFinite(value)
   return {
     id,
@@ -74,11 +74,11 @@ export function figure(id: string, label: string, value: number | null, unit: st
   }
 }
 
-export function unavailableFigure(id: string, label: string, unit: string, reason: string, target?: Target): Figure {
+export function unavailableFigure (id: string, label: string, unit: string, reason: string, target?: Target): Figure {
   return { id, label, value: null, unit, ...(target ? { target } : {}), met: null, note: `not available yet: ${reason}` }
 }
 
-export function writeResult(r: BenchResult): string {
+export function writeResult (r: BenchResult): string {
   fs.mkdirSync(RESULTS_DIR, { recursive: true })
   const file = path.join(RESULTS_DIR, `${r.name}.json`)
   const tmp = `${file}.${process.pid}.tmp`
@@ -87,7 +87,7 @@ export function writeResult(r: BenchResult): string {
   return file
 }
 
-export function readResults(): BenchResult[] {
+export function readResults (): BenchResult[] {
   if (!fs.existsSync(RESULTS_DIR)) return []
   return fs
     .readdirSync(RESULTS_DIR)

@@ -6,7 +6,7 @@ export interface ProcMemory {
   peakMb: number
 }
 
-export function procMemory(pid: number): ProcMemory | undefined {
+export function procMemory (pid: number): ProcMemory | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN)
@@ -17,7 +17,7 @@ export function procMemory(pid: number): ProcMemory | undefined {
 }
 
 /** Proportional set size (shared pages divided among the processes sharing them), MB; what one more process really costs. */
-export function procPssMb(pid: number): number | undefined {
+export function procPssMb (pid: number): number | undefined {
   try {
     const kb = Number(/^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1])
     return Number.isFinite(kb) ? kb / 1024 : undefined
@@ -27,7 +27,7 @@ export function procPssMb(pid: number): number | undefined {
 }
 
 /** Sample a process's memory every `everyMs` until stopped; returns the highest VmHWM/VmRSS seen. */
-export function sampleMemory(pid: number, everyMs = 200): { stop(): { peakMb: number; lastRssMb: number; samples: number } } {
+export function sampleMemory (pid: number, everyMs = 200): { stop(): { peakMb: number; lastRssMb: number; samples: number } } {
   let peak = 0
   let last = Number.NaN
   let samples = 0
@@ -41,7 +41,7 @@ export function sampleMemory(pid: number, everyMs = 200): { stop(): { peakMb: nu
   take()
   const timer = setInterval(take, everyMs)
   return {
-    stop() {
+    stop () {
       take()
       clearInterval(timer)
       return { peakMb: peak, lastRssMb: last, samples }
@@ -50,7 +50,7 @@ export function sampleMemory(pid: number, everyMs = 200): { stop(): { peakMb: nu
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (clock ticks of 1/100 s). */
-export function cpuSeconds(pid: number): number | undefined {
+export function cpuSeconds (pid: number): number | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line.

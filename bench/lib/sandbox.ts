@@ -37,7 +37,7 @@ export interface BenchSandbox {
   stop(): Promise<void>
 }
 
-export async function startSandboxProcess(logsDir: string, args: string[] = []): Promise<BenchSandbox> {
+export async function startSandboxProcess (logsDir: string, args: string[] = []): Promise<BenchSandbox> {
   const port = await freePort()
   // warn: per-request info lines would make the simulated upstream pay a logging cost the real one does not put on us.
   const child = startChild('sandbox', process.execPath, [SANDBOX_BIN, '--port', String(port), '--log-level', 'warn', ...args], {
@@ -56,23 +56,23 @@ export async function startSandboxProcess(logsDir: string, args: string[] = []):
     port,
     child,
     stats,
-    async upstreamCalls() {
+    async upstreamCalls () {
       const s = await stats()
       return Object.values(s.routes).reduce((a, n) => a + n, 0)
     },
-    async reset(config = false) {
+    async reset (config = false) {
       await ok('POST', '/__sandbox/reset', { config })
     },
-    async faults(rules) {
+    async faults (rules) {
       await ok('POST', '/__sandbox/faults', rules)
     },
-    async clearFaults() {
+    async clearFaults () {
       await ok('DELETE', '/__sandbox/faults')
     },
-    async configure(c) {
+    async configure (c) {
       await ok('POST', '/__sandbox/config', c)
     },
-    async people(scenario, limit) {
+    async people (scenario, limit) {
       return (await ok<{ people: SandboxPerson[] }>('GET', `/__sandbox/people?scenario=${scenario}&limit=${limit}`)).people
     },
     stop: () => stopChild(child),

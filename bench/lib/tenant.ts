@@ -10,7 +10,7 @@ import { REPO_DIR, TENANT_BIN } from './paths.js'
 import { startChild, type Child } from './procs.js'
 
 /** A folder laid out like the project root (tenants/, logs/), inside `parent` (the bench's scratch folder). */
-export function makeRoot(parent: string, name = 'root'): string {
+export function makeRoot (parent: string, name = 'root'): string {
   const root = path.join(parent, name)
   fs.mkdirSync(path.join(root, 'tenants'), { recursive: true })
   fs.mkdirSync(path.join(root, 'logs'), { recursive: true })
@@ -28,7 +28,7 @@ export interface TenantSetup {
  * `tenant add <PORT> [--sandbox --sandbox-url URL]` through the CLI's own addTenant, host 127.0.0.1,
  * then the bench's extra settings written into the file (e.g. RATE_LIMIT_PER_MINUTE=0).
  */
-export async function addBenchTenant(root: string, opts: { port?: number; name?: string; sandboxUrl?: string; extra?: Record<string, string> } = {}): Promise<TenantSetup> {
+export async function addBenchTenant (root: string, opts: { port?: number; name?: string; sandboxUrl?: string; extra?: Record<string, string> } = {}): Promise<TenantSetup> {
   const port = opts.port ?? (await freePort())
   const r = await addTenant({
     root,
@@ -46,7 +46,7 @@ export async function addBenchTenant(root: string, opts: { port?: number; name?:
 }
 
 /** `node <TENANT_NODE_ARGS> bin/clt-v8-api.js --port P --root ROOT`, as PM2 runs it (file logging on); resolves once /health is 200. */
-export async function startTenant(root: string, port: number, name = `tenant-${port}`): Promise<Child> {
+export async function startTenant (root: string, port: number, name = `tenant-${port}`): Promise<Child> {
   const { PORT: _ignored, ...env } = process.env
   const child = startChild(name, process.execPath, [...TENANT_NODE_ARGS, TENANT_BIN, '--port', String(port), '--root', root], {
     cwd: root,

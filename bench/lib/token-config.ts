@@ -4,7 +4,7 @@ import { updateEnvText } from '../../src/config/env-file.js'
 import { parseTenantConfig } from '../../src/config/load.js'
 import type { TenantConfig } from '../../src/config/schema.js'
 
-export function benchTenantConfig(sandboxUrl: string, port = 6999): TenantConfig {
+export function benchTenantConfig (sandboxUrl: string, port = 6999): TenantConfig {
   const text = updateEnvText('', {
     PORT: String(port),
     TENANT_NAME: 'bench-token',

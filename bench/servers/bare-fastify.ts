@@ -21,7 +21,7 @@ const stop = async (): Promise<void> => {
   dest.flushSync()
   process.exit(0)
 }
-process.once('SIGTERM', () => void stop())
-process.once('SIGINT', () => void stop())
+process.once('SIGTERM', () => { void stop() })
+process.once('SIGINT', () => { void stop() })
 
 await app.listen({ port: Number(values.port), host: '127.0.0.1' })

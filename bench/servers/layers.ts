@@ -55,6 +55,6 @@ const stop = async (): Promise<void> => {
   flush()
   process.exit(0)
 }
-process.once('SIGTERM', () => void stop())
-process.once('SIGINT', () => void stop())
+process.once('SIGTERM', () => { void stop() })
+process.once('SIGINT', () => { void stop() })
 await app.listen({ port, host: '127.0.0.1' })

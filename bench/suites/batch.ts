@@ -57,7 +57,7 @@ type RunResult = { available: false; reason: string } | { available: true; outco
 
 const V8_ROUTE = /^(GET|POST) \/(oauth|private-consignment)\//
 
-function routeDelta(a: SandboxStats, b: SandboxStats): Record<string, number> {
+function routeDelta (a: SandboxStats, b: SandboxStats): Record<string, number> {
   const out: Record<string, number> = {}
   for (const [k, v] of Object.entries(b.routes)) if (v - (a.routes[k] ?? 0) > 0) out[k] = v - (a.routes[k] ?? 0)
   return out
@@ -65,7 +65,7 @@ function routeDelta(a: SandboxStats, b: SandboxStats): Record<string, number> {
 
 /** One batch on a fresh sandbox and a fresh tenant (no consult, cache or pipeline state left from another run). */
 /** What one flow's Kentro lookup costs: every pipeline the tenant searches, fetched whole (as the tenant does). */
-async function probePipelines(sandboxUrl: string): Promise<PipelineProbe> {
+async function probePipelines (sandboxUrl: string): Promise<PipelineProbe> {
   let opportunities = 0
   let bytes = 0
   const t0 = performance.now()
@@ -79,7 +79,7 @@ async function probePipelines(sandboxUrl: string): Promise<PipelineProbe> {
   return { opportunities, kb: Math.round(bytes / 1024), ms: round(performance.now() - t0, 1) }
 }
 
-async function runBatch(ctx: SuiteContext, label: string, items: number, faults: Record<string, unknown>): Promise<RunResult> {
+async function runBatch (ctx: SuiteContext, label: string, items: number, faults: Record<string, unknown>): Promise<RunResult> {
   const root = makeRoot(ctx.scratch, label.replace(/\W+/g, '-'))
   const sandbox = await startSandboxProcess(path.join(root, 'logs'))
   await sandbox.configure({ consult_delay_ms: 0, presenca_rpm: 1_000_000 })
@@ -177,7 +177,7 @@ async function runBatch(ctx: SuiteContext, label: string, items: number, faults:
   }
 }
 
-function outcomeFigures(o: RunOutcome, suffix: string, title: string, withTargets = true): Figure[] {
+function outcomeFigures (o: RunOutcome, suffix: string, title: string, withTargets = true): Figure[] {
   const rps = o.v8_rps > BATCH.v8_max_rps * 0.9 ? `V8 calls ran at ${o.v8_rps}/s, at the V8_MAX_RPS=${BATCH.v8_max_rps} pacing: the limiter binds.` : `V8 calls ran at ${o.v8_rps}/s (V8_MAX_RPS=${BATCH.v8_max_rps} not binding).`
   const scope = o.completed
     ? `${o.items} items in ${round(o.wall_ms / 1000, 1)} s (${o.wall_source})`
@@ -192,7 +192,7 @@ function outcomeFigures(o: RunOutcome, suffix: string, title: string, withTarget
   ]
 }
 
-function unavailable(draft: Draft, reason: string): void {
+function unavailable (draft: Draft, reason: string): void {
   draft.unavailable.push(`batches (${reason})`)
   for (const [suffix, title] of [['', 'clean'], ['_503', '5% 503s']] as const) {
     draft.figures.push(unavailableFigure(`wall_over_ideal${suffix}`, `${title}: wall time ÷ ideal`, '×', reason, { op: '<=', value: 1.3 }))
@@ -204,7 +204,7 @@ export const batchSuite: Suite = {
   name: 'batch',
   title: `Batch throughput: ${BATCH.items} CPFs through the flow`,
   budgetS: 3 * BATCH.cap_s + 120,
-  async run(ctx, draft) {
+  async run (ctx, draft) {
     draft.params = { ...BATCH, small_items: SMALL_ITEMS, scenario: 'ok', sandbox_consult_delay_ms: 0 }
     const outcomes: RunOutcome[] = []
     const bySuffix = new Map<string, RunOutcome>()

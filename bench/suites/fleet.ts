@@ -22,7 +22,7 @@ const DIRECT_STARTS = 3
 const exec = promisify(execFile)
 
 /** Module loading of a tenant in a fresh process (bench/servers/import-times.ts), median of `n` runs. */
-async function importTimes(n: number): Promise<{ total_ms: number; steps: Record<string, number> }> {
+async function importTimes (n: number): Promise<{ total_ms: number; steps: Record<string, number> }> {
   const runs: Array<{ total_ms: number; steps: Record<string, number> }> = []
   for (let i = 0; i < n; i++) {
     const { stdout } = await exec(process.execPath, [path.join(BENCH_SERVERS_DIR, 'import-times.js')], { timeout: 30_000 })
@@ -33,7 +33,7 @@ async function importTimes(n: number): Promise<{ total_ms: number; steps: Record
 }
 
 /** Poll /health on fresh connections every few ms until 200; resolves the time it first answered. */
-async function firstHealthy(port: number, deadline: number): Promise<number> {
+async function firstHealthy (port: number, deadline: number): Promise<number> {
   while (Date.now() < deadline) {
     if ((await freshGet(port, '/health', 1000)) === 200) return Date.now()
     await sleep(5)
@@ -45,7 +45,7 @@ export const fleetSuite: Suite = {
   name: 'fleet',
   title: `Fleet of ${K} tenants under a private PM2`,
   budgetS: 240,
-  async run(ctx, draft) {
+  async run (ctx, draft) {
     draft.params = { tenants: K, idle_settle_ms: IDLE_SETTLE_MS, early_sample_ms: EARLY_SAMPLE_MS, direct_starts: DIRECT_STARTS, pm2_entry: 'generated ecosystem.config.cjs: cluster mode, 1 instance, wait_ready, pmx off' }
     const root = makeRoot(ctx.scratch)
     const ports: number[] = []
@@ -117,6 +117,7 @@ export const fleetSuite: Suite = {
     const results: Array<number | string> = []
     let looping = true
     const loops = ports.map(async (port) => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- cleared by the other task while this one awaits
       while (looping) results.push(await freshGet(port, '/health', 5000))
     })
     await sleep(500)

@@ -6,7 +6,7 @@ import { sleep } from '../lib/stats.js'
 export type Prepared<T> = ({ ok: true } & T) | { ok: false; reason: string }
 
 /** The route is not registered on this build (the tenant's not-found handler answered, not the route). */
-export function routeMissing(res: { status: number; body: unknown }): boolean {
+export function routeMissing (res: { status: number; body: unknown }): boolean {
   return res.status === 404 && (res.body as { error?: string } | undefined)?.error === 'rota_nao_encontrada'
 }
 
@@ -16,7 +16,7 @@ const brief = (res: { status: number; body: unknown }): string => {
 }
 
 /** A simulation as the flow would store it (a realistic size for the cache row). */
-export function sampleSimulation(cpf: string, i = 0): Record<string, unknown> {
+export function sampleSimulation (cpf: string, i = 0): Record<string, unknown> {
   return {
     cpf,
     consultId: `bench-consult-${i}-0000-0000-000000000000`,
@@ -38,7 +38,7 @@ export function sampleSimulation(cpf: string, i = 0): Record<string, unknown> {
 }
 
 /** Seed one row through POST /cache/simulacao/salvar and check GET /cache/simulacao/:cpf answers it. */
-export async function prepareCacheRead(base: string, auth: Record<string, string>, cpf = '46210648860'): Promise<Prepared<{ path: string }>> {
+export async function prepareCacheRead (base: string, auth: Record<string, string>, cpf = '46210648860'): Promise<Prepared<{ path: string }>> {
   const saved = await callJson('POST', `${base}/cache/simulacao/salvar`, { body: sampleSimulation(cpf), headers: auth })
   if (routeMissing(saved)) return { ok: false, reason: 'POST /cache/simulacao/salvar is not registered yet (src/http/routes/cache.ts)' }
   if (saved.status >= 300) return { ok: false, reason: `seeding the cache failed: ${brief(saved)}` }
@@ -50,11 +50,11 @@ export async function prepareCacheRead(base: string, auth: Record<string, string
 }
 
 /** Run the CLT flow for an `ok` person of the sandbox until it succeeds, then check POST /clt/simular-cache answers 2xx. */
-export async function prepareSimularCache(
+export async function prepareSimularCache (
   base: string,
   auth: Record<string, string>,
   sandbox: BenchSandbox,
-  log: (m: string) => void,
+  log: (m: string) => void
 ): Promise<Prepared<{ body: string; cpf: string }>> {
   const [person] = await sandbox.people('ok', 1)
   if (!person) return { ok: false, reason: 'the sandbox listed no ok person' }
@@ -68,7 +68,7 @@ export async function prepareSimularCache(
     await sleep(300) // pendente: the consult is still being analysed; calling again resumes it
   }
   if (last?.status !== 200) return { ok: false, reason: `the flow was still pending after 30 s (${last ? brief(last) : 'no answer'})` }
-  log(`flow done for the simular-cache CPF`)
+  log('flow done for the simular-cache CPF')
   const body = JSON.stringify({ cpf: person.cpf })
   const sim = await callJson('POST', `${base}/clt/simular-cache`, { body: { cpf: person.cpf }, headers: auth })
   if (routeMissing(sim)) return { ok: false, reason: 'POST /clt/simular-cache is not registered yet (src/http/routes/clt.ts)' }

@@ -14,7 +14,7 @@ import { prepareCacheRead, prepareSimularCache } from './http-probes.js'
 
 export const LOAD = { rounds: 5, seconds: 3, connections: 10, warmupSeconds: 1 }
 
-export async function startBareFastify(logsDir: string): Promise<{ url: string; port: number }> {
+export async function startBareFastify (logsDir: string): Promise<{ url: string; port: number }> {
   const port = await freePort()
   const child = startChild('bare-fastify', process.execPath, [path.join(BENCH_SERVERS_DIR, 'bare-fastify.js'), '--port', String(port), '--log', path.join(logsDir, 'bare-fastify.log')], {
     logFile: path.join(logsDir, 'bare-fastify.stray.log'),
@@ -24,7 +24,7 @@ export async function startBareFastify(logsDir: string): Promise<{ url: string; 
 }
 
 /** The hello-world with production layers switched on (bench/servers/layers.ts). */
-async function startLayers(logsDir: string, flags: string[]): Promise<{ url: string; port: number }> {
+async function startLayers (logsDir: string, flags: string[]): Promise<{ url: string; port: number }> {
   const port = await freePort()
   const child = startChild(`layers${flags.join('')}`, process.execPath, [path.join(BENCH_SERVERS_DIR, 'layers.js'), '--port', String(port), '--logs', logsDir, ...flags], {
     logFile: path.join(logsDir, `layers${flags.join('')}.stray.log`),
@@ -37,7 +37,7 @@ export const httpSuite: Suite = {
   name: 'http',
   title: 'HTTP overhead of a tenant vs bare fastify',
   budgetS: 240,
-  async run(ctx, draft) {
+  async run (ctx, draft) {
     draft.params = { ...LOAD, pipelining: 1, tenant_settings: 'RATE_LIMIT_PER_MINUTE=0 V8_MAX_RPS=1000 LOG_LEVEL=info LOG_TARGET=files' }
     const root = makeRoot(ctx.scratch)
     const logsDir = path.join(root, 'logs')

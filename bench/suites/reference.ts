@@ -14,7 +14,7 @@ import { prepareCacheRead, sampleSimulation } from './http-probes.js'
 const CACHE_ENTRIES = 300
 
 /** A valid CPF from a 9-digit stem (two mod-11 check digits). */
-export function cpfFrom(stem: number): string {
+export function cpfFrom (stem: number): string {
   const d = String(stem).padStart(9, '0').split('').map(Number)
   for (const len of [9, 10]) {
     const sum = d.slice(0, len).reduce((a, x, i) => a + x * (len + 1 - i), 0)
@@ -25,7 +25,7 @@ export function cpfFrom(stem: number): string {
 }
 
 /** cache-simulacoes.json as the older system kept it: one object keyed by CPF, every saved simulation in it. */
-function writeJsonCache(file: string, n: number): string[] {
+function writeJsonCache (file: string, n: number): string[] {
   const cache: Record<string, unknown> = {}
   const cpfs: string[] = []
   for (let i = 0; i < n; i++) {
@@ -41,7 +41,7 @@ export const referenceSuite: Suite = {
   name: 'reference',
   title: 'Reference: the older design (Express 4 + JSON file cache) under the same loads',
   budgetS: 240,
-  async run(ctx, draft) {
+  async run (ctx, draft) {
     const root = makeRoot(ctx.scratch)
     const logsDir = path.join(root, 'logs')
     const cacheFile = path.join(root, 'cache-simulacoes.json')

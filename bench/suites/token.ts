@@ -20,7 +20,7 @@ const ITERATIONS = 200_000
 const hash = (t: string): string => createHash('sha256').update(t).digest('hex').slice(0, 12)
 
 /** Per-call time of `fn` over `n` sequential awaited calls, in µs, sorted. */
-async function timeCalls(n: number, fn: () => Promise<unknown>): Promise<Float64Array> {
+async function timeCalls (n: number, fn: () => Promise<unknown>): Promise<Float64Array> {
   const out = new Float64Array(n)
   for (let i = 0; i < n; i++) {
     const t0 = performance.now()
@@ -34,7 +34,7 @@ export const tokenSuite: Suite = {
   name: 'token',
   title: 'V8 token cache',
   budgetS: 120,
-  async run(ctx, draft) {
+  async run (ctx, draft) {
     draft.params = { concurrent_requests: CONCURRENT, lookup_iterations: ITERATIONS, token_ttl_s: 86_400, wiring: 'createServices (real HttpClient, TokenCache, V8Client) on a SQLite file' }
     const sandbox = await startSandboxProcess(ctx.scratch)
     const dbFile = path.join(ctx.scratch, 'data-token.sqlite')

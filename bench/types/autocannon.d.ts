@@ -49,6 +49,6 @@ declare module 'autocannon' {
       stop(): void
     }
   }
-  function autocannon(opts: autocannon.Options): autocannon.Instance
+  function autocannon (opts: autocannon.Options): autocannon.Instance
   export default autocannon
 }

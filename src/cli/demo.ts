@@ -9,18 +9,18 @@ import { probeHealth } from './net.js'
 import { pm2, pm2Home } from './pm2.js'
 import { addTenant, CliError, parsePort } from './tenant-add.js'
 
-const out = (s = ''): void => void process.stdout.write(s + '\n')
+const out = (s = ''): void => { process.stdout.write(s + '\n') }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+async function waitFor (what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms
   while (Date.now() < end) {
     if (await check().catch(() => false)) return
-    await new Promise((r) => setTimeout(r, 200))
+    await new Promise((resolve) => setTimeout(resolve, 200))
   }
   throw new CliError(`${what} did not come up within ${ms / 1000} s; see logs/ and \`npx pm2 logs\``)
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main (argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: { port: { type: 'string', default: '6000' }, 'sandbox-port': { type: 'string', default: '7070' }, root: { type: 'string' } },
@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   writeEcosystem(root, CODE_DIR)
   out(`Starting the fleet under PM2 (PM2_HOME=${pm2Home()}) …`)
   await pm2(['startOrReload', 'ecosystem.config.cjs', '--update-env'], { cwd: root })
-  await waitFor(`the sandbox on ${sandboxUrl}`, async () => (await request(`${sandboxUrl}/__sandbox/stats`, { signal: AbortSignal.timeout(1000) }).then(async (r) => (await r.body.dump(), r.statusCode))) === 200)
+  await waitFor(`the sandbox on ${sandboxUrl}`, async () => (await request(`${sandboxUrl}/__sandbox/stats`, { signal: AbortSignal.timeout(1000) }).then(async (r) => { await r.body.dump(); return r.statusCode })) === 200)
   await waitFor(`tenant ${port}`, async () => (await probeHealth(port)).status === 'OK')
   const people = await request(`${sandboxUrl}/__sandbox/people?scenario=ok&limit=1`).then((r) => r.body.json() as Promise<{ people: Array<{ cpf: string; nome: string }> }>)
   const cpf = people.people[0]?.cpf ?? '<cpf>'
@@ -75,6 +75,6 @@ if (isMain) {
     (err: unknown) => {
       process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`)
       process.exitCode = 1
-    },
+    }
   )
 }

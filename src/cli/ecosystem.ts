@@ -31,7 +31,7 @@ export const TENANT_ENTRY_DEFAULTS = {
   vizion: false,
 } as const
 
-export function renderEcosystem(root: string, codeDir: string): { text: string; ports: number[]; sandboxPorts: number[]; skipped: string[] } {
+export function renderEcosystem (root: string, codeDir: string): { text: string; ports: number[]; sandboxPorts: number[]; skipped: string[] } {
   const tenants = readTenants(root)
   const ports: number[] = []
   const skipped: string[] = []
@@ -98,7 +98,7 @@ ${[...[...sandboxPorts].map((p) => `    sandbox(${p}),`), ...ports.map((p) => ` 
 }
 
 /** Rewrite the ecosystem file if its content changed; returns what it holds. */
-export function writeEcosystem(root: string, codeDir: string): ReturnType<typeof renderEcosystem> & { file: string; changed: boolean } {
+export function writeEcosystem (root: string, codeDir: string): ReturnType<typeof renderEcosystem> & { file: string; changed: boolean } {
   const rendered = renderEcosystem(root, codeDir)
   const file = path.join(root, ECOSYSTEM_FILE)
   const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined

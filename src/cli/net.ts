@@ -3,7 +3,7 @@ import net from 'node:net'
 import { request } from 'undici'
 
 /** True when something accepts connections on the port, or binding it fails with EADDRINUSE. */
-export async function portInUse(port: number, host = '0.0.0.0'): Promise<boolean> {
+export async function portInUse (port: number, host = '0.0.0.0'): Promise<boolean> {
   const connects = await new Promise<boolean>((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' })
     socket.setTimeout(500)
@@ -31,7 +31,7 @@ export interface HealthProbe {
   body?: Record<string, unknown>
 }
 
-export async function probeHealth(port: number, timeoutMs = 1000): Promise<HealthProbe> {
+export async function probeHealth (port: number, timeoutMs = 1000): Promise<HealthProbe> {
   try {
     const res = await request(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) })
     const body = (await res.body.json()) as Record<string, unknown>

@@ -9,16 +9,16 @@ import { CODE_DIR } from '../config/paths.js'
 const run = promisify(execFile)
 export const PM2_BIN = path.join(CODE_DIR, 'node_modules', 'pm2', 'bin', 'pm2')
 
-export function pm2Home(): string {
+export function pm2Home (): string {
   return process.env['PM2_HOME'] ?? path.join(os.homedir(), '.pm2')
 }
 
 /** A running PM2 daemon leaves its RPC socket in PM2_HOME; without it nothing runs under PM2. */
-export function pm2DaemonRunning(): boolean {
+export function pm2DaemonRunning (): boolean {
   return fs.existsSync(path.join(pm2Home(), 'rpc.sock'))
 }
 
-export async function pm2(args: string[], opts: { cwd?: string } = {}): Promise<string> {
+export async function pm2 (args: string[], opts: { cwd?: string } = {}): Promise<string> {
   const { stdout } = await run(process.execPath, [PM2_BIN, ...args], { cwd: opts.cwd, maxBuffer: 16 * 1024 * 1024 })
   return stdout
 }
@@ -32,7 +32,7 @@ export interface Pm2Process {
 }
 
 /** Processes known to PM2, or [] when no daemon runs (does not start one). */
-export async function pm2List(): Promise<Pm2Process[]> {
+export async function pm2List (): Promise<Pm2Process[]> {
   if (!pm2DaemonRunning()) return []
   const out = await pm2(['jlist'])
   const start = out.indexOf('[')

@@ -33,7 +33,7 @@ export interface AddResult {
 
 export const DEFAULT_SANDBOX_URL = 'http://127.0.0.1:7070'
 
-export function parsePort(raw: string): number {
+export function parsePort (raw: string): number {
   if (!/^\d+$/.test(raw.trim())) throw new CliError(`port "${raw}" is not a number`)
   const port = Number(raw)
   if (port < 1024 || port > 65535) throw new CliError(`port ${port} is outside 1024–65535`)
@@ -42,7 +42,7 @@ export function parsePort(raw: string): number {
 
 export const newApiKey = (): string => randomBytes(32).toString('base64url')
 
-export function sandboxSettings(url: string): Record<string, string> {
+export function sandboxSettings (url: string): Record<string, string> {
   const base = url.replace(/\/+$/, '')
   return {
     V8_AUTH_URL: `${base}/oauth/token`,
@@ -59,7 +59,7 @@ export function sandboxSettings(url: string): Record<string, string> {
   }
 }
 
-export async function addTenant(opts: AddOptions): Promise<AddResult> {
+export async function addTenant (opts: AddOptions): Promise<AddResult> {
   const port = parsePort(opts.port)
   const paths = tenantPaths(opts.root, port)
   fs.mkdirSync(paths.tenantsDir, { recursive: true })

@@ -9,7 +9,7 @@ import { pm2, pm2DaemonRunning, pm2List } from './pm2.js'
 import { addTenant, CliError, parsePort } from './tenant-add.js'
 import { readTenants } from './tenants.js'
 
-const out = (s: string): void => void process.stdout.write(s + '\n')
+const out = (s: string): void => { process.stdout.write(s + '\n') }
 
 const USAGE = `usage:
   npm run tenant:add <PORT> [-- --name "Cliente" --sandbox [--sandbox-url URL] --import OLD.env --host H]
@@ -19,7 +19,7 @@ const USAGE = `usage:
   npm run tenant:backup <PORT> [-- --out FILE]
   npm run tenant:ecosystem`
 
-export async function main(argv: string[]): Promise<number> {
+export async function main (argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   const { values, positionals } = parseArgs({
     args: rest,
@@ -149,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function formatTable(rows: string[][]): string {
+function formatTable (rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
 }
@@ -161,6 +161,6 @@ if (isMain) {
     (err: unknown) => {
       process.stderr.write(`${err instanceof CliError ? '' : 'error: '}${err instanceof Error ? err.message : String(err)}\n`)
       process.exitCode = 1
-    },
+    }
   )
 }

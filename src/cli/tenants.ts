@@ -10,7 +10,7 @@ export interface TenantEntry {
   error?: string
 }
 
-export function listTenantPorts(root: string): number[] {
+export function listTenantPorts (root: string): number[] {
   const dir = tenantPaths(root, 0).tenantsDir
   if (!fs.existsSync(dir)) return []
   return fs
@@ -21,7 +21,7 @@ export function listTenantPorts(root: string): number[] {
     .sort((a, b) => a - b)
 }
 
-export function readTenants(root: string): TenantEntry[] {
+export function readTenants (root: string): TenantEntry[] {
   return listTenantPorts(root).map((port) => {
     try {
       return { port, loaded: loadTenantConfig(root, port) }
@@ -32,7 +32,7 @@ export function readTenants(root: string): TenantEntry[] {
 }
 
 /** The sandbox a tenant points at, if its V8 auth URL is the sandbox's on loopback. */
-export function sandboxPortOf(entry: TenantEntry): number | undefined {
+export function sandboxPortOf (entry: TenantEntry): number | undefined {
   const url = entry.loaded?.config.V8_AUTH_URL
   if (!url) return undefined
   try {

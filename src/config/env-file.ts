@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parse } from 'dotenv'
 
-export function parseEnvText(text: string): Record<string, string> {
+export function parseEnvText (text: string): Record<string, string> {
   return parse(text)
 }
 
@@ -12,7 +12,7 @@ export function parseEnvText(text: string): Record<string, string> {
  * so pick a quote character the value does not contain; verify by parsing it back.
  * Returns undefined when no quoting round-trips (the caller reports it as bad input).
  */
-export function quoteEnvValue(value: string): string | undefined {
+export function quoteEnvValue (value: string): string | undefined {
   const candidates = [`'${value}'`, `\`${value}\``, `"${value}"`]
   for (const quoted of candidates) {
     if (value.includes(quoted[0]!)) continue
@@ -23,7 +23,7 @@ export function quoteEnvValue(value: string): string | undefined {
 
 export class UnrepresentableValueError extends Error {
   override name = 'UnrepresentableValueError'
-  constructor(readonly key: string) {
+  constructor (readonly key: string) {
     super(`the value of ${key} cannot be stored (it mixes ', " and \` quote characters)`)
   }
 }
@@ -32,7 +32,7 @@ export class UnrepresentableValueError extends Error {
  * Apply `updates` to env text, keeping comments, order and untouched lines as they are.
  * A key set to undefined is left alone; new keys are appended.
  */
-export function updateEnvText(text: string, updates: Record<string, string | undefined>): string {
+export function updateEnvText (text: string, updates: Record<string, string | undefined>): string {
   const pending = new Map(Object.entries(updates).filter((e): e is [string, string] => e[1] !== undefined))
   const render = (key: string, value: string): string => {
     const quoted = quoteEnvValue(value)
@@ -55,7 +55,7 @@ export function updateEnvText(text: string, updates: Record<string, string | und
 }
 
 /** Split env text into entries: a line, or a KEY=<quote>… that continues until its closing quote. */
-function splitEntries(text: string): string[] {
+function splitEntries (text: string): string[] {
   const rawLines = text.replace(/\r\n?/g, '\n').split('\n')
   if (rawLines.at(-1) === '') rawLines.pop()
   const entries: string[] = []
@@ -77,7 +77,7 @@ function splitEntries(text: string): string[] {
 }
 
 /** Write a file atomically: temp file in the same folder, fsync, keep the old file as .bak (unless told not to), rename. */
-export function writeFileAtomic(file: string, content: string, mode = 0o600, backup = true): void {
+export function writeFileAtomic (file: string, content: string, mode = 0o600, backup = true): void {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
   const fd = fs.openSync(tmp, 'wx', mode)

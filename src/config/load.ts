@@ -15,7 +15,7 @@ export interface LoadedConfig {
   warnings: string[]
 }
 
-export function loadTenantConfig(root: string, port: number): LoadedConfig {
+export function loadTenantConfig (root: string, port: number): LoadedConfig {
   const file = tenantPaths(root, port).configFile
   let text: string
   try {
@@ -30,7 +30,7 @@ export function loadTenantConfig(root: string, port: number): LoadedConfig {
 }
 
 /** Validate config text; `port` (when given) must agree with the file's PORT. */
-export function parseTenantConfig(text: string, file: string, port?: number): LoadedConfig {
+export function parseTenantConfig (text: string, file: string, port?: number): LoadedConfig {
   const raw = parseEnvText(text)
   const warnings: string[] = []
   const input: Record<string, string> = {}
@@ -62,7 +62,7 @@ export function parseTenantConfig(text: string, file: string, port?: number): Lo
   return { config: Object.freeze(parsed.data), file, raw, warnings }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: Record<string, string>): string {
+function describeIssue (issue: z.core.$ZodIssue, input: Record<string, string>): string {
   const key = String(issue.path[0] ?? '(file)')
   if (input[key] === undefined) return `${key} is missing`
   return `${key} ${issue.message.replace(/^Invalid input: /, '').replace(/^expected/, 'expected')}`

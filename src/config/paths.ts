@@ -16,7 +16,7 @@ export interface TenantPaths {
   pm2Log: string
 }
 
-export function tenantPaths(root: string, port: number): TenantPaths {
+export function tenantPaths (root: string, port: number): TenantPaths {
   const tenantsDir = path.join(root, 'tenants')
   const logsDir = path.join(root, 'logs')
   return {

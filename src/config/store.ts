@@ -14,30 +14,30 @@ export class ConfigStore {
   #generation = 0
 
   /** `file` undefined = in-memory only (tests). */
-  constructor(config: TenantConfig, file?: string) {
+  constructor (config: TenantConfig, file?: string) {
     this.#config = config
     this.#file = file
   }
 
-  get(): TenantConfig {
+  get (): TenantConfig {
     return this.#config
   }
 
-  get generation(): number {
+  get generation (): number {
     return this.#generation
   }
 
-  get file(): string | undefined {
+  get file (): string | undefined {
     return this.#file
   }
 
-  onChange(listener: ConfigListener): () => void {
+  onChange (listener: ConfigListener): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
 
   /** Secret values currently in force (for log scrubbing). */
-  secrets(): string[] {
+  secrets (): string[] {
     return SECRET_KEYS.map((k) => String(this.#config[k] ?? '')).filter((v) => v.length > 0)
   }
 
@@ -46,7 +46,7 @@ export class ConfigStore {
    * then the in-memory config switches and listeners run. Returns the keys whose value changed.
    * Synchronous on purpose: two saves can never interleave inside one process.
    */
-  update(changes: Partial<Record<ConfigKey, string>>): ConfigKey[] {
+  update (changes: Partial<Record<ConfigKey, string>>): ConfigKey[] {
     const previous = this.#config
     const changed = (Object.keys(changes) as ConfigKey[]).filter((k) => String(previous[k] ?? '') !== changes[k])
     if (changed.length === 0) return []

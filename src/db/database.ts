@@ -12,7 +12,7 @@ export interface OpenDbOptions {
 }
 
 /** Open (creating if needed) and migrate a tenant database. `:memory:` works for tests. */
-export function openDatabase(file: string, opts: OpenDbOptions = {}): Db {
+export function openDatabase (file: string, opts: OpenDbOptions = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true })
   const db = new Database(file)
   try {
@@ -30,7 +30,7 @@ export function openDatabase(file: string, opts: OpenDbOptions = {}): Db {
 }
 
 /** Apply every migration above the file's user_version; each runs in one IMMEDIATE transaction. */
-export function migrate(db: Db): number {
+export function migrate (db: Db): number {
   for (let i = 0; i < MIGRATIONS.length; i++) {
     const version = i + 1
     // IMMEDIATE takes the write lock first, so a second process re-reads user_version after waiting.
@@ -45,7 +45,7 @@ export function migrate(db: Db): number {
 }
 
 /** Cheap liveness probe for /health: the statement is prepared once; false once the database is unusable. */
-export function databaseProbe(db: Db): () => boolean {
+export function databaseProbe (db: Db): () => boolean {
   let ping: { get(): unknown } | undefined
   return () => {
     try {

@@ -28,7 +28,7 @@ type Check<T> = { ok: true; value: T } | { ok: false; motivo: string }
 const MAX_AGE = 100
 const MIN_AGE = 18
 
-export function checkName(raw: unknown): Check<string> {
+export function checkName (raw: unknown): Check<string> {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'nome ausente' }
   const name = raw.trim().replace(/\s+/g, ' ')
   if (name.length > 120) return { ok: false, motivo: 'nome longo demais (máximo 120 caracteres)' }
@@ -37,7 +37,7 @@ export function checkName(raw: unknown): Check<string> {
   return { ok: true, value: name }
 }
 
-export function checkEmail(raw: unknown): Check<string> {
+export function checkEmail (raw: unknown): Check<string> {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'e-mail ausente' }
   const email = raw.trim().toLowerCase()
   if (email.length > 254 || !/^[^\s@"'<>(),;:]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(email)) {
@@ -47,7 +47,7 @@ export function checkEmail(raw: unknown): Check<string> {
 }
 
 /** DD/MM/YYYY (Kentro), YYYY-MM-DD (ISO, optionally with a time) or DD-MM-YYYY → YYYY-MM-DD; a real date, age 18–100. */
-export function checkBirthDate(raw: unknown, now: number): Check<string> {
+export function checkBirthDate (raw: unknown, now: number): Check<string> {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'data de nascimento ausente' }
   const s = raw.trim()
   const br = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s)
@@ -65,7 +65,7 @@ export function checkBirthDate(raw: unknown, now: number): Check<string> {
   return { ok: true, value: `${y}-${pad(m)}-${pad(d)}` }
 }
 
-export function checkGender(raw: unknown): Check<'M' | 'F'> {
+export function checkGender (raw: unknown): Check<'M' | 'F'> {
   if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'sexo ausente' }
   const g = raw.trim().toUpperCase()
   if (['M', 'MASCULINO', 'MALE', 'HOMEM'].includes(g)) return { ok: true, value: 'M' }
@@ -73,13 +73,13 @@ export function checkGender(raw: unknown): Check<'M' | 'F'> {
   return { ok: false, motivo: 'sexo deve ser M ou F' }
 }
 
-export function checkPhone(raw: unknown): Check<Mobile> {
+export function checkPhone (raw: unknown): Check<Mobile> {
   const r = normalizeMobile(raw)
   return r.ok ? { ok: true, value: r.mobile } : { ok: false, motivo: PHONE_PROBLEM_PT[r.problem] }
 }
 
 /** The CRM's raw values for each field. The mobile comes from mainphone, else the form's mobile field. */
-export function crmValues(opp: Opportunity | null, genderField: string): Record<Field, unknown> {
+export function crmValues (opp: Opportunity | null, genderField: string): Record<Field, unknown> {
   const f = opp?.formsdata ?? {}
   const phone = opp?.mainphone && normalizeMobile(opp.mainphone).ok ? opp.mainphone : (f[FORMS.mobile] ?? opp?.mainphone)
   return {
@@ -103,7 +103,7 @@ const CHECKS: { [K in Field]: (raw: unknown, now: number) => Check<unknown> } = 
  * Validate every field. A value the caller supplied in dados_cliente wins over the CRM's (it is an explicit correction,
  * and it is written back to the CRM); otherwise the CRM's value is used. Missing or invalid → listed in `campos`.
  */
-export function validateBorrower(input: {
+export function validateBorrower (input: {
   cpf: string
   opportunity: Opportunity | null
   dados?: DadosCliente | Partial<Record<Field, unknown>> | undefined
@@ -143,11 +143,11 @@ export function validateBorrower(input: {
 }
 
 /** YYYY-MM-DD → DD/MM/YYYY (how Kentro forms hold dates). */
-export function toBrDate(iso: string): string {
+export function toBrDate (iso: string): string {
   const [y, m, d] = iso.split('-')
   return `${d}/${m}/${y}`
 }
 
-function pad(n: number): string {
+function pad (n: number): string {
   return String(n).padStart(2, '0')
 }

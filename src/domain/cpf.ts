@@ -5,14 +5,14 @@
  * string of 9–10 digits, as spreadsheets write CPFs that start with zero) gets its leading zeros back.
  * Anything else is returned stripped of formatting only, so `isValidCpf` rejects it.
  */
-export function normalizeCpf(raw: string | number): string {
+export function normalizeCpf (raw: string | number): string {
   if (typeof raw === 'number') return Number.isSafeInteger(raw) && raw >= 0 ? String(raw).padStart(11, '0') : String(raw)
   const trimmed = raw.trim()
   if (/^\d{9,10}$/.test(trimmed)) return trimmed.padStart(11, '0')
   return trimmed.replace(/[.\-\s]/g, '')
 }
 
-function checkDigit(digits: string): number {
+function checkDigit (digits: string): number {
   const weightStart = digits.length + 1
   let sum = 0
   for (let i = 0; i < digits.length; i++) sum += Number(digits[i]) * (weightStart - i)
@@ -21,7 +21,7 @@ function checkDigit(digits: string): number {
 }
 
 /** 11 digits, not all equal, both check digits right. Pass the output of `normalizeCpf`. */
-export function isValidCpf(cpf: string): boolean {
+export function isValidCpf (cpf: string): boolean {
   if (!/^\d{11}$/.test(cpf) || /^(\d)\1{10}$/.test(cpf)) return false
   const d1 = checkDigit(cpf.slice(0, 9))
   const d2 = checkDigit(cpf.slice(0, 9) + String(d1))

@@ -8,13 +8,13 @@ import type { SimulacaoResultado } from './flow-simulation.js'
 /** Lines this service writes into the opportunity description start with this marker (replaced, never piled up). */
 export const DESCRIPTION_MARK = '[V8 CLT]'
 
-export function descriptionWith(previous: string | null | undefined, line: string): string {
+export function descriptionWith (previous: string | null | undefined, line: string): string {
   const kept = (previous ?? '').split('\n').filter((l) => !l.startsWith(DESCRIPTION_MARK))
   while (kept.length > 0 && kept[kept.length - 1]!.trim() === '') kept.pop()
   return [...kept, `${DESCRIPTION_MARK} ${line}`].join('\n')
 }
 
-export function simulationLine(sim: SimulacaoResultado, consultId: string, margin: number | null, now: number): string {
+export function simulationLine (sim: SimulacaoResultado, consultId: string, margin: number | null, now: number): string {
   const day = toBrDate(new Date(now).toISOString().slice(0, 10))
   const liberado = sim.valor_liberado !== null ? formatBrl(sim.valor_liberado) : 'valor não informado'
   const marginText = margin !== null ? `, margem ${formatBrl(margin)}` : ''
@@ -25,7 +25,7 @@ export function simulationLine(sim: SimulacaoResultado, consultId: string, margi
  * The opportunity update: only fields the caller supplied in dados_cliente are written into the CRM's data (the CRM's own
  * values are left alone); formsdata is sent whole (merged) so a CRM that replaces it loses nothing.
  */
-export function opportunityUpdate(opp: Opportunity, b: Borrower, sim: SimulacaoResultado, line: string, config: TenantConfig): Record<string, unknown> {
+export function opportunityUpdate (opp: Opportunity, b: Borrower, sim: SimulacaoResultado, line: string, config: TenantConfig): Record<string, unknown> {
   const forms: Record<string, unknown> = {}
   if (b.origem.email === 'cliente') forms[FORMS.email] = b.email
   if (b.origem.data_nascimento === 'cliente') forms[FORMS.birthDate] = toBrDate(b.birthDate)
@@ -39,7 +39,7 @@ export function opportunityUpdate(opp: Opportunity, b: Borrower, sim: SimulacaoR
   return update
 }
 
-export async function writeBack(
+export async function writeBack (
   kentro: Pick<KentroClient, 'updateOpportunity' | 'changeOpportunityStage'>,
   opp: Opportunity,
   b: Borrower,
@@ -47,7 +47,7 @@ export async function writeBack(
   margin: number | null,
   config: TenantConfig,
   now: number,
-  signal?: AbortSignal,
+  signal?: AbortSignal
 ): Promise<void> {
   const line = simulationLine(sim, sim.consult_id, margin, now)
   await kentro.updateOpportunity(opp.id, opportunityUpdate(opp, b, sim, line, config), signal)

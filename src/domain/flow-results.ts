@@ -39,16 +39,16 @@ export class FlowResultsRepo {
   readonly #get
   readonly #put
 
-  constructor(db: Db) {
+  constructor (db: Db) {
     this.#get = db.prepare<[string], Row>('SELECT cpf, status, consult_id, resultado, updated_at FROM flow_results WHERE cpf = ?')
     this.#put = db.prepare<[string, string, string | null, string, number]>(
       `INSERT INTO flow_results (cpf, status, consult_id, resultado, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (cpf) DO UPDATE SET status = excluded.status, consult_id = excluded.consult_id,
-         resultado = excluded.resultado, updated_at = excluded.updated_at`,
+         resultado = excluded.resultado, updated_at = excluded.updated_at`
     )
   }
 
-  get(cpf: string): FlowRecord | undefined {
+  get (cpf: string): FlowRecord | undefined {
     const row = this.#get.get(cpf)
     if (!row) return undefined
     let stored: Partial<Stored> = {}
@@ -73,7 +73,7 @@ export class FlowResultsRepo {
     }
   }
 
-  save(record: FlowRecord): void {
+  save (record: FlowRecord): void {
     const stored: Stored = {
       etapa: record.etapa,
       code: record.code,

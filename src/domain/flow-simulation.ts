@@ -5,19 +5,19 @@ import type { Consult, Simulation, SimulationConfig, V8Client } from '../upstrea
 export const DEFAULT_LADDER: readonly number[] = [24, 12, 6]
 
 /** `prazo` first, then the default counts below it (a too-long prazo still yields the best offer that exists). */
-export function installmentPlan(prazo?: number): number[] {
+export function installmentPlan (prazo?: number): number[] {
   if (prazo === undefined) return [...DEFAULT_LADDER]
   return [prazo, ...DEFAULT_LADDER.filter((n) => n < prazo)]
 }
 
-export function marginOf(c: Pick<Consult, 'availableMarginValue'>): number | null {
+export function marginOf (c: Pick<Consult, 'availableMarginValue'>): number | null {
   if (c.availableMarginValue === null || c.availableMarginValue === undefined || c.availableMarginValue === '') return null
   const n = Number(String(c.availableMarginValue).replace(',', '.'))
   return Number.isFinite(n) ? n : null
 }
 
 /** SUCCESS, or WAITING_CREDIT_ANALYSIS with a margin > 0 (UPSTREAM.md §1). */
-export function isSimulable(c: Pick<Consult, 'status' | 'availableMarginValue'>): boolean {
+export function isSimulable (c: Pick<Consult, 'status' | 'availableMarginValue'>): boolean {
   if (c.status === 'SUCCESS') return true
   return c.status === 'WAITING_CREDIT_ANALYSIS' && (marginOf(c) ?? 0) > 0
 }
@@ -39,7 +39,7 @@ export type SimulacaoResultado = Record<string, unknown> & {
   simulado_em: string
 }
 
-export function summarize(sim: Simulation, consultId: string, config: SimulationConfig, now: number): SimulacaoResultado {
+export function summarize (sim: Simulation, consultId: string, config: SimulationConfig, now: number): SimulacaoResultado {
   const option = sim.disbursement_option
   return {
     ...sim,
@@ -74,7 +74,7 @@ const TRY_NEXT = new Set(['simulation_installments_above_maximum', 'simulation_i
  * offers it; counts outside the consult's simulationLimit are skipped without a call. With `valor` the request is the
  * amount to disburse, otherwise the installment equals the margin. Non-business failures (timeouts, 5xx) are thrown.
  */
-export async function simulateFirst(
+export async function simulateFirst (
   v8: Pick<V8Client, 'simulationConfigs' | 'simulate'>,
   consult: Pick<Consult, 'id' | 'availableMarginValue' | 'simulationLimit'>,
   opts: {
@@ -84,7 +84,7 @@ export async function simulateFirst(
     signal?: AbortSignal | undefined
     /** Simulations we already hold for the CPF: one identical to the request answers V8's simulation_already_exists. */
     known?: () => Array<Record<string, unknown> | null | undefined>
-  },
+  }
 ): Promise<LadderResult> {
   const configs = await v8.simulationConfigs(opts.signal)
   const margin = marginOf(consult)
@@ -125,7 +125,7 @@ export async function simulateFirst(
 }
 
 /** A held simulation answering the same request: consult, count, and amount (valor liberado, or installment = margin). */
-function sameRequest(s: Record<string, unknown> | null | undefined, consultId: string, n: number, valor: number | undefined, margin: number | null): boolean {
+function sameRequest (s: Record<string, unknown> | null | undefined, consultId: string, n: number, valor: number | undefined, margin: number | null): boolean {
   if (!s || s['consult_id'] !== consultId || s['numero_parcelas'] !== n) return false
   if (valor !== undefined) return Math.abs(Number(s['valor_liberado']) - valor) < 0.05
   return margin !== null && Math.abs(Number(s['valor_parcela']) - margin) < 0.005

@@ -17,7 +17,7 @@ export class CltSimulations {
   readonly #d: SimulationsDeps
   readonly #now: () => number
 
-  constructor(deps: SimulationsDeps) {
+  constructor (deps: SimulationsDeps) {
     this.#d = deps
     this.#now = deps.now ?? Date.now
   }
@@ -26,7 +26,7 @@ export class CltSimulations {
    * The CPF's consult that can be simulated: the one the flow used, the cached one, else the newest at V8.
    * 404 when the CPF has none; 422 when it exists but is not approved or has no margin.
    */
-  async approvedConsult(cpf: string, signal?: AbortSignal): Promise<Consult> {
+  async approvedConsult (cpf: string, signal?: AbortSignal): Promise<Consult> {
     const ids = [this.#d.results.get(cpf)?.consultId, this.#d.cache.get(cpf)?.consultId].filter((id): id is string => !!id)
     let seen: Consult | undefined
     for (const id of new Set(ids)) {
@@ -51,12 +51,12 @@ export class CltSimulations {
     throw unprocessable(
       'termo_nao_aprovado',
       `O termo deste CPF está ${c.status}${c.description ? ` (${c.description})` : ''}; só é possível simular com termo aprovado.`,
-      details,
+      details
     )
   }
 
   /** Exactly `prazo` installments releasing `valor` (no fallback: the caller asked for these terms). */
-  async custom(cpf: string, valor: number, prazo: number, signal?: AbortSignal): Promise<SimulacaoResultado> {
+  async custom (cpf: string, valor: number, prazo: number, signal?: AbortSignal): Promise<SimulacaoResultado> {
     const consult = await this.approvedConsult(cpf, signal)
     const r = await simulateFirst(this.#d.v8, consult, { counts: [prazo], valor, now: this.#now, signal, known: () => this.#held(cpf) })
     if (!r.ok) throw new AppError(r.code, `A V8 não simulou ${prazo}x liberando ${valor}: ${r.motivo}.`, 422, { tentativas: r.tentativas })
@@ -65,7 +65,7 @@ export class CltSimulations {
   }
 
   /** The margin-sized offer again, at the cached installment count first, then 24 → 12 → 6. */
-  async fromCache(cpf: string, signal?: AbortSignal): Promise<SimulacaoResultado> {
+  async fromCache (cpf: string, signal?: AbortSignal): Promise<SimulacaoResultado> {
     const consult = await this.approvedConsult(cpf, signal)
     const cached = this.#d.cache.get(cpf)
     const n = Number(cached?.dadosSimulacao['numero_parcelas'] ?? cached?.dadosSimulacao['number_of_installments'])
@@ -77,12 +77,12 @@ export class CltSimulations {
   }
 
   /** The simulations this tenant holds for the CPF (cache, flow result). */
-  #held(cpf: string): Array<Record<string, unknown> | null | undefined> {
+  #held (cpf: string): Array<Record<string, unknown> | null | undefined> {
     return [this.#d.cache.get(cpf)?.dadosSimulacao, this.#d.results.get(cpf)?.resultado?.simulacao_resultado]
   }
 
   /** The newest simulation goes to the cache and, for the same consult, into the CPF's flow result (the WhatsApp text). */
-  #remember(cpf: string, sim: SimulacaoResultado, pedido: { valor?: number; prazo?: number }): void {
+  #remember (cpf: string, sim: SimulacaoResultado, pedido: { valor?: number; prazo?: number }): void {
     const prev = this.#d.cache.get(cpf)
     this.#d.cache.save({ cpf, consultId: sim.consult_id, dadosSimulacao: sim, dadosCliente: prev?.consultId === sim.consult_id ? prev.dadosCliente : null })
     const record = this.#d.results.get(cpf)

@@ -40,7 +40,7 @@ interface Ctx {
   birthDateUsed: string | null
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep (ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
     const onAbort = (): void => {
@@ -56,7 +56,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** V8's reason when the birth date sent does not match the worker's records. */
-export function isBirthDateRejection(description: string | null | undefined): boolean {
+export function isBirthDateRejection (description: string | null | undefined): boolean {
   const d = (description ?? '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
   return d.includes('nascimento') || d.includes('birth')
 }
@@ -69,14 +69,14 @@ export class CltFlow implements FlowRunner {
   /** One run per CPF at a time in this process: a second call waits and then resumes what the first left. */
   readonly #running = new Map<string, Promise<unknown>>()
 
-  constructor(deps: FlowDeps) {
+  constructor (deps: FlowDeps) {
     this.#d = deps
     this.#now = deps.now ?? Date.now
     this.#sleep = deps.sleep ?? sleep
     this.#poll = { firstMs: 400, factor: 1.6, maxMs: 5_000, ...deps.poll }
   }
 
-  async run(input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<FlowOutcome> {
+  async run (input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<FlowOutcome> {
     const before = this.#running.get(input.cpf) ?? Promise.resolve()
     const mine = before.catch(() => undefined).then(() => this.#run(input, opts))
     const tail = mine.catch(() => undefined)
@@ -88,7 +88,7 @@ export class CltFlow implements FlowRunner {
     }
   }
 
-  async #run(input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal }): Promise<FlowOutcome> {
+  async #run (input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal }): Promise<FlowOutcome> {
     const config = this.#d.config()
     const waitMs = Math.max(0, opts.waitMs ?? config.FLOW_WAIT_SECONDS * 1000)
     const ctx: Ctx = {
@@ -207,7 +207,7 @@ export class CltFlow implements FlowRunner {
   }
 
   /** The consult to resume: the one this service last used, else the CPF's newest at V8. */
-  async #existingConsult(ctx: Ctx): Promise<Consult | undefined> {
+  async #existingConsult (ctx: Ctx): Promise<Consult | undefined> {
     const prevId = ctx.previous?.consultId
     let consult: Consult | undefined
     if (prevId) {
@@ -228,11 +228,11 @@ export class CltFlow implements FlowRunner {
   }
 
   /** A birth-date rejection of a consult made with a birth date other than the one we would send now. */
-  #birthDateCorrected(ctx: Ctx, consult: Consult): boolean {
+  #birthDateCorrected (ctx: Ctx, consult: Consult): boolean {
     return isBirthDateRejection(consult.description) && ctx.birthDateUsed !== null && ctx.borrower !== null && ctx.birthDateUsed !== ctx.borrower.birthDate
   }
 
-  async #create(ctx: Ctx): Promise<{ ok: true; consult: Consult } | { ok: false; outcome: FlowOutcome }> {
+  async #create (ctx: Ctx): Promise<{ ok: true; consult: Consult } | { ok: false; outcome: FlowOutcome }> {
     const b = ctx.borrower!
     try {
       const r = await this.#d.v8.createConsult(
@@ -244,7 +244,7 @@ export class CltFlow implements FlowRunner {
           signerEmail: b.email,
           signerPhone: { phoneNumber: b.mobile.number, countryCode: '55', areaCode: b.mobile.areaCode },
         },
-        ctx.signal,
+        ctx.signal
       )
       // Reused only when V8 already holds an active consult for the CPF — made with these data by an earlier attempt.
       ctx.birthDateUsed = b.birthDate
@@ -262,7 +262,7 @@ export class CltFlow implements FlowRunner {
   }
 
   /** Authorize when still waiting for consent, then poll with backoff until usable, final, or the deadline. */
-  async #authorizeAndWait(ctx: Ctx, start: Consult): Promise<Consult> {
+  async #authorizeAndWait (ctx: Ctx, start: Consult): Promise<Consult> {
     let consult = start
     if (consult.status === 'WAITING_CONSENT') {
       await this.#d.v8.authorizeConsult(consult.id, ctx.signal)
@@ -281,7 +281,7 @@ export class CltFlow implements FlowRunner {
   }
 
   /** The birth date to use now: the caller's, else the CRM's as it reads at this moment (null when unusable). */
-  async #currentBirthDate(ctx: Ctx): Promise<string | null> {
+  async #currentBirthDate (ctx: Ctx): Promise<string | null> {
     const b = ctx.borrower!
     if (b.origem.data_nascimento === 'cliente' || !ctx.opp) return b.birthDate
     const fresh = await this.#d.kentro.getOpportunity(ctx.opp.id, ctx.signal)
@@ -289,7 +289,7 @@ export class CltFlow implements FlowRunner {
     return r.ok ? r.value : null
   }
 
-  #reusableSimulation(ctx: Ctx, consult: Consult, config: TenantConfig): SimulacaoResultado | null {
+  #reusableSimulation (ctx: Ctx, consult: Consult, config: TenantConfig): SimulacaoResultado | null {
     const p = ctx.previous
     const sim = p?.resultado?.simulacao_resultado
     if (!p || p.status !== 'SUCCESS' || p.consultId !== consult.id || !sim) return null
@@ -298,7 +298,7 @@ export class CltFlow implements FlowRunner {
     return sim as SimulacaoResultado
   }
 
-  #result(ctx: Ctx, extra: Partial<FlowResult>): FlowResult {
+  #result (ctx: Ctx, extra: Partial<FlowResult>): FlowResult {
     const b = ctx.borrower
     const c = ctx.consult
     return {
@@ -313,24 +313,24 @@ export class CltFlow implements FlowRunner {
     }
   }
 
-  #pending(ctx: Ctx): FlowOutcome {
+  #pending (ctx: Ctx): FlowOutcome {
     const resultado = this.#result(ctx, { pendente: true })
     this.#save(ctx, 'PENDING', 'aguardando', { resultado, kentroSynced: false })
     return { kind: 'pending', etapa: 'aguardando', resultado, retryAfterMs: RETRY_AFTER_MS }
   }
 
-  #fail(ctx: Ctx, etapa: string, code: string, erro: string, details?: Record<string, unknown>, extra: Partial<FlowResult> = {}): FlowOutcome {
+  #fail (ctx: Ctx, etapa: string, code: string, erro: string, details?: Record<string, unknown>, extra: Partial<FlowResult> = {}): FlowOutcome {
     const resultado = this.#result(ctx, { motivo_falha: erro, ...extra })
     this.#save(ctx, 'FAILED', etapa, { resultado, kentroSynced: false, code, erro, details: details ?? null })
     this.#d.logger.info({ cpf: maskCpf(ctx.input.cpf), etapa, code }, 'clt flow: not completed')
     return { kind: 'failed', etapa, code, erro, resultado, ...(details ? { details } : {}) }
   }
 
-  #save(
+  #save (
     ctx: Ctx,
     status: FlowRecord['status'],
     etapa: string,
-    r: { resultado: FlowResult; kentroSynced: boolean; code?: string; erro?: string; details?: Record<string, unknown> | null },
+    r: { resultado: FlowResult; kentroSynced: boolean; code?: string; erro?: string; details?: Record<string, unknown> | null }
   ): void {
     // Without a consult of its own, this run keeps what the previous record knew about the CPF's consult.
     const consultId = ctx.consult?.id ?? ctx.previous?.consultId ?? null

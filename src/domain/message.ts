@@ -13,20 +13,20 @@ export type MessageStatus =
   | 'falha'
 
 /** 1234.5 → `R$ 1.234,50` (plain spaces, so it reads the same in every WhatsApp client). */
-export function formatBrl(value: number): string {
+export function formatBrl (value: number): string {
   const cents = Math.round(Math.abs(value) * 100)
   const int = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')
   return `${value < 0 && cents > 0 ? '-' : ''}R$ ${int},${String(cents % 100).padStart(2, '0')}`
 }
 
 /** `2026-07-15` → `15/07/2026`; anything else unchanged. */
-function brDate(iso: string): string {
+function brDate (iso: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso)
   return m ? `${m[3]}/${m[2]}/${m[1]}` : iso
 }
 
 /** `MARIA DA SILVA` → `Maria`. */
-export function firstName(nome: string | null | undefined): string | null {
+export function firstName (nome: string | null | undefined): string | null {
   const first = nome?.trim().split(/\s+/)[0]
   if (!first) return null
   return first.charAt(0).toLocaleUpperCase('pt-BR') + first.slice(1).toLocaleLowerCase('pt-BR')
@@ -42,17 +42,17 @@ const FIELD_PT: Record<string, string> = {
 
 const ANALYSIS = new Set(['CONSENT_APPROVED', 'WAITING_CONSULT', 'WAITING_CREDIT_ANALYSIS'])
 
-function num(v: unknown): number | null {
+function num (v: unknown): number | null {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
   return Number.isFinite(n) ? n : null
 }
 
-function listPt(items: string[]): string {
+function listPt (items: string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} e ${items[items.length - 1]}`
 }
 
 /** The refusal reason in plain Portuguese and what the person can do about it. */
-function refusal(reason: string | null): { motivo: string; proximo: string } {
+function refusal (reason: string | null): { motivo: string; proximo: string } {
   const r = (reason ?? '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
   if (r.includes('nascimento')) {
     return {
@@ -67,7 +67,7 @@ function refusal(reason: string | null): { motivo: string; proximo: string } {
 }
 
 /** The text for a stored flow outcome. */
-export function whatsappMessage(record: FlowRecord): { status: MessageStatus; mensagem: string } {
+export function whatsappMessage (record: FlowRecord): { status: MessageStatus; mensagem: string } {
   const r = record.resultado
   const name = firstName(r?.dados_validados?.nome)
   const hello = name ? `Olá, ${name}!` : 'Olá!'

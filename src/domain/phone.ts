@@ -16,7 +16,7 @@ export type PhoneProblem = 'ausente' | 'tamanho_invalido' | 'ddd_invalido' | 'na
  * non-digits and a leading `55` country code (only when the number is too long without it) are dropped, a trunk `0`
  * before the area code too; an 8-digit number gets the mobile `9` in front. Anything else is a problem, not a guess.
  */
-export function normalizeMobile(raw: unknown): { ok: true; mobile: Mobile } | { ok: false; problem: PhoneProblem } {
+export function normalizeMobile (raw: unknown): { ok: true; mobile: Mobile } | { ok: false; problem: PhoneProblem } {
   if (typeof raw !== 'string' && typeof raw !== 'number') return { ok: false, problem: 'ausente' }
   let digits = String(raw).replace(/\D/g, '')
   if (digits === '') return { ok: false, problem: 'ausente' }

@@ -62,7 +62,7 @@ export interface ServiceDeps {
 const V8_KEYS: readonly ConfigKey[] = ['V8_AUTH_URL', 'V8_API_URL', 'V8_CLIENT_ID', 'V8_AUDIENCE', 'V8_USERNAME', 'V8_PASSWORD']
 const PRESENCA_KEYS: readonly ConfigKey[] = ['PRESENCABANK_URL', 'PRESENCABANK_LOGIN', 'PRESENCABANK_PASSWORD']
 
-export function createServices(deps: ServiceDeps): TenantServices {
+export function createServices (deps: ServiceDeps): TenantServices {
   const now = deps.now ?? Date.now
   const config = (): ReturnType<ConfigStore['get']> => deps.config.get()
   const http = new HttpClient({ logger: deps.logger, ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}) })

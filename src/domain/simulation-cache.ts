@@ -37,7 +37,7 @@ interface Row {
 }
 
 /** The CPF as stored (11 digits) or a 422 `cpf_invalido`. */
-export function cpfKey(raw: string | number): string {
+export function cpfKey (raw: string | number): string {
   const cpf = normalizeCpf(raw)
   if (!isValidCpf(cpf)) throw unprocessable('cpf_invalido', 'CPF inválido: informe 11 dígitos com dígitos verificadores corretos.', { campo: 'cpf' })
   return cpf
@@ -74,18 +74,18 @@ export class SimulationCache {
   readonly #delete
   readonly #purge
 
-  constructor(db: Db, opts: SimulationCacheOptions) {
+  constructor (db: Db, opts: SimulationCacheOptions) {
     this.#now = opts.now ?? Date.now
     this.#ttlMs = opts.ttlMs
     this.#purgeEveryMs = opts.purgeEveryMs ?? 10 * 60_000
     this.#upsert = db.prepare<[string, string, string, string | null, number, number]>(
       `INSERT INTO simulation_cache (cpf, consult_id, dados_simulacao, dados_cliente, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (cpf) DO UPDATE SET consult_id = excluded.consult_id, dados_simulacao = excluded.dados_simulacao,
-         dados_cliente = excluded.dados_cliente, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+         dados_cliente = excluded.dados_cliente, created_at = excluded.created_at, expires_at = excluded.expires_at`
     )
     this.#get = db.prepare<[string, number], Row>('SELECT * FROM simulation_cache WHERE cpf = ? AND expires_at > ?')
     this.#page = db.prepare<[number, number, number], Row>(
-      'SELECT * FROM simulation_cache WHERE expires_at > ? ORDER BY created_at DESC, cpf LIMIT ? OFFSET ?',
+      'SELECT * FROM simulation_cache WHERE expires_at > ? ORDER BY created_at DESC, cpf LIMIT ? OFFSET ?'
     )
     this.#count = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM simulation_cache WHERE expires_at > ?')
     this.#delete = db.prepare<[string, number]>('DELETE FROM simulation_cache WHERE cpf = ? AND expires_at > ?')
@@ -93,7 +93,7 @@ export class SimulationCache {
   }
 
   /** Save (or replace) the CPF's simulation; the CPF is normalized and checked (422 `cpf_invalido`). */
-  save(entry: SaveSimulation): SimulationCacheEntry {
+  save (entry: SaveSimulation): SimulationCacheEntry {
     const cpf = cpfKey(entry.cpf)
     const at = this.#now()
     this.#maybePurge(at)
@@ -110,13 +110,13 @@ export class SimulationCache {
   }
 
   /** The CPF's unexpired simulation, if any. */
-  get(rawCpf: string | number): SimulationCacheEntry | undefined {
+  get (rawCpf: string | number): SimulationCacheEntry | undefined {
     const row = this.#get.get(cpfKey(rawCpf), this.#now())
     return row ? toEntry(row) : undefined
   }
 
   /** Unexpired rows, newest first; `page` starts at 1. */
-  list(page: number, limit: number): { total: number; items: SimulationCacheEntry[] } {
+  list (page: number, limit: number): { total: number; items: SimulationCacheEntry[] } {
     const at = this.#now()
     this.#maybePurge(at)
     const total = this.#count.get(at)?.n ?? 0
@@ -125,18 +125,18 @@ export class SimulationCache {
   }
 
   /** Remove the CPF's row; false when there was no unexpired row. */
-  delete(rawCpf: string | number): boolean {
+  delete (rawCpf: string | number): boolean {
     return this.#delete.run(cpfKey(rawCpf), this.#now()).changes > 0
   }
 
   /** Delete every expired row now; returns how many went. */
-  purgeExpired(): number {
+  purgeExpired (): number {
     const at = this.#now()
     this.#lastPurge = at
     return this.#purge.run(at).changes
   }
 
-  #maybePurge(at: number): void {
+  #maybePurge (at: number): void {
     if (at - this.#lastPurge >= this.#purgeEveryMs) this.purgeExpired()
   }
 }

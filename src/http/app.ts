@@ -38,7 +38,7 @@ export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerRespo
 
 export const BODY_LIMIT = 100 * 1024
 
-export async function buildApp(deps: AppDeps): Promise<App> {
+export async function buildApp (deps: AppDeps): Promise<App> {
   const config = deps.config.get()
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,

@@ -6,8 +6,8 @@ import { AppError } from '../errors.js'
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 
 /** Build an onRequest hook checking `Authorization: Bearer <key>` against the key `current()` returns. */
-export function requireApiKey(current: () => string) {
-  return async function checkApiKey(req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+export function requireApiKey (current: () => string) {
+  return async function checkApiKey (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const header = req.headers.authorization
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
     // Hash both sides so the comparison is constant time whatever the lengths.

@@ -18,7 +18,7 @@ const FASTIFY_CODES: Record<string, [string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['requisicao_invalida', 'Content-Length não confere com o corpo enviado.'],
 }
 
-export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
+export function toErrorBody (err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
     return { status: err.statusCode, body: { success: false, error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }
   }
@@ -50,7 +50,7 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   return { status: 500, body: { success: false, error: 'erro_interno', message: 'Erro interno; o problema foi registrado no log do serviço.' } }
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorBody(err)
     if (status >= 500) req.log.error({ err }, 'request failed')

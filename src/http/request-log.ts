@@ -11,12 +11,12 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 
 export class RequestLog extends LogController {
-  override incomingRequest(): void {}
+  override incomingRequest (): void {}
 
   /** The completion line says 404 already. */
-  override routeNotFound(): void {}
+  override routeNotFound (): void {}
 
-  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+  override requestCompleted (error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(req)) return
     const line = { method: req.method, url: req.url, statusCode: reply.statusCode, responseTime: Math.round(reply.elapsedTime * 10) / 10, remoteAddress: req.ip }
     if (error) reply.log.error({ ...line, err: error }, 'request errored')

@@ -29,13 +29,13 @@ export const SECURITY_HEADER_OPTIONS: Readonly<HelmetOptions> = {
   hsts: false,
 }
 
-export function renderSecurityHeaders(options: Readonly<HelmetOptions>): Record<string, string> {
+export function renderSecurityHeaders (options: Readonly<HelmetOptions>): Record<string, string> {
   const headers: Record<string, string> = {}
   const res = {
-    setHeader(name: string, value: string | number | readonly string[]): void {
+    setHeader (name: string, value: string | number | readonly string[]): void {
       headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
     },
-    removeHeader(name: string): void {
+    removeHeader (name: string): void {
       delete headers[name.toLowerCase()]
     },
   }
@@ -48,7 +48,7 @@ export function renderSecurityHeaders(options: Readonly<HelmetOptions>): Record<
 }
 
 /** Every response gets the rendered headers (set first, so a route may still replace one). */
-export function registerSecurityHeaders(app: Pick<FastifyInstance, 'addHook'>, options: Readonly<HelmetOptions> = SECURITY_HEADER_OPTIONS): void {
+export function registerSecurityHeaders (app: Pick<FastifyInstance, 'addHook'>, options: Readonly<HelmetOptions> = SECURITY_HEADER_OPTIONS): void {
   const headers = renderSecurityHeaders(options)
   app.addHook('onRequest', (_req, reply, done) => {
     reply.headers(headers)

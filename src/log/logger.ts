@@ -57,7 +57,7 @@ export interface TenantLogger {
   flushSync(): void
 }
 
-export async function createLogger(opts: LoggerOptions): Promise<TenantLogger> {
+export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> {
   const streams: StreamEntry[] = []
   const closables: Array<{ flushSync(): void; end(): void; once(e: string, f: () => void): unknown }> = []
   if (opts.target === 'files') {
@@ -103,16 +103,16 @@ export async function createLogger(opts: LoggerOptions): Promise<TenantLogger> {
       timestamp: pino.stdTimeFunctions.isoTime,
       hooks: { streamWrite: (line: string) => maskCpfsInText(scrubSecrets(line, secrets())) },
     },
-    streams.length > 0 ? pino.multistream(streams, { dedupe: false }) : undefined,
+    streams.length > 0 ? pino.multistream(streams, { dedupe: false }) : undefined
   )
   const flushSync = (): void => {
-      for (const s of closables) {
-        try {
-          s.flushSync()
-        } catch {
-          // not yet open or already closed: nothing buffered to lose
-        }
+    for (const s of closables) {
+      try {
+        s.flushSync()
+      } catch {
+        // not yet open or already closed: nothing buffered to lose
       }
+    }
   }
   const close = async (): Promise<void> => {
     flushSync()
@@ -124,7 +124,7 @@ export async function createLogger(opts: LoggerOptions): Promise<TenantLogger> {
   return { logger, flushSync, close }
 }
 
-function pointLinkAt(link: string, target: string): void {
+function pointLinkAt (link: string, target: string): void {
   const tmp = `${link}.${process.pid}.tmp`
   try {
     fs.rmSync(tmp, { force: true })

@@ -4,19 +4,19 @@
 const CPF_IN_TEXT = /(?<![\d.])(\d{3})\.?(\d{3})\.?(\d)(\d{2})-?(\d{2})(?![\d])/g
 
 /** `12345678901` → `***.***.*89-01`. */
-export function maskCpf(cpf: string): string {
+export function maskCpf (cpf: string): string {
   const digits = cpf.replace(/\D/g, '')
   if (digits.length !== 11) return '***'
   return `***.***.*${digits.slice(7, 9)}-${digits.slice(9)}`
 }
 
 /** Mask every CPF-shaped number in a text. */
-export function maskCpfsInText(text: string): string {
+export function maskCpfsInText (text: string): string {
   return text.replace(CPF_IN_TEXT, (_m, _a, _b, _c, d: string, e: string) => `***.***.*${d}-${e}`)
 }
 
 /** Replace each literal secret (≥ 4 chars) found in a text by `[REDACTED]`. */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
+export function scrubSecrets (text: string, secrets: readonly string[]): string {
   let out = text
   for (const secret of secrets) {
     if (secret.length < 4) continue

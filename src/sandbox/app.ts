@@ -21,7 +21,7 @@ export interface SandboxOptions extends Partial<SandboxConfig> {
 export type SandboxApp = FastifyInstance & { sandboxState: SandboxState }
 
 /** The error body each upstream would use for a malformed request or an unknown route. */
-function errorBody(request: FastifyRequest, status: number, text: string): Record<string, unknown> {
+function errorBody (request: FastifyRequest, status: number, text: string): Record<string, unknown> {
   const path = request.url
   if (path.startsWith('/oauth/')) return { error: status === 404 ? 'not_found' : 'invalid_request', error_description: text }
   if (path.startsWith('/kentro/') || path.startsWith('/presenca/')) return { message: text }
@@ -29,7 +29,7 @@ function errorBody(request: FastifyRequest, status: number, text: string): Recor
   return { type: status === 404 ? 'not_found' : 'bad_request', title: status === 404 ? 'Not Found' : 'Bad Request', detail: text }
 }
 
-export async function buildSandbox(opts: SandboxOptions = {}): Promise<SandboxApp> {
+export async function buildSandbox (opts: SandboxOptions = {}): Promise<SandboxApp> {
   const { logger, now, ...overrides } = opts
   const config: SandboxConfig = { ...DEFAULT_CONFIG }
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value

@@ -9,7 +9,7 @@ export const V8_AUDIENCE = 'https://bff.v8sistema.com'
 const SWEEP_AT = 10_000
 const REQUIRED = ['grant_type', 'username', 'password', 'audience', 'client_id'] as const
 
-export function authRoutes(app: FastifyInstance, state: SandboxState): void {
+export function authRoutes (app: FastifyInstance, state: SandboxState): void {
   /** POST /oauth/token */
   app.post('/oauth/token', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
@@ -59,7 +59,7 @@ export function authRoutes(app: FastifyInstance, state: SandboxState): void {
 }
 
 /** The V8 user behind the request's bearer token, or null after answering 401 like the BFF does. */
-export function bearerUser(state: SandboxState, request: FastifyRequest, reply: FastifyReply): string | null {
+export function bearerUser (state: SandboxState, request: FastifyRequest, reply: FastifyReply): string | null {
   const header = request.headers.authorization ?? ''
   const match = /^Bearer\s+(\S+)$/i.exec(header)
   const entry = match?.[1] ? state.tokens.get(match[1]) : undefined

@@ -27,25 +27,41 @@ const configBody = z.object({
 
 /** Body key → config field. */
 const CONFIG_KEYS: Record<keyof z.infer<typeof configBody>, keyof SandboxConfig> = {
-  token_ttl_s: 'tokenTtlSeconds', consult_delay_ms: 'consultDelayMs', slow_ms: 'slowMs', configs_shape: 'configsShape',
-  operations_shape: 'operationsShape', token_rps: 'tokenRps', login_failures_per_min: 'loginFailuresPerMinute',
-  presenca_rpm: 'presencaRpm', reject_duplicate_simulations: 'rejectDuplicateSimulations', timeout_hold_ms: 'timeoutHoldMs',
+  token_ttl_s: 'tokenTtlSeconds',
+  consult_delay_ms: 'consultDelayMs',
+  slow_ms: 'slowMs',
+  configs_shape: 'configsShape',
+  operations_shape: 'operationsShape',
+  token_rps: 'tokenRps',
+  login_failures_per_min: 'loginFailuresPerMinute',
+  presenca_rpm: 'presencaRpm',
+  reject_duplicate_simulations: 'rejectDuplicateSimulations',
+  timeout_hold_ms: 'timeoutHoldMs',
 }
 
-export function configView(c: SandboxConfig): Record<string, unknown> {
+export function configView (c: SandboxConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { seed: c.seed }
   for (const [key, field] of Object.entries(CONFIG_KEYS)) out[key] = c[field]
   return out
 }
 
-function personView(p: Person): Record<string, unknown> {
+function personView (p: Person): Record<string, unknown> {
   return {
-    cpf: p.cpf, nome: p.nome, telefone: p.telefone, email: p.email, data_nascimento: p.data_nascimento, sexo: p.sexo,
-    scenario: p.scenario, margin: p.margin, installmentsMax: p.installmentsMax, pipelineId: p.pipelineId, opportunityId: p.opportunityId,
+    cpf: p.cpf,
+    nome: p.nome,
+    telefone: p.telefone,
+    email: p.email,
+    data_nascimento: p.data_nascimento,
+    sexo: p.sexo,
+    scenario: p.scenario,
+    margin: p.margin,
+    installmentsMax: p.installmentsMax,
+    pipelineId: p.pipelineId,
+    opportunityId: p.opportunityId,
   }
 }
 
-export function controlRoutes(app: FastifyInstance, state: SandboxState): void {
+export function controlRoutes (app: FastifyInstance, state: SandboxState): void {
   const bad = (detail: string) => ({ error: 'bad_request', message: detail })
   const issues = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
 

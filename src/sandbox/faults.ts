@@ -32,11 +32,11 @@ export interface FaultRule extends FaultRuleInput {
   remaining?: number
 }
 
-export function toRule(input: FaultRuleInput): FaultRule {
+export function toRule (input: FaultRuleInput): FaultRule {
   return { ...input, remaining: input.count }
 }
 
-function matches(rule: FaultRule, method: string, path: string): boolean {
+function matches (rule: FaultRule, method: string, path: string): boolean {
   if (path.startsWith(CONTROL_PREFIX)) return false
   if (rule.methods && !rule.methods.includes(method)) return false
   if (rule.routes && !rule.routes.some((prefix) => path.startsWith(prefix))) return false
@@ -44,7 +44,7 @@ function matches(rule: FaultRule, method: string, path: string): boolean {
 }
 
 /** The error body each upstream uses, so clients parse injected failures like real ones. */
-function faultBody(path: string, status: number): Record<string, unknown> {
+function faultBody (path: string, status: number): Record<string, unknown> {
   const text = { 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' }[status] ?? 'Error'
   if (path.startsWith('/oauth/token')) return status === 429 ? { error: 'too_many_requests', error_description: 'Global limit has been reached' } : { error: 'server_error', error_description: text }
   if (path.startsWith('/kentro') || path.startsWith('/presenca')) return { message: text }
@@ -59,7 +59,7 @@ interface LateFault {
 }
 
 /** Hold a request without answering until the client leaves, the hold ends (socket dropped) or the app closes. */
-function hold(state: SandboxState, held: Set<FastifyRequest>, request: FastifyRequest): Promise<void> {
+function hold (state: SandboxState, held: Set<FastifyRequest>, request: FastifyRequest): Promise<void> {
   return new Promise((resolve) => {
     held.add(request)
     const socket = request.raw.socket
@@ -76,7 +76,7 @@ function hold(state: SandboxState, held: Set<FastifyRequest>, request: FastifyRe
  * Hooks applying the first matching rule (requests to /__sandbox are never touched):
  * onRequest fails early or marks the request; onSend spoils the real answer of a marked one.
  */
-export function faultHooks(state: SandboxState, held: Set<FastifyRequest>) {
+export function faultHooks (state: SandboxState, held: Set<FastifyRequest>) {
   const late = new WeakMap<FastifyRequest, LateFault>()
   const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     const fault = late.get(request)

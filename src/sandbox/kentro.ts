@@ -7,8 +7,17 @@ export const KENTRO_API_KEY = 'sandbox'
 const BASE = '/kentro/int'
 /** formsdata keys of UPSTREAM.md §2, plus `sexo` (M/F), which tenants read through KENTRO_GENDER_FIELD. */
 export const FORM_KEYS = {
-  email: '9e7f92b0', birthDate: '0bfc6250', mother: '917456f0', mobile: '98167d80', cep: '1836e090',
-  street: '1dbfcef0', number: '6ac31450', district: '3271f710', city: '25178280', state: 'f6384400', gender: 'sexo',
+  email: '9e7f92b0',
+  birthDate: '0bfc6250',
+  mother: '917456f0',
+  mobile: '98167d80',
+  cep: '1836e090',
+  street: '1dbfcef0',
+  number: '6ac31450',
+  district: '3271f710',
+  city: '25178280',
+  state: 'f6384400',
+  gender: 'sexo',
 } as const
 const EDITABLE = ['title', 'mainphone', 'mainmail', 'value', 'description', 'status', 'fkPipeline'] as const
 type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<string, unknown> }
@@ -17,7 +26,7 @@ type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<str
  * mainphone as CRMs really hold it: mostly 55+DDD+mobile, but also formatted, without the country code, or an old
  * 8-digit mobile without the leading 9 — tenants normalize it to /people's `telefone` (UPSTREAM.md §4).
  */
-export function mainphoneOf(p: Person): string {
+export function mainphoneOf (p: Person): string {
   const ddd = p.telefone.slice(0, 2)
   const mobile = p.telefone.slice(2)
   switch (p.index % 5) {
@@ -28,27 +37,45 @@ export function mainphoneOf(p: Person): string {
   }
 }
 
-export function opportunityOf(p: Person): Opportunity {
+export function opportunityOf (p: Person): Opportunity {
   const [y, m, d] = p.data_nascimento.split('-')
   const formsdata: Record<string, unknown> = {
-    [FORM_KEYS.email]: p.email, [FORM_KEYS.birthDate]: `${d}/${m}/${y}`, [FORM_KEYS.mother]: p.mae, [FORM_KEYS.mobile]: p.telefone,
-    [FORM_KEYS.cep]: p.cep, [FORM_KEYS.street]: p.rua, [FORM_KEYS.number]: p.numero, [FORM_KEYS.district]: p.bairro,
-    [FORM_KEYS.city]: p.cidade, [FORM_KEYS.state]: p.uf, [FORM_KEYS.gender]: p.sexo,
+    [FORM_KEYS.email]: p.email,
+    [FORM_KEYS.birthDate]: `${d}/${m}/${y}`,
+    [FORM_KEYS.mother]: p.mae,
+    [FORM_KEYS.mobile]: p.telefone,
+    [FORM_KEYS.cep]: p.cep,
+    [FORM_KEYS.street]: p.rua,
+    [FORM_KEYS.number]: p.numero,
+    [FORM_KEYS.district]: p.bairro,
+    [FORM_KEYS.city]: p.cidade,
+    [FORM_KEYS.state]: p.uf,
+    [FORM_KEYS.gender]: p.sexo,
   }
   if (p.scenario === 'incomplete') delete formsdata[FORM_KEYS.birthDate]
   return {
-    id: p.opportunityId ?? 0, title: p.nome, mainphone: mainphoneOf(p), mainmail: p.cpf, fkPipeline: p.pipelineId,
-    fkStage: INITIAL_STAGE, status: 0, value: 0, description: 'Lead CLT', createdAt: p.createdAt, tags: [], formsdata,
+    id: p.opportunityId ?? 0,
+    title: p.nome,
+    mainphone: mainphoneOf(p),
+    mainmail: p.cpf,
+    fkPipeline: p.pipelineId,
+    fkStage: INITIAL_STAGE,
+    status: 0,
+    value: 0,
+    description: 'Lead CLT',
+    createdAt: p.createdAt,
+    tags: [],
+    formsdata,
   }
 }
 
-function num(v: unknown): number | undefined {
+function num (v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
   return Number.isFinite(n) ? n : undefined
 }
 
 /** formsdata and tags may arrive as JSON text in a form-encoded body. */
-function jsonish(v: unknown): unknown {
+function jsonish (v: unknown): unknown {
   if (typeof v !== 'string') return v
   try {
     return JSON.parse(v)
@@ -57,13 +84,13 @@ function jsonish(v: unknown): unknown {
   }
 }
 
-function tagsOf(v: unknown): number[] | undefined {
+function tagsOf (v: unknown): number[] | undefined {
   const value = jsonish(v)
   if (!Array.isArray(value)) return undefined
   return value.map((t) => num(t)).filter((t): t is number => t !== undefined)
 }
 
-export function kentroRoutes(app: FastifyInstance, state: SandboxState): void {
+export function kentroRoutes (app: FastifyInstance, state: SandboxState): void {
   const current = (id: number): Opportunity | null => {
     const created = state.kentroCreated.get(id)
     const person = created ? null : personByOpportunityId(state.config.seed, id)
@@ -115,9 +142,17 @@ export function kentroRoutes(app: FastifyInstance, state: SandboxState): void {
     const id = state.kentroNextId++
     const formsdata = jsonish(b['formsdata'])
     state.kentroCreated.set(id, {
-      id, title: String(b['title']), mainphone: String(b['mainphone'] ?? ''), mainmail: String(b['mainmail'] ?? ''),
-      fkPipeline: num(b['fkPipeline']), fkStage: num(b['fkStage']), status: 0, value: num(b['value']) ?? 0,
-      description: String(b['description'] ?? ''), createdAt: new Date(state.now()).toISOString(), tags: tagsOf(b['tags']) ?? [],
+      id,
+      title: String(b['title']),
+      mainphone: String(b['mainphone'] ?? ''),
+      mainmail: String(b['mainmail'] ?? ''),
+      fkPipeline: num(b['fkPipeline']),
+      fkStage: num(b['fkStage']),
+      status: 0,
+      value: num(b['value']) ?? 0,
+      description: String(b['description'] ?? ''),
+      createdAt: new Date(state.now()).toISOString(),
+      tags: tagsOf(b['tags']) ?? [],
       formsdata: formsdata && typeof formsdata === 'object' ? formsdata : {},
     })
     state.stats.kentro_writes++

@@ -16,7 +16,7 @@ export interface SandboxArgs {
   options: SandboxOptions
 }
 
-function intArg(name: string, value: string | undefined, min: number, max: number): number | undefined {
+function intArg (name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < min || n > max) throw new Error(`--${name} must be a whole number between ${min} and ${max} (got "${value}")`)
@@ -25,13 +25,13 @@ function intArg(name: string, value: string | undefined, min: number, max: numbe
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
-function logLevel(value: string | undefined): string {
+function logLevel (value: string | undefined): string {
   if (value === undefined) return 'info'
   if (!LEVELS.includes(value)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')}`)
   return value
 }
 
-export function parseSandboxArgs(argv: string[]): SandboxArgs {
+export function parseSandboxArgs (argv: string[]): SandboxArgs {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -58,7 +58,7 @@ export function parseSandboxArgs(argv: string[]): SandboxArgs {
   }
 }
 
-export async function run(argv: string[]): Promise<void> {
+export async function run (argv: string[]): Promise<void> {
   let args: SandboxArgs
   try {
     args = parseSandboxArgs(argv)

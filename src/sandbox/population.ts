@@ -49,14 +49,14 @@ const STREETS = ['RUA DAS FLORES', 'AVENIDA BRASIL', 'RUA SETE DE SETEMBRO', 'RU
 const DISTRICTS = ['CENTRO', 'JARDIM AMERICA', 'VILA NOVA', 'BELA VISTA', 'SANTA CRUZ', 'BOA VISTA']
 
 /** The seed's invertible affine map over 9-digit numbers: serial n ↔ CPF base. */
-function affine(seed: number): { a: bigint; b: bigint; aInverse: bigint } {
+function affine (seed: number): { a: bigint; b: bigint; aInverse: bigint } {
   let a = BigInt((hash32('cpf-a', seed) % 400_000_000) * 2 + 100_000_001) // odd
   if (a % 5n === 0n) a += 2n
   const b = BigInt(hash32('cpf-b', seed) % 1_000_000_000)
   return { a, b, aInverse: modInverse(a, MOD) }
 }
 
-function modInverse(a: bigint, m: bigint): bigint {
+function modInverse (a: bigint, m: bigint): bigint {
   let [oldR, r] = [a % m, m]
   let [oldS, s] = [1n, 0n]
   while (r !== 0n) {
@@ -67,7 +67,7 @@ function modInverse(a: bigint, m: bigint): bigint {
   return ((oldS % m) + m) % m
 }
 
-export function cpfOf(seed: number, scenario: Scenario, index: number): string {
+export function cpfOf (seed: number, scenario: Scenario, index: number): string {
   const { a, b } = affine(seed)
   const serial = BigInt(SCENARIOS.indexOf(scenario) * MAX_INDEX + index)
   const base = String((a * serial + b) % MOD).padStart(9, '0')
@@ -75,7 +75,7 @@ export function cpfOf(seed: number, scenario: Scenario, index: number): string {
 }
 
 /** Which scenario/index a CPF belongs to, or null for a CPF outside the population. */
-export function locateCpf(seed: number, cpf: string): { scenario: Scenario; index: number } | null {
+export function locateCpf (seed: number, cpf: string): { scenario: Scenario; index: number } | null {
   if (!/^\d{11}$/.test(cpf) || cpfCheckDigits(cpf.slice(0, 9)) !== cpf.slice(9)) return null
   const { b, aInverse } = affine(seed)
   const serial = Number((((BigInt(cpf.slice(0, 9)) - b) % MOD + MOD) % MOD * aInverse) % MOD)
@@ -85,7 +85,7 @@ export function locateCpf(seed: number, cpf: string): { scenario: Scenario; inde
 }
 
 /** Person #index of a scenario. Same seed → same person. */
-export function personAt(seed: number, scenario: Scenario, index: number): Person {
+export function personAt (seed: number, scenario: Scenario, index: number): Person {
   if (!Number.isInteger(index) || index < 0 || index >= MAX_INDEX) throw new RangeError(`index out of range: ${index}`)
   const s = SCENARIOS.indexOf(scenario)
   const rand = prng(hash32('person', seed, scenario, index))
@@ -122,12 +122,12 @@ export function personAt(seed: number, scenario: Scenario, index: number): Perso
   }
 }
 
-export function personByCpf(seed: number, cpf: string): Person | null {
+export function personByCpf (seed: number, cpf: string): Person | null {
   const where = locateCpf(seed, cpf)
   return where ? personAt(seed, where.scenario, where.index) : null
 }
 
-export function personByOpportunityId(seed: number, id: number): Person | null {
+export function personByOpportunityId (seed: number, id: number): Person | null {
   const serial = id - OPPORTUNITY_BASE
   if (!Number.isInteger(serial) || serial < 0) return null
   const scenario = SCENARIOS[Math.floor(serial / MAX_INDEX)]
@@ -136,7 +136,7 @@ export function personByOpportunityId(seed: number, id: number): Person | null {
 }
 
 /** The first `limit` people of a scenario, skipping the (rare) all-equal-digit CPFs tenants must refuse. */
-export function listPeople(seed: number, scenario: Scenario, limit: number): Person[] {
+export function listPeople (seed: number, scenario: Scenario, limit: number): Person[] {
   const out: Person[] = []
   for (let i = 0; out.length < limit && i < MAX_INDEX; i++) {
     const cpf = cpfOf(seed, scenario, i)
@@ -147,10 +147,10 @@ export function listPeople(seed: number, scenario: Scenario, limit: number): Per
 }
 
 /** The margin the sandbox gives a CPF outside the population (such CPFs behave like `ok`). */
-export function strangerMargin(seed: number, cpf: string): string {
+export function strangerMargin (seed: number, cpf: string): string {
   return (((hash32('stranger', seed, cpf) % 270) + 30) * 5).toFixed(2)
 }
 
-function pad(n: number): string {
+function pad (n: number): string {
   return String(n).padStart(2, '0')
 }

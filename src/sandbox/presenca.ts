@@ -11,20 +11,20 @@ const VINCULOS = `${BASE}/v3/operacoes/consignado-privado/consultar-vinculos`
 const MARGEM = `${BASE}/v3/operacoes/consignado-privado/consultar-margem`
 export const PRESENCA_TOKEN_TTL_MS = 3_600_000
 
-function bodyOf(request: FastifyRequest): Record<string, unknown> {
+function bodyOf (request: FastifyRequest): Record<string, unknown> {
   return (request.body ?? {}) as Record<string, unknown>
 }
 
-function missing(body: Record<string, unknown>, fields: string[]): boolean {
+function missing (body: Record<string, unknown>, fields: string[]): boolean {
   return fields.some((f) => body[f] === undefined || body[f] === null || body[f] === '')
 }
 
-function cpfOf(body: Record<string, unknown>): string {
+function cpfOf (body: Record<string, unknown>): string {
   return String(body['cpf'] ?? '').replace(/\D/g, '')
 }
 
 /** The employer link the sandbox reports for a CPF: one per person, deterministic. */
-function vinculoOf(state: SandboxState, cpf: string): { matricula: string; numeroInscricaoEmpregador: string; elegivel: boolean; margin: number } {
+function vinculoOf (state: SandboxState, cpf: string): { matricula: string; numeroInscricaoEmpregador: string; elegivel: boolean; margin: number } {
   const person = personByCpf(state.config.seed, cpf)
   const h = hash32('vinculo', state.config.seed, cpf)
   return {
@@ -35,7 +35,7 @@ function vinculoOf(state: SandboxState, cpf: string): { matricula: string; numer
   }
 }
 
-export function presencaRoutes(app: FastifyInstance, state: SandboxState): void {
+export function presencaRoutes (app: FastifyInstance, state: SandboxState): void {
   /** Bearer check and the per-token requests/minute cap; answers and returns false when the call may not proceed. */
   const admit = (request: FastifyRequest, reply: FastifyReply): boolean => {
     state.stats.presenca_calls++
@@ -116,8 +116,13 @@ export function presencaRoutes(app: FastifyInstance, state: SandboxState): void 
     }
     const base = Math.round(v.margin * 1.25 * 100) / 100
     return {
-      cpf, matricula: v.matricula, cnpj: v.numeroInscricaoEmpregador, valorMargemDisponivel: v.margin,
-      valorMargemBase: base, valorMargemUtilizada: Math.round((base - v.margin) * 100) / 100, elegivel: v.elegivel,
+      cpf,
+      matricula: v.matricula,
+      cnpj: v.numeroInscricaoEmpregador,
+      valorMargemDisponivel: v.margin,
+      valorMargemBase: base,
+      valorMargemUtilizada: Math.round((base - v.margin) * 100) / 100,
+      elegivel: v.elegivel,
     }
   })
 }

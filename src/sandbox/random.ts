@@ -1,7 +1,7 @@
 /** Seeded, deterministic randomness for the sandbox: a small PRNG and string hashing (not for security). */
 
 /** mulberry32: a fast 32-bit PRNG; same seed → same sequence. Returns numbers in [0, 1). */
-export function prng(seed: number): () => number {
+export function prng (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -13,7 +13,7 @@ export function prng(seed: number): () => number {
 }
 
 /** FNV-1a 32-bit hash of the parts joined by '|'. */
-export function hash32(...parts: Array<string | number>): number {
+export function hash32 (...parts: Array<string | number>): number {
   const text = parts.join('|')
   let h = 0x811c9dc5
   for (let i = 0; i < text.length; i++) {
@@ -24,11 +24,11 @@ export function hash32(...parts: Array<string | number>): number {
 }
 
 /** An integer in [min, max] (inclusive). */
-export function intBetween(rand: () => number, min: number, max: number): number {
+export function intBetween (rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1))
 }
 
-export function pick<T>(rand: () => number, items: readonly T[]): T {
+export function pick<T> (rand: () => number, items: readonly T[]): T {
   const item = items[Math.floor(rand() * items.length)]
   if (item === undefined) throw new Error('pick from an empty list')
   return item

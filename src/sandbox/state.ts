@@ -96,10 +96,19 @@ export interface PresencaTerm {
   signedAt: number
 }
 
-function emptyStats(): Stats {
+function emptyStats (): Stats {
   return {
-    routes: {}, tokens_issued: 0, tokens_by_user: {}, login_failures: 0, consults_created: 0, consults_by_cpf: {},
-    authorizations: 0, simulations_created: 0, kentro_writes: 0, presenca_calls: 0, faults_injected: 0,
+    routes: {},
+    tokens_issued: 0,
+    tokens_by_user: {},
+    login_failures: 0,
+    consults_created: 0,
+    consults_by_cpf: {},
+    authorizations: 0,
+    simulations_created: 0,
+    kentro_writes: 0,
+    presenca_calls: 0,
+    faults_injected: 0,
   }
 }
 
@@ -127,7 +136,7 @@ export class SandboxState {
   faultRandom: () => number
   stats: Stats = emptyStats()
 
-  constructor(config: SandboxConfig, now: () => number) {
+  constructor (config: SandboxConfig, now: () => number) {
     this.config = { ...config }
     this.initialConfig = { ...config }
     this.now = now
@@ -136,7 +145,7 @@ export class SandboxState {
   }
 
   /** Forget every token, consult, edit, counter and fault; the config stays unless `config` is true. */
-  reset(config = false): void {
+  reset (config = false): void {
     if (config) this.config = { ...this.initialConfig }
     this.tokens.clear()
     this.consults.clear()
@@ -154,7 +163,7 @@ export class SandboxState {
     this.stats = emptyStats()
   }
 
-  consultsOf(user: string): Map<string, Consult> {
+  consultsOf (user: string): Map<string, Consult> {
     let mine = this.consults.get(user)
     if (!mine) {
       mine = new Map()
@@ -163,7 +172,7 @@ export class SandboxState {
     return mine
   }
 
-  count(key: 'tokens_by_user' | 'consults_by_cpf' | 'routes', name: string): void {
+  count (key: 'tokens_by_user' | 'consults_by_cpf' | 'routes', name: string): void {
     const table = this.stats[key]
     table[name] = (table[name] ?? 0) + 1
   }

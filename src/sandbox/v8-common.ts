@@ -9,18 +9,18 @@ export const INSTALLMENTS_MIN = 6
 export const DEFAULT_MONTHLY_RATE = 3.49
 
 /** V8 errors: `{type, title, detail}` with the type clients branch on. */
-export function v8Error(reply: FastifyReply, status: number, type: string, detail: string): FastifyReply {
+export function v8Error (reply: FastifyReply, status: number, type: string, detail: string): FastifyReply {
   const title = status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : 'Bad Request'
   return reply.code(status).send({ type, title, detail })
 }
 
-export function validationError(reply: FastifyReply, error: ZodError): FastifyReply {
+export function validationError (reply: FastifyReply, error: ZodError): FastifyReply {
   const detail = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
   return v8Error(reply, 400, 'validation_error', detail)
 }
 
 /** WAITING_CONSENT until authorize, then CONSENT_APPROVED, WAITING_CONSULT, and the outcome once `finalAt` passes. */
-export function consultStatus(c: Consult, now: number): string {
+export function consultStatus (c: Consult, now: number): string {
   if (c.authorizedAt === null || c.finalAt === null) return 'WAITING_CONSENT'
   if (now >= c.finalAt) return c.outcome.status
   if (c.approvedUntil !== null && now < c.approvedUntil) return 'CONSENT_APPROVED'
@@ -28,20 +28,20 @@ export function consultStatus(c: Consult, now: number): string {
 }
 
 /** Present value of `installment` paid `n` times at monthly rate `rate` (fraction). */
-export function presentValue(installment: number, n: number, rate: number): number {
+export function presentValue (installment: number, n: number, rate: number): number {
   return rate === 0 ? installment * n : (installment * (1 - Math.pow(1 + rate, -n))) / rate
 }
 
 /** PMT: the installment repaying `principal` in `n` months at `rate` (fraction). */
-export function pmt(principal: number, n: number, rate: number): number {
+export function pmt (principal: number, n: number, rate: number): number {
   return rate === 0 ? principal / n : (principal * rate) / (1 - Math.pow(1 + rate, -n))
 }
 
-export function round2(x: number): number {
+export function round2 (x: number): number {
   return Math.round(x * 100) / 100
 }
 
-export function consultView(c: Consult, now: number): Record<string, unknown> {
+export function consultView (c: Consult, now: number): Record<string, unknown> {
   const status = consultStatus(c, now)
   const final = FINAL_STATUSES.has(status)
   const margin = Number(c.outcome.margin)

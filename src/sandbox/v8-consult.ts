@@ -36,7 +36,7 @@ const listQuery = z.object({
 })
 
 /** What the consult will end as: population people by scenario (a wrong birth date is refused); other CPFs succeed. */
-function outcomeFor(state: SandboxState, cpf: string, birthDate: string): { outcome: ConsultOutcome; slow: boolean } {
+function outcomeFor (state: SandboxState, cpf: string, birthDate: string): { outcome: ConsultOutcome; slow: boolean } {
   const person = personByCpf(state.config.seed, cpf)
   if (!person) {
     return { outcome: { status: 'SUCCESS', description: null, margin: strangerMargin(state.config.seed, cpf), installmentsMax: 24 }, slow: false }
@@ -50,7 +50,7 @@ function outcomeFor(state: SandboxState, cpf: string, birthDate: string): { outc
   }
 }
 
-function ageAt(birthDate: string, now: number): number {
+function ageAt (birthDate: string, now: number): number {
   const birth = new Date(`${birthDate}T00:00:00Z`)
   const today = new Date(now)
   let age = today.getUTCFullYear() - birth.getUTCFullYear()
@@ -59,7 +59,7 @@ function ageAt(birthDate: string, now: number): number {
   return age
 }
 
-export function consultRoutes(app: FastifyInstance, state: SandboxState): void {
+export function consultRoutes (app: FastifyInstance, state: SandboxState): void {
   /** POST /private-consignment/consult */
   app.post(BASE, async (request, reply) => {
     const user = bearerUser(state, request, reply)

@@ -19,13 +19,13 @@ const listQuery = z.object({
   provider: z.enum(['QI', 'CELCOIN']).optional(),
 })
 
-function fakeUuid(...parts: Array<string | number>): string {
+function fakeUuid (...parts: Array<string | number>): string {
   const hex = [0, 1, 2, 3].map((k) => hash32(...parts, k).toString(16).padStart(8, '0')).join('')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
 /** The operations as of `now`: dates are anchored to the start of the current UTC day, so a day's listing is stable. */
-export function operationsAt(seed: number, now: number): Array<Record<string, unknown>> {
+export function operationsAt (seed: number, now: number): Array<Record<string, unknown>> {
   const today = Math.floor(now / DAY) * DAY
   return Array.from({ length: OPERATION_COUNT }, (_, i) => {
     const person = personAt(seed, 'ok', i)
@@ -50,7 +50,7 @@ export function operationsAt(seed: number, now: number): Array<Record<string, un
   })
 }
 
-export function operationRoutes(app: FastifyInstance, state: SandboxState): void {
+export function operationRoutes (app: FastifyInstance, state: SandboxState): void {
   /** GET /private-consignment/operation */
   app.get('/private-consignment/operation', async (request, reply) => {
     if (bearerUser(state, request, reply) === null) return reply

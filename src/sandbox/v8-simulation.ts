@@ -27,12 +27,12 @@ const simulationBody = z
   })
 
 /** IOF on a CLT loan: 0.38 % flat + 0.0082 % a day, at most 365 days. */
-function iofRate(n: number): number {
+function iofRate (n: number): number {
   return 0.0038 + 0.000082 * Math.min(365, 30 * n)
 }
 
 /** Monthly CET: the rate at which `installment` × n repays what the borrower actually receives (bisection). */
-function monthlyCet(received: number, installment: number, n: number): number {
+function monthlyCet (received: number, installment: number, n: number): number {
   let lo = 0
   let hi = 1
   for (let i = 0; i < 60; i++) {
@@ -43,11 +43,11 @@ function monthlyCet(received: number, installment: number, n: number): number {
   return (lo + hi) / 2
 }
 
-function addDays(now: number, days: number): string {
+function addDays (now: number, days: number): string {
   return new Date(now + days * 86_400_000).toISOString().slice(0, 10)
 }
 
-export function simulationRoutes(app: FastifyInstance, state: SandboxState): void {
+export function simulationRoutes (app: FastifyInstance, state: SandboxState): void {
   /** GET /private-consignment/simulation/configs */
   app.get('/private-consignment/simulation/configs', async (request, reply) => {
     if (bearerUser(state, request, reply) === null) return reply

@@ -13,5 +13,5 @@ declare module 'pino-roll' {
     minLength?: number
     sync?: boolean
   }
-  export default function pinoRoll(options: PinoRollOptions): Promise<SonicBoom>
+  export default function pinoRoll (options: PinoRollOptions): Promise<SonicBoom>
 }

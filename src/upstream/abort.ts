@@ -1,5 +1,5 @@
 /** The promise, or the signal's reason if it aborts first (the promise itself keeps running for the others sharing it). */
-export function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+export function raceAbort<T> (p: Promise<T>, signal?: AbortSignal): Promise<T> {
   if (!signal) return p
   if (signal.aborted) return Promise.reject(signal.reason)
   return new Promise<T>((resolve, reject) => {
@@ -13,7 +13,7 @@ export function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort)
         reject(e)
-      },
+      }
     )
   })
 }

@@ -14,7 +14,7 @@ export type Upstream = 'V8' | 'Kentro' | 'PresençaBank'
  */
 export class UpstreamError extends AppError {
   override name = 'UpstreamError'
-  constructor(
+  constructor (
     code: string,
     message: string,
     statusCode: number,
@@ -22,13 +22,13 @@ export class UpstreamError extends AppError {
     details?: Record<string, unknown>,
     /** True when the request may have reached the upstream and been acted on (timeouts, resets, 5xx). */
     readonly ambiguous = false,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown }
   ) {
     super(code, message, statusCode, details, options)
   }
 
   /** Worth retrying later (batches reschedule these instead of failing the item). */
-  get transient(): boolean {
+  get transient (): boolean {
     return TRANSIENT.has(this.code)
   }
 }
@@ -48,7 +48,7 @@ export const upstreamRateLimited = (upstream: Upstream, route: string, retryAfte
     `${upstream} pediu para reduzir o ritmo (429) em ${route}${retryAfterS ? `; tente de novo em ${retryAfterS} s` : ''}.`,
     503,
     upstream,
-    { rota: route, ...(retryAfterS ? { retry_after_s: retryAfterS } : {}) },
+    { rota: route, ...(retryAfterS ? { retry_after_s: retryAfterS } : {}) }
   )
 
 export const upstreamInvalidResponse = (upstream: Upstream, route: string, problem: string): UpstreamError =>
@@ -68,14 +68,14 @@ export const upstreamRejected = (upstream: Upstream, route: string, status: numb
     `${upstream} recusou (${route}): ${text}`,
     status >= 500 ? 502 : 422,
     upstream,
-    { rota: route, status_upstream: status, ...(type ? { tipo: type } : {}), motivo: text },
+    { rota: route, status_upstream: status, ...(type ? { tipo: type } : {}), motivo: text }
   )
 
 export const notConfigured = (upstream: Upstream, code: string, what: string): UpstreamError =>
   new UpstreamError(code, `${upstream} não configurado para esta porta: ${what}`, 503, upstream)
 
 /** Best human-readable reason from an upstream error body (V8 {type,title,detail}, Auth0 {error,error_description}, Kentro {message}). */
-export function reasonOf(body: unknown, fallback: string): { type?: string; text: string } {
+export function reasonOf (body: unknown, fallback: string): { type?: string; text: string } {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>
     const type = [b['type'], b['error'], b['code']].find((v): v is string => typeof v === 'string' && v.length > 0)

@@ -51,7 +51,7 @@ export class HttpClient {
   readonly #opts: Required<Omit<HttpClientOptions, 'logger' | 'connections'>>
   readonly #logger: Logger
 
-  constructor(opts: HttpClientOptions) {
+  constructor (opts: HttpClientOptions) {
     this.#logger = opts.logger
     this.#agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.connections ?? 32 })
     this.#opts = {
@@ -68,7 +68,7 @@ export class HttpClient {
    * Send one request. Returns any HTTP answer (4xx/5xx/429 included) for the caller to map (see rateLimited());
    * network failures and deadlines become UpstreamErrors.
    */
-  async send(req: HttpRequest): Promise<HttpResponse> {
+  async send (req: HttpRequest): Promise<HttpResponse> {
     const attempts = req.idempotent ? this.#opts.retries + 1 : 1
     for (let attempt = 1; ; attempt++) {
       let res: HttpResponse
@@ -91,7 +91,7 @@ export class HttpClient {
     }
   }
 
-  async #pause(req: HttpRequest, ms: number): Promise<void> {
+  async #pause (req: HttpRequest, ms: number): Promise<void> {
     try {
       await this.#opts.sleep(ms, req.signal)
     } catch (err) {
@@ -99,7 +99,7 @@ export class HttpClient {
     }
   }
 
-  async #once(req: HttpRequest): Promise<HttpResponse> {
+  async #once (req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.#opts.timeoutMs
     const deadline = AbortSignal.timeout(timeoutMs)
     const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline
@@ -140,7 +140,7 @@ export class HttpClient {
     return { status: res.statusCode, headers: res.headers, body: parsed }
   }
 
-  #mapError(req: HttpRequest, err: unknown): UpstreamError {
+  #mapError (req: HttpRequest, err: unknown): UpstreamError {
     if (err instanceof UpstreamError) return err
     if (req.signal?.aborted) return upstreamUnavailable(req.upstream, req.route, 'requisição cancelada', err, false)
     const code = (err as NodeJS.ErrnoException)?.code ?? ''
@@ -152,29 +152,29 @@ export class HttpClient {
   }
 
   /** Exponential backoff with jitter: uniformly in [cap/2, cap]. */
-  #backoff(attempt: number): number {
+  #backoff (attempt: number): number {
     const cap = Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** (attempt - 1))
     return Math.round(cap / 2 + Math.random() * (cap / 2))
   }
 
-  async close(): Promise<void> {
+  async close (): Promise<void> {
     if (!this.#agent.closed && !this.#agent.destroyed) await this.#agent.close()
   }
 }
 
-function header(headers: HttpResponse['headers'], name: string): string | undefined {
+function header (headers: HttpResponse['headers'], name: string): string | undefined {
   const v = headers[name]
   return Array.isArray(v) ? v[0] : v
 }
 
 /** The upstream_rate_limited error for a 429 answer, with its Retry-After in seconds. */
-export function rateLimited(upstream: Upstream, route: string, res: HttpResponse): UpstreamError {
+export function rateLimited (upstream: Upstream, route: string, res: HttpResponse): UpstreamError {
   const ms = retryAfterMs(res.headers)
   return upstreamRateLimited(upstream, route, ms === undefined ? undefined : Math.ceil(ms / 1000))
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms. */
-export function retryAfterMs(headers: HttpResponse['headers'], now = Date.now()): number | undefined {
+export function retryAfterMs (headers: HttpResponse['headers'], now = Date.now()): number | undefined {
   const v = header(headers, 'retry-after')?.trim()
   if (!v) return undefined
   if (/^\d+$/.test(v)) return Number(v) * 1000

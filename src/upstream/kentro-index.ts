@@ -51,7 +51,7 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   #seq = 0
   #scope = ''
 
-  constructor(deps: OpportunityIndexDeps<O>) {
+  constructor (deps: OpportunityIndexDeps<O>) {
     this.#d = deps
     this.#now = deps.now ?? Date.now
     this.#maxAgeMs = deps.maxAgeMs ?? 10 * 60_000
@@ -61,7 +61,7 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
    * The open opportunity holding `cpf` in `pipelines` (searched in order), or undefined.
    * `scope` names the Kentro account (URL, queue, key): listings of another account are dropped.
    */
-  async find(cpf: string, pipelines: readonly number[], scope: string, signal?: AbortSignal): Promise<O | undefined> {
+  async find (cpf: string, pipelines: readonly number[], scope: string, signal?: AbortSignal): Promise<O | undefined> {
     this.#enter(scope)
     const lookup = ++this.#seq
     const stale: number[] = []
@@ -80,19 +80,19 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   }
 
   /** Record a listing made elsewhere (e.g. a batch reading a pipeline's CPFs) so lookups can use it. */
-  remember(pipelineId: number, scope: string, opportunities: readonly O[]): void {
+  remember (pipelineId: number, scope: string, opportunities: readonly O[]): void {
     this.#enter(scope)
     this.#listings.set(pipelineId, { seq: ++this.#seq, at: this.#now(), ids: Promise.resolve(this.#byCpf(opportunities)) })
   }
 
-  #enter(scope: string): void {
+  #enter (scope: string): void {
     if (scope === this.#scope) return
     this.#listings.clear()
     this.#scope = scope
   }
 
   /** The pipeline's listing: the current one when it began after `after` and is young enough, else a new one. */
-  #listing(pipelineId: number, after: number): Listing {
+  #listing (pipelineId: number, after: number): Listing {
     const current = this.#listings.get(pipelineId)
     if (current && current.seq > after && this.#now() - current.at < this.#maxAgeMs) return current
     const listing: Listing = {
@@ -108,7 +108,7 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
     return listing
   }
 
-  #byCpf(opps: readonly O[]): Map<string, string> {
+  #byCpf (opps: readonly O[]): Map<string, string> {
     const ids = new Map<string, string>()
     for (const o of opps) {
       const cpf = this.#d.cpfOf(o.mainmail)
@@ -118,7 +118,7 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   }
 
   /** The fresh opportunity behind an indexed id; null when the index was wrong (closed, moved, gone), undefined when absent. */
-  async #verified(ids: Map<string, string>, cpf: string, pipelines: readonly number[], signal?: AbortSignal): Promise<O | null | undefined> {
+  async #verified (ids: Map<string, string>, cpf: string, pipelines: readonly number[], signal?: AbortSignal): Promise<O | null | undefined> {
     const id = ids.get(cpf)
     if (id === undefined) return undefined
     let opp: O

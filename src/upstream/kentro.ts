@@ -30,10 +30,10 @@ export type Opportunity = z.output<typeof opportunitySchema>
 export class KentroClient {
   readonly #index: OpportunityIndex<Opportunity>
 
-  constructor(
+  constructor (
     private readonly http: HttpClient,
     private readonly config: () => TenantConfig,
-    now: () => number = Date.now,
+    now: () => number = Date.now
   ) {
     this.#index = new OpportunityIndex<Opportunity>({
       list: (pipelineId) => this.#list(pipelineId),
@@ -43,18 +43,18 @@ export class KentroClient {
     })
   }
 
-  get configured(): boolean {
+  get configured (): boolean {
     return kentroConfigured(this.config())
   }
 
-  async getPipeOpportunities(pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
+  async getPipeOpportunities (pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
     const scope = this.#scope()
     const list = await this.#list(pipelineId, signal)
     this.#index.remember(pipelineId, scope, list)
     return list
   }
 
-  async #list(pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
+  async #list (pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
     const body = await this.#call('getPipeOpportunities', { pipelineId }, true, signal)
     const r = z.array(opportunitySchema).safeParse(body)
     if (!r.success) throw upstreamInvalidResponse('Kentro', 'getPipeOpportunities', 'esperava uma lista de oportunidades')
@@ -62,13 +62,13 @@ export class KentroClient {
   }
 
   /** Which Kentro account the index belongs to (kept in memory only, like the key itself). */
-  #scope(): string {
+  #scope (): string {
     const c = this.config()
     return `${c.KENTRO_API_URL}\n${c.KENTRO_QUEUE_ID ?? ''}\n${c.KENTRO_API_KEY}`
   }
 
   /** One opportunity; `kentro_not_found` (404) when Kentro does not know it. */
-  async getOpportunity(id: string, signal?: AbortSignal): Promise<Opportunity> {
+  async getOpportunity (id: string, signal?: AbortSignal): Promise<Opportunity> {
     const body = await this.#call('getOpportunity', { id: Number(id) || id }, true, signal)
     const r = opportunitySchema.safeParse(Array.isArray(body) ? body[0] : body)
     if (!r.success) throw upstreamInvalidResponse('Kentro', 'getOpportunity', 'oportunidade em formato inesperado')
@@ -79,13 +79,13 @@ export class KentroClient {
    * The open opportunity whose mainmail holds this CPF (any formatting), searching KENTRO_PIPELINE_IDS in order.
    * Served by the pipeline index (kentro-index.ts): one fresh getOpportunity on a hit, the pipelines listed again on a miss.
    */
-  async findOpportunityByCpf(cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
+  async findOpportunityByCpf (cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
     const c = this.#configured()
     return this.#index.find(cpf.replace(/\D/g, ''), c.KENTRO_PIPELINE_IDS, this.#scope(), signal)
   }
 
   /** Not repeated on an ambiguous failure: the caller looks the CPF up (findOpportunityByCpf) before trying again. */
-  async createOpportunity(fields: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
+  async createOpportunity (fields: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
     const body = await this.#call('createOpportunity', fields, false, signal)
     const id = (body as { id?: unknown } | undefined)?.id
     if (id === undefined) throw upstreamInvalidResponse('Kentro', 'createOpportunity', 'id ausente')
@@ -93,15 +93,15 @@ export class KentroClient {
   }
 
   /** Writes the same fields again on retry, so repeating it is safe; still not retried blindly by the transport. */
-  async updateOpportunity(id: string, fields: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
+  async updateOpportunity (id: string, fields: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
     await this.#call('updateOpportunity', { id: Number(id) || id, ...fields }, false, signal)
   }
 
-  async changeOpportunityStage(id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
+  async changeOpportunityStage (id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
     await this.#call('changeOpportunityStage', { id: Number(id) || id, destStageId }, false, signal)
   }
 
-  #configured(): TenantConfig {
+  #configured (): TenantConfig {
     const c = this.config()
     if (!kentroConfigured(c)) {
       throw notConfigured('Kentro', 'kentro_not_configured', 'defina KENTRO_API_URL, KENTRO_API_KEY e KENTRO_QUEUE_ID.')
@@ -109,7 +109,7 @@ export class KentroClient {
     return c
   }
 
-  async #call(method: string, fields: Record<string, unknown>, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
+  async #call (method: string, fields: Record<string, unknown>, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
     const c = this.#configured()
     const res = await this.http.send({
       upstream: 'Kentro',
@@ -133,7 +133,7 @@ export class KentroClient {
 }
 
 /** The CPF digits a mainmail holds ("123.456.789-01", "12345678901", or a number that lost its leading zeros). */
-export function cpfInMainmail(mainmail: string): string {
+export function cpfInMainmail (mainmail: string): string {
   const v = mainmail.trim()
   const digits = v.replace(/\D/g, '')
   return /^\d{9,10}$/.test(v) ? digits.padStart(11, '0') : digits

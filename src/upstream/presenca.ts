@@ -16,7 +16,7 @@ const vinculosSchema = z.object({
         numeroInscricaoEmpregador: z.union([z.string(), z.number()]).transform(String),
         elegivel: z.boolean().optional(),
       })
-      .passthrough(),
+      .passthrough()
   ),
 })
 const margemSchema = z.object({ valorMargemDisponivel: z.coerce.number(), valorMargemBase: z.coerce.number().optional() }).passthrough()
@@ -45,22 +45,22 @@ export class PresencaClient {
   readonly #limiter: RateLimiter
   readonly #negativeTtlMs: number
 
-  constructor(
+  constructor (
     private readonly http: HttpClient,
     private readonly config: () => TenantConfig,
     private readonly now: () => number = Date.now,
-    opts: PresencaClientOptions = {},
+    opts: PresencaClientOptions = {}
   ) {
     this.#limiter = new RateLimiter({ limit: opts.perMinute ?? 30, windowMs: 60_000 })
     this.#negativeTtlMs = opts.negativeTtlMs ?? 30_000
   }
 
-  get configured(): boolean {
+  get configured (): boolean {
     return presencaConfigured(this.config())
   }
 
   /** Drop the cached login and any remembered refusal (credentials changed). */
-  invalidate(): void {
+  invalidate (): void {
     this.#generation++
     this.#token = undefined
     this.#login = undefined
@@ -68,20 +68,20 @@ export class PresencaClient {
   }
 
   /** Ask for the borrower's INSS authorization term (creates one: not repeated on an ambiguous failure). */
-  async requestTerm(p: { cpf: string; nome: string; telefone: string; produtoId: number }, signal?: AbortSignal): Promise<{ autorizacaoId: string; shortUrl?: string }> {
+  async requestTerm (p: { cpf: string; nome: string; telefone: string; produtoId: number }, signal?: AbortSignal): Promise<{ autorizacaoId: string; shortUrl?: string }> {
     return this.#parse(termSchema, await this.#call('/consultas/termo-inss', p, false, signal), 'termo-inss')
   }
 
   /** The CPF's employment links (needs a signed term, else `termo_invalido_ou_ausente`). */
-  async vinculos(cpf: string, signal?: AbortSignal): Promise<Vinculo[]> {
+  async vinculos (cpf: string, signal?: AbortSignal): Promise<Vinculo[]> {
     return this.#parse(vinculosSchema, await this.#call('/v3/operacoes/consignado-privado/consultar-vinculos', { cpf }, true, signal), 'consultar-vinculos').id
   }
 
-  async margem(p: { cpf: string; matricula: string; cnpj: string }, signal?: AbortSignal): Promise<Margem> {
+  async margem (p: { cpf: string; matricula: string; cnpj: string }, signal?: AbortSignal): Promise<Margem> {
     return this.#parse(margemSchema, await this.#call('/v3/operacoes/consignado-privado/consultar-margem', p, true, signal), 'consultar-margem')
   }
 
-  async #bearer(signal: AbortSignal | undefined): Promise<string> {
+  async #bearer (signal: AbortSignal | undefined): Promise<string> {
     const now = this.now()
     if (this.#token && this.#token.until > now) return this.#token.value
     if (this.#refused && this.#refused.until > now) throw this.#refused.error
@@ -93,7 +93,7 @@ export class PresencaClient {
     return this.#login
   }
 
-  async #doLogin(generation: number): Promise<string> {
+  async #doLogin (generation: number): Promise<string> {
     const c = this.config()
     await this.#limiter.acquire()
     const res = await this.http.send({
@@ -120,11 +120,11 @@ export class PresencaClient {
     return t.token
   }
 
-  #base(): string {
+  #base (): string {
     return this.config().PRESENCABANK_URL.replace(/\/+$/, '')
   }
 
-  async #call(path: string, json: unknown, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
+  async #call (path: string, json: unknown, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
     if (!this.configured) throw notConfigured('PresençaBank', 'presenca_not_configured', 'defina PRESENCABANK_URL, PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD.')
     for (let attempt = 1; ; attempt++) {
       const token = await this.#bearer(signal)

@@ -25,7 +25,7 @@ export class RateLimiter {
   #timer: NodeJS.Timeout | undefined
 
   /** `new RateLimiter(10)` is 10 calls per second. */
-  constructor(opts: RateLimiterOptions | number | (() => number)) {
+  constructor (opts: RateLimiterOptions | number | (() => number)) {
     const o = typeof opts === 'object' ? opts : { limit: opts }
     const limit = o.limit
     this.#limit = typeof limit === 'function' ? () => Math.max(1, Math.floor(limit())) : () => Math.max(1, Math.floor(limit))
@@ -34,12 +34,12 @@ export class RateLimiter {
   }
 
   /** Calls waiting for a slot. */
-  get waiting(): number {
+  get waiting (): number {
     return this.#queue.length
   }
 
   /** Resolves when the caller may make its call (first come, first served); rejects if `signal` aborts first. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire (signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#queue.length === 0 && this.#tryGrant()) return Promise.resolve()
     return new Promise<void>((resolve, reject) => {
@@ -62,7 +62,7 @@ export class RateLimiter {
     })
   }
 
-  #tryGrant(): boolean {
+  #tryGrant (): boolean {
     const now = this.#now()
     while (this.#granted.length > 0 && this.#granted[0]! <= now - this.#windowMs) this.#granted.shift()
     if (this.#granted.length >= this.#limit()) return false
@@ -70,7 +70,7 @@ export class RateLimiter {
     return true
   }
 
-  #pump(): void {
+  #pump (): void {
     while (this.#queue.length > 0 && this.#tryGrant()) {
       const w = this.#queue.shift()!
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort)
@@ -80,7 +80,7 @@ export class RateLimiter {
   }
 
   /** One timer, set for when the oldest grant leaves the window. */
-  #schedule(): void {
+  #schedule (): void {
     if (this.#timer || this.#queue.length === 0) return
     const oldest = this.#granted[0]
     const wait = oldest === undefined ? 0 : Math.max(0, oldest + this.#windowMs - this.#now())

@@ -44,12 +44,12 @@ export interface TokenCacheStatus {
 const REFUSALS = new Set(['v8_credentials_rejected', 'v8_audience_invalid', 'v8_login_blocked', 'v8_login_failed'])
 
 /** sha256 over everything that decides which token we get; the password never leaves this hash. */
-export function fingerprint(c: V8Credentials): string {
+export function fingerprint (c: V8Credentials): string {
   return createHash('sha256').update(JSON.stringify([c.authUrl, c.clientId, c.audience, c.username, c.password])).digest('hex')
 }
 
 /** Renew this long before expiry: 60 s for real (24 h) tokens, a quarter of the lifetime for short-lived ones. */
-export function skewMs(lifetimeMs: number): number {
+export function skewMs (lifetimeMs: number): number {
   return lifetimeMs >= 240_000 ? 60_000 : Math.max(0, lifetimeMs / 4)
 }
 
@@ -57,7 +57,7 @@ export function skewMs(lifetimeMs: number): number {
  * When to stop handing out a token: expiry minus the skew, never later than expiry. A token read back from the
  * database has no known lifetime, so it gets the full 60 s skew (a short-lived one is then simply renewed).
  */
-export function renewAt(t: { expiresAt: number; obtainedAt: number }): number {
+export function renewAt (t: { expiresAt: number; obtainedAt: number }): number {
   return t.expiresAt - (t.obtainedAt > 0 ? skewMs(t.expiresAt - t.obtainedAt) : 60_000)
 }
 
@@ -73,14 +73,14 @@ export class TokenCache {
   #generation = 0
   #lastError: string | null = null
 
-  constructor(opts: TokenCacheOptions) {
+  constructor (opts: TokenCacheOptions) {
     this.#opts = { now: Date.now, negativeTtlMs: 30_000, ...opts }
     this.#select = opts.db.prepare<[string], { access_token: string; token_type: string; expires_at: number }>(
-      'SELECT access_token, token_type, expires_at FROM token_cache WHERE fingerprint = ?',
+      'SELECT access_token, token_type, expires_at FROM token_cache WHERE fingerprint = ?'
     )
     this.#upsert = opts.db.prepare<[string, string, string, number]>(
       `INSERT INTO token_cache (fingerprint, access_token, token_type, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (fingerprint) DO UPDATE SET access_token = excluded.access_token, token_type = excluded.token_type, expires_at = excluded.expires_at`,
+       ON CONFLICT (fingerprint) DO UPDATE SET access_token = excluded.access_token, token_type = excluded.token_type, expires_at = excluded.expires_at`
     )
     this.#deleteAll = opts.db.prepare('DELETE FROM token_cache')
     this.#deleteToken = opts.db.prepare<[string]>('DELETE FROM token_cache WHERE access_token = ?')
@@ -100,7 +100,7 @@ export class TokenCache {
   }
 
   /** A valid access token for the current credentials (one login shared by all concurrent callers). */
-  async get(signal?: AbortSignal): Promise<string> {
+  async get (signal?: AbortSignal): Promise<string> {
     for (let round = 1; round <= 3; round++) {
       signal?.throwIfAborted()
       const generation = this.#generation
@@ -124,7 +124,7 @@ export class TokenCache {
   }
 
   /** Drop a token the BFF just refused (401), unless another caller already replaced it. */
-  invalidateToken(token: string): void {
+  invalidateToken (token: string): void {
     const fp = fingerprint(this.#opts.credentials())
     if (this.#lru.peek(fp)?.token === token) this.#lru.delete(fp)
     this.#deleteToken.run(token)
@@ -134,7 +134,7 @@ export class TokenCache {
    * Forget every token and refusal (new credentials saved): memory and rows go at once, and a login already
    * in flight (aborted by clear()) belongs to an old generation, so its result is never stored.
    */
-  invalidate(): void {
+  invalidate (): void {
     this.#generation++
     this.#lru.clear()
     this.#failures.clear()
@@ -143,11 +143,11 @@ export class TokenCache {
   }
 
   /** Same as invalidate() (the name the services wiring and the bench use). */
-  invalidateAll(): void {
+  invalidateAll (): void {
     this.invalidate()
   }
 
-  status(): TokenCacheStatus {
+  status (): TokenCacheStatus {
     const fp = fingerprint(this.#opts.credentials())
     const now = this.#opts.now()
     const t = this.#lru.peek(fp) ?? this.#fromDb(fp)
@@ -163,7 +163,7 @@ export class TokenCache {
   }
 
   /** The persisted token when still good, else one login; stores the result only if nothing changed meanwhile. */
-  async #obtain(fp: string, ctx: FetchContext, signal: AbortSignal): Promise<CachedToken | undefined> {
+  async #obtain (fp: string, ctx: FetchContext, signal: AbortSignal): Promise<CachedToken | undefined> {
     if (ctx.generation !== this.#generation) return undefined
     const persisted = this.#fromDb(fp)
     if (persisted && renewAt(persisted) > this.#opts.now()) return persisted
@@ -192,7 +192,7 @@ export class TokenCache {
     }
   }
 
-  #fromDb(fp: string): CachedToken | undefined {
+  #fromDb (fp: string): CachedToken | undefined {
     const row = this.#select.get(fp)
     return row ? { token: row.access_token, tokenType: row.token_type, expiresAt: row.expires_at, obtainedAt: 0 } : undefined
   }

@@ -24,7 +24,7 @@ const tokenShape = z.object({
   expires_in: z.coerce.number().positive(),
 })
 
-export function credentialsOf(config: TenantConfig, override?: { username: string; password: string }): V8Credentials {
+export function credentialsOf (config: TenantConfig, override?: { username: string; password: string }): V8Credentials {
   return {
     authUrl: config.V8_AUTH_URL,
     clientId: config.V8_CLIENT_ID,
@@ -39,7 +39,7 @@ export const V8_NOT_CONFIGURED = (): UpstreamError => notConfigured('V8', 'v8_no
 const ROUTE = 'POST /oauth/token'
 
 /** Never retried: a refused login repeated in a loop gets the user blocked by Auth0. */
-export async function passwordGrant(http: HttpClient, creds: V8Credentials, signal?: AbortSignal): Promise<GrantedToken> {
+export async function passwordGrant (http: HttpClient, creds: V8Credentials, signal?: AbortSignal): Promise<GrantedToken> {
   if (!creds.username || !creds.password) throw V8_NOT_CONFIGURED()
   const res = await http.send({
     upstream: 'V8',

@@ -75,12 +75,12 @@ export class V8Client {
   /** Configs per V8 account (URL + login): another saved login does not see the previous one's tables. */
   #configs: { key: string; at: number; value: SimulationConfig[] } | undefined
 
-  constructor(opts: V8ClientOptions) {
+  constructor (opts: V8ClientOptions) {
     this.#o = { now: Date.now, ...opts }
   }
 
   /** Try a login without caching or saving anything (the config page's "Testar conexão"). */
-  async testLogin(username: string, password: string): Promise<{ expires_in: number; token_type: string }> {
+  async testLogin (username: string, password: string): Promise<{ expires_in: number; token_type: string }> {
     await this.#o.limiter.acquire()
     const t = await passwordGrant(this.#o.http, credentialsOf(this.#o.config(), { username, password }))
     return { expires_in: t.expires_in, token_type: t.token_type }
@@ -92,7 +92,7 @@ export class V8Client {
    * and return it. If the lookup finds none (or fails), the original error goes up: for a lost answer it is
    * `ambiguous`, and a later attempt is safe because V8 itself refuses a second active consult.
    */
-  async createConsult(req: ConsultRequest, signal?: AbortSignal): Promise<{ id: string; status: string; reused: boolean }> {
+  async createConsult (req: ConsultRequest, signal?: AbortSignal): Promise<{ id: string; status: string; reused: boolean }> {
     try {
       const body = await this.#call('POST', '/private-consignment/consult', { json: { ...req, provider: this.#o.config().V8_PROVIDER }, idempotent: false, signal })
       const created = parse(createdConsultSchema, body, 'POST /private-consignment/consult')
@@ -118,7 +118,7 @@ export class V8Client {
   }
 
   /** Authorize a consult; "already approved" is success, so a retry is harmless. */
-  async authorizeConsult(id: string, signal?: AbortSignal): Promise<void> {
+  async authorizeConsult (id: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.#call('POST', `/private-consignment/consult/${encodeURIComponent(id)}/authorize`, { json: {}, idempotent: true, signal })
     } catch (err) {
@@ -128,13 +128,13 @@ export class V8Client {
   }
 
   /** One consult; `v8_not_found` (404) when V8 does not know it. */
-  async getConsult(id: string, signal?: AbortSignal): Promise<Consult> {
+  async getConsult (id: string, signal?: AbortSignal): Promise<Consult> {
     const body = await this.#call('GET', `/private-consignment/consult/${encodeURIComponent(id)}`, { idempotent: true, signal })
     return parse(consultSchema, body, 'GET /private-consignment/consult/:id')
   }
 
   /** One page of consults (V8 pages until `data` comes back empty); limit ≤ 100. */
-  async listConsults(q: ConsultQuery, signal?: AbortSignal): Promise<Consult[]> {
+  async listConsults (q: ConsultQuery, signal?: AbortSignal): Promise<Consult[]> {
     const body = await this.#call('GET', '/private-consignment/consult', {
       query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 100, page: q.page ?? 1, provider: this.#o.config().V8_PROVIDER, search: q.search, status: q.status },
       idempotent: true,
@@ -147,7 +147,7 @@ export class V8Client {
    * The CPF's newest consult created since `since` (default: the last `days`, 30 by default), or undefined.
    * Searches by CPF digits, keeps only rows whose documentNumber is this CPF, newest first.
    */
-  async findLatestConsultByCpf(cpf: string, opts: { since?: number | undefined; days?: number; signal?: AbortSignal | undefined } = {}): Promise<Consult | undefined> {
+  async findLatestConsultByCpf (cpf: string, opts: { since?: number | undefined; days?: number; signal?: AbortSignal | undefined } = {}): Promise<Consult | undefined> {
     const digits = cpf.replace(/\D/g, '')
     const now = this.#o.now()
     const start = opts.since ?? now - (opts.days ?? 30) * 86_400_000
@@ -162,7 +162,7 @@ export class V8Client {
   }
 
   /** Simulation configs (rates and installment counts), cached for a few minutes. */
-  async simulationConfigs(signal?: AbortSignal): Promise<SimulationConfig[]> {
+  async simulationConfigs (signal?: AbortSignal): Promise<SimulationConfig[]> {
     const c = this.#o.config()
     const key = `${c.V8_API_URL}|${c.V8_USERNAME}|${c.V8_PROVIDER}`
     if (this.#configs?.key === key && this.#o.now() - this.#configs.at < CONFIGS_TTL_MS) return this.#configs.value
@@ -177,13 +177,13 @@ export class V8Client {
    * so an ambiguous failure (timeout, reset, 5xx) goes up as a transient UpstreamError with `ambiguous: true`;
    * the caller may simulate again later (worst case V8 holds an extra quote or answers `simulation_already_exists`).
    */
-  async simulate(req: SimulationRequest, signal?: AbortSignal): Promise<Simulation> {
+  async simulate (req: SimulationRequest, signal?: AbortSignal): Promise<Simulation> {
     const body = await this.#call('POST', '/private-consignment/simulation', { json: { ...req, provider: this.#o.config().V8_PROVIDER }, idempotent: false, signal })
     return parse(simulationSchema, body, 'POST /private-consignment/simulation')
   }
 
   /** One page of operations; V8 answers `data`, `items` or a bare array, all accepted. */
-  async listOperations(q: { startDate: string; endDate: string; page?: number; limit?: number }, signal?: AbortSignal): Promise<Operation[]> {
+  async listOperations (q: { startDate: string; endDate: string; page?: number; limit?: number }, signal?: AbortSignal): Promise<Operation[]> {
     const body = await this.#call('GET', '/private-consignment/operation', {
       query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 50, page: q.page ?? 1, provider: this.#o.config().V8_PROVIDER },
       idempotent: true,
@@ -193,7 +193,7 @@ export class V8Client {
   }
 
   /** Token, rate limit, send; a 401 drops the token and repeats the call once with a fresh login. */
-  async #call(method: 'GET' | 'POST', path: string, opts: CallOptions): Promise<unknown> {
+  async #call (method: 'GET' | 'POST', path: string, opts: CallOptions): Promise<unknown> {
     const route = `${method} ${path.replace(/\/[0-9a-f-]{8,}(?=\/|$)/gi, '/:id')}`
     for (let attempt = 1; ; attempt++) {
       const token = await this.#o.tokens.get(opts.signal)
@@ -219,7 +219,7 @@ export class V8Client {
     }
   }
 
-  #result(res: HttpResponse, route: string): unknown {
+  #result (res: HttpResponse, route: string): unknown {
     if (res.status >= 200 && res.status < 300) return res.body
     const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
     if (res.status === 401) throw new UpstreamError('v8_unauthorized', `A V8 recusou o token duas vezes (${route}): ${text}`, 502, 'V8', { rota: route, motivo: text })
@@ -230,7 +230,7 @@ export class V8Client {
   }
 }
 
-function parse<T extends z.ZodType>(schema: T, body: unknown, route: string): z.output<T> {
+function parse<T extends z.ZodType> (schema: T, body: unknown, route: string): z.output<T> {
   const r = schema.safeParse(body)
   if (!r.success) throw upstreamInvalidResponse('V8', route, r.error.issues.map((i) => `${i.path.join('.') || '(raiz)'}: ${i.message}`).slice(0, 3).join('; '))
   return r.data

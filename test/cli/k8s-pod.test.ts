@@ -15,9 +15,9 @@ import { freePort } from '../fixtures/net.js'
 
 type Any = any
 
-async function render(args: string[]): Promise<Any[]> {
+async function render (args: string[]): Promise<Any[]> {
   let out = ''
-  const code = await main(args, { out: (s) => void (out += s), err: () => undefined })
+  const code = await main(args, { out: (s) => { out += s }, err: () => undefined })
   if (code !== 0) throw new Error(`tenant:k8s exited ${code}`)
   return parseAllDocuments(out).map((d) => d.toJS() as Any)
 }
@@ -34,7 +34,7 @@ const TYPES: Record<string, [string, string]> = {
  * The kubernetes-models types are generated from the same OpenAPI document, and TypeScript's excess-property
  * check on an object literal catches an unknown field at any depth: type-check each object as a literal.
  */
-function unknownFieldErrors(objects: Any[]): string[] {
+function unknownFieldErrors (objects: Any[]): string[] {
   const file = path.join(CODE_DIR, 'test', 'cli', '__k8s_strict_check__.ts')
   const imports = Object.values(TYPES).map(([name, mod]) => `import type { ${name} } from '${mod}'`)
   const decls = objects.map((o, i) => `export const o${i}: ${TYPES[o.kind]?.[0] ?? 'never'} = ${JSON.stringify(o, null, 1)}`)
@@ -73,7 +73,7 @@ t.test('every field name is one the Kubernetes API knows (strict validation)', a
   t.match(errors[0] ?? '', /readinesProbe/, 'and named')
 })
 
-function seed(src: string, dst: string): { code: number | null; out: string; err: string } {
+function seed (src: string, dst: string): { code: number | null; out: string; err: string } {
   const r = spawnSync('sh', ['-c', SEED_SCRIPT, 'seed-config', src, dst], { encoding: 'utf8' })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
@@ -138,7 +138,7 @@ t.test('the rendered pod, run here: init copies, the api answers its probe path,
 
   const api = spec.containers[0]
   const args: string[] = api.args.map((a: string, i: number, all: string[]) =>
-    i === 0 ? process.execPath : a === '/app/bin/clt-v8-api.js' ? path.join(CODE_DIR, 'bin', 'clt-v8-api.js') : all[i - 1] === '--host' ? '127.0.0.1' : a,
+    i === 0 ? process.execPath : a === '/app/bin/clt-v8-api.js' ? path.join(CODE_DIR, 'bin', 'clt-v8-api.js') : all[i - 1] === '--host' ? '127.0.0.1' : a
   )
   // --root stands for the image's /app (loopback-only host in tests: the pod itself listens on 0.0.0.0).
   const child = spawn(args[0]!, [...args.slice(1), '--root', pod], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } })

@@ -28,20 +28,20 @@ const secretsOf = (port: number): Record<string, string> => ({
 })
 const SECRET_KEYS = ['API_KEY', 'V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD']
 
-function twoTenants(t: { teardown(fn: () => void): void }): string {
+function twoTenants (t: { teardown(fn: () => void): void }): string {
   const root = tempRoot(t, 'cltv8-k8s-')
   for (const port of PORTS) writeTenantConfig(root, port, { ...secretsOf(port), TENANT_NAME: `Cliente ${port}`, HOST: '127.0.0.1' })
   return root
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run (args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''
   let err = ''
-  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) })
+  const code = await main(args, { out: (s) => { out += s }, err: (s) => { err += s } })
   return { code, out, err }
 }
 
-function docs(yamlText: string): Obj[] {
+function docs (yamlText: string): Obj[] {
   const parsed = parseAllDocuments(yamlText)
   if (!Array.isArray(parsed)) throw new Error('no YAML documents')
   for (const d of parsed) if (d.errors.length > 0) throw new Error(`YAML error: ${d.errors[0]!.message}`)
@@ -196,7 +196,7 @@ t.test('--out writes one 0600 file per tenant', async (t) => {
   t.equal(
     stdout.out,
     PORTS.map((p) => fs.readFileSync(path.join(out, `clt-v8-${p}.yaml`), 'utf8')).join(''),
-    'stdout is the files concatenated (rendering is deterministic)',
+    'stdout is the files concatenated (rendering is deterministic)'
   )
 })
 

@@ -18,19 +18,19 @@ process.env['PM2_HOME'] = fs.mkdtempSync(path.join(os.tmpdir(), 'p2-'))
 t.teardown(() => fs.rmSync(process.env['PM2_HOME']!, { recursive: true, force: true }))
 
 /** Run the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function cli (args: string[]): Promise<{ code: number; out: string; err: string }> {
   let err = ''
   const { value: code, out } = await captureStdout(() =>
     main(args).catch((e: unknown) => {
       err = (e as Error).message
       return 1
-    }),
+    })
   )
   return { code, out, err }
 }
 
 const requireCjs = createRequire(import.meta.url)
-function loadEcosystem(root: string): { apps: Array<Record<string, unknown>> } {
+function loadEcosystem (root: string): { apps: Array<Record<string, unknown>> } {
   const file = path.join(root, 'ecosystem.config.cjs')
   delete requireCjs.cache[requireCjs.resolve(file)]
   return requireCjs(file)
@@ -43,7 +43,7 @@ t.test('tenant:add rejects bad ports with clear messages', async (t) => {
   t.match((await cli(['add', '70000', '--root', root])).err, /outside 1024–65535/, 'too high')
   t.match((await cli(['add', '--root', root])).err, /needs a port/, 'missing')
   const busy = net.createServer()
-  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
   const busyPort = (busy.address() as net.AddressInfo).port
   t.teardown(() => busy.close())
   t.match((await cli(['add', String(busyPort), '--root', root])).err, /in use by another program/, 'port in use')
@@ -150,13 +150,13 @@ t.test('tenant:remove refuses while running unless --force, keeps data unless --
   const db = path.join(root, 'tenants', `data-${port}.sqlite`)
   fs.writeFileSync(db, 'x')
   const server = http.createServer((_req, res) => res.end('{"status":"OK"}'))
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   const refused = await cli(['remove', String(port), '--root', root])
   t.match(refused.err, /is running; stop it first or pass --force/, 'refused while running')
   t.ok(fs.existsSync(path.join(root, 'tenants', `config-${port}.env`)), 'config still there')
   const forced = await cli(['remove', String(port), '--root', root, '--force'])
   t.equal(forced.code, 0, 'forced removal')
-  await new Promise<void>((r) => server.close(() => r()))
+  await new Promise<void>((resolve) => server.close(() => resolve()))
   t.notOk(fs.existsSync(path.join(root, 'tenants', `config-${port}.env`)), 'config removed')
   t.ok(fs.existsSync(db), 'data kept without --purge')
   t.equal(loadEcosystem(root).apps.length, 0, 'ecosystem regenerated without it')

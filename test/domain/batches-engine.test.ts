@@ -11,9 +11,9 @@ import { AppError } from '../../src/errors.js'
 import { tempRoot } from '../fixtures/config.js'
 import { FAST_ENGINE, FakeRunner, failure, pending, rateLimited, success, unavailable, validCpf, validCpfs, waitFor } from '../fixtures/batches.js'
 
-function service(
+function service (
   t: { teardown(fn: () => unknown): void },
-  opts: { db?: Db; runner?: FakeRunner; concurrency?: number; engine?: Partial<EngineOptions>; start?: boolean } = {},
+  opts: { db?: Db; runner?: FakeRunner; concurrency?: number; engine?: Partial<EngineOptions>; start?: boolean } = {}
 ): { svc: BatchService; db: Db; runner: FakeRunner } {
   const db = opts.db ?? openDatabase(':memory:')
   const runner = opts.runner ?? new FakeRunner()

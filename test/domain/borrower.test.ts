@@ -6,7 +6,7 @@ import type { Opportunity } from '../../src/upstream/kentro.js'
 const NOW = Date.UTC(2026, 5, 15, 12)
 const CPF = '52998224725'
 
-function opportunity(forms: Record<string, unknown> = {}, extra: Partial<Opportunity> = {}): Opportunity {
+function opportunity (forms: Record<string, unknown> = {}, extra: Partial<Opportunity> = {}): Opportunity {
   return {
     id: '100',
     title: 'MARIA DA SILVA',

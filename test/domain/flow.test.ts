@@ -25,7 +25,7 @@ interface Script {
   limit?: Consult['simulationLimit']
 }
 
-function harness(t: { teardown(fn: () => void): void }, script: Script = {}, opts: { kentro?: boolean } = {}) {
+function harness (t: { teardown(fn: () => void): void }, script: Script = {}, opts: { kentro?: boolean } = {}) {
   const db = openDatabase(':memory:')
   t.teardown(() => db.close())
   const calls = { create: 0, authorize: 0, get: 0, list: 0, simulate: [] as number[], update: 0, stage: 0, getOpp: 0 }
@@ -51,17 +51,17 @@ function harness(t: { teardown(fn: () => void): void }, script: Script = {}, opt
       formsdata: { '9e7f92b0': 'maria@example.com', '0bfc6250': script.birthDates?.[Math.min(birthReads++, script.birthDates.length - 1)] ?? '14/08/1993', sexo: 'F' },
     }) as Opportunity
   const v8: FlowDeps['v8'] = {
-    async createConsult() {
+    async createConsult () {
       calls.create++
       if (script.createError) throw script.createError
       const c: Consult = { id: `c${consults.length + 1}`, status: 'WAITING_CONSENT', description: null, availableMarginValue: null, documentNumber: CPF }
       consults.push(c)
       return { id: c.id, status: c.status, reused: false }
     },
-    async authorizeConsult() {
+    async authorizeConsult () {
       calls.authorize++
     },
-    async getConsult(id) {
+    async getConsult (id) {
       calls.get++
       const c = consults.find((x) => x.id === id)
       if (!c) throw upstreamRejected('V8', 'GET consult', 404, 'consult_not_found', 'not found')
@@ -69,15 +69,15 @@ function harness(t: { teardown(fn: () => void): void }, script: Script = {}, opt
       reads.set(id, (reads.get(id) ?? 0) + 1)
       return v
     },
-    async findLatestConsultByCpf() {
+    async findLatestConsultByCpf () {
       calls.list++
       const last = consults[consults.length - 1]
       return last ? view(last) : undefined
     },
-    async simulationConfigs() {
+    async simulationConfigs () {
       return CONFIGS
     },
-    async simulate(req) {
+    async simulate (req) {
       calls.simulate.push(req.number_of_installments)
       const verdict = script.accepts?.(req.number_of_installments, req as unknown as Record<string, unknown>) ?? true
       if (verdict !== true) throw upstreamRejected('V8', 'POST simulation', 400, verdict.type, verdict.text)
@@ -86,18 +86,18 @@ function harness(t: { teardown(fn: () => void): void }, script: Script = {}, opt
   }
   const kentro: FlowDeps['kentro'] = {
     configured: opts.kentro !== false,
-    async findOpportunityByCpf() {
+    async findOpportunityByCpf () {
       return opportunity()
     },
-    async getOpportunity() {
+    async getOpportunity () {
       calls.getOpp++
       return opportunity()
     },
-    async updateOpportunity() {
+    async updateOpportunity () {
       calls.update++
       if (script.kentroWriteError) throw script.kentroWriteError
     },
-    async changeOpportunityStage() {
+    async changeOpportunityStage () {
       calls.stage++
     },
   }
@@ -251,7 +251,7 @@ t.test('without Kentro, dados_cliente alone drives the flow', async (t) => {
   t.match(missing.kind === 'failed' && missing.erro, /Kentro não está configurado/, 'says why everything is missing')
   const r = await h.flow.run(
     { cpf: CPF, dados_cliente: { nome: 'Ana Souza', email: 'ana@example.com', telefone: '11987654321', data_nascimento: '1980-02-01', sexo: 'F' } },
-    { waitMs: 1000 },
+    { waitMs: 1000 }
   )
   t.equal(r.kind, 'success', 'success')
   t.equal(h.calls.update, 0, 'nothing written to a CRM that is not there')

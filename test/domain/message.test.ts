@@ -30,7 +30,7 @@ const base: FlowResult = {
   motivo_falha: null,
 }
 
-function record(over: Partial<FlowRecord>, resultado: Partial<FlowResult> = {}): FlowRecord {
+function record (over: Partial<FlowRecord>, resultado: Partial<FlowResult> = {}): FlowRecord {
   return {
     cpf: '52998224725',
     status: 'FAILED',
@@ -52,8 +52,8 @@ t.test('offer', async (t) => {
   const m = whatsappMessage(
     record(
       { status: 'SUCCESS' },
-      { sucesso: true, simulacao_resultado: { valor_liberado: 5432.1, numero_parcelas: 24, valor_parcela: 350, primeiro_vencimento: '2026-07-15' } },
-    ),
+      { sucesso: true, simulacao_resultado: { valor_liberado: 5432.1, numero_parcelas: 24, valor_parcela: 350, primeiro_vencimento: '2026-07-15' } }
+    )
   )
   t.equal(m.status, 'oferta', 'status')
   t.match(m.mensagem, /Olá, Joao!/, 'greets by first name')

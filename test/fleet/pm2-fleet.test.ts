@@ -12,7 +12,7 @@ import { freePort } from '../fixtures/net.js'
 import { captureStdout } from '../fixtures/stdout.js'
 
 /** One request on a fresh connection (like curl); resolves the status or the error code. */
-function get(port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number | string> {
+function get (port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number | string> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, headers, timeout: 5000 }, (res) => {
       res.resume()
@@ -23,11 +23,11 @@ function get(port: number, urlPath: string, headers: Record<string, string> = {}
   })
 }
 
-async function waitHealthy(port: number, ms = 15000): Promise<void> {
+async function waitHealthy (port: number, ms = 15000): Promise<void> {
   const end = Date.now() + ms
   while (Date.now() < end) {
     if ((await get(port, '/health')) === 200) return
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`port ${port} not healthy after ${ms} ms`)
 }
@@ -55,7 +55,7 @@ t.test('two tenants under a private PM2: isolated files, zero-failure reload, cl
   t.equal(await get(p2, `/marker-${p2}`, { authorization: `Bearer ${key1}` }), 404, 'tenant 1 key does not open tenant 2 routes (unknown route still 404)')
   await get(p1, `/marker-for-${p1}`)
   await get(p2, `/marker-for-${p2}`)
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((resolve) => setTimeout(resolve, 300))
   const out1 = fs.readFileSync(path.join(root, 'logs', `out-${p1}.log`), 'utf8')
   const out2 = fs.readFileSync(path.join(root, 'logs', `out-${p2}.log`), 'utf8')
   t.ok(out1.includes(`marker-for-${p1}`) && !out1.includes(`marker-for-${p2}`), 'tenant 1 log holds only its own requests')
@@ -70,14 +70,15 @@ t.test('two tenants under a private PM2: isolated files, zero-failure reload, cl
   const results: Array<number | string> = []
   let looping = true
   const loop = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- cleared by the other task while this one awaits
     while (looping) results.push(await get(p1, '/health'))
   })()
-  await new Promise((r) => setTimeout(r, 300))
+  await new Promise((resolve) => setTimeout(resolve, 300))
   const pidBefore = (await pm.jlist()).find((p) => p.name === `clt-v8-api-${p1}`)!.pid
   const started = Date.now()
   await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
   const reloadMs = Date.now() - started
-  await new Promise((r) => setTimeout(r, 500))
+  await new Promise((resolve) => setTimeout(resolve, 500))
   looping = false
   await loop
   const failed = results.filter((r) => r !== 200)

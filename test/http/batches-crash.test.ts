@@ -18,7 +18,7 @@ const MIX: Array<[Scenario, number, 'SUCCESS' | 'FAILED']> = [
   ['no_margin', 20, 'FAILED'],
 ]
 
-async function setup(t: T): Promise<{ sb: RunningSandbox; root: string; port: number; expected: Map<string, 'SUCCESS' | 'FAILED'>; dbFile: string }> {
+async function setup (t: T): Promise<{ sb: RunningSandbox; root: string; port: number; expected: Map<string, 'SUCCESS' | 'FAILED'>; dbFile: string }> {
   const sb = await startSandbox(t)
   await sb.configure({ consult_delay_ms: 300, slow_ms: 3000 })
   const expected = new Map<string, 'SUCCESS' | 'FAILED'>()
@@ -30,7 +30,7 @@ async function setup(t: T): Promise<{ sb: RunningSandbox; root: string; port: nu
   return { sb, root, port, expected, dbFile: path.join(root, 'tenants', `data-${port}.sqlite`) }
 }
 
-function readItems(dbFile: string): Array<{ cpf: string; status: string; attempts: number; lease_owner: string | null }> {
+function readItems (dbFile: string): Array<{ cpf: string; status: string; attempts: number; lease_owner: string | null }> {
   const db = openDatabase(dbFile)
   try {
     return db.prepare('SELECT cpf, status, attempts, lease_owner FROM batch_items ORDER BY seq').all() as Array<{ cpf: string; status: string; attempts: number; lease_owner: string | null }>
@@ -39,11 +39,11 @@ function readItems(dbFile: string): Array<{ cpf: string; status: string; attempt
   }
 }
 
-async function progressOf(p: TenantProcess, id: string): Promise<{ processados: number; finished_at: string | null; sucessos: number; erros: number; status: string; total: number }> {
+async function progressOf (p: TenantProcess, id: string): Promise<{ processados: number; finished_at: string | null; sucessos: number; erros: number; status: string; total: number }> {
   return (await api(p.port, 'GET', `/clt/lotes/${id}?limit=1`)).body
 }
 
-async function checkFinal(t: T, p: TenantProcess, id: string, sb: RunningSandbox, expected: Map<string, 'SUCCESS' | 'FAILED'>, dbFile: string): Promise<void> {
+async function checkFinal (t: T, p: TenantProcess, id: string, sb: RunningSandbox, expected: Map<string, 'SUCCESS' | 'FAILED'>, dbFile: string): Promise<void> {
   const final = await progressOf(p, id)
   t.equal(final.status, 'COMPLETED', 'batch COMPLETED')
   t.same([final.total, final.sucessos, final.erros], [120, 80, 40], 'counts match the scenarios exactly')
@@ -95,7 +95,7 @@ t.test('SIGKILL mid-batch, restart: the new process reclaims the dead leases at 
   t.comment(
     `kill-mid-batch: killed after ${doneAtKill}/120 finished with ${inFlight.length} in flight; restart resumed them in ${resumeMs} ms; ` +
       `batch done in ${(wall / 1000).toFixed(1)} s total; consults per CPF all 1; simulations ${stats.simulations_created} for 80 successes; ` +
-      `peak RSS ${rssFirst} MB (first) / ${rssSecond} MB (second)`,
+      `peak RSS ${rssFirst} MB (first) / ${rssSecond} MB (second)`
   )
 })
 

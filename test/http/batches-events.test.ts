@@ -14,12 +14,12 @@ import { FAST_ENGINE, FakeRunner, buildWithRunner, validCpfs, waitFor } from '..
 
 interface SseEvent {
   event: string
-  data: any // eslint-disable-line @typescript-eslint/no-explicit-any -- tests inspect the JSON
+  data: any
   id?: string
 }
 
 /** Open the stream on its own connection and collect events until it ends or `close()` is called. */
-async function openStream(base: string, path: string, headers: Record<string, string> = AUTH) {
+async function openStream (base: string, path: string, headers: Record<string, string> = AUTH) {
   const client = new Client(base)
   const res = await client.request({ method: 'GET', path, headers })
   const events: SseEvent[] = []
@@ -57,11 +57,11 @@ async function openStream(base: string, path: string, headers: Record<string, st
     comments,
     ended: () => ended,
     finished: reading,
-    close: () => void client.destroy(),
+    close: () => { client.destroy() },
   }
 }
 
-async function listening(app: App): Promise<string> {
+async function listening (app: App): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()
   if (addr === null || typeof addr === 'string') throw new Error('no port')
@@ -73,12 +73,12 @@ t.test('a client sees item per finished CPF, progress with counts, then done, an
   const { app } = await buildWithRunner(t, { runner, config: { BATCH_CONCURRENCY: '3' } })
   const base = await listening(app)
   const created = await request(`${base}/clt/lotes`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ cpfs: [...validCpfs(30), 'ruim'] }) })
-  const { lote_id: id, eventos_url } = (await created.body.json()) as { lote_id: string; eventos_url: string }
-  const s = await openStream(base, eventos_url)
+  const { lote_id: id, eventos_url: eventsUrl } = (await created.body.json()) as { lote_id: string; eventos_url: string }
+  const s = await openStream(base, eventsUrl)
   t.equal(s.status, 200, '200')
   t.match(String(s.headers['content-type']), /^text\/event-stream/, 'text/event-stream')
   t.equal(s.headers['cache-control'], 'no-cache, no-transform', 'not cached')
-  await Promise.race([s.finished, new Promise((_, rej) => setTimeout(() => rej(new Error('stream did not end')), 10_000))])
+  await Promise.race([s.finished, new Promise((resolve, reject) => setTimeout(() => reject(new Error('stream did not end')), 10_000))])
   const items = s.events.filter((e) => e.event === 'item')
   const progress = s.events.filter((e) => e.event === 'progress')
   t.equal(items.length, 31, 'one item event per finished CPF (the invalid one included)')
@@ -97,11 +97,11 @@ t.test('a client sees item per finished CPF, progress with counts, then done, an
   t.equal(doneEv.data.sucessos, 30, 'done carries the counts')
   t.ok(s.ended(), 'the server ended the stream after done')
 
-  const replay = await openStream(base, eventos_url)
+  const replay = await openStream(base, eventsUrl)
   await replay.finished
   t.equal(replay.events.filter((e) => e.event === 'item').length, 31, 'a late client gets every finished item replayed')
   t.equal(replay.events.at(-1)?.event, 'done', 'and done at once')
-  const reconnect = await request(`${base}${eventos_url}`, { headers: { ...AUTH, 'last-event-id': 'done' } })
+  const reconnect = await request(`${base}${eventsUrl}`, { headers: { ...AUTH, 'last-event-id': 'done' } })
   await reconnect.body.dump()
   t.equal(reconnect.statusCode, 204, 'an EventSource reconnecting after done is told to stop (204)')
 })

@@ -13,7 +13,7 @@ const EXPECTED: Record<Scenario, { status: 'SUCCESS' | 'FAILED'; erro?: string; 
   incomplete: { status: 'FAILED', erro: 'dados_faltantes', consult: false },
 }
 
-async function finish(c: BatchTenant, id: string, timeoutMs: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function finish (c: BatchTenant, id: string, timeoutMs: number): Promise<any> {
   return waitFor('batch end', async () => {
     const b = await c.batch(id)
     return b.finished_at !== null ? b : undefined

@@ -46,6 +46,6 @@ t.test(`${ITEMS} CPFs, ${LATENCY_MS} ms per upstream call, concurrency ${CONCURR
   t.equal((await p.exited).code, 0, 'clean stop')
   t.comment(
     `throughput: ${ITEMS} CPFs × ${(calls / ITEMS).toFixed(1)} upstream calls × ${LATENCY_MS} ms ÷ ${CONCURRENCY} = ideal ${(ideal / 1000).toFixed(1)} s; ` +
-      `measured ${(wall / 1000).toFixed(1)} s (×${(wall / ideal).toFixed(2)}), ${((ITEMS * 1000) / wall).toFixed(1)} CPFs/s; RSS idle ${idle.toFixed(0)} MB, peak ${peak} MB`,
+      `measured ${(wall / 1000).toFixed(1)} s (×${(wall / ideal).toFixed(2)}), ${((ITEMS * 1000) / wall).toFixed(1)} CPFs/s; RSS idle ${idle.toFixed(0)} MB, peak ${peak} MB`
   )
 })

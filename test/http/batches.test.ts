@@ -31,7 +31,7 @@ t.test('POST /clt/lotes normalizes, de-duplicates, records invalid CPFs and runs
   t.same(
     { total: final.total, processados: final.processados, sucessos: final.sucessos, erros: final.erros, pendentes: final.pendentes, em_andamento: final.em_andamento },
     { total: 5, processados: 5, sucessos: 2, erros: 3, pendentes: 0, em_andamento: 0 },
-    'counts',
+    'counts'
   )
   t.ok(final.created_at && final.started_at && final.finished_at, 'timestamps present')
   t.same(final.parametros, { valor: 5000, prazo: 24 }, 'parameters kept')
@@ -106,7 +106,7 @@ t.test('GET /clt/lotes lists newest first with pagination; items paginate and fi
   const ids: string[] = []
   for (let i = 0; i < 3; i++) {
     ids.push((await post(app, { cpfs: [...validCpfs(4, i), 'x'] })).json().lote_id)
-    await new Promise((r) => setTimeout(r, 5))
+    await new Promise((resolve) => setTimeout(resolve, 5))
   }
   for (const id of ids) await waitFor('batch end', done(app, id))
   const page1 = (await get(app, '/clt/lotes?limit=2')).json()

@@ -6,7 +6,7 @@ import { AUTH, build } from '../fixtures/app.js'
 const HOUR = 3_600_000
 
 /** A valid CPF from 9 base digits (two mod-11 check digits). */
-function cpfFrom(base: string): string {
+function cpfFrom (base: string): string {
   const dv = (digits: string): number => {
     const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (digits.length + 1 - i), 0)
     const r = sum % 11
@@ -20,9 +20,9 @@ const CPF = cpfFrom('529982247') // 529.982.247-25
 const formatted = `${CPF.slice(0, 3)}.${CPF.slice(3, 6)}.${CPF.slice(6, 9)}-${CPF.slice(9)}`
 const simulacao = { installment_value: 312.5, number_of_installments: 24, disbursement_amount: 5000, nota: 'café' }
 
-function clock(start = Date.UTC(2026, 0, 10, 12)): { now: () => number; advance(ms: number): void } {
+function clock (start = Date.UTC(2026, 0, 10, 12)): { now: () => number; advance(ms: number): void } {
   let at = start
-  return { now: () => at, advance: (ms) => void (at += ms) }
+  return { now: () => at, advance: (ms) => { at += ms } }
 }
 
 const save = (body: unknown) => ({ method: 'POST' as const, url: '/cache/simulacao/salvar', headers: AUTH, payload: body as object })

@@ -35,7 +35,7 @@ t.test('a batch runs the real flow: outcomes per CPF, one consult each, results 
   const created = await c.post('/clt/lotes', { cpfs: [ok!.cpf, rejected!.cpf, missing!.cpf] })
   t.equal(created.statusCode, 202, `batch accepted (${created.body.slice(0, 120)})`)
   const id = created.json().lote_id
-  let view: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  let view: any
   for (let i = 0; i < 100; i++) {
     view = (await c.get(`/clt/lotes/${id}`)).json()
     if (view.status === 'COMPLETED') break

@@ -77,7 +77,7 @@ t.test('rejected, no_margin and slow (pending): 422 with the consult status', as
     const [p] = await c.sb.people(scenario, 1)
     // With no wait the first call may answer 202; a second call lets a fast consult finish.
     await c.post('/clt/fluxo-completo', { cpf: p!.cpf })
-    if (scenario !== 'slow') await new Promise((r) => setTimeout(r, 300))
+    if (scenario !== 'slow') await new Promise((resolve) => setTimeout(resolve, 300))
     const [code, status] = expected[scenario]
     for (const [url, body] of [
       ['/clt/simular-personalizada', { cpf: p!.cpf, valor: 1000, prazo: 12 }],

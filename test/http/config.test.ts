@@ -8,10 +8,10 @@ import { tempRoot, writeTenantConfig } from '../fixtures/config.js'
 import { startSandbox } from '../fixtures/sandbox.js'
 
 const PORT = 6999
-const TRICKY = `a#b $& 'q' "d" x\ny`
+const TRICKY = 'a#b $& \'q\' "d" x\ny'
 
 /** A tenant whose config lives in a real file (temp root), pointed at `extra` settings. */
-async function fileTenant(t: Parameters<typeof build>[0] & { teardown(fn: () => void): void }, extra: Record<string, string> = {}) {
+async function fileTenant (t: Parameters<typeof build>[0] & { teardown(fn: () => void): void }, extra: Record<string, string> = {}) {
   const root = tempRoot(t)
   writeTenantConfig(root, PORT, extra)
   const loaded = loadTenantConfig(root, PORT)
@@ -119,7 +119,7 @@ t.test('salvar writes the file atomically, round-trips #, $&, quotes and a newli
 t.test('a value no quoting can represent answers 400 and leaves the file alone', async (t) => {
   const { app, file } = await fileTenant(t)
   const before = fs.readFileSync(file, 'utf8')
-  const res = await app.inject(post('/config/v8/salvar', { username: 'a@b.co', password: `'"\`` }))
+  const res = await app.inject(post('/config/v8/salvar', { username: 'a@b.co', password: '\'"`' }))
   t.equal(res.statusCode, 400, '400')
   t.equal(res.json().error, 'valor_nao_suportado', 'stable code')
   t.match(res.json().message, /senha da V8/, 'says which value')

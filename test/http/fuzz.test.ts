@@ -7,7 +7,7 @@ import { TEST_API_KEY } from '../fixtures/config.js'
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261124)
 
-function prng(seed: number): () => number {
+function prng (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -17,7 +17,7 @@ function prng(seed: number): () => number {
   }
 }
 
-function cpfWithDigits(base9: string): string {
+function cpfWithDigits (base9: string): string {
   const digit = (d: string): number => {
     let sum = 0
     for (let i = 0; i < d.length; i++) sum += Number(d[i]) * (d.length + 1 - i)
@@ -33,7 +33,7 @@ const KEYS = ['cpf', 'valor', 'prazo', 'dados_cliente', 'nome', 'email', 'telefo
 const CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/octet-stream']
 const BAD_JSON = ['{', '{"cpf":', 'nul', '{"cpf": "1",}', "{'cpf': 1}", '[1,2', '"\\u0000"', '{"cpf":"\\ud800"}', '\u0000\u0001', '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}', 'NaN', '1e999999']
 
-function junkFactory(rand: () => number, cpfs: string[]) {
+function junkFactory (rand: () => number, cpfs: string[]) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
   const str = (): string => {
     const kind = rand()
@@ -79,7 +79,7 @@ interface Sent {
   res: LightMyRequestResponse
 }
 
-async function fire(app: { inject: (o: any) => Promise<LightMyRequestResponse> }, rand: () => number, cpfs: string[], n: number): Promise<Sent[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function fire (app: { inject: (o: any) => Promise<LightMyRequestResponse> }, rand: () => number, cpfs: string[], n: number): Promise<Sent[]> {
   const j = junkFactory(rand, cpfs)
   const out: Sent[] = []
   for (let i = 0; i < n; i++) {
@@ -119,7 +119,7 @@ async function fire(app: { inject: (o: any) => Promise<LightMyRequestResponse> }
   return out
 }
 
-function leaks(sent: Sent[], secrets: string[]): string[] {
+function leaks (sent: Sent[], secrets: string[]): string[] {
   const found: string[] = []
   for (const { label, res } of sent) {
     const text = res.body + JSON.stringify(res.headers)

@@ -34,11 +34,11 @@ t.test('a burst of probes reads the database once per interval; trouble is never
   }
   for (let i = 0; i < 20; i++) t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
   t.equal(reads, 1, '20 probes within a second: one reading')
-  await new Promise((r) => setTimeout(r, 1050))
+  await new Promise((resolve) => setTimeout(resolve, 1050))
   await app.inject({ method: 'GET', url: '/health' })
   t.equal(reads, 2, 'read again after the interval')
   failing = true
-  await new Promise((r) => setTimeout(r, 1050))
+  await new Promise((resolve) => setTimeout(resolve, 1050))
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 503, 'a failing read: 503 DEGRADED')
   failing = false
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the next probe reads again at once: recovered')

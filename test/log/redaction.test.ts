@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log/logger.js'
 import { maskCpf, maskCpfsInText, scrubSecrets } from '../../src/log/mask.js'
 import { TEST_API_KEY, tempRoot, testConfig } from '../fixtures/config.js'
 
-function readAll(dir: string): string {
+function readAll (dir: string): string {
   let text = ''
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     const full = path.join(entry.parentPath, entry.name)
@@ -41,7 +41,7 @@ t.test('a request carrying the API key and a password leaves neither in any log 
   // Direct log calls with secrets in well-known and unknown places.
   log.logger.info({ headers: { authorization: `Bearer ${TEST_API_KEY}` }, password, nested: { V8_PASSWORD: password, apiKey: 'kentro-key-123456' } }, 'with secrets')
   log.logger.error({ err: new Error(`upstream said: bad password ${password}`) }, 'error with secret in message')
-  log.logger.info(`cpf 12345678901 in a message`)
+  log.logger.info('cpf 12345678901 in a message')
   await app.close()
   db.close()
   await log.close()

@@ -4,7 +4,7 @@ import { consultBodyFor, http, manualClock, startSandbox, v8Token } from '../fix
 
 const CONSULT = '/private-consignment/consult'
 
-async function setup(t: { teardown(fn: () => unknown): void }, delay = 300) {
+async function setup (t: { teardown(fn: () => unknown): void }, delay = 300) {
   const clock = manualClock()
   const sb = await startSandbox(t, { now: clock.now, consultDelayMs: delay, slowMs: 5000 })
   const token = await v8Token(sb.url)

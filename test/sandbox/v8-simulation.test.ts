@@ -5,7 +5,7 @@ import { consultBodyFor, http, manualClock, startSandbox, v8Token, type SandboxP
 const CONSULT = '/private-consignment/consult'
 const SIM = '/private-consignment/simulation'
 
-async function setup(t: { teardown(fn: () => unknown): void }) {
+async function setup (t: { teardown(fn: () => unknown): void }) {
   const clock = manualClock()
   const sb = await startSandbox(t, { now: clock.now, consultDelayMs: 0 })
   const token = await v8Token(sb.url)

@@ -10,14 +10,14 @@ import { httpClientFor } from '../fixtures/upstream.js'
 const CONFIGS = '/private-consignment/simulation/configs'
 const CONSULT = '/private-consignment/consult'
 
-async function setup(t: { teardown(fn: () => unknown): void }, opts: Parameters<typeof httpClientFor>[1] = {}) {
+async function setup (t: { teardown(fn: () => unknown): void }, opts: Parameters<typeof httpClientFor>[1] = {}) {
   const sb = await startSandbox(t)
   const token = await v8Token(sb.url)
   const delays: number[] = []
   const http = httpClientFor(t, {
     sleep: async (ms) => {
       delays.push(ms)
-      await new Promise((r) => setTimeout(r, Math.min(ms, 50)))
+      await new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)))
     },
     ...opts,
   })
@@ -98,9 +98,9 @@ t.test('retries are bounded: a GET failing for good returns the last 503 after 1
 
 t.test('connection refused: upstream_unavailable, not ambiguous (nothing was sent)', async (t) => {
   const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
-  await new Promise<void>((r) => server.close(() => r()))
+  await new Promise<void>((resolve) => server.close(() => resolve()))
   const http = httpClientFor(t, { retries: 1, backoffMs: 1 })
   const err = await http.send({ upstream: 'Kentro', method: 'POST', url: `http://127.0.0.1:${port}/x`, route: 'x', json: {}, idempotent: false }).catch((e: unknown) => e)
   t.ok(err instanceof UpstreamError, 'an UpstreamError')
@@ -108,7 +108,7 @@ t.test('connection refused: upstream_unavailable, not ambiguous (nothing was sen
 })
 
 t.test("the caller's signal stops the call and its retries", async (t) => {
-  const { sb, http, get, calls } = await setup(t, { backoffMs: 400, sleep: (ms, signal) => new Promise((r, j) => { const tm = setTimeout(r, ms); signal?.addEventListener('abort', () => { clearTimeout(tm); j(signal.reason) }) }) })
+  const { sb, http, get, calls } = await setup(t, { backoffMs: 400, sleep: (ms, signal) => new Promise((resolve, reject) => { const tm = setTimeout(resolve, ms); signal?.addEventListener('abort', () => { clearTimeout(tm); reject(signal.reason) }) }) })
   await sb.faults({ status: 503, routes: [CONFIGS] })
   const ac = new AbortController()
   setTimeout(() => ac.abort(), 100)
@@ -116,7 +116,7 @@ t.test("the caller's signal stops the call and its retries", async (t) => {
   const err = await http.send(get({ signal: ac.signal })).catch((e: unknown) => e)
   t.match(err, { code: 'upstream_unavailable', message: /cancelada/ }, 'cancelled')
   t.ok(Date.now() - started < 1000, 'promptly')
-  await new Promise((r) => setTimeout(r, 500))
+  await new Promise((resolve) => setTimeout(resolve, 500))
   t.equal(await calls(`GET ${CONFIGS}`), 1, 'aborted during the first pause: no retry after it')
 })
 

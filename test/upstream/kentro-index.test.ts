@@ -10,7 +10,7 @@ interface Opp extends IndexedOpportunity {
 }
 
 /** A scripted CRM: pipelines of opportunities, counting listings and reads; listings can be made slow or failing. */
-function crm(initial: Record<number, Opp[]>) {
+function crm (initial: Record<number, Opp[]>) {
   const pipelines = new Map(Object.entries(initial).map(([k, v]) => [Number(k), v.map((o) => ({ ...o }))]))
   const calls = { list: 0, get: 0 }
   let listDelay = 0
@@ -18,16 +18,16 @@ function crm(initial: Record<number, Opp[]>) {
   const all = (): Opp[] => [...pipelines.values()].flat()
   let clock = 0
   const index = new OpportunityIndex<Opp>({
-    async list(pipelineId) {
+    async list (pipelineId) {
       calls.list++
-      await new Promise((r) => setTimeout(r, listDelay))
+      await new Promise((resolve) => setTimeout(resolve, listDelay))
       if (failNext > 0) {
         failNext--
         throw upstreamUnavailable('Kentro', 'getPipeOpportunities', 'HTTP 503')
       }
       return (pipelines.get(pipelineId) ?? []).filter((o) => o.status === 0).map((o) => ({ ...o }))
     },
-    async get(id) {
+    async get (id) {
       calls.get++
       const o = all().find((x) => x.id === id)
       if (!o) throw upstreamNotFound('Kentro', 'getOpportunity', 'Opportunity not found')

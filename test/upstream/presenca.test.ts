@@ -5,7 +5,7 @@ import { startSandbox } from '../fixtures/sandbox.js'
 import { httpClientFor, servicesFor } from '../fixtures/upstream.js'
 
 const LOGIN = 'POST /presenca/login'
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 t.test('term → vínculos → margem, with one shared login', async (t) => {
   const sb = await startSandbox(t)

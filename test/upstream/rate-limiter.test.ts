@@ -11,8 +11,8 @@ t.test('at most `limit` grants in any window, in arrival order', async (t) => {
       limiter.acquire().then(() => {
         order.push(i)
         at.push(performance.now() - start)
-      }),
-    ),
+      })
+    )
   )
   t.same(order, [...order].sort((a, b) => a - b), 'granted first come, first served')
   t.ok(at.slice(0, 5).every((ms) => ms < 50), `first 5 at once (${at.slice(0, 5).map(Math.round)})`)
@@ -53,7 +53,7 @@ t.test('the limit is read at each call (config changes apply at once)', async (t
     third = true
     order.push('waiting')
   })
-  await new Promise((r) => setTimeout(r, 30))
+  await new Promise((resolve) => setTimeout(resolve, 30))
   t.equal(third, false, 'the third waits at limit 2')
   limit = 4
   const start = performance.now()

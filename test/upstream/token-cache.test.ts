@@ -8,10 +8,10 @@ import { testConfig, tempRoot } from '../fixtures/config.js'
 import { startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
 import { consultRequestFor, httpClientFor, lastDays, servicesFor, silentLogger } from '../fixtures/upstream.js'
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A bare TokenCache on `db` logging in to the sandbox with the tenant config plus `extra`. */
-function cacheFor(tt: { teardown(fn: () => unknown): void }, sb: RunningSandbox, db: ReturnType<typeof openDatabase>, extra: Record<string, string> = {}, negativeTtlMs?: number): TokenCache {
+function cacheFor (tt: { teardown(fn: () => unknown): void }, sb: RunningSandbox, db: ReturnType<typeof openDatabase>, extra: Record<string, string> = {}, negativeTtlMs?: number): TokenCache {
   const http = httpClientFor(tt)
   const config = testConfig(6999, { ...sb.tenantConfig(), ...extra })
   return new TokenCache({
@@ -65,7 +65,7 @@ t.test('a restart reuses the persisted token: 0 logins; the row is keyed by fing
   t.equal(
     rows[0]?.['fingerprint'],
     fingerprint({ authUrl: `${sb.url}/oauth/token`, clientId: 'sandbox-client', audience: 'https://bff.v8sistema.com', username: 'demo@sandbox.local', password: 'sandbox' }),
-    'keyed by the credentials fingerprint',
+    'keyed by the credentials fingerprint'
   )
   t.notOk(Object.values(rows[0] ?? {}).some((v) => String(v).includes('sandbox')), 'no password (nor username) in the row')
 })
@@ -92,8 +92,10 @@ t.test('short-lived tokens (2 s) renew before expiry under steady load, with no 
   const failures: string[] = []
   while (Date.now() < end) {
     const round = await Promise.allSettled(Array.from({ length: 4 }, () => services.v8.listOperations(lastDays())))
-    for (const r of round) if (r.status === 'fulfilled') ok++
-    else failures.push(String((r.reason as Error).message))
+    for (const r of round) {
+      if (r.status === 'fulfilled') ok++
+      else failures.push(String((r.reason as Error).message))
+    }
     await sleep(40)
   }
   const stats = await sb.stats()

@@ -6,9 +6,9 @@ import { consultRequestFor, lastDays, servicesFor } from '../fixtures/upstream.j
 
 const CONSULT = '/private-consignment/consult'
 const SIMULATION = '/private-consignment/simulation'
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function fastSandbox(t: { teardown(fn: () => unknown): void }): Promise<RunningSandbox> {
+async function fastSandbox (t: { teardown(fn: () => unknown): void }): Promise<RunningSandbox> {
   const sb = await startSandbox(t)
   await sb.configure({ consult_delay_ms: 60 })
   return sb
@@ -88,13 +88,13 @@ t.test('simulation configs (object or bare array), simulate, its refusals', asyn
     await t.rejects(
       services.v8.simulate({ consult_id: id, config_id: cfg.id, number_of_installments: above, installment_face_value: 10 }),
       { code: 'simulation_installments_above_maximum', statusCode: 422 },
-      'above the maximum installments',
+      'above the maximum installments'
     )
   }
   await t.rejects(
     services.v8.simulate({ consult_id: id, config_id: config.id, number_of_installments: n, installment_face_value: 999_999 }),
     { code: 'simulation_installment_value_above_margin', statusCode: 422, details: { motivo: /above the available margin/ } },
-    'above the margin',
+    'above the margin'
   )
   const [poor] = await sb.people('no_margin', 1)
   const c2 = await services.v8.createConsult(consultRequestFor(poor!))
@@ -227,8 +227,8 @@ t.test('a surprising answer shape is upstream_invalid_response (502), not undefi
     if (req.url?.startsWith('/private-consignment/operation')) return res.end('<html>maintenance</html>')
     res.end('{}')
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => server.close(() => r())))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
   const sb = await fastSandbox(t)
   const { services } = servicesFor(t, sb, { config: { V8_AUTH_URL: `${base}/oauth/token`, V8_API_URL: base } })

@@ -62,11 +62,11 @@ export const names = (port: number) => ({
   configFile: `config-${port}.env`,
 })
 
-export function selectorLabels(port: number): Record<string, string> {
+export function selectorLabels (port: number): Record<string, string> {
   return { 'app.kubernetes.io/name': 'clt-v8', 'app.kubernetes.io/instance': names(port).app, 'app.kubernetes.io/component': 'tenant-api' }
 }
 
-function labels(port: number, component: string): Record<string, string> {
+function labels (port: number, component: string): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'clt-v8',
     'app.kubernetes.io/instance': names(port).app,
@@ -77,7 +77,7 @@ function labels(port: number, component: string): Record<string, string> {
   }
 }
 
-function metadata(name: string, port: number, component: string, opts: RenderOptions, annotations?: Record<string, string>) {
+function metadata (name: string, port: number, component: string, opts: RenderOptions, annotations?: Record<string, string>) {
   return {
     name,
     ...(opts.namespace ? { namespace: opts.namespace } : {}),
@@ -88,7 +88,7 @@ function metadata(name: string, port: number, component: string, opts: RenderOpt
 
 export const configHash = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
 
-export function renderTenant(src: TenantSource, opts: RenderOptions): TenantObject[] {
+export function renderTenant (src: TenantSource, opts: RenderOptions): TenantObject[] {
   const n = names(src.port)
   const secret: ISecret = {
     apiVersion: 'v1',
@@ -121,7 +121,7 @@ export function renderTenant(src: TenantSource, opts: RenderOptions): TenantObje
   return [secret, pvc, service, deployment(src, opts)]
 }
 
-function deployment(src: TenantSource, opts: RenderOptions): IDeployment {
+function deployment (src: TenantSource, opts: RenderOptions): IDeployment {
   const n = names(src.port)
   const probe = (periodSeconds: number, failureThreshold: number): IProbe => ({
     httpGet: { path: '/health', port: 'http' },

@@ -29,14 +29,14 @@ export const USAGE = `usage: npm run tenant:k8s -- [options]
 // The distribution reference grammar, slightly simplified: [host[:port]/]path[:tag][@sha256:digest].
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*'
 const IMAGE_RE = new RegExp(
-  `^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d+)?/)?` +
-    `${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+  '^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\\d+)?/)?' +
+    `${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`
 )
 const DNS_LABEL_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
 const DNS_SUBDOMAIN_RE = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/
 const QUANTITY_RE = /^\d+(?:\.\d+)?(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/
 
-export function parseK8sArgs(argv: string[], version: string): K8sArgs {
+export function parseK8sArgs (argv: string[], version: string): K8sArgs {
   let values
   try {
     ;({ values } = parseArgs({
@@ -82,7 +82,7 @@ export function parseK8sArgs(argv: string[], version: string): K8sArgs {
   const storageClass = values['storage-class']
   if (storageClass !== undefined && !DNS_SUBDOMAIN_RE.test(storageClass)) throw new K8sArgsError(`--storage-class "${storageClass}" is not a valid StorageClass name`)
   const listenHost = (values['listen-host'] ?? '0.0.0.0').trim()
-  if (listenHost === '' || /\s/.test(listenHost)) throw new K8sArgsError(`--listen-host needs one address, e.g. 0.0.0.0 or ::`)
+  if (listenHost === '' || /\s/.test(listenHost)) throw new K8sArgsError('--listen-host needs one address, e.g. 0.0.0.0 or ::')
   for (const [flag, v] of [['--out', values.out], ['--root', values.root]] as const) {
     if (v !== undefined && v.trim() === '') throw new K8sArgsError(`${flag} needs a folder`)
   }

@@ -59,7 +59,7 @@ export class BatchEngine {
   #shutdown: Promise<void> | undefined
   #releaseOwner: () => void = () => undefined
 
-  constructor(opts: EngineOptions) {
+  constructor (opts: EngineOptions) {
     this.owner = opts.owner ?? newLeaseOwner()
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy }
     this.#o = {
@@ -78,12 +78,12 @@ export class BatchEngine {
     }
   }
 
-  get inFlight(): number {
+  get inFlight (): number {
     return this.#inFlight.size
   }
 
   /** Reclaim leases of dead processes on this host, purge old batches, start the workers. Idempotent. */
-  start(): void {
+  start (): void {
     if (this.#started || this.#stopping) return
     this.#started = true
     this.#releaseOwner = holdOwner(this.owner)
@@ -94,7 +94,7 @@ export class BatchEngine {
   }
 
   /** Look for work now (a batch was just created or released). */
-  wake(): void {
+  wake (): void {
     this.#idle?.wake()
   }
 
@@ -102,19 +102,19 @@ export class BatchEngine {
    * Stop claiming, let in-flight items finish for up to `budgetMs`, then abort the rest and give their leases
    * back (PENDING, due at once) so the next process picks them up without waiting for the leases to expire.
    */
-  shutdown(budgetMs = this.#o.shutdownBudgetMs): Promise<void> {
+  shutdown (budgetMs = this.#o.shutdownBudgetMs): Promise<void> {
     this.#shutdown ??= this.#stop(budgetMs)
     return this.#shutdown
   }
 
-  async #stop(budgetMs: number): Promise<void> {
+  async #stop (budgetMs: number): Promise<void> {
     this.#stopping = true
     if (this.#maintenance) clearInterval(this.#maintenance)
     this.wake()
     const pending = [...this.#inFlight.values()].map((f) => f.done)
     if (pending.length > 0) {
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([Promise.allSettled(pending), new Promise<void>((r) => (timer = setTimeout(r, budgetMs)))])
+      await Promise.race([Promise.allSettled(pending), new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)))])
       clearTimeout(timer)
     }
     const unfinished = this.#inFlight.size
@@ -127,11 +127,11 @@ export class BatchEngine {
       this.#o.logger.error({ err }, 'batch: could not release leases at shutdown (they expire on their own)')
     }
     // Workers whose flow honours the abort end now; any that does not can no longer write (lease released).
-    await Promise.race([Promise.allSettled(this.#workers), new Promise((r) => setTimeout(r, 100).unref())])
+    await Promise.race([Promise.allSettled(this.#workers), new Promise((resolve) => setTimeout(resolve, 100).unref())])
     this.#releaseOwner()
   }
 
-  async #work(): Promise<void> {
+  async #work (): Promise<void> {
     while (!this.#stopping) {
       let item: ClaimedItem | undefined
       try {
@@ -149,7 +149,7 @@ export class BatchEngine {
   }
 
   /** Idle workers share one timer: until the next item is due (or a lease expires), at most `pollMs`. */
-  #waitForWork(): Promise<void> {
+  #waitForWork (): Promise<void> {
     if (this.#idle) return this.#idle.promise
     let due: number | null = null
     try {
@@ -160,7 +160,7 @@ export class BatchEngine {
     const now = this.#o.now()
     const delay = due === null ? this.#o.pollMs : Math.min(this.#o.pollMs, Math.max(5, due - now + 1))
     let resolve!: () => void
-    const promise = new Promise<void>((r) => (resolve = r))
+    const promise = new Promise<void>((_resolve) => { resolve = _resolve })
     const timer = setTimeout(() => wake(), delay)
     // With nothing queued anywhere, an idle engine must not keep the process alive on its own.
     if (due === null) timer.unref()
@@ -173,11 +173,11 @@ export class BatchEngine {
     return promise
   }
 
-  async #run(item: ClaimedItem): Promise<void> {
+  async #run (item: ClaimedItem): Promise<void> {
     const key = `${item.batchId}:${item.seq}`
     const abort = new AbortController()
     let finish!: () => void
-    const done = new Promise<void>((r) => (finish = r))
+    const done = new Promise<void>((resolve) => (finish = resolve))
     this.#inFlight.set(key, { item, abort, done })
     const renewEvery = Math.max(10, Math.floor(this.#o.leaseMs / 3))
     const renewal = setInterval(() => {
@@ -206,7 +206,7 @@ export class BatchEngine {
           erro: result.kind === 'final' ? result.outcome.erro : result.retry.erro,
           recorded: write.ok,
         },
-        'batch: item processed',
+        'batch: item processed'
       )
       if (write.ok) this.#o.events.notify(item.batchId)
       if (write.batchFinished) {
@@ -230,7 +230,7 @@ export class BatchEngine {
   }
 
   /** Run the flow once and decide: a final outcome, or a retry at a later time. */
-  async #attempt(item: ClaimedItem, signal: AbortSignal): Promise<{ kind: 'final'; outcome: ItemOutcome } | { kind: 'retry'; retry: ItemRetry }> {
+  async #attempt (item: ClaimedItem, signal: AbortSignal): Promise<{ kind: 'final'; outcome: ItemOutcome } | { kind: 'retry'; retry: ItemRetry }> {
     const p = this.#policy
     if (item.attempts > p.maxAttempts) {
       return { kind: 'final', outcome: failed('tentativas', 'tentativas_esgotadas', `O item foi tentado ${p.maxAttempts} vezes sem concluir.`) }
@@ -240,7 +240,7 @@ export class BatchEngine {
     try {
       outcome = await this.#o.runner.run(
         { cpf: item.cpf, ...(params.valor !== undefined ? { valor: params.valor } : {}), ...(params.prazo !== undefined ? { prazo: params.prazo } : {}) },
-        { waitMs: this.#o.flowWaitMs, signal },
+        { waitMs: this.#o.flowWaitMs, signal }
       )
     } catch (err) {
       if (signal.aborted) throw err
@@ -272,7 +272,7 @@ export class BatchEngine {
     }
   }
 
-  #paramsOf(batchId: string): BatchParams {
+  #paramsOf (batchId: string): BatchParams {
     let params = this.#params.get(batchId)
     if (!params) {
       params = this.#o.repo.getBatch(batchId)?.params ?? {}
@@ -282,7 +282,7 @@ export class BatchEngine {
   }
 
   /** Reclaim items held by dead processes of this host; purge old batches once an hour. */
-  #maintain(): void {
+  #maintain (): void {
     try {
       let reclaimed = 0
       for (const owner of this.#o.repo.runningOwners()) {
@@ -307,6 +307,6 @@ export class BatchEngine {
   }
 }
 
-function failed(etapa: string, erro: string, mensagem: string): ItemOutcome {
+function failed (etapa: string, erro: string, mensagem: string): ItemOutcome {
   return { status: 'FAILED', etapa, erro, mensagem, resultado: null }
 }

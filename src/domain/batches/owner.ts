@@ -5,19 +5,19 @@ import os from 'node:os'
 /** Owners of the engines alive in this process (tests run several; a process's earlier incarnation is not here). */
 const liveHere = new Set<string>()
 
-export function newLeaseOwner(pid = process.pid, host = os.hostname()): string {
+export function newLeaseOwner (pid = process.pid, host = os.hostname()): string {
   return `${host}:${pid}:${randomBytes(4).toString('hex')}`
 }
 
 /** Mark an owner alive in this process until `release` is called. */
-export function holdOwner(owner: string): () => void {
+export function holdOwner (owner: string): () => void {
   liveHere.add(owner)
   return () => {
     liveHere.delete(owner)
   }
 }
 
-function parse(owner: string): { host: string; pid: number } | undefined {
+function parse (owner: string): { host: string; pid: number } | undefined {
   const m = /^(.*):(\d+):[0-9a-f]+$/.exec(owner)
   return m ? { host: m[1]!, pid: Number(m[2]) } : undefined
 }
@@ -27,7 +27,7 @@ function parse(owner: string): { host: string; pid: number } | undefined {
  * is not alive or it is our own pid but no engine of ours (a previous incarnation, e.g. a restarted container).
  * Owners on other hosts are never judged here; their leases simply expire.
  */
-export function isDeadOwner(owner: string, self: string, host = os.hostname(), alive: (pid: number) => boolean = pidAlive): boolean {
+export function isDeadOwner (owner: string, self: string, host = os.hostname(), alive: (pid: number) => boolean = pidAlive): boolean {
   if (owner === self || liveHere.has(owner)) return false
   const o = parse(owner)
   const s = parse(self)
@@ -36,7 +36,7 @@ export function isDeadOwner(owner: string, self: string, host = os.hostname(), a
   return !alive(o.pid)
 }
 
-export function pidAlive(pid: number): boolean {
+export function pidAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

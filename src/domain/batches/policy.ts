@@ -30,13 +30,13 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 const TRANSIENT_STATUS = new Set([429, 502, 503, 504])
 
 /** Upstream trouble worth trying again later (timeouts, 5xx, 429); business refusals and bugs are not. */
-export function isTransient(err: unknown): err is AppError {
+export function isTransient (err: unknown): err is AppError {
   if (err instanceof UpstreamError) return err.transient
   return err instanceof AppError && TRANSIENT_STATUS.has(err.statusCode)
 }
 
 /** Exponential backoff with jitter (50–100 % of the step), never below an upstream's Retry-After. */
-export function transientDelayMs(policy: RetryPolicy, retries: number, err: AppError, random: () => number): number {
+export function transientDelayMs (policy: RetryPolicy, retries: number, err: AppError, random: () => number): number {
   const step = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, retries - 1))
   const jittered = step * (0.5 + 0.5 * random())
   const retryAfterS = err.details?.['retry_after_s']
@@ -45,7 +45,7 @@ export function transientDelayMs(policy: RetryPolicy, retries: number, err: AppE
 }
 
 /** The flow's suggested wait, bounded, plus up to 20 % jitter so items polled together spread out. */
-export function pendingDelayMs(policy: RetryPolicy, retryAfterMs: number, random: () => number): number {
+export function pendingDelayMs (policy: RetryPolicy, retryAfterMs: number, random: () => number): number {
   const base = Math.min(policy.pendingMaxMs, Math.max(policy.pendingMinMs, Number.isFinite(retryAfterMs) ? retryAfterMs : policy.pendingMinMs))
   return Math.round(base * (1 + 0.2 * random()))
 }

@@ -109,15 +109,15 @@ export class BatchRepository {
   readonly #finishTx: Transaction<(owner: string, batchId: string, seq: number, o: ItemOutcome, now: number) => { ok: boolean; batchFinished: boolean }>
   readonly #retryTx: Transaction<(owner: string, batchId: string, seq: number, r: ItemRetry, now: number) => { ok: boolean; batchFinished: boolean }>
 
-  constructor(db: Db) {
+  constructor (db: Db) {
     this.#db = db
     this.#insertBatch = db.prepare(
       `INSERT INTO batches (id, status, origin, params, total, created_at, started_at, finished_at)
-       VALUES (@id, @status, @origin, @params, @total, @now, @startedAt, @finishedAt)`,
+       VALUES (@id, @status, @origin, @params, @total, @now, @startedAt, @finishedAt)`
     )
     this.#insertItem = db.prepare(
       `INSERT INTO batch_items (batch_id, seq, cpf, status, etapa, erro, mensagem, next_run_at, finished_at)
-       VALUES (@batchId, @seq, @cpf, @status, @etapa, @erro, @mensagem, @now, @finishedAt)`,
+       VALUES (@batchId, @seq, @cpf, @status, @etapa, @erro, @mensagem, @now, @finishedAt)`
     )
     // One statement picks and takes the item: an expired lease first (its worker died), else the item due
     // longest ago. SQLite runs a write statement alone, so two workers (or processes) never get the same item.
@@ -128,21 +128,21 @@ export class BatchRepository {
         WHERE rowid = coalesce(
           (SELECT rowid FROM batch_items WHERE status = 'RUNNING' AND lease_until < @now LIMIT 1),
           (SELECT rowid FROM batch_items WHERE status = 'PENDING' AND next_run_at <= @now ORDER BY next_run_at LIMIT 1))
-        RETURNING batch_id, seq, cpf, attempts, retries, first_run_at`,
+        RETURNING batch_id, seq, cpf, attempts, retries, first_run_at`
     )
     this.#markStarted = db.prepare(
-      `UPDATE batches SET status = 'RUNNING', started_at = coalesce(started_at, @now) WHERE id = @batchId AND status = 'PENDING'`,
+      'UPDATE batches SET status = \'RUNNING\', started_at = coalesce(started_at, @now) WHERE id = @batchId AND status = \'PENDING\''
     )
     this.#renew = db.prepare(
       `UPDATE batch_items SET lease_until = @until
-        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`,
+        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`
     )
     // Guarded by lease_owner: a worker whose lease was taken over (or released at shutdown) writes nothing.
     this.#finish = db.prepare(
       `UPDATE batch_items
           SET status = @status, etapa = @etapa, erro = @erro, mensagem = @mensagem, resultado = @resultado,
               finished_at = @now, lease_owner = NULL, lease_until = NULL
-        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`,
+        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`
     )
     this.#retry = db.prepare(
       `UPDATE batch_items
@@ -150,53 +150,53 @@ export class BatchRepository {
               finished_at = CASE WHEN (SELECT status FROM batches WHERE id = @batchId) = 'CANCELLED' THEN @now ELSE NULL END,
               etapa = @etapa, erro = @erro, mensagem = @mensagem, resultado = coalesce(@resultado, resultado),
               next_run_at = @nextRunAt, retries = @retries, lease_owner = NULL, lease_until = NULL
-        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`,
+        WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`
     )
     this.#finalize = db.prepare(
       `UPDATE batches
           SET finished_at = @now, started_at = coalesce(started_at, @now),
               status = CASE status WHEN 'CANCELLED' THEN 'CANCELLED' ELSE 'COMPLETED' END
         WHERE id = @batchId AND finished_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM batch_items WHERE batch_id = @batchId AND status IN ('PENDING', 'RUNNING'))`,
+          AND NOT EXISTS (SELECT 1 FROM batch_items WHERE batch_id = @batchId AND status IN ('PENDING', 'RUNNING'))`
     )
     // next_run_at is left as it was (due when claimed): a released item keeps its place at the head of the queue.
     this.#releaseOwner = db.prepare(
       `UPDATE batch_items SET status = 'PENDING', lease_owner = NULL, lease_until = NULL, next_run_at = min(next_run_at, @now)
         WHERE status = 'RUNNING' AND lease_owner = @owner
-        RETURNING batch_id`,
+        RETURNING batch_id`
     )
-    this.#runningOwners = db.prepare(`SELECT DISTINCT lease_owner AS owner FROM batch_items WHERE status = 'RUNNING' AND lease_owner IS NOT NULL`)
+    this.#runningOwners = db.prepare('SELECT DISTINCT lease_owner AS owner FROM batch_items WHERE status = \'RUNNING\' AND lease_owner IS NOT NULL')
     // Pending items, and in-flight ones whose worker is gone (expired lease), are cancelled; live in-flight ones finish.
     this.#cancelItems = db.prepare(
       `UPDATE batch_items SET status = 'CANCELLED', finished_at = @now, lease_owner = NULL, lease_until = NULL
-        WHERE batch_id = @batchId AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < @now))`,
+        WHERE batch_id = @batchId AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < @now))`
     )
-    this.#cancelBatch = db.prepare(`UPDATE batches SET status = 'CANCELLED' WHERE id = @batchId AND status IN ('PENDING', 'RUNNING')`)
-    this.#getBatch = db.prepare(`SELECT * FROM batches WHERE id = ?`)
-    this.#listBatches = db.prepare(`SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
-    this.#countBatches = db.prepare(`SELECT count(*) AS n FROM batches`)
-    this.#countItems = db.prepare(`SELECT status, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status`)
+    this.#cancelBatch = db.prepare('UPDATE batches SET status = \'CANCELLED\' WHERE id = @batchId AND status IN (\'PENDING\', \'RUNNING\')')
+    this.#getBatch = db.prepare('SELECT * FROM batches WHERE id = ?')
+    this.#listBatches = db.prepare('SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?')
+    this.#countBatches = db.prepare('SELECT count(*) AS n FROM batches')
+    this.#countItems = db.prepare('SELECT status, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status')
     this.#listItems = db.prepare(
       `SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items
         WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)
-        ORDER BY seq LIMIT @limit OFFSET @offset`,
+        ORDER BY seq LIMIT @limit OFFSET @offset`
     )
-    this.#countItemsByStatus = db.prepare(`SELECT count(*) AS n FROM batch_items WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)`)
+    this.#countItemsByStatus = db.prepare('SELECT count(*) AS n FROM batch_items WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)')
     // Served by the (batch_id, status, finished_at) index alone: cheap enough to re-read a window every tick.
     this.#finishedSince = db.prepare(
       `SELECT rowid AS key, finished_at FROM batch_items
         WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND finished_at >= ?
-        ORDER BY finished_at, rowid`,
+        ORDER BY finished_at, rowid`
     )
     this.#itemByRowid = db.prepare(
-      `SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items WHERE rowid = ?`,
+      'SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items WHERE rowid = ?'
     )
-    this.#activeTotals = db.prepare(`SELECT status, count(*) AS n FROM batch_items WHERE status IN ('PENDING', 'RUNNING') GROUP BY status`)
+    this.#activeTotals = db.prepare('SELECT status, count(*) AS n FROM batch_items WHERE status IN (\'PENDING\', \'RUNNING\') GROUP BY status')
     this.#nextDue = db.prepare(
       `SELECT (SELECT min(next_run_at) FROM batch_items WHERE status = 'PENDING') AS pending_due,
-              (SELECT min(lease_until) FROM batch_items WHERE status = 'RUNNING') AS lease_due`,
+              (SELECT min(lease_until) FROM batch_items WHERE status = 'RUNNING') AS lease_due`
     )
-    this.#purge = db.prepare(`DELETE FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?`)
+    this.#purge = db.prepare('DELETE FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?')
 
     this.#claimTx = db.transaction((owner: string, now: number, until: number) => {
       const row = this.#claim.get({ owner, now, until }) as ClaimRow | undefined
@@ -238,7 +238,7 @@ export class BatchRepository {
   }
 
   /** Store a new batch and all its items at once. A batch with nothing to run is completed on the spot. */
-  insertBatch(b: { id: string; origin: BatchOrigin; params: BatchParams; items: readonly NewItem[]; now: number }): void {
+  insertBatch (b: { id: string; origin: BatchOrigin; params: BatchParams; items: readonly NewItem[]; now: number }): void {
     const runnable = b.items.some((i) => i.valid)
     this.#db.transaction(() => {
       this.#insertBatch.run({
@@ -268,38 +268,38 @@ export class BatchRepository {
   }
 
   /** Take the lease of one runnable item (or none), marking its batch RUNNING. */
-  claim(owner: string, now: number, leaseMs: number): ClaimedItem | undefined {
+  claim (owner: string, now: number, leaseMs: number): ClaimedItem | undefined {
     return this.#claimTx.immediate(owner, now, now + leaseMs)
   }
 
   /** Extend a lease; false when this owner does not hold it any more. */
-  renew(owner: string, batchId: string, seq: number, until: number): boolean {
+  renew (owner: string, batchId: string, seq: number, until: number): boolean {
     return this.#renew.run({ owner, batchId, seq, until }).changes > 0
   }
 
   /** Record a final outcome and release the lease in one transaction; ok=false when the lease was lost. */
-  finish(owner: string, batchId: string, seq: number, outcome: ItemOutcome, now: number): { ok: boolean; batchFinished: boolean } {
+  finish (owner: string, batchId: string, seq: number, outcome: ItemOutcome, now: number): { ok: boolean; batchFinished: boolean } {
     return this.#finishTx.immediate(owner, batchId, seq, outcome, now)
   }
 
   /** Put an item back to PENDING until `nextRunAt` (CANCELLED if its batch was cancelled meanwhile). */
-  retry(owner: string, batchId: string, seq: number, r: ItemRetry, now: number): { ok: boolean; batchFinished: boolean } {
+  retry (owner: string, batchId: string, seq: number, r: ItemRetry, now: number): { ok: boolean; batchFinished: boolean } {
     return this.#retryTx.immediate(owner, batchId, seq, r, now)
   }
 
   /** Give back every lease this owner holds, claimable at once; returns the batches touched. */
-  releaseOwner(owner: string, now: number): string[] {
+  releaseOwner (owner: string, now: number): string[] {
     const rows = this.#releaseOwner.all({ owner, now }) as { batch_id: string }[]
     return [...new Set(rows.map((r) => r.batch_id))]
   }
 
   /** Owners holding leases right now (to find the ones whose process is gone). */
-  runningOwners(): string[] {
+  runningOwners (): string[] {
     return (this.#runningOwners.all() as { owner: string }[]).map((r) => r.owner)
   }
 
   /** Cancel a batch's pending items; undefined when the batch does not exist. */
-  cancel(batchId: string, now: number): (CancelResult & { batch: Batch }) | undefined {
+  cancel (batchId: string, now: number): (CancelResult & { batch: Batch }) | undefined {
     return this.#db.transaction(() => {
       const before = this.getBatch(batchId)
       if (!before) return undefined
@@ -314,17 +314,17 @@ export class BatchRepository {
     }).immediate()
   }
 
-  getBatch(id: string): Batch | undefined {
+  getBatch (id: string): Batch | undefined {
     const row = this.#getBatch.get(id) as BatchRow | undefined
     return row ? toBatch(row) : undefined
   }
 
-  listBatches(limit: number, offset: number): { total: number; batches: Batch[] } {
+  listBatches (limit: number, offset: number): { total: number; batches: Batch[] } {
     const total = (this.#countBatches.get() as { n: number }).n
     return { total, batches: (this.#listBatches.all(limit, offset) as BatchRow[]).map(toBatch) }
   }
 
-  countItems(batchId: string): ItemCounts {
+  countItems (batchId: string): ItemCounts {
     const counts = emptyCounts()
     for (const r of this.#countItems.all(batchId) as { status: ItemStatus; n: number }[]) {
       counts[COUNT_KEY[r.status]] = r.n
@@ -333,25 +333,25 @@ export class BatchRepository {
     return counts
   }
 
-  listItems(batchId: string, opts: { status?: ItemStatus | undefined; limit: number; offset: number }): { total: number; items: BatchItem[] } {
+  listItems (batchId: string, opts: { status?: ItemStatus | undefined; limit: number; offset: number }): { total: number; items: BatchItem[] } {
     const params = { batchId, status: opts.status ?? null, limit: opts.limit, offset: opts.offset }
     const total = (this.#countItemsByStatus.get(params) as { n: number }).n
     return { total, items: (this.#listItems.all(params) as ItemRow[]).map(toItem) }
   }
 
   /** Keys of the items that reached SUCCESS/FAILED at or after `since` (ms), oldest first. */
-  finishedSince(batchId: string, since: number): { key: number; finishedAt: number }[] {
+  finishedSince (batchId: string, since: number): { key: number; finishedAt: number }[] {
     return (this.#finishedSince.all(batchId, since) as { key: number; finished_at: number }[]).map((r) => ({ key: r.key, finishedAt: r.finished_at }))
   }
 
   /** One item by the key `finishedSince` returned. */
-  itemByKey(key: number): BatchItem | undefined {
+  itemByKey (key: number): BatchItem | undefined {
     const row = this.#itemByRowid.get(key) as ItemRow | undefined
     return row ? toItem(row) : undefined
   }
 
   /** Items waiting (PENDING, due now or later) and in flight (RUNNING), over all batches. */
-  activeTotals(): { pending: number; running: number } {
+  activeTotals (): { pending: number; running: number } {
     const out = { pending: 0, running: 0 }
     for (const r of this.#activeTotals.all() as { status: ItemStatus; n: number }[]) {
       if (r.status === 'PENDING') out.pending = r.n
@@ -361,14 +361,14 @@ export class BatchRepository {
   }
 
   /** The earliest moment an item becomes claimable (due time or lease expiry); null when nothing is active. */
-  nextDueAt(): number | null {
+  nextDueAt (): number | null {
     const row = this.#nextDue.get() as { pending_due: number | null; lease_due: number | null }
     const dues = [row.pending_due, row.lease_due].filter((d): d is number => d !== null)
     return dues.length === 0 ? null : Math.min(...dues)
   }
 
   /** Delete batches (and, by cascade, their items) finished before `before`. */
-  purgeFinishedBefore(before: number): number {
+  purgeFinishedBefore (before: number): number {
     return this.#purge.run(before).changes
   }
 }

@@ -40,21 +40,21 @@ export class BatchService {
   readonly engine: BatchEngine
   readonly #deps: BatchServiceDeps
 
-  constructor(deps: BatchServiceDeps) {
+  constructor (deps: BatchServiceDeps) {
     this.#deps = deps
     this.repo = new BatchRepository(deps.db)
     this.engine = new BatchEngine({ ...deps.engine, repo: this.repo, runner: deps.runner, events: this.events, logger: deps.logger, now: deps.now })
   }
 
-  start(): void {
+  start (): void {
     this.engine.start()
   }
 
-  shutdown(budgetMs?: number): Promise<void> {
+  shutdown (budgetMs?: number): Promise<void> {
     return this.engine.shutdown(budgetMs)
   }
 
-  async create(input: CreateBatchInput, signal?: AbortSignal): Promise<CreatedBatch> {
+  async create (input: CreateBatchInput, signal?: AbortSignal): Promise<CreatedBatch> {
     const raw = input.origem === 'lista' ? input.cpfs : await this.#deps.listCpfs(input.pipeline_id, signal)
     const { items, duplicates } = toItems(raw)
     const max = this.#deps.maxItems()
@@ -78,15 +78,15 @@ export class BatchService {
     return { batch: this.repo.getBatch(id)!, invalid, duplicates }
   }
 
-  get(id: string): Batch | undefined {
+  get (id: string): Batch | undefined {
     return this.repo.getBatch(id)
   }
 
-  counts(id: string): ItemCounts {
+  counts (id: string): ItemCounts {
     return this.repo.countItems(id)
   }
 
-  cancel(id: string): (CancelResult & { batch: Batch }) | undefined {
+  cancel (id: string): (CancelResult & { batch: Batch }) | undefined {
     const result = this.repo.cancel(id, this.#deps.now())
     if (result && result.cancelled > 0) {
       this.#deps.logger.info({ lote: id, cancelled: result.cancelled, inFlight: result.inFlight }, 'batch: cancelled')
@@ -96,13 +96,13 @@ export class BatchService {
   }
 
   /** Items waiting and in flight over all batches, for /health. */
-  activeTotals(): { pending: number; running: number } {
+  activeTotals (): { pending: number; running: number } {
     return this.repo.activeTotals()
   }
 }
 
 /** Normalize, de-duplicate (first occurrence wins) and validate; invalid entries are kept as failed items. */
-export function toItems(raw: readonly (string | number)[]): { items: NewItem[]; duplicates: number } {
+export function toItems (raw: readonly (string | number)[]): { items: NewItem[]; duplicates: number } {
   const seen = new Set<string>()
   const items: NewItem[] = []
   let duplicates = 0

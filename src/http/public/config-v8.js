@@ -2,25 +2,25 @@
    The API key lives in sessionStorage for this tab only; it is sent as a Bearer header, never in a URL or cookie. */
 'use strict'
 ;(function () {
-  var KEY_STORAGE = 'clt-v8.api-key'
-  var $ = function (id) { return document.getElementById(id) }
+  const KEY_STORAGE = 'clt-v8.api-key'
+  const $ = function (id) { return document.getElementById(id) }
 
-  var state = { key: null, overview: null, busy: false }
+  const state = { key: null, overview: null, busy: false }
 
   // ---------- storage ----------
-  function loadKey() {
+  function loadKey () {
     try { return window.sessionStorage.getItem(KEY_STORAGE) } catch (e) { return null }
   }
-  function saveKey(k) {
+  function saveKey (k) {
     try { window.sessionStorage.setItem(KEY_STORAGE, k) } catch (e) { /* private mode: key kept in memory only */ }
   }
-  function forgetKey() {
+  function forgetKey () {
     state.key = null
     try { window.sessionStorage.removeItem(KEY_STORAGE) } catch (e) { /* ignore */ }
   }
 
   // ---------- API ----------
-  function ApiError(status, code, message, details) {
+  function ApiError (status, code, message, details) {
     this.status = status
     this.code = code
     this.message = message
@@ -28,9 +28,9 @@
   }
 
   /** One JSON call to this tenant's API; rejects with ApiError carrying the server's Portuguese message. */
-  function api(method, path, body, key) {
-    var headers = { accept: 'application/json', authorization: 'Bearer ' + (key || state.key || '') }
-    var init = { method: method, headers: headers, cache: 'no-store', credentials: 'omit' }
+  function api (method, path, body, key) {
+    const headers = { accept: 'application/json', authorization: 'Bearer ' + (key || state.key || '') }
+    const init = { method, headers, cache: 'no-store', credentials: 'omit' }
     if (body !== undefined) {
       headers['content-type'] = 'application/json'
       init.body = JSON.stringify(body)
@@ -38,11 +38,11 @@
     return fetch(path, init).then(
       function (res) {
         return res.text().then(function (text) {
-          var data = null
+          let data = null
           try { data = text ? JSON.parse(text) : null } catch (e) { data = null }
           if (res.ok && data && data.success !== false) return data
-          var code = data && typeof data.error === 'string' ? data.error : 'http_' + res.status
-          var msg = data && typeof data.message === 'string' ? data.message : 'O serviço respondeu HTTP ' + res.status + '.'
+          const code = data && typeof data.error === 'string' ? data.error : 'http_' + res.status
+          const msg = data && typeof data.message === 'string' ? data.message : 'O serviço respondeu HTTP ' + res.status + '.'
           throw new ApiError(res.status, code, msg, data && data.details)
         })
       },
@@ -53,24 +53,24 @@
   }
 
   // ---------- small DOM helpers ----------
-  function show(el, visible) { el.hidden = !visible }
-  function setText(el, text) { el.textContent = text == null ? '' : String(text) }
+  function show (el, visible) { el.hidden = !visible }
+  function setText (el, text) { el.textContent = text == null ? '' : String(text) }
 
   /** Show a message in an alert box; kind: error | success | info. Errors stay until dismissed or replaced. */
-  function alertBox(el, kind, text) {
+  function alertBox (el, kind, text) {
     el.className = 'alert ' + kind
-    var span = el.querySelector('.alert-text') || el
+    const span = el.querySelector('.alert-text') || el
     setText(span, text)
     show(el, true)
   }
-  function clearAlert(el) { show(el, false) }
+  function clearAlert (el) { show(el, false) }
 
   /** Disable every button/input of the page while a request runs; the clicked button shows `label`. */
-  function busy(on, button, label) {
+  function busy (on, button, label) {
     state.busy = on
-    var controls = document.querySelectorAll('button, input')
-    for (var i = 0; i < controls.length; i++) {
-      var c = controls[i]
+    const controls = document.querySelectorAll('button, input')
+    for (let i = 0; i < controls.length; i++) {
+      const c = controls[i]
       if (c.classList.contains('dismiss')) continue
       c.disabled = on
     }
@@ -88,7 +88,7 @@
   }
 
   /** Run one request with the page locked; a 401 sends the visitor back to the key screen. */
-  function run(button, label, work) {
+  function run (button, label, work) {
     if (state.busy) return Promise.resolve()
     busy(true, button, label)
     return Promise.resolve()
@@ -107,14 +107,14 @@
       )
   }
 
-  function describeAge(iso) {
+  function describeAge (iso) {
     if (!iso) return null
-    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+    const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
     if (s < 60) return 'há ' + s + ' s'
     if (s < 3600) return 'há ' + Math.round(s / 60) + ' min'
     return 'há ' + Math.round(s / 3600) + ' h'
   }
-  function describeDuration(s) {
+  function describeDuration (s) {
     if (s == null) return ''
     if (s < 120) return s + ' s'
     if (s < 7200) return Math.round(s / 60) + ' min'
@@ -122,7 +122,7 @@
   }
 
   // ---------- views ----------
-  function showKeyView(message) {
+  function showKeyView (message) {
     show($('view-main'), false)
     show($('reach'), false)
     show($('btn-sair'), false)
@@ -133,18 +133,18 @@
     $('api-key').focus()
   }
 
-  function renderHeader(o) {
+  function renderHeader (o) {
     setText($('tenant-line'), o.tenant + ' · porta ' + o.port + (o.environment && o.environment !== 'production' ? ' · ' + o.environment : ''))
     setText($('footer-line'), 'clt-v8 · ' + o.tenant + ' · porta ' + o.port)
     document.title = 'Configuração V8 · ' + o.tenant + ' (' + o.port + ')'
-    var reach = $('reach')
-    var t = o.v8.token
-    var title, detail, st
+    const reach = $('reach')
+    const t = o.v8.token
+    let title, detail, st
     if (!o.v8.configurado) {
       st = 'warn'; title = 'V8: login não configurado'; detail = 'Defina usuário e senha abaixo.'
     } else if (t.cached) {
       st = 'ok'; title = 'V8: acessível'
-      var age = describeAge(t.obtained_at)
+      const age = describeAge(t.obtained_at)
       detail = (age ? 'Token obtido ' + age + '; ' : 'Token válido; ') + 'expira em ' + describeDuration(t.expires_in) + '.'
     } else if (t.last_error) {
       st = 'error'; title = 'V8: falha no último login'; detail = t.last_error
@@ -160,25 +160,25 @@
     show(reach, true)
   }
 
-  function renderCard(o) {
-    var user = $('v8-user')
-    var pass = $('v8-pass')
-    var username = state.v8 ? state.v8.username : o.v8.username
+  function renderCard (o) {
+    const user = $('v8-user')
+    const pass = $('v8-pass')
+    const username = state.v8 ? state.v8.username : o.v8.username
     user.classList.toggle('empty', !username)
     setText(user, username || 'Não configurado')
-    var hasPass = state.v8 && state.v8.password === '***'
+    const hasPass = state.v8 && state.v8.password === '***'
     pass.classList.toggle('empty', !hasPass)
     setText(pass, hasPass ? '••••••••' : 'Não configurado')
   }
 
-  function badge(el, on) {
+  function badge (el, on) {
     el.className = 'badge ' + (on ? 'on' : 'off')
     setText(el, (el.dataset.name || '') + (on ? ': configurado' : ': não configurado'))
   }
 
-  function renderIntegrations(o) {
-    var k = o.kentro
-    var p = o.presencabank
+  function renderIntegrations (o) {
+    const k = o.kentro
+    const p = o.presencabank
     $('kentro-url').value = k.api_url
     $('kentro-key').value = ''
     $('kentro-key').placeholder = k.api_key ? '•••••••• (definida)' : 'Não configurada'
@@ -193,8 +193,8 @@
     setText($('presenca-senha-hint'), p.senha ? 'Deixe em branco para manter a senha atual.' : '')
   }
 
-  function render() {
-    var o = state.overview
+  function render () {
+    const o = state.overview
     renderHeader(o)
     renderCard(o)
     show($('view-key'), false)
@@ -203,7 +203,7 @@
   }
 
   /** Fetch everything the page shows; `key` is tried first when given (the key screen). */
-  function refresh(key) {
+  function refresh (key) {
     return Promise.all([api('GET', 'config/tenant', undefined, key), api('GET', 'config/v8/atual', undefined, key)]).then(function (r) {
       state.overview = r[0]
       state.v8 = r[1].config
@@ -213,7 +213,7 @@
   }
 
   // ---------- edit form ----------
-  function openEdit() {
+  function openEdit () {
     $('v8-username').value = state.v8 ? state.v8.username : ''
     $('v8-password').value = ''
     setPasswordVisible(false)
@@ -223,49 +223,53 @@
     $('btn-editar').hidden = true
     ;($('v8-username').value ? $('v8-password') : $('v8-username')).focus()
   }
-  function closeEdit() {
+  function closeEdit () {
     show($('card-edit'), false)
     $('btn-editar').hidden = false
     $('v8-password').value = ''
   }
-  function setPasswordVisible(on) {
+  function setPasswordVisible (on) {
     $('v8-password').type = on ? 'text' : 'password'
     setText($('btn-toggle-pw'), on ? 'Ocultar' : 'Mostrar')
     $('btn-toggle-pw').setAttribute('aria-pressed', on ? 'true' : 'false')
   }
 
   /** The form's values, or an error message when a field is obviously wrong (the server checks again). */
-  function credentials() {
-    var username = $('v8-username').value.trim()
-    var password = $('v8-password').value
+  function credentials () {
+    const username = $('v8-username').value.trim()
+    const password = $('v8-password').value
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(username)) return { error: 'Informe o e-mail do usuário da V8 (ex.: nome@empresa.com.br).', field: 'v8-username' }
     if (!password) return { error: 'Informe a senha.', field: 'v8-password' }
-    return { username: username, password: password }
+    return { username, password }
   }
 
-  var FIELD_NAMES = {
-    'body.username': 'E-mail', 'body.password': 'Senha',
-    'body.kentro.api_url': 'URL da API do Kentro', 'body.kentro.queue_id': 'Fila do Kentro',
-    'body.kentro.pipeline_ids': 'Pipelines do Kentro', 'body.kentro.stage_id': 'Etapa do Kentro',
-    'body.presencabank.url': 'URL do PresençaBank', 'body.presencabank.login': 'Login do PresençaBank',
+  const FIELD_NAMES = {
+    'body.username': 'E-mail',
+    'body.password': 'Senha',
+    'body.kentro.api_url': 'URL da API do Kentro',
+    'body.kentro.queue_id': 'Fila do Kentro',
+    'body.kentro.pipeline_ids': 'Pipelines do Kentro',
+    'body.kentro.stage_id': 'Etapa do Kentro',
+    'body.presencabank.url': 'URL do PresençaBank',
+    'body.presencabank.login': 'Login do PresençaBank',
   }
 
-  function explain(err) {
+  function explain (err) {
     if (!(err instanceof ApiError)) return 'Erro inesperado na página: ' + String(err && err.message ? err.message : err)
-    var campos = err.details && err.details.campos
+    const campos = err.details && err.details.campos
     if (campos && campos.length) {
       return campos.map(function (c) { return (FIELD_NAMES[c.campo] || c.campo) + ': ' + c.erro }).join('; ') + '.'
     }
     return err.message
   }
 
-  function onTest() {
-    var c = credentials()
+  function onTest () {
+    const c = credentials()
     if (c.error) { alertBox($('edit-alert'), 'error', c.error); $(c.field).focus(); return }
     run($('btn-testar'), 'Testando…', function () {
       return api('POST', 'config/v8/testar', { username: c.username, password: c.password }).then(
         function (r) {
-          var life = r.token_info && r.token_info.expires_in ? ' Token válido por ' + describeDuration(r.token_info.expires_in) + '.' : ''
+          const life = r.token_info && r.token_info.expires_in ? ' Token válido por ' + describeDuration(r.token_info.expires_in) + '.' : ''
           alertBox($('edit-alert'), 'success', 'Conexão OK: ' + r.message + life + ' Nada foi salvo ainda.')
         },
         function (err) {
@@ -276,9 +280,9 @@
     })
   }
 
-  function onSave(ev) {
+  function onSave (ev) {
     ev.preventDefault()
-    var c = credentials()
+    const c = credentials()
     if (c.error) { alertBox($('edit-alert'), 'error', c.error); $(c.field).focus(); return }
     run($('btn-salvar'), 'Salvando…', function () {
       return api('POST', 'config/v8/salvar', { username: c.username, password: c.password }).then(
@@ -296,7 +300,7 @@
     })
   }
 
-  function onVerify() {
+  function onVerify () {
     run($('btn-verificar'), 'Verificando…', function () {
       return api('POST', 'config/v8/verificar', {}).then(
         function () { return refresh() },
@@ -310,9 +314,9 @@
     })
   }
 
-  function onSaveIntegrations(ev) {
+  function onSaveIntegrations (ev) {
     ev.preventDefault()
-    var body = {
+    const body = {
       kentro: {
         api_url: $('kentro-url').value.trim(),
         api_key: $('kentro-key').value,
@@ -344,9 +348,9 @@
     })
   }
 
-  function onKey(ev) {
+  function onKey (ev) {
     ev.preventDefault()
-    var key = $('api-key').value.trim()
+    const key = $('api-key').value.trim()
     if (!key) { alertBox($('key-error'), 'error', 'Informe a chave de API.'); return }
     run($('btn-entrar'), 'Entrando…', function () {
       return refresh(key).then(
@@ -357,7 +361,7 @@
           renderIntegrations(state.overview)
         },
         function (err) {
-          var msg = err.status === 401 ? 'Chave de API incorreta para esta porta.' : explain(err)
+          const msg = err.status === 401 ? 'Chave de API incorreta para esta porta.' : explain(err)
           alertBox($('key-error'), 'error', msg)
           $('api-key').select()
         }
@@ -365,7 +369,7 @@
     })
   }
 
-  function onLogout() {
+  function onLogout () {
     forgetKey()
     closeEdit()
     clearAlert($('main-alert'))
@@ -373,14 +377,14 @@
   }
 
   // ---------- wiring ----------
-  function wireDismiss() {
-    var buttons = document.querySelectorAll('.alert .dismiss')
-    for (var i = 0; i < buttons.length; i++) {
+  function wireDismiss () {
+    const buttons = document.querySelectorAll('.alert .dismiss')
+    for (let i = 0; i < buttons.length; i++) {
       buttons[i].addEventListener('click', function (e) { clearAlert(e.currentTarget.parentElement) })
     }
   }
 
-  function start() {
+  function start () {
     wireDismiss()
     $('form-key').addEventListener('submit', onKey)
     $('btn-editar').addEventListener('click', openEdit)
@@ -392,7 +396,7 @@
     $('form-int').addEventListener('submit', onSaveIntegrations)
     $('btn-sair').addEventListener('click', onLogout)
 
-    var key = loadKey()
+    const key = loadKey()
     if (!key) { showKeyView(null); return }
     state.key = key
     run(null, null, function () {

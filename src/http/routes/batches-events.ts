@@ -21,12 +21,12 @@ const COALESCE_MS = 50
  * Stream the batch's events on a response already hijacked from fastify. Resolves when the stream ends
  * (after `done`, on client disconnect, or when `stop()` is called at server shutdown).
  */
-export function streamBatchEvents(
+export function streamBatchEvents (
   res: ServerResponse,
   service: BatchService,
   batchId: string,
   headers: Record<string, string | number | string[] | undefined>,
-  opts: EventStreamOptions = {},
+  opts: EventStreamOptions = {}
 ): { done: Promise<void>; stop: () => void } {
   const sent = new Map<number, number>() // item key → finished_at
   let cursor = 0
@@ -36,7 +36,7 @@ export function streamBatchEvents(
   let again = false
   let scheduled: NodeJS.Timeout | undefined
   let finish!: () => void
-  const done = new Promise<void>((r) => (finish = r))
+  const done = new Promise<void>((resolve) => (finish = resolve))
 
   const clean = {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -53,11 +53,11 @@ export function streamBatchEvents(
   const write = async (chunk: string): Promise<void> => {
     if (closed) return
     if (!res.write(chunk)) {
-      await new Promise<void>((r) => {
+      await new Promise<void>((resolve) => {
         const go = (): void => {
           res.off('drain', go)
           res.off('close', go)
-          r()
+          resolve()
         }
         res.on('drain', go)
         res.on('close', go)
@@ -117,6 +117,7 @@ export function streamBatchEvents(
           end()
           return
         }
+        // eslint-disable-next-line no-unmodified-loop-condition -- `closed` is set by the close handler while we await
       } while (again && !closed)
     } catch {
       // The database closed under us (shutdown): end the stream; the client reconnects to the next process.
@@ -135,8 +136,8 @@ export function streamBatchEvents(
   }
 
   const unsubscribe = service.events.subscribe(batchId, schedule)
-  const heartbeat = setInterval(() => void write(': ping\n\n'), opts.heartbeatMs ?? 15_000)
-  const poll = setInterval(() => void pump(), opts.pollMs ?? 1000)
+  const heartbeat = setInterval(() => { void write(': ping\n\n') }, opts.heartbeatMs ?? 15_000)
+  const poll = setInterval(() => { void pump() }, opts.pollMs ?? 1000)
   res.on('close', () => end(true))
   void pump()
   return { done, stop: () => end() }

@@ -4,7 +4,7 @@ import type { Batch, BatchItem, ItemCounts } from '../../domain/batches/types.js
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 /** Counts of a batch; processados = sucessos + erros, and every item is in exactly one count. */
-export function countsView(c: ItemCounts): Record<string, number> {
+export function countsView (c: ItemCounts): Record<string, number> {
   return {
     total: c.total,
     processados: c.success + c.failed,
@@ -16,7 +16,7 @@ export function countsView(c: ItemCounts): Record<string, number> {
   }
 }
 
-export function batchView(b: Batch, c: ItemCounts): Record<string, unknown> {
+export function batchView (b: Batch, c: ItemCounts): Record<string, unknown> {
   return {
     lote_id: b.id,
     status: b.status,
@@ -29,7 +29,7 @@ export function batchView(b: Batch, c: ItemCounts): Record<string, unknown> {
   }
 }
 
-export function itemView(i: BatchItem): Record<string, unknown> {
+export function itemView (i: BatchItem): Record<string, unknown> {
   return {
     cpf: i.cpf,
     status: i.status,

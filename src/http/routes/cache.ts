@@ -56,7 +56,7 @@ export const cacheRoutes: FastifyPluginAsync<CacheRouteOptions> = async (plain, 
     async (req) => {
       const saved = cache.save(req.body)
       return { success: true as const, message: 'Simulação salva no cache.', simulacao: view(saved) }
-    },
+    }
   )
 
   /** GET /cache/simulacao/:cpf */
@@ -67,7 +67,7 @@ export const cacheRoutes: FastifyPluginAsync<CacheRouteOptions> = async (plain, 
       const found = cache.get(req.params.cpf)
       if (!found) throw absent()
       return { success: true as const, simulacao: view(found) }
-    },
+    }
   )
 
   /** GET /cache/simulacoes */
@@ -85,7 +85,7 @@ export const cacheRoutes: FastifyPluginAsync<CacheRouteOptions> = async (plain, 
       const { page, limit } = req.query
       const { total, items } = cache.list(page, limit)
       return { success: true as const, total, page, limit, simulacoes: items.map(view) }
-    },
+    }
   )
 
   /** DELETE /cache/simulacao/:cpf */
@@ -95,6 +95,6 @@ export const cacheRoutes: FastifyPluginAsync<CacheRouteOptions> = async (plain, 
     async (req) => {
       if (!cache.delete(req.params.cpf)) throw absent()
       return { success: true as const, message: 'Simulação removida do cache.' }
-    },
+    }
   )
 }

@@ -6,7 +6,7 @@ import { isValidCpf, normalizeCpf } from '../../domain/cpf.js'
 export const cpfField = z.union([z.string().max(32), z.number()]).describe('CPF: 11 dígitos, com ou sem pontuação')
 
 /** The CPF's digits, or 422 cpf_invalido (a well-typed but wrong CPF is a business error, not a malformed request). */
-export function validCpf(raw: string | number): string {
+export function validCpf (raw: string | number): string {
   const cpf = normalizeCpf(raw)
   if (!isValidCpf(cpf)) throw unprocessable('cpf_invalido', 'CPF inválido: informe 11 dígitos com os dígitos verificadores corretos.')
   return cpf

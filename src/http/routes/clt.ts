@@ -13,7 +13,7 @@ const ERROR_STATUS: Record<string, number> = {
   termo_nao_criado: 422,
 }
 
-function pendingMessage(outcome: Extract<FlowOutcome, { kind: 'pending' }>): string {
+function pendingMessage (outcome: Extract<FlowOutcome, { kind: 'pending' }>): string {
   const status = outcome.resultado.status_termo ?? 'em andamento'
   return `Consulta de margem em andamento na V8 (status ${status}). Chame novamente em ${Math.ceil(outcome.retryAfterMs / 1000)} s: a mesma consulta será retomada, sem criar outra.`
 }
@@ -34,12 +34,12 @@ export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, {
     },
     async (req, reply) => {
       const cpf = validCpf(req.body.cpf)
-      const { valor, prazo, dados_cliente } = req.body
+      const { valor, prazo, dados_cliente: dadosCliente } = req.body
       const outcome = await flow.run({
         cpf,
         ...(valor != null ? { valor } : {}),
         ...(prazo != null ? { prazo } : {}),
-        ...(dados_cliente ? { dados_cliente: Object.fromEntries(Object.entries(dados_cliente).filter(([, v]) => v != null)) } : {}),
+        ...(dadosCliente ? { dados_cliente: Object.fromEntries(Object.entries(dadosCliente).filter(([, v]) => v != null)) } : {}),
       })
       if (outcome.kind === 'success') {
         return reply.code(200).send({ success: true, message: 'Fluxo CLT executado com sucesso.', resultado: outcome.resultado })
@@ -52,7 +52,7 @@ export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, {
       if (status !== undefined || !outcome.resultado) throw new AppError(outcome.code, outcome.erro, status ?? 422, outcome.details)
       // A definitive refusal (rejected consult, no margin, no simulation) is a result the caller acts on, not an error.
       return reply.code(200).send({ success: false, error: outcome.code, message: outcome.erro, resultado: outcome.resultado })
-    },
+    }
   )
 
   /** POST /clt/mensagem-whatsapp */
@@ -65,7 +65,7 @@ export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, {
       if (!record) throw notFound('resultado_nao_encontrado', 'Nenhum resultado de fluxo para este CPF; execute POST /clt/fluxo-completo primeiro.')
       const { status, mensagem } = whatsappMessage(record)
       return { success: true, status, mensagem, atualizado_em: new Date(record.updatedAt).toISOString() }
-    },
+    }
   )
 
   /** POST /clt/simular-personalizada */
@@ -83,7 +83,7 @@ export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, {
       const cpf = validCpf(req.body.cpf)
       const resultado = await simulations.custom(cpf, req.body.valor, req.body.prazo)
       return { success: true, message: `Simulação personalizada: ${resultado.numero_parcelas}x no termo aprovado.`, resultado }
-    },
+    }
   )
 
   /** POST /clt/simular-cache */
@@ -101,6 +101,6 @@ export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, {
       const cpf = validCpf(req.body.cpf)
       const resultado = await simulations.fromCache(cpf)
       return { success: true, message: `Simulação pela margem: ${resultado.numero_parcelas}x no termo aprovado.`, resultado }
-    },
+    }
   )
 }

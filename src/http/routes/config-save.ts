@@ -26,7 +26,7 @@ const label = (key: string): string => KEY_LABELS[key as ConfigKey] ?? key
  * Persist `changes` and record the save (keys only, never values). The store writes synchronously,
  * so concurrent saves in this process are serialized and the file is never half written.
  */
-export function saveConfig(store: ConfigStore, audit: ConfigAudit, action: string, ip: string, changes: Partial<Record<ConfigKey, string>>): ConfigKey[] {
+export function saveConfig (store: ConfigStore, audit: ConfigAudit, action: string, ip: string, changes: Partial<Record<ConfigKey, string>>): ConfigKey[] {
   let changed: ConfigKey[]
   try {
     changed = store.update(changes)
@@ -35,7 +35,7 @@ export function saveConfig(store: ConfigStore, audit: ConfigAudit, action: strin
       throw badRequest(
         'valor_nao_suportado',
         `O valor de ${label(err.key)} não pode ser gravado: ele mistura aspas simples ('), duplas (") e crases (\`) ou contém um retorno de carro. Remova um desses caracteres.`,
-        { campo: err.key },
+        { campo: err.key }
       )
     }
     if (err instanceof ConfigError) {

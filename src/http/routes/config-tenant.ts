@@ -58,7 +58,7 @@ const integrationsBody = z.object({
 
 const keepSecret = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '***' ? undefined : v)
 
-export function tenantOverview(c: TenantConfig, token: z.infer<typeof tokenStatusView>): z.infer<typeof overview> {
+export function tenantOverview (c: TenantConfig, token: z.infer<typeof tokenStatusView>): z.infer<typeof overview> {
   return {
     success: true,
     port: c.PORT,
@@ -85,7 +85,7 @@ export const tenantConfigRoutes: FastifyPluginAsync<TenantConfigRouteOptions> = 
   app.get(
     '/config/tenant',
     { schema: { tags, summary: 'Visão geral da porta: tenant, alcance da V8 e integrações (segredos mascarados)', response: { 200: overview } } },
-    async () => tenantOverview(config.get(), services.tokenStatus()),
+    async () => tenantOverview(config.get(), services.tokenStatus())
   )
 
   /** POST /config/integracoes/salvar */
@@ -115,6 +115,6 @@ export const tenantConfigRoutes: FastifyPluginAsync<TenantConfigRouteOptions> = 
       const changed = saveConfig(config, audit, 'integracoes', req.ip, changes)
       const message = changed.length > 0 ? 'Configurações salvas; valem a partir da próxima chamada.' : 'Nada mudou.'
       return { ...tenantOverview(config.get(), services.tokenStatus()), message, alteradas: changed }
-    },
+    }
   )
 }

@@ -71,7 +71,7 @@ export const configRoutes: FastifyPluginAsync<ConfigRouteOptions> = async (plain
       req.log.info({ changed }, 'v8 login saved')
       const message = changed.length > 0 ? 'Login da V8 salvo; vale a partir da próxima chamada.' : 'Nada mudou: este já é o login em uso.'
       return { ...view(), message, alteradas: changed }
-    },
+    }
   )
 
   /** POST /config/v8/testar */
@@ -84,7 +84,7 @@ export const configRoutes: FastifyPluginAsync<ConfigRouteOptions> = async (plain
     async (req) => {
       const info = await services.v8.testLogin(req.body.username, req.body.password)
       return { success: true as const, message: 'Login aceito pela V8.', token_info: { expires_in: info.expires_in, token_type: info.token_type } }
-    },
+    }
   )
 
   /** POST /config/v8/verificar */
@@ -94,6 +94,6 @@ export const configRoutes: FastifyPluginAsync<ConfigRouteOptions> = async (plain
     async () => {
       await services.tokens.get()
       return { success: true as const, message: 'A V8 está acessível com o login salvo.', token: services.tokenStatus() }
-    },
+    }
   )
 }

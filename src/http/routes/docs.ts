@@ -24,7 +24,7 @@ const version = (): string => {
 /** sha256 of the stylesheet swagger-ui-bundle.js (@fastify/swagger-ui 6.x) inserts at run time. */
 export const SWAGGER_UI_STYLE_HASH = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='
 
-export async function registerDocs(app: App, config: TenantConfig): Promise<void> {
+export async function registerDocs (app: App, config: TenantConfig): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

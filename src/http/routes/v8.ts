@@ -37,7 +37,7 @@ const reply = z.object({
 })
 
 /** A date (whole day: start or end of it, UTC) or an ISO date-time; null when it is not a real one. */
-export function parseDateParam(text: string, edge: 'start' | 'end'): number | null {
+export function parseDateParam (text: string, edge: 'start' | 'end'): number | null {
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
   if (day) {
     const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])]
@@ -51,7 +51,7 @@ export function parseDateParam(text: string, edge: 'start' | 'end'): number | nu
   return Number.isNaN(at) ? null : at
 }
 
-export function dateRange(q: { startDate?: string | undefined; endDate?: string | undefined }, now: number): { start: number; end: number } {
+export function dateRange (q: { startDate?: string | undefined; endDate?: string | undefined }, now: number): { start: number; end: number } {
   const end = q.endDate !== undefined ? parseDateParam(q.endDate, 'end') : now
   if (end === null) throw badRequest('data_invalida', `endDate inválida: ${q.endDate}. Use AAAA-MM-DD ou data/hora ISO 8601.`)
   const start = q.startDate !== undefined ? parseDateParam(q.startDate, 'start') : end - DEFAULT_RANGE_DAYS * DAY
@@ -61,18 +61,18 @@ export function dateRange(q: { startDate?: string | undefined; endDate?: string 
   return { start, end }
 }
 
-function amount(v: unknown): number | null {
+function amount (v: unknown): number | null {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
   return Number.isFinite(n) ? n : null
 }
 
-export function toOperacao(op: Operation): z.infer<typeof operacao> {
+export function toOperacao (op: Operation): z.infer<typeof operacao> {
   const cpf = op.borrower?.documentNumber?.replace(/\D/g, '')
   return {
     operationId: op.id,
     contractNumber: op.contractNumber === null || op.contractNumber === undefined ? null : String(op.contractNumber),
     nome: op.borrower?.name ?? null,
-    cpf: cpf ? cpf : null,
+    cpf: cpf || null,
     valor_liberado: amount(op.disbursedIssueAmount) ?? amount(op.issueAmount),
     valor_emissao: amount(op.issueAmount),
     status: op.status,
@@ -92,6 +92,6 @@ export const v8Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { 
       const ops = await deps.services.v8.listOperations({ startDate, endDate, limit: req.query.limit, page: req.query.page })
       const operacoes = ops.map(toOperacao)
       return { success: true, total: operacoes.length, pagina: req.query.page, limite: req.query.limit, periodo: { startDate, endDate }, operacoes }
-    },
+    }
   )
 }
