@@ -8,9 +8,8 @@ import { CODE_DIR, tenantPaths } from './config/paths.js'
 import { runtimeProblem } from './config/runtime.js'
 import { ConfigStore } from './config/store.js'
 import { openDatabase } from './db/database.js'
-import { createServices } from './domain/services.js'
-import { buildApp } from './http/app.js'
 import { createLogger } from './log/logger.js'
+import { createTenant } from './tenant.js'
 
 /** Process-level choices that override the tenant's file: where it runs decides them (a container logs to stdout, listens on 0.0.0.0). */
 export interface ProcessOverrides {
@@ -88,16 +87,13 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
   const logger = log.logger
   for (const w of warnings) logger.warn({ file: paths.configFile }, `config: ${w}`)
 
-  const db = openDatabase(paths.dbFile)
-  const services = createServices({ config: store, db, logger })
-  const app = await buildApp({ config: store, db, logger, services, now: Date.now, startedAt: Date.now() })
+  const tenant = await createTenant({ config: store, db: openDatabase(paths.dbFile), logger })
+  const { app } = tenant
 
   const shutdown = closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) logger.fatal({ err }, 'uncaught error; shutting down')
     else logger.info({ signal }, 'shutting down')
-    await app.close() // stops accepting, waits for in-flight requests
-    await services.close()
-    db.close()
+    await tenant.close() // the order lives in the composition root (src/tenant.ts)
     logger.info('stopped')
     await log.close()
   })
@@ -112,8 +108,7 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
     logger.fatal({ err }, `cannot listen on ${host}:${port}`)
     process.exitCode = 1
     shutdown.uninstall()
-    await services.close()
-    db.close()
+    await tenant.close()
     await log.close()
     return
   }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
-import { createServices } from '../../src/domain/services.js'
+import { createServices } from '../../src/tenant.js'
 import { benchTenantConfig } from '../lib/token-config.js'
 
 const { values } = parseArgs({ options: { db: { type: 'string' }, sandbox: { type: 'string' }, n: { type: 'string' }, out: { type: 'string' } } })

@@ -1,13 +1,8 @@
 /** buildApp(deps): the tenant's fastify app with every route plugin registered here, in one place. */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import Fastify, { type FastifyBaseLogger } from 'fastify'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import type { ConfigStore } from '../config/store.js'
-import type { Db } from '../db/database.js'
-import type { Logger } from '../log/logger.js'
-import type { TenantServices } from '../domain/services.js'
 import { requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { RequestLog } from './request-log.js'
@@ -21,20 +16,9 @@ import { registerDocs } from './routes/docs.js'
 import { cltRoutes } from './routes/clt.js'
 import { v8Routes } from './routes/v8.js'
 import { batchRoutes } from './routes/batches.js'
+import type { App, AppDeps } from './types.js'
 
-export interface AppDeps {
-  config: ConfigStore
-  db: Db
-  logger: Logger
-  services: TenantServices
-  now: () => number
-  startedAt: number
-  /** How long /health reuses a healthy reading (default HEALTH_CACHE_MS; 0 reads on every probe). */
-  healthCacheMs?: number
-}
-
-/** The app type every route plugin receives (zod type provider). */
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
+export type { App, AppDeps } from './types.js'
 
 export const BODY_LIMIT = 100 * 1024
 
@@ -60,7 +44,14 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   }
 
   await registerDocs(app, config) // before every route: swagger collects routes as they are registered
-  await app.register(healthRoutes, { deps })
+  await app.register(healthRoutes, {
+    db: deps.db,
+    config: deps.config,
+    now: deps.now,
+    startedAt: deps.startedAt,
+    status: { batchCounts: () => deps.services.batches.activeTotals(), tokenStatus: () => deps.services.tokenStatus() },
+    ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
+  })
   await app.register(configPageRoutes)
 
   // Everything registered inside this scope requires the tenant's API key.
@@ -70,9 +61,9 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(cacheRoutes, { cache: services.simulationCache })
-    await api.register(cltRoutes, { deps })
-    await api.register(v8Routes, { deps })
-    await api.register(batchRoutes, { batches: deps.services.batches })
+    await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations })
+    await api.register(v8Routes, { v8: services.v8, now: deps.now })
+    await api.register(batchRoutes, { batches: services.batches })
   })
 
   return app

@@ -73,7 +73,7 @@ t.test('transient errors are rescheduled with backoff and eventually succeed; a 
   t.equal(runner.calls.get(plain), 1, 'plain once')
   t.ok(order.indexOf(plain) < order.lastIndexOf(slow), 'the single worker ran other items while the consult was pending')
   t.same(svc.counts(batch.id), { total: 3, pending: 0, running: 0, success: 3, failed: 0, cancelled: 0 }, 'all succeeded')
-  const items = svc.repo.listItems(batch.id, { limit: 10, offset: 0 }).items
+  const items = svc.items(batch.id, { limit: 10, offset: 0 }).items
   t.ok(items.every((i) => i.erro === null && i.status === 'SUCCESS'), 'no error left on recovered items')
 })
 
@@ -89,7 +89,7 @@ t.test('transient errors give up after the configured number of retries; busines
   const { svc } = service(t, { runner, engine: { policy: { ...FAST_ENGINE.policy, maxTransientRetries: 3 } } })
   const { batch } = await svc.create({ origem: 'lista', cpfs: [down, broken, odd] })
   await waitFor('batch end', finished(svc, batch.id), 10_000)
-  const byCpf = new Map(svc.repo.listItems(batch.id, { limit: 10, offset: 0 }).items.map((i) => [i.cpf, i]))
+  const byCpf = new Map(svc.items(batch.id, { limit: 10, offset: 0 }).items.map((i) => [i.cpf, i]))
   t.equal(runner.calls.get(down), 4, 'first try + 3 retries')
   t.equal(byCpf.get(down)?.erro, 'upstream_unavailable', 'gave up with the upstream code')
   t.match(byCpf.get(down)?.mensagem, /desistência após 3 tentativas/, 'message says it gave up')
@@ -105,7 +105,7 @@ t.test('a consult pending longer than the limit fails the item', async (t) => {
   const { svc } = service(t, { runner, engine: { policy: { ...FAST_ENGINE.policy, maxPendingMs: 80 } } })
   const { batch } = await svc.create({ origem: 'lista', cpfs: [cpf] })
   await waitFor('batch end', finished(svc, batch.id), 10_000)
-  const [item] = svc.repo.listItems(batch.id, { limit: 1, offset: 0 }).items
+  const [item] = svc.items(batch.id, { limit: 1, offset: 0 }).items
   t.equal(item?.erro, 'consulta_sem_resposta', 'failed as never answered')
   t.equal(item?.etapa, 'aguardando_consulta', 'at the step it was waiting in')
   t.ok((runner.calls.get(cpf) ?? 0) >= 2, 'polled several times first')
@@ -159,7 +159,7 @@ t.test('two engines on the same file share a batch without running any item twic
   const a = service(t, { db: dbA, runner, concurrency: 4 })
   const b = service(t, { db: dbB, runner, concurrency: 4 })
   const { batch } = await a.svc.create({ origem: 'lista', cpfs: validCpfs(400) })
-  b.svc.engine.wake()
+  b.svc.wake()
   await waitFor('batch end', finished(a.svc, batch.id), 20_000)
   t.equal(runner.calls.size, 400, 'all items ran')
   t.ok([...runner.calls.values()].every((n) => n === 1), 'none twice')

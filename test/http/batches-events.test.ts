@@ -116,9 +116,9 @@ t.test('a client going away removes its listener; server shutdown ends open stre
   const a = await openStream(base, `/clt/lotes/${id}/eventos`)
   const b = await openStream(base, `/clt/lotes/${id}/eventos`)
   await waitFor('first progress on both', () => a.events.length > 0 && b.events.length > 0)
-  t.equal(services.batches.events.listenerCount(id), 2, 'one listener per stream')
+  t.equal(services.batches.subscribers(id), 2, 'one listener per stream')
   a.close()
-  await waitFor('listener removed', () => services.batches.events.listenerCount(id) === 1, 3000)
+  await waitFor('listener removed', () => services.batches.subscribers(id) === 1, 3000)
   t.pass('the disconnected client no longer has a listener')
   const t0 = Date.now()
   open()
@@ -126,7 +126,7 @@ t.test('a client going away removes its listener; server shutdown ends open stre
   await b.finished
   t.ok(Date.now() - t0 < 3000, 'app.close is not held by an open event stream')
   t.ok(b.ended(), 'the open stream was ended by the server')
-  t.equal(services.batches.events.listenerCount(id), 0, 'no listener left')
+  t.equal(services.batches.subscribers(id), 0, 'no listener left')
 })
 
 t.test('heartbeat comments keep an idle stream alive', async (t) => {

@@ -1,5 +1,10 @@
+import Fastify from 'fastify'
 import t from 'tap'
+import { ConfigStore } from '../../src/config/store.js'
+import { openDatabase } from '../../src/db/database.js'
+import { healthRoutes } from '../../src/http/routes/health.js'
 import { build } from '../fixtures/app.js'
+import { testConfig } from '../fixtures/config.js'
 
 t.test('GET /health is public and reports the tenant', async (t) => {
   const { app } = await build(t)
@@ -23,22 +28,40 @@ t.test('health is DEGRADED (503) when the database is unusable', async (t) => {
 })
 
 t.test('a burst of probes reads the database once per interval; trouble is never cached', async (t) => {
-  const { app, services } = await build(t)
   let reads = 0
   let failing = false
-  const counts = services.batchCounts.bind(services)
-  services.batchCounts = () => {
-    reads++
-    if (failing) throw new Error('database is locked')
-    return counts()
+  let clock = 0
+  const db = openDatabase(':memory:')
+  const app = Fastify()
+  await app.register(healthRoutes, {
+    db,
+    config: new ConfigStore(testConfig()),
+    now: Date.now,
+    startedAt: Date.now(),
+    clock: () => clock,
+    status: {
+      batchCounts: () => {
+        reads++
+        if (failing) throw new Error('database is locked')
+        return { pending: 0, running: 0 }
+      },
+      tokenStatus: () => ({ cached: false, expires_in: null, obtained_at: null, last_error: null }),
+    },
+  })
+  t.teardown(async () => {
+    await app.close()
+    db.close()
+  })
+  for (let i = 0; i < 20; i++) {
+    t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+    clock += 40
   }
-  for (let i = 0; i < 20; i++) t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
   t.equal(reads, 1, '20 probes within a second: one reading')
-  await new Promise((resolve) => setTimeout(resolve, 1050))
+  clock += 250
   await app.inject({ method: 'GET', url: '/health' })
   t.equal(reads, 2, 'read again after the interval')
   failing = true
-  await new Promise((resolve) => setTimeout(resolve, 1050))
+  clock += 1000
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 503, 'a failing read: 503 DEGRADED')
   failing = false
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the next probe reads again at once: recovered')

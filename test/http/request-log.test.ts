@@ -2,11 +2,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { buildApp } from '../../src/http/app.js'
 import { SECURITY_HEADER_OPTIONS, renderSecurityHeaders } from '../../src/http/security-headers.js'
 import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
-import { createServices } from '../../src/domain/services.js'
+import { createTenant } from '../../src/tenant.js'
 import { createLogger } from '../../src/log/logger.js'
 import { build } from '../fixtures/app.js'
 import { TEST_API_KEY, tempRoot, testConfig } from '../fixtures/config.js'
@@ -16,15 +15,13 @@ t.test('request lines: one per request with method, URL, status and time; health
   const log = await createLogger({ level: 'info', target: 'files', logsDir: path.join(root, 'logs'), name: '6999' })
   const store = new ConfigStore(testConfig(6999))
   const db = openDatabase(':memory:')
-  const services = createServices({ config: store, db, logger: log.logger })
-  const app = await buildApp({ config: store, db, logger: log.logger, services, now: Date.now, startedAt: Date.now(), healthCacheMs: 0 })
+  const { app, close } = await createTenant({ config: store, db, logger: log.logger, healthCacheMs: 0 })
   await app.inject({ method: 'GET', url: '/marker-a' })
   await app.inject({ method: 'GET', url: '/cache/simulacoes?page=1', headers: { authorization: `Bearer ${TEST_API_KEY}` } })
   for (let i = 0; i < 5; i++) await app.inject({ method: 'GET', url: '/health' })
   db.close()
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 503, 'probe finds the database gone')
-  await app.close()
-  await services.close()
+  await close() // closing the database again is harmless
   await log.close()
   const lines = fs.readFileSync(path.join(root, 'logs', 'out-6999.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   const requests = lines.filter((l) => l['msg'] === 'request completed')

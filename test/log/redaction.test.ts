@@ -3,8 +3,7 @@ import path from 'node:path'
 import t from 'tap'
 import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
-import { createServices } from '../../src/domain/services.js'
-import { buildApp } from '../../src/http/app.js'
+import { createTenant } from '../../src/tenant.js'
 import { createLogger } from '../../src/log/logger.js'
 import { maskCpf, maskCpfsInText, scrubSecrets } from '../../src/log/mask.js'
 import { TEST_API_KEY, tempRoot, testConfig } from '../fixtures/config.js'
@@ -33,8 +32,7 @@ t.test('a request carrying the API key and a password leaves neither in any log 
   const store = new ConfigStore(testConfig(6999, { V8_USERNAME: 'u@x.com', V8_PASSWORD: password, KENTRO_API_KEY: 'kentro-key-123456' }))
   const log = await createLogger({ level: 'debug', target: 'files', logsDir: path.join(root, 'logs'), name: '6999', secrets: () => store.secrets() })
   const db = openDatabase(':memory:')
-  const services = createServices({ config: store, db, logger: log.logger })
-  const app = await buildApp({ config: store, db, logger: log.logger, services, now: Date.now, startedAt: Date.now() })
+  const { app, close } = await createTenant({ config: store, db, logger: log.logger })
   await app.inject({ method: 'POST', url: `/config/v8/testar?apiKey=${TEST_API_KEY}`, headers: { authorization: `Bearer ${TEST_API_KEY}` }, payload: { username: 'u@x.com', password } })
   await app.inject({ method: 'GET', url: '/cache/simulacao/12345678901', headers: { authorization: `Bearer wrong-${TEST_API_KEY}` } })
   await app.inject({ method: 'GET', url: `/health?token=${encodeURIComponent(password)}` })
@@ -42,8 +40,7 @@ t.test('a request carrying the API key and a password leaves neither in any log 
   log.logger.info({ headers: { authorization: `Bearer ${TEST_API_KEY}` }, password, nested: { V8_PASSWORD: password, apiKey: 'kentro-key-123456' } }, 'with secrets')
   log.logger.error({ err: new Error(`upstream said: bad password ${password}`) }, 'error with secret in message')
   log.logger.info('cpf 12345678901 in a message')
-  await app.close()
-  db.close()
+  await close()
   await log.close()
   const text = readAll(path.join(root, 'logs'))
   t.ok(text.length > 0, 'something was logged')

@@ -35,23 +35,29 @@ export interface CreatedBatch {
 }
 
 export class BatchService {
-  readonly repo: BatchRepository
-  readonly events = new BatchEvents()
-  readonly engine: BatchEngine
+  readonly #repo: BatchRepository
+  readonly #events = new BatchEvents()
+  readonly #engine: BatchEngine
   readonly #deps: BatchServiceDeps
 
   constructor (deps: BatchServiceDeps) {
     this.#deps = deps
-    this.repo = new BatchRepository(deps.db)
-    this.engine = new BatchEngine({ ...deps.engine, repo: this.repo, runner: deps.runner, events: this.events, logger: deps.logger, now: deps.now })
+    this.#repo = new BatchRepository(deps.db)
+    this.#engine = new BatchEngine({ ...deps.engine, repo: this.#repo, runner: deps.runner, events: this.#events, logger: deps.logger, now: deps.now })
   }
 
   start (): void {
-    this.engine.start()
+    this.#engine.start()
   }
 
+  /** Stop claiming now; in-flight items get `budgetMs` to finish, then their leases are released. Idempotent. */
   shutdown (budgetMs?: number): Promise<void> {
-    return this.engine.shutdown(budgetMs)
+    return this.#engine.shutdown(budgetMs)
+  }
+
+  /** Look for due work now instead of at the next poll (e.g. another process queued items). */
+  wake (): void {
+    this.#engine.wake()
   }
 
   async create (input: CreateBatchInput, signal?: AbortSignal): Promise<CreatedBatch> {
@@ -71,33 +77,63 @@ export class BatchService {
       ...(input.origem === 'kentro' ? { pipeline_id: input.pipeline_id } : {}),
     }
     const id = randomUUID()
-    this.repo.insertBatch({ id, origin, params, items, now: this.#deps.now() })
+    this.#repo.insertBatch({ id, origin, params, items, now: this.#deps.now() })
     const invalid = items.filter((i) => !i.valid).length
     this.#deps.logger.info({ lote: id, origem: origin, total: items.length, invalid, duplicates }, 'batch: created')
-    this.engine.wake()
-    return { batch: this.repo.getBatch(id)!, invalid, duplicates }
+    this.#engine.wake()
+    return { batch: this.#repo.getBatch(id)!, invalid, duplicates }
   }
 
   get (id: string): Batch | undefined {
-    return this.repo.getBatch(id)
+    return this.#repo.getBatch(id)
+  }
+
+  /** Newest first, one page. */
+  list (limit: number, offset: number): ReturnType<BatchRepository['listBatches']> {
+    return this.#repo.listBatches(limit, offset)
+  }
+
+  /** One page of a batch's items, optionally of one status. */
+  items (batchId: string, query: Parameters<BatchRepository['listItems']>[1]): ReturnType<BatchRepository['listItems']> {
+    return this.#repo.listItems(batchId, query)
   }
 
   counts (id: string): ItemCounts {
-    return this.repo.countItems(id)
+    return this.#repo.countItems(id)
+  }
+
+  /** Items of the batch that finished at or after `since` (ms), oldest first: what an event stream sends next. */
+  finishedSince (batchId: string, since: number): ReturnType<BatchRepository['finishedSince']> {
+    return this.#repo.finishedSince(batchId, since)
+  }
+
+  /** One item by its key (as finishedSince gives it). */
+  item (key: number): ReturnType<BatchRepository['itemByKey']> {
+    return this.#repo.itemByKey(key)
+  }
+
+  /** Call `onChange` whenever something about the batch changes in this process, until the returned function is called. */
+  subscribe (batchId: string, onChange: () => void): () => void {
+    return this.#events.subscribe(batchId, onChange)
+  }
+
+  /** How many event streams listen to the batch in this process. */
+  subscribers (batchId: string): number {
+    return this.#events.listenerCount(batchId)
   }
 
   cancel (id: string): (CancelResult & { batch: Batch }) | undefined {
-    const result = this.repo.cancel(id, this.#deps.now())
+    const result = this.#repo.cancel(id, this.#deps.now())
     if (result && result.cancelled > 0) {
       this.#deps.logger.info({ lote: id, cancelled: result.cancelled, inFlight: result.inFlight }, 'batch: cancelled')
     }
-    if (result) this.events.notify(id)
+    if (result) this.#events.notify(id)
     return result
   }
 
   /** Items waiting and in flight over all batches, for /health. */
   activeTotals (): { pending: number; running: number } {
-    return this.repo.activeTotals()
+    return this.#repo.activeTotals()
   }
 }
 

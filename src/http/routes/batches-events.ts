@@ -97,12 +97,12 @@ export function streamBatchEvents (
           end()
           return
         }
-        for (const { key, finishedAt } of service.repo.finishedSince(batchId, Math.max(0, cursor - SKEW_WINDOW_MS))) {
+        for (const { key, finishedAt } of service.finishedSince(batchId, Math.max(0, cursor - SKEW_WINDOW_MS))) {
           if (closed) return
           cursor = Math.max(cursor, finishedAt)
           if (sent.has(key)) continue
           sent.set(key, finishedAt)
-          const item = service.repo.itemByKey(key)
+          const item = service.item(key)
           if (item) await event('item', { lote_id: batchId, ...itemView(item) })
         }
         for (const [key, at] of sent) if (at < cursor - 2 * SKEW_WINDOW_MS) sent.delete(key)
@@ -135,7 +135,7 @@ export function streamBatchEvents (
     }, COALESCE_MS)
   }
 
-  const unsubscribe = service.events.subscribe(batchId, schedule)
+  const unsubscribe = service.subscribe(batchId, schedule)
   const heartbeat = setInterval(() => { void write(': ping\n\n') }, opts.heartbeatMs ?? 15_000)
   const poll = setInterval(() => { void pump() }, opts.pollMs ?? 1000)
   res.on('close', () => end(true))

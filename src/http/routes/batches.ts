@@ -43,9 +43,8 @@ const loteNaoEncontrado = (id: string): Error => notFound('lote_nao_encontrado',
 export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, events }) => {
   const app = plain.withTypeProvider<ZodTypeProvider>()
   const streams = new Set<() => void>()
-  // On shutdown: stop claiming batch work at once (in-flight items get the rest of the grace), end event streams.
+  // On shutdown (the composition root has already stopped batch claims): end event streams so the close can finish.
   app.addHook('preClose', async () => {
-    void batches.shutdown().catch(() => undefined)
     for (const stop of streams) stop()
   })
 
@@ -88,7 +87,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   /** GET /clt/lotes */
   app.get('/clt/lotes', { schema: { tags: ['Lotes'], summary: 'Lista os lotes, mais recentes primeiro', querystring: listQuery } }, async (req) => {
     const { page, limit } = req.query
-    const { total, batches: list } = batches.repo.listBatches(limit, (page - 1) * limit)
+    const { total, batches: list } = batches.list(limit, (page - 1) * limit)
     return { success: true, total, page, limit, lotes: list.map((b) => batchView(b, batches.counts(b.id))) }
   })
 
@@ -97,7 +96,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     const batch = batches.get(req.params.id)
     if (!batch) throw loteNaoEncontrado(req.params.id)
     const { page, limit, status } = req.query
-    const items = batches.repo.listItems(batch.id, { status, limit, offset: (page - 1) * limit })
+    const items = batches.items(batch.id, { status, limit, offset: (page - 1) * limit })
     return {
       success: true,
       ...batchView(batch, batches.counts(batch.id)),

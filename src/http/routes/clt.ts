@@ -1,9 +1,10 @@
 /** CLT routes: the complete flow, the WhatsApp text of its latest result, and simulations against an approved consult. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AppError, notFound } from '../../errors.js'
-import type { FlowOutcome } from '../../domain/flow-types.js'
+import type { FlowResultsRepo } from '../../domain/flow-results.js'
+import type { CltSimulations } from '../../domain/flow-simulations.js'
+import type { FlowOutcome, FlowRunner } from '../../domain/flow-types.js'
 import { whatsappMessage } from '../../domain/message.js'
-import type { AppDeps } from '../app.js'
 import { cpfBody, fluxoBody, fluxoReply, messageReply, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
 
 /** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
@@ -18,9 +19,13 @@ function pendingMessage (outcome: Extract<FlowOutcome, { kind: 'pending' }>): st
   return `Consulta de margem em andamento na V8 (status ${status}). Chame novamente em ${Math.ceil(outcome.retryAfterMs / 1000)} s: a mesma consulta será retomada, sem criar outra.`
 }
 
-export const cltRoutes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
-  const { flow, flowResults, simulations } = deps.services
+export interface CltRouteOptions {
+  flow: FlowRunner
+  flowResults: FlowResultsRepo
+  simulations: CltSimulations
+}
 
+export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { flow, flowResults, simulations }) => {
   /** POST /clt/fluxo-completo */
   app.post(
     '/clt/fluxo-completo',

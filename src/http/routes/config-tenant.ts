@@ -5,14 +5,14 @@ import { z } from 'zod'
 import { kentroConfigured, presencaConfigured, v8Configured, type ConfigKey, type TenantConfig } from '../../config/schema.js'
 import type { ConfigStore } from '../../config/store.js'
 import type { ConfigAudit } from '../../domain/config-audit.js'
-import type { TenantServices } from '../../domain/services.js'
+import type { AppServices } from '../types.js'
 import { tokenStatusView } from './config.js'
 import { saveConfig } from './config-save.js'
 
 export interface TenantConfigRouteOptions {
   config: ConfigStore
   audit: ConfigAudit
-  services: Pick<TenantServices, 'tokenStatus'>
+  services: Pick<AppServices, 'tokenStatus'>
 }
 
 const masked = (value: string): '***' | '' => (value === '' ? '' : '***')

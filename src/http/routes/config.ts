@@ -5,14 +5,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ConfigStore } from '../../config/store.js'
 import type { ConfigAudit } from '../../domain/config-audit.js'
-import type { TenantServices } from '../../domain/services.js'
+import type { AppServices } from '../types.js'
 import { AppError } from '../../errors.js'
 import { saveConfig } from './config-save.js'
 
 export interface ConfigRouteOptions {
   config: ConfigStore
   audit: ConfigAudit
-  services: Pick<TenantServices, 'v8' | 'tokens' | 'tokenStatus'>
+  services: Pick<AppServices, 'v8' | 'tokens' | 'tokenStatus'>
   /** Login tests per client per minute (POST /config/v8/testar answers whether a password is right). */
   testsPerMinute?: number
 }

@@ -11,7 +11,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { jsonSchemaTransform } from 'fastify-type-provider-zod'
 import { CODE_DIR } from '../../config/paths.js'
 import type { TenantConfig } from '../../config/schema.js'
-import type { App } from '../app.js'
+import type { App } from '../types.js'
 
 const version = (): string => {
   try {

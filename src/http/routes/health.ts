@@ -1,7 +1,8 @@
 /** GET /health — liveness and readiness of this tenant, public (no secrets in it). */
 import type { FastifyPluginAsync } from 'fastify'
-import { databaseProbe } from '../../db/database.js'
-import type { AppDeps } from '../app.js'
+import type { ConfigStore } from '../../config/store.js'
+import { databaseProbe, type Db } from '../../db/database.js'
+import type { TokenCacheStatus } from '../../upstream/token-cache.js'
 
 /** How long a healthy reading is reused: a burst of probes costs one set of SQLite reads per interval. */
 export const HEALTH_CACHE_MS = 1000
@@ -12,9 +13,23 @@ interface Checks {
   token: { cached: boolean; expires_in: number | null }
 }
 
-export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, { deps }) => {
+export interface HealthRouteOptions {
+  db: Db
+  config: ConfigStore
+  now: () => number
+  startedAt: number
+  /** What the checks report besides the database. */
+  status: { batchCounts(): { pending: number; running: number }; tokenStatus(): TokenCacheStatus }
+  /** How long a healthy reading is reused (default HEALTH_CACHE_MS; 0 reads on every probe). */
+  cacheMs?: number
+  /** Monotonic milliseconds for that reuse (tests pass their own). */
+  clock?: () => number
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, deps) => {
   const databaseOk = databaseProbe(deps.db)
-  const cacheMs = deps.healthCacheMs ?? HEALTH_CACHE_MS
+  const cacheMs = deps.cacheMs ?? HEALTH_CACHE_MS
+  const clock = deps.clock ?? (() => performance.now())
   let last: { at: number; checks: Checks } | undefined
 
   const read = (): Checks => {
@@ -24,8 +39,8 @@ export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, {
     if (dbOk) {
       // Both read the database; when it is unusable the database check already says what matters.
       try {
-        batches = deps.services.batchCounts()
-        const t = deps.services.tokenStatus()
+        batches = deps.status.batchCounts()
+        const t = deps.status.tokenStatus()
         token = { cached: t.cached, expires_in: t.expires_in }
       } catch {
         dbOk = false
@@ -37,7 +52,7 @@ export const healthRoutes: FastifyPluginAsync<{ deps: AppDeps }> = async (app, {
   /** GET /health — probes (PM2 scripts, Kubernetes every few seconds) log only when something is wrong. */
   app.get('/health', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
     const config = deps.config.get()
-    const now = performance.now()
+    const now = clock()
     // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
     if (!last || now - last.at >= cacheMs || !last.checks.dbOk) last = { at: now, checks: read() }
     const { dbOk, batches, token } = last.checks

@@ -2,8 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { badRequest } from '../../errors.js'
-import type { Operation } from '../../upstream/v8.js'
-import type { AppDeps } from '../app.js'
+import type { Operation, V8Client } from '../../upstream/v8.js'
 
 const DAY = 86_400_000
 export const DEFAULT_RANGE_DAYS = 30
@@ -80,16 +79,21 @@ export function toOperacao (op: Operation): z.infer<typeof operacao> {
   }
 }
 
-export const v8Routes: FastifyPluginAsyncZod<{ deps: AppDeps }> = async (app, { deps }) => {
+export interface V8RouteOptions {
+  v8: Pick<V8Client, 'listOperations'>
+  now: () => number
+}
+
+export const v8Routes: FastifyPluginAsyncZod<V8RouteOptions> = async (app, { v8, now }) => {
   /** GET /v8/operacoes */
   app.get(
     '/v8/operacoes',
     { schema: { tags: ['V8'], summary: 'Operações (contratos) da V8 no período; padrão: últimos 30 dias', querystring: query, response: { 200: reply } } },
     async (req) => {
-      const { start, end } = dateRange(req.query, deps.now())
+      const { start, end } = dateRange(req.query, now())
       const startDate = new Date(start).toISOString()
       const endDate = new Date(end).toISOString()
-      const ops = await deps.services.v8.listOperations({ startDate, endDate, limit: req.query.limit, page: req.query.page })
+      const ops = await v8.listOperations({ startDate, endDate, limit: req.query.limit, page: req.query.page })
       const operacoes = ops.map(toOperacao)
       return { success: true, total: operacoes.length, pagina: req.query.page, limite: req.query.limit, periodo: { startDate, endDate }, operacoes }
     }

@@ -1,50 +1,32 @@
-/** Everything a tenant process runs besides HTTP, wired once from its config, db and logger. */
-import type { ConfigKey } from '../config/schema.js'
-import type { ConfigStore } from '../config/store.js'
-import type { Db } from '../db/database.js'
-import type { Logger } from '../log/logger.js'
-import { HttpClient } from '../upstream/http-client.js'
-import { KentroClient } from '../upstream/kentro.js'
-import { PresencaClient } from '../upstream/presenca.js'
-import { RateLimiter } from '../upstream/rate-limiter.js'
-import { TokenCache } from '../upstream/token-cache.js'
-import { credentialsOf, passwordGrant } from '../upstream/v8-auth.js'
-import { V8Client } from '../upstream/v8.js'
-import { ConfigAudit } from './config-audit.js'
-import { SimulationCache } from './simulation-cache.js'
-import { BatchService, type BatchServiceDeps } from './batches/service.js'
-import type { FlowRunner } from './flow-types.js'
-import { CltFlow } from './flow.js'
-import { FlowResultsRepo } from './flow-results.js'
-import { CltSimulations } from './flow-simulations.js'
+/** Composition root: builds one tenant's services and HTTP app from its config, database and logger, and knows their shutdown order. */
+import type { ConfigKey } from './config/schema.js'
+import type { ConfigStore } from './config/store.js'
+import type { Db } from './db/database.js'
+import type { Logger } from './log/logger.js'
+import { HttpClient } from './upstream/http-client.js'
+import { KentroClient } from './upstream/kentro.js'
+import { PresencaClient } from './upstream/presenca.js'
+import { RateLimiter } from './upstream/rate-limiter.js'
+import { TokenCache } from './upstream/token-cache.js'
+import { credentialsOf, passwordGrant } from './upstream/v8-auth.js'
+import { V8Client } from './upstream/v8.js'
+import { ConfigAudit } from './domain/config-audit.js'
+import { SimulationCache } from './domain/simulation-cache.js'
+import { BatchService, type BatchServiceDeps } from './domain/batches/service.js'
+import type { FlowRunner } from './domain/flow-types.js'
+import { CltFlow } from './domain/flow.js'
+import { FlowResultsRepo } from './domain/flow-results.js'
+import { CltSimulations } from './domain/flow-simulations.js'
+import { buildApp } from './http/app.js'
+import type { App, AppServices } from './http/types.js'
 
-export interface TokenStatus {
-  cached: boolean
-  /** Seconds until the cached token expires; null when none is cached. */
-  expires_in: number | null
-  /** When the last token was obtained (ISO), if known. */
-  obtained_at: string | null
-  /** The last login failure's reason (no secrets), if the last attempt failed. */
-  last_error: string | null
-}
-
-export interface TenantServices {
+/** Everything a tenant runs besides HTTP; tests reach the clients through it. */
+export interface TenantServices extends AppServices {
   v8: V8Client
   kentro: KentroClient
   presenca: PresencaClient
   tokens: TokenCache
-  simulationCache: SimulationCache
-  configAudit: ConfigAudit
-  batches: BatchService
-  /** The CLT flow (POST /clt/fluxo-completo and the batch workers). */
-  flow: FlowRunner
-  /** Latest flow outcome per CPF (mensagem-whatsapp). */
-  flowResults: FlowResultsRepo
-  /** simular-personalizada / simular-cache against the CPF's approved consult. */
-  simulations: CltSimulations
-  tokenStatus(): TokenStatus
-  batchCounts(): { pending: number; running: number }
-  /** Stop background work (batch workers) and release upstream connections. */
+  /** Stop the batch workers (bounded), then release upstream connections and config listeners. */
   close(): Promise<void>
 }
 
@@ -114,12 +96,54 @@ export function createServices (deps: ServiceDeps): TenantServices {
     flowResults,
     simulations,
     tokenStatus: () => tokens.status(),
-    batchCounts: () => batches.activeTotals(),
     close: async () => {
       unsubscribe()
       // Stop claiming, let in-flight items finish (bounded), release the rest; only then drop connections.
       await batches.shutdown()
       await http.close()
     },
+  }
+}
+
+export interface TenantDeps extends ServiceDeps {
+  /** When the process started (uptime in /health). */
+  startedAt?: number
+  /** How long /health reuses a healthy reading (tests use 0). */
+  healthCacheMs?: number
+}
+
+export interface Tenant {
+  app: App
+  services: TenantServices
+  /** Stop in order: batch work and HTTP drain together, then upstream connections, then the database. */
+  close(): Promise<void>
+}
+
+/** One tenant, ready to listen. It owns the database it is given: close() closes it last. */
+export async function createTenant (deps: TenantDeps): Promise<Tenant> {
+  const now = deps.now ?? Date.now
+  const services = createServices({ ...deps, now })
+  const app = await buildApp({
+    config: deps.config,
+    db: deps.db,
+    logger: deps.logger,
+    services,
+    now,
+    startedAt: deps.startedAt ?? now(),
+    ...(deps.healthCacheMs !== undefined ? { healthCacheMs: deps.healthCacheMs } : {}),
+  })
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    // Batch workers stop claiming at once and get the grace for in-flight items while HTTP drains.
+    const batchesStopped = services.batches.shutdown()
+    await app.close() // stops accepting, waits for in-flight requests; event streams end in their preClose
+    await batchesStopped
+    await services.close()
+    deps.db.close()
+  }
+  return {
+    app,
+    services,
+    close: () => (closing ??= close()),
   }
 }

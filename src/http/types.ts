@@ -1,0 +1,45 @@
+/** What the HTTP layer is given: the app type every route plugin receives and the services its routes call. */
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { ConfigStore } from '../config/store.js'
+import type { Db } from '../db/database.js'
+import type { Logger } from '../log/logger.js'
+import type { BatchService } from '../domain/batches/service.js'
+import type { ConfigAudit } from '../domain/config-audit.js'
+import type { FlowResultsRepo } from '../domain/flow-results.js'
+import type { CltSimulations } from '../domain/flow-simulations.js'
+import type { FlowRunner } from '../domain/flow-types.js'
+import type { SimulationCache } from '../domain/simulation-cache.js'
+import type { TokenCache, TokenCacheStatus } from '../upstream/token-cache.js'
+import type { V8Client } from '../upstream/v8.js'
+
+/** The app type every route plugin receives (zod type provider). */
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
+
+/** The verbs the routes use; the composition root (src/tenant.ts) provides them. */
+export interface AppServices {
+  v8: Pick<V8Client, 'testLogin' | 'listOperations'>
+  tokens: Pick<TokenCache, 'get'>
+  tokenStatus(): TokenCacheStatus
+  simulationCache: SimulationCache
+  configAudit: ConfigAudit
+  batches: BatchService
+  /** The CLT flow (POST /clt/fluxo-completo). */
+  flow: FlowRunner
+  /** Latest flow outcome per CPF (mensagem-whatsapp). */
+  flowResults: FlowResultsRepo
+  /** simular-personalizada / simular-cache against the CPF's approved consult. */
+  simulations: CltSimulations
+}
+
+export interface AppDeps {
+  config: ConfigStore
+  db: Db
+  logger: Logger
+  services: AppServices
+  now: () => number
+  startedAt: number
+  /** How long /health reuses a healthy reading (default HEALTH_CACHE_MS; 0 reads on every probe). */
+  healthCacheMs?: number
+}
