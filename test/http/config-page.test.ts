@@ -2,15 +2,17 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { CODE_DIR } from '../../src/config/paths.js'
+import { pageAssets } from '../../src/http/routes/config-page.js'
 import { build } from '../fixtures/app.js'
 
 const PUBLIC = path.join(CODE_DIR, 'src', 'http', 'public')
 
-t.test('GET /config-v8 serves the shell and its two assets, public, under the strict CSP', async (t) => {
+t.test('GET /config-v8 serves the shell, its stylesheet and its modules, public, under the strict CSP', async (t) => {
   const { app } = await build(t, { config: { V8_USERNAME: 'op@empresa.com.br', V8_PASSWORD: 'segredo-da-v8' } })
   for (const [url, type, marker] of [
-    ['/config-v8', /^text\/html; charset=utf-8/, /<script src="config-v8\/app.js" defer><\/script>/],
-    ['/config-v8/app.js', /^text\/javascript/, /sessionStorage/],
+    ['/config-v8', /^text\/html; charset=utf-8/, /<script type="module" src="config-v8\/main.js"><\/script>/],
+    ['/config-v8/main.js', /^text\/javascript/, /from '\.\/session\.js'/],
+    ['/config-v8/api.js', /^text\/javascript/, /sessionStorage/],
     ['/config-v8/app.css', /^text\/css/, /\.card/],
   ] as const) {
     const res = await app.inject({ method: 'GET', url })
@@ -34,7 +36,7 @@ t.test('GET /config-v8 serves the shell and its two assets, public, under the st
 
 t.test('nothing else is served from the public folder', async (t) => {
   const { app } = await build(t)
-  for (const url of ['/config-v8/config-v8.js', '/config-v8/../package.json', '/config-v8/%2e%2e/package.json', '/config-v8.html', '/public/config-v8.js', '/config-v8/']) {
+  for (const url of ['/config-v8/config-v8.js', '/config-v8/app.js', '/config-v8/config-v8/main.js', '/config-v8/MAIN.js', '/config-v8/../package.json', '/config-v8/%2e%2e/package.json', '/config-v8.html', '/public/config-v8.js', '/config-v8/']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 404, `${url} → 404`)
     t.equal(res.json().success, false, `${url}: JSON error`)
@@ -43,9 +45,19 @@ t.test('nothing else is served from the public folder', async (t) => {
 
 t.test('the page: no inline script or style, no external asset, no HTML built from data', async (t) => {
   const html = fs.readFileSync(path.join(PUBLIC, 'config-v8.html'), 'utf8')
-  const js = fs.readFileSync(path.join(PUBLIC, 'config-v8.js'), 'utf8')
+  const modules = pageAssets(PUBLIC).filter(([url]) => url.endsWith('.js'))
+  t.ok(modules.length >= 5, `the page is split by concern into modules (${modules.map(([u]) => u).join(', ')})`)
+  const js = modules.map(([, file]) => fs.readFileSync(path.join(PUBLIC, file), 'utf8')).join('\n')
+  for (const [url, file] of modules) {
+    const text = fs.readFileSync(path.join(PUBLIC, file), 'utf8')
+    t.match(text, /^\/\/ @ts-check\n/, `${url} is type-checked`)
+    for (const [, spec] of text.matchAll(/from '([^']+)'/g)) {
+      t.match(spec, /^\.\/[a-z-]+\.js$/, `${url} imports only sibling modules (${spec})`)
+    }
+  }
   const css = fs.readFileSync(path.join(PUBLIC, 'config-v8.css'), 'utf8')
   t.notMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'no inline <script>')
+  t.match(html, /<script type="module" src="config-v8\/main\.js">/, 'one module entry point')
   t.notMatch(html, /<style|\sstyle=|\son[a-z]+=/i, 'no inline style or event-handler attribute')
   t.notMatch(html, /(src|href|action)=["']?(https?:)?\/\//i, 'no external asset in the HTML')
   t.notMatch(css, /@import|url\(/i, 'no imported or remote resource in the CSS')

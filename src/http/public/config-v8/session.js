@@ -1,0 +1,69 @@
+// @ts-check
+/** The page's session: the key, what the server last said, and one request at a time with the page locked. */
+import { api, ApiError, forgetKey } from './api.js'
+import { setText } from './dom.js'
+
+/**
+ * @typedef {object} Overview what GET /config/tenant answers (the fields the page reads)
+ * @property {string} tenant
+ * @property {number} port
+ * @property {string} [environment]
+ * @property {{configurado: boolean, username: string, token: {cached: boolean, expires_in: number | null, obtained_at: string | null, last_error: string | null}}} v8
+ * @property {{configurado: boolean, api_url: string, api_key: boolean, queue_id: string, pipeline_ids: string, stage_id: string}} kentro
+ * @property {{configurado: boolean, url: string, login: string, senha: boolean}} presencabank
+ */
+
+export const state = {
+  /** @type {string | null} */ key: null,
+  /** @type {Overview | null} */ overview: null,
+  /** @type {{username: string, password: '***' | ''} | null} */ v8: null,
+  busy: false,
+}
+
+/** What the page does when the key stops being accepted (set by main.js). */
+/** @type {(message: string) => void} */
+let onUnauthorized = () => undefined
+
+/** @param {(message: string) => void} fn */
+export function whenUnauthorized (fn) { onUnauthorized = fn }
+
+/** A call with the session's key (or `key` when given, from the key screen). @param {string} method @param {string} path @param {unknown} [body] @param {string | null} [key] */
+export const call = (method, path, body, key) => api(method, path, body, key ?? state.key)
+
+/** Disable every control while a request runs; the clicked button shows `label`. @param {boolean} on @param {HTMLButtonElement | null} button @param {string | null} [label] */
+function lock (on, button, label) {
+  state.busy = on
+  for (const c of document.querySelectorAll('button, input')) {
+    if (c.classList.contains('dismiss')) continue
+    /** @type {HTMLButtonElement | HTMLInputElement} */ (c).disabled = on
+  }
+  document.body.classList.toggle('is-busy', on)
+  if (!button) return
+  if (on) {
+    button.dataset['label'] = button.textContent ?? ''
+    setText(button, label)
+    button.classList.add('working')
+  } else {
+    if (button.dataset['label']) setText(button, button.dataset['label'])
+    button.classList.remove('working')
+  }
+}
+
+/**
+ * Run one request with the page locked; a 401 ends the session and sends the person back to the key screen.
+ * @param {HTMLButtonElement | null} button @param {string | null} label @param {() => Promise<unknown>} work
+ */
+export async function run (button, label, work) {
+  if (state.busy) return
+  lock(true, button, label)
+  try {
+    await work()
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) throw err
+    state.key = null
+    forgetKey()
+    onUnauthorized('A chave de API não é mais aceita por esta porta. Informe a chave correta.')
+  } finally {
+    lock(false, button)
+  }
+}
