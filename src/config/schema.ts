@@ -35,14 +35,36 @@ export const configSchema = z.object({
   V8_PASSWORD: z.string().default(''),
   V8_PROVIDER: z.enum(['QI', 'CELCOIN']).default('QI'),
   V8_MAX_RPS: intIn(1, 1000, 10),
+  /**
+   * Which simulation table to try first: sem_seguro (tables without insurance; the default), com_seguro, or a
+   * table's slug. The others follow; a table V8 refuses for this partner (e.g. insurance not active) is skipped.
+   */
+  V8_SIMULATION_TABLE: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'must be sem_seguro, com_seguro or a table slug')
+    .default('sem_seguro'),
 
   KENTRO_API_URL: z.union([url, z.literal('')]).default(''),
   KENTRO_API_KEY: optionalText,
   KENTRO_QUEUE_ID: z.union([z.coerce.number().int().positive(), z.literal('').transform(() => undefined)]).optional(),
   KENTRO_PIPELINE_IDS: idList.default([1, 3, 4]),
   KENTRO_STAGE_ID: intIn(1, 1_000_000, 21),
-  /** formsdata key holding the borrower's gender (M/F) in this tenant's Kentro forms; V8 requires it. */
-  KENTRO_GENDER_FIELD: z.string().trim().min(1).default('sexo'),
+  /**
+   * formsdata key holding the borrower's gender (M/F) in this tenant's Kentro forms, when it has one. Empty by
+   * default: no public Kentro form has a gender field.
+   */
+  KENTRO_GENDER_FIELD: z.string().trim().default(''),
+  /**
+   * The gender this tenant DECLARES for consults when neither the request, the CRM nor V8 knows it (V8 requires
+   * one). Empty = none declared: the flow answers 422 dados_faltantes listing `sexo`. Recorded as padrao_tenant.
+   */
+  DEFAULT_GENDER: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .pipe(z.enum(['M', 'F', ''], { message: 'must be M, F or empty' }))
+    .default(''),
   /** Tag id written on an opportunity once it has been simulated; 0 = write no tag. */
   KENTRO_TAG_ID: intIn(0, 1_000_000, 0),
 
