@@ -79,7 +79,9 @@ export function reasonOf (body: unknown, fallback: string): { type?: string; tex
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>
     const type = [b['type'], b['error'], b['code']].find((v): v is string => typeof v === 'string' && v.length > 0)
-    const text = [b['detail'], b['error_description'], b['message'], b['title']].find((v): v is string => typeof v === 'string' && v.length > 0)
+    // class-validator answers carry `message` as a list of strings ("signerPhone.phoneNumber must be a string").
+    const message = Array.isArray(b['message']) ? b['message'].filter((m) => typeof m === 'string').join('; ') : b['message']
+    const text = [b['detail'], b['error_description'], message, b['title'], b['mensagem']].find((v): v is string => typeof v === 'string' && v.length > 0)
     return { ...(type ? { type } : {}), text: (text ?? type ?? fallback).slice(0, 300) }
   }
   if (typeof body === 'string' && body.trim()) return { text: body.trim().slice(0, 300) }

@@ -19,6 +19,8 @@ export interface HttpRequest {
   timeoutMs?: number
   /** The caller's own cancellation (combined with the deadline). */
   signal?: AbortSignal
+  /** An answer with a retryable status that is known to be permanent (Kentro's QUEUE_008 503): false = not retried. */
+  retryable?: (res: HttpResponse) => boolean
 }
 
 export interface HttpResponse {
@@ -80,7 +82,7 @@ export class HttpClient {
         await this.#pause(req, this.#backoff(attempt))
         continue
       }
-      if (RETRYABLE_STATUS.has(res.status) && attempt < attempts) {
+      if (RETRYABLE_STATUS.has(res.status) && attempt < attempts && (req.retryable?.(res) ?? true)) {
         const retryAfter = retryAfterMs(res.headers)
         if (retryAfter === undefined || retryAfter <= this.#opts.maxRetryAfterMs) {
           await this.#pause(req, retryAfter ?? this.#backoff(attempt))

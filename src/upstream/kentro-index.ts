@@ -2,7 +2,8 @@
  * Which opportunity holds a CPF, without listing whole pipelines for every lookup.
  *
  * Kentro has no search by CPF: the only way to find a CPF's opportunity is to list the configured pipelines
- * (`getPipeOpportunities`) and match `mainmail`. Doing that per lookup made a batch of N CPFs cost N listings of
+ * (`getPipeOpportunities`) and match the CPFs each opportunity holds (`mainmail`, the form's CPF field, a CPF
+ * title). Doing that per lookup made a batch of N CPFs cost N listings of
  * every pipeline (O(N²) bytes parsed, for Kentro and for us). The index keeps, per pipeline, the last listing as
  * CPF → opportunity id, and answers a lookup with:
  *
@@ -20,16 +21,16 @@ import { UpstreamError } from './errors.js'
 
 export interface IndexedOpportunity {
   id: string
-  mainmail: string
   fkPipeline?: number | null | undefined
   status?: unknown
+  createdAt?: string | null | undefined
 }
 
 export interface OpportunityIndexDeps<O extends IndexedOpportunity> {
   list(pipelineId: number): Promise<O[]>
   get(id: string, signal?: AbortSignal): Promise<O>
-  /** The CPF digits a mainmail holds ('' when none). */
-  cpfOf(mainmail: string): string
+  /** The CPFs an opportunity holds (mainmail, form field, title), most reliable first. */
+  cpfsOf(o: O): string[]
   now?: () => number
   /** A listing older than this is not used even for hits (bounds what closed opportunities it remembers). */
   maxAgeMs?: number
@@ -39,7 +40,7 @@ interface Listing {
   /** Order in which listings and lookups began: a listing with a higher number began after the lookup. */
   seq: number
   at: number
-  /** CPF → opportunity id, the first one in the listing's order. */
+  /** CPF → opportunity id: the newest (createdAt) when automations cloned the lead. */
   ids: Promise<Map<string, string>>
 }
 
@@ -109,12 +110,14 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   }
 
   #byCpf (opps: readonly O[]): Map<string, string> {
-    const ids = new Map<string, string>()
+    const newest = new Map<string, O>()
     for (const o of opps) {
-      const cpf = this.#d.cpfOf(o.mainmail)
-      if (cpf !== '' && !ids.has(cpf)) ids.set(cpf, o.id)
+      for (const cpf of this.#d.cpfsOf(o)) {
+        const held = newest.get(cpf)
+        if (!held || createdAt(o) > createdAt(held)) newest.set(cpf, o)
+      }
     }
-    return ids
+    return new Map([...newest].map(([cpf, o]) => [cpf, o.id]))
   }
 
   /** The fresh opportunity behind an indexed id; null when the index was wrong (closed, moved, gone), undefined when absent. */
@@ -130,6 +133,12 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
     }
     const open = opp.status === undefined || opp.status === null || Number(opp.status) === 0
     const inPipeline = opp.fkPipeline === undefined || opp.fkPipeline === null || pipelines.includes(opp.fkPipeline)
-    return open && inPipeline && this.#d.cpfOf(opp.mainmail) === cpf ? opp : null
+    return open && inPipeline && this.#d.cpfsOf(opp).includes(cpf) ? opp : null
   }
+}
+
+/** createdAt in ms (ISO text in real answers); 0 when absent, so a dated opportunity wins over an undated one. */
+function createdAt (o: IndexedOpportunity): number {
+  const at = o.createdAt ? Date.parse(o.createdAt) : NaN
+  return Number.isNaN(at) ? 0 : at
 }

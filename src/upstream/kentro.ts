@@ -1,31 +1,27 @@
-/** Kentro CRM (AtenderBem) client: POST {base}/<method> with {queueId, apiKey, …}; reads retried, writes not. */
-import { z } from 'zod'
+/** Kentro CRM (AtenderBem) client: POST {base}/<method> with {queueId, apiKey, …}; reads retried, writes not; any 2xx of a write is success. */
 import type { TenantConfig } from '../config/schema.js'
 import { kentroConfigured } from '../config/schema.js'
 import { UpstreamError, notConfigured, reasonOf, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
-import { rateLimited, type HttpClient } from './http-client.js'
+import { rateLimited, type HttpClient, type HttpResponse } from './http-client.js'
 import { OpportunityIndex } from './kentro-index.js'
+import { cpfCandidates, opportunitySchema, type Opportunity } from './kentro-opportunity.js'
+import type { ShapeWarnings } from './shape-warnings.js'
+import { listOf, parseAnswer, parseItems } from './tolerant.js'
 
-export const opportunitySchema = z
-  .object({
-    id: z.union([z.number(), z.string()]).transform(String),
-    title: z.string().nullish().transform((v) => v ?? ''),
-    mainphone: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? '' : String(v))),
-    mainmail: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? '' : String(v))),
-    fkPipeline: z.coerce.number().nullish(),
-    fkStage: z.coerce.number().nullish(),
-    status: z.unknown().optional(),
-    value: z.unknown().optional(),
-    description: z.string().nullish(),
-    createdAt: z.string().nullish(),
-    tags: z.array(z.coerce.number()).nullish().transform((v) => v ?? []),
-    formsdata: z
-      .union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.null()])
-      .optional()
-      .transform((v): Record<string, unknown> => (v && !Array.isArray(v) ? v : {})),
-  })
-  .passthrough()
-export type Opportunity = z.output<typeof opportunitySchema>
+export { cpfCandidates, FORM_KEYS, formValue, opportunitySchema, type Opportunity } from './kentro-opportunity.js'
+
+/** What a merged update changes: plain fields replace, form values and tags are merged into what the CRM holds. */
+export interface OpportunityChanges {
+  fields?: Record<string, unknown>
+  formsdata?: Record<string, string>
+  addTags?: readonly number[]
+}
+
+/** A vendor code such as AUTH_018, QUEUE_008 or OPP_002 anywhere in an error body (its wording is not known). */
+export function kentroCode (body: unknown): string | undefined {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? '')
+  return /\b([A-Z]{2,10}_\d{3})\b/.exec(text)?.[1]
+}
 
 export class KentroClient {
   readonly #index: OpportunityIndex<Opportunity>
@@ -33,12 +29,13 @@ export class KentroClient {
   constructor (
     private readonly http: HttpClient,
     private readonly config: () => TenantConfig,
+    private readonly warnings: ShapeWarnings,
     now: () => number = Date.now
   ) {
     this.#index = new OpportunityIndex<Opportunity>({
       list: (pipelineId) => this.#list(pipelineId),
       get: (id, signal) => this.getOpportunity(id, signal),
-      cpfOf: cpfInMainmail,
+      cpfsOf: cpfCandidates,
       now,
     })
   }
@@ -54,11 +51,12 @@ export class KentroClient {
     return list
   }
 
+  /** Open opportunities of a pipeline: a bare array (wrapped forms other callers guess are accepted, warned); odd items skipped. */
   async #list (pipelineId: number, signal?: AbortSignal): Promise<Opportunity[]> {
     const body = await this.#call('getPipeOpportunities', { pipelineId }, true, signal)
-    const r = z.array(opportunitySchema).safeParse(body)
-    if (!r.success) throw upstreamInvalidResponse('Kentro', 'getPipeOpportunities', 'esperava uma lista de oportunidades')
-    return r.data
+    const ctx = { upstream: 'Kentro' as const, route: 'getPipeOpportunities', warnings: this.warnings }
+    const list = listOf(body, { ...ctx, forms: ['[]', 'data', 'opportunities', 'results'], attested: ['[]'] })
+    return parseItems(list.items, opportunitySchema, { ...ctx, path: list.path })
   }
 
   /** Which Kentro account the index belongs to (kept in memory only, like the key itself). */
@@ -67,17 +65,16 @@ export class KentroClient {
     return `${c.KENTRO_API_URL}\n${c.KENTRO_QUEUE_ID ?? ''}\n${c.KENTRO_API_KEY}`
   }
 
-  /** One opportunity; `kentro_not_found` (404) when Kentro does not know it. */
+  /** One opportunity (open or closed); `kentro_not_found` (404) when Kentro does not know it (OPP_002). */
   async getOpportunity (id: string, signal?: AbortSignal): Promise<Opportunity> {
     const body = await this.#call('getOpportunity', { id: Number(id) || id }, true, signal)
-    const r = opportunitySchema.safeParse(Array.isArray(body) ? body[0] : body)
-    if (!r.success) throw upstreamInvalidResponse('Kentro', 'getOpportunity', 'oportunidade em formato inesperado')
-    return r.data
+    return parseAnswer(opportunitySchema, Array.isArray(body) ? body[0] : body, { upstream: 'Kentro', route: 'getOpportunity', warnings: this.warnings })
   }
 
   /**
-   * The open opportunity whose mainmail holds this CPF (any formatting), searching KENTRO_PIPELINE_IDS in order.
-   * Served by the pipeline index (kentro-index.ts): one fresh getOpportunity on a hit, the pipelines listed again on a miss.
+   * The open opportunity holding this CPF in KENTRO_PIPELINE_IDS (searched in order): in `mainmail` (any formatting,
+   * lost leading zeros restored), else the form's CPF field, else a title that is the CPF. Several in one
+   * pipeline → the newest. Served by the pipeline index (kentro-index.ts).
    */
   async findOpportunityByCpf (cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
     const c = this.#configured()
@@ -92,9 +89,26 @@ export class KentroClient {
     return String(id)
   }
 
-  /** Writes the same fields again on retry, so repeating it is safe; still not retried blindly by the transport. */
+  /** A raw write. Kentro replaces `tags` (and maybe `formsdata`) wholesale: use mergeIntoOpportunity to add to them. */
   async updateOpportunity (id: string, fields: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
     await this.#call('updateOpportunity', { id: Number(id) || id, ...fields }, false, signal)
+  }
+
+  /**
+   * Read, merge, write: the opportunity is read fresh, `addTags` joins its tags and `formsdata` its form values, and
+   * the whole lists go back (updateOpportunity replaces tags; whether it replaces formsdata is unknown, so it gets
+   * the full object). Repeating it writes the same values, so a retry by the caller is safe.
+   */
+  async mergeIntoOpportunity (id: string, changes: OpportunityChanges, signal?: AbortSignal): Promise<void> {
+    const update: Record<string, unknown> = { ...changes.fields }
+    const addTags = changes.addTags ?? []
+    const forms = changes.formsdata ?? {}
+    if (addTags.length > 0 || Object.keys(forms).length > 0) {
+      const current = await this.getOpportunity(id, signal)
+      if (addTags.length > 0) update['tags'] = [...new Set([...current.tags, ...addTags])]
+      if (Object.keys(forms).length > 0) update['formsdata'] = { ...current.formsdata, ...forms }
+    }
+    await this.updateOpportunity(id, update, signal)
   }
 
   async changeOpportunityStage (id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
@@ -118,23 +132,28 @@ export class KentroClient {
       route: method,
       json: { queueId: c.KENTRO_QUEUE_ID, apiKey: c.KENTRO_API_KEY, ...fields },
       idempotent,
+      // A disabled queue answers 503 QUEUE_008 every time: retrying it only delays the answer.
+      retryable: (r) => !kentroCode(r.body)?.startsWith('QUEUE_'),
       ...(signal ? { signal } : {}),
     })
     if (res.status >= 200 && res.status < 300) return res.body
-    const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
-    if (res.status === 401 || res.status === 403) {
-      throw new UpstreamError('kentro_credentials_rejected', `O Kentro recusou a chave de API (KENTRO_API_KEY): ${text}`, 502, 'Kentro', { rota: method, motivo: text })
-    }
-    if (res.status === 404) throw upstreamNotFound('Kentro', method, text)
-    if (res.status === 429) throw rateLimited('Kentro', method, res)
-    if (res.status >= 500) throw upstreamUnavailable('Kentro', method, `HTTP ${res.status}: ${text}`)
-    throw upstreamRejected('Kentro', method, res.status, type, text)
+    throw this.#error(method, res)
   }
-}
 
-/** The CPF digits a mainmail holds ("123.456.789-01", "12345678901", or a number that lost its leading zeros). */
-export function cpfInMainmail (mainmail: string): string {
-  const v = mainmail.trim()
-  const digits = v.replace(/\D/g, '')
-  return /^\d{9,10}$/.test(v) ? digits.padStart(11, '0') : digits
+  #error (method: string, res: HttpResponse): UpstreamError {
+    const code = kentroCode(res.body)
+    const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
+    const details = { rota: method, motivo: text, ...(code ? { codigo_kentro: code } : {}) }
+    if (code?.startsWith('AUTH_') || res.status === 401 || res.status === 403) {
+      // AUTH_018 wrong key (or a queue key on a global method); AUTH_001/014/021 instance blocked, API off, IP refused.
+      return new UpstreamError('kentro_credentials_rejected', `O Kentro recusou a chave de API ou a fila (KENTRO_API_KEY, KENTRO_QUEUE_ID): ${text}`, 502, 'Kentro', details)
+    }
+    if (code?.startsWith('QUEUE_')) {
+      return new UpstreamError('kentro_queue_disabled', `A fila do Kentro (KENTRO_QUEUE_ID) está desativada: ${text}`, 502, 'Kentro', details)
+    }
+    if (code === 'OPP_002' || res.status === 404) return upstreamNotFound('Kentro', method, text)
+    if (res.status === 429) return rateLimited('Kentro', method, res)
+    if (res.status >= 500) return upstreamUnavailable('Kentro', method, `HTTP ${res.status}: ${text}`)
+    return upstreamRejected('Kentro', method, res.status, code ?? type, text)
+  }
 }

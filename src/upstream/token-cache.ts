@@ -41,7 +41,7 @@ export interface TokenCacheStatus {
 }
 
 /** Login refusals answered from the negative cache: repeating them only brings Auth0's brute-force lockout closer. */
-const REFUSALS = new Set(['v8_credentials_rejected', 'v8_audience_invalid', 'v8_login_blocked', 'v8_login_failed'])
+const REFUSALS = new Set(['v8_credentials_rejected', 'v8_audience_invalid', 'v8_access_denied', 'v8_login_blocked', 'v8_login_failed'])
 
 /** sha256 over everything that decides which token we get; the password never leaves this hash. */
 export function fingerprint (c: V8Credentials): string {

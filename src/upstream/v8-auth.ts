@@ -63,16 +63,20 @@ export async function passwordGrant (http: HttpClient, creds: V8Credentials, sig
     return parsed.data
   }
   const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
-  if (type === 'invalid_grant' || ((res.status === 401 || res.status === 403) && type !== 'access_denied')) {
-    throw new UpstreamError('v8_credentials_rejected', `A V8 recusou o login: ${text}`, 502, 'V8', { tipo: type ?? 'invalid_grant', motivo: text })
-  }
-  if (type === 'access_denied') {
-    throw new UpstreamError('v8_audience_invalid', `A V8 recusou a audience configurada (V8_AUDIENCE): ${text}`, 502, 'V8', { tipo: type, motivo: text })
-  }
   if (type === 'too_many_attempts') {
     throw new UpstreamError('v8_login_blocked', `A V8 bloqueou temporariamente este usuário por tentativas demais: ${text}`, 502, 'V8', { tipo: type, motivo: text })
   }
-  if (res.status === 429) throw rateLimited('V8', ROUTE, res)
+  // Auth0's rate limit answers access_denied "Global limit has been reached" with 429 (once seen with 500).
+  if (res.status === 429 || /global limit/i.test(text)) throw rateLimited('V8', ROUTE, res)
+  if (type === 'invalid_grant' || ((res.status === 401 || res.status === 403) && type !== 'access_denied')) {
+    throw new UpstreamError('v8_credentials_rejected', `A V8 recusou o login: ${text}`, 502, 'V8', { tipo: type ?? 'invalid_grant', motivo: text })
+  }
+  if (type === 'access_denied' && /service not enabled|audience/i.test(text)) {
+    throw new UpstreamError('v8_audience_invalid', `A V8 recusou a audience configurada (V8_AUDIENCE): ${text}`, 502, 'V8', { tipo: type, motivo: text })
+  }
+  if (type === 'access_denied') {
+    throw new UpstreamError('v8_access_denied', `A V8 negou o acesso (confira V8_CLIENT_ID e a permissão do usuário): ${text}`, 502, 'V8', { tipo: type, motivo: text })
+  }
   if (res.status >= 500) throw new UpstreamError('upstream_unavailable', `V8 (login) indisponível: ${text}`, 503, 'V8', { rota: ROUTE, motivo: text }, true)
   throw new UpstreamError('v8_login_failed', `A V8 recusou o login (HTTP ${res.status}): ${text}`, 502, 'V8', { ...(type ? { tipo: type } : {}), motivo: text })
 }

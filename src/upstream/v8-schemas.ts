@@ -1,72 +1,157 @@
-/** zod shapes of the V8 BFF answers the flow relies on (UPSTREAM.md §1); both documented variants accepted. */
+/**
+ * zod shapes of the V8 BFF answers, built to the fixtures in test/fixtures/upstream/v8 (each cites the public callers
+ * it came from): the fields the flow uses are checked, every other field passes through untouched.
+ */
 import { z } from 'zod'
 
-const money = z.union([z.string(), z.number()]).transform((v) => String(v))
+/** A number V8 may send as a number or as text ("350.00"; a comma decimal is tolerated). */
+export const numeric = z.union([z.number(), z.string().trim().regex(/^-?\d+([.,]\d+)?$/)]).transform((v) => (typeof v === 'number' ? v : Number(v.replace(',', '.'))))
+const optNumeric = numeric.nullish().transform((v) => v ?? null)
+/** Money kept as the text V8 gives (the tenant API has always answered these as strings, e.g. availableMarginValue). */
+const money = z.union([z.string(), z.number()]).transform(String)
+const optMoney = money.nullish().transform((v) => (v === null || v === undefined || v === '' ? null : v))
+const optText = z.string().nullish().transform((v) => v ?? null)
+const id = z.union([z.string().min(1), z.number()]).transform(String)
 
-export const consultSchema = z.object({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  description: z.string().nullish().transform((v) => v ?? null),
-  availableMarginValue: money.nullish().transform((v) => v ?? null),
-  documentNumber: z.string().optional(),
-  name: z.string().optional(),
-  partnerId: z.union([z.string(), z.number()]).optional(),
-  createdAt: z.string().optional(),
-  simulationLimit: z
-    .object({ installmentsMin: z.coerce.number(), installmentsMax: z.coerce.number(), valueMin: z.coerce.number(), valueMax: z.coerce.number() })
-    .partial()
-    .nullish(),
-})
+/** Detail only (and the webhook): what the consult allows to simulate. */
+export const simulationLimitSchema = z
+  .object({
+    monthMin: optNumeric,
+    monthMax: optNumeric,
+    installmentsMin: optNumeric,
+    installmentsMax: optNumeric,
+    valueMin: optNumeric,
+    valueMax: optNumeric,
+  })
+  .partial()
+export type SimulationLimit = z.output<typeof simulationLimitSchema>
+
+/**
+ * A consult as the list rows and the detail carry it. The margin lives in different fields: the detail's
+ * `marginBaseValue` (with `recommendedSimulationInstallmentValue` and `simulationLimit`), the list's and the
+ * webhook's `availableMarginValue`. Both kinds are optional here; which one to use is the domain's decision.
+ */
+export const consultSchema = z
+  .object({
+    id,
+    status: z.string().min(1),
+    description: optText,
+    availableMarginValue: optMoney,
+    marginBaseValue: optMoney,
+    recommendedSimulationInstallmentValue: optMoney,
+    recommendedSimulationInstallmentNumber: optNumeric,
+    simulationLimit: simulationLimitSchema.nullish().transform((v) => v ?? null),
+    documentNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? undefined : String(v))),
+    name: optText,
+    createdAt: optText,
+  })
+  .loose()
 export type Consult = z.output<typeof consultSchema>
 
-export const consultListSchema = z.object({ data: z.array(consultSchema) })
+/** POST consult: only `{id}` is attested (a `status` is used when present). */
+export const createdConsultSchema = z.object({ id, status: z.string().min(1).optional() }).loose()
 
-export const createdConsultSchema = z.object({ id: z.string().min(1), status: z.string().default('WAITING_CONSENT') })
+/** The list's pagination; `hasPrev` (UPSTREAM.md) and `hasPrevious` (the FGTS sibling) both accepted. */
+export const pagesSchema = z
+  .object({ hasNext: z.boolean().nullish(), totalPages: optNumeric, current: optNumeric })
+  .partial()
+  .loose()
+  .nullish()
 
-const configSchema = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
-  slug: z.string().optional(),
-  monthly_interest_rate: z.union([z.string(), z.number()]).optional(),
-  number_of_installments: z.array(z.union([z.string(), z.number()]).transform(Number)),
-})
+/** GET client-data/basic/{cpf}: what V8 knows of the person; every field optional, birthDate may carry a time. */
+export const clientDataSchema = z
+  .object({
+    name: optText,
+    birthDate: optText,
+    email: optText,
+    phoneRegionCode: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    phoneNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    gender: optText,
+  })
+  .loose()
+export type ClientData = z.output<typeof clientDataSchema>
+
+export const configSchema = z
+  .object({
+    id,
+    slug: optText,
+    name: optText,
+    /** true for tables with insurance; absent on older answers (then the slug says "seguro" or not). */
+    is_insured: z.boolean().nullish().transform((v) => v ?? null),
+    monthly_interest_rate: optNumeric,
+    number_of_installments: z.array(numeric).min(1),
+  })
+  .loose()
 export type SimulationConfig = z.output<typeof configSchema>
-export const configsSchema = z.union([z.object({ configs: z.array(configSchema) }).transform((o) => o.configs), z.array(configSchema)])
+
+const disbursementOption = z
+  .object({
+    iof_amount: optNumeric,
+    cet: optNumeric,
+    first_due_date: optText,
+    final_disbursement_amount: optNumeric,
+  })
+  .partial()
+  .loose()
 
 export const simulationSchema = z
   .object({
-    id_simulation: z.union([z.string(), z.number()]).transform(String),
-    installment_value: z.coerce.number(),
-    number_of_installments: z.coerce.number(),
-    operation_amount: z.coerce.number().optional(),
-    issue_amount: z.coerce.number().optional(),
-    disbursement_amount: z.coerce.number().optional(),
-    disbursed_issue_amount: z.coerce.number().optional(),
-    monthly_interest_rate: z.coerce.number().optional(),
-    first_installment_date: z.string().optional(),
-    disbursement_option: z
-      .object({ iof_amount: z.coerce.number(), cet: z.coerce.number(), first_due_date: z.string(), final_disbursement_amount: z.coerce.number() })
-      .partial()
-      .optional(),
-    provider: z.string().optional(),
+    /** `simulation_id` in V8's PDF; the real answer says `id_simulation`. */
+    id_simulation: id.optional(),
+    simulation_id: id.optional(),
+    installment_value: numeric,
+    number_of_installments: numeric,
+    operation_amount: optNumeric,
+    issue_amount: optNumeric,
+    disbursement_amount: optNumeric,
+    disbursed_issue_amount: optNumeric,
+    monthly_interest_rate: optNumeric,
+    iof_amount: optNumeric,
+    first_installment_date: optText,
+    is_insured: z.boolean().nullish(),
+    insurance_amount: optNumeric,
+    /** Null on some answers; one caller sees a list of scenarios (`disbursement_options`) instead. */
+    disbursement_option: disbursementOption.nullish().transform((v) => v ?? null),
+    disbursement_options: z.array(disbursementOption).nullish(),
+    provider: optText,
   })
-  .passthrough()
+  .loose()
+  .refine((s) => s.id_simulation !== undefined || s.simulation_id !== undefined, { message: 'id_simulation missing', path: ['id_simulation'] })
+  .transform(({ simulation_id: alt, disbursement_options: options, ...s }) => ({
+    ...s,
+    id_simulation: (s.id_simulation ?? alt)!,
+    disbursement_option: s.disbursement_option ?? options?.[0] ?? null,
+  }))
 export type Simulation = z.output<typeof simulationSchema>
 
-const operationSchema = z
+const historyEntry = z.object({ action: optText, description: optText, reason: optText, created_at: optText }).partial().loose()
+
+/**
+ * GET /operation rows: `operationId` (not `id`), `name`, `documentNumber`, amounts as text, `history[{action,…}]`.
+ * `id` and `borrower{name, documentNumber}` are one caller's guess, accepted as fallbacks.
+ */
+export const operationSchema = z
   .object({
-    id: z.union([z.string(), z.number()]).transform(String),
-    contractNumber: z.union([z.string(), z.number()]).nullish(),
-    status: z.string(),
-    borrower: z.object({ name: z.string().optional(), documentNumber: z.string().optional() }).partial().nullish(),
-    issueAmount: z.union([z.string(), z.number()]).nullish(),
-    disbursedIssueAmount: z.union([z.string(), z.number()]).nullish(),
-    partnerId: z.union([z.string(), z.number()]).nullish(),
-    createdAt: z.string().nullish(),
+    operationId: id.optional(),
+    id: id.optional(),
+    contractNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    name: optText,
+    documentNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    borrower: z.object({ name: optText, documentNumber: optText }).partial().nullish(),
+    disbursedIssueAmount: optNumeric,
+    issueAmount: optNumeric,
+    status: z.string().min(1),
+    provider: optText,
+    partnerId: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    createdAt: optText,
+    history: z.array(historyEntry).nullish().transform((v) => v ?? []),
   })
-  .passthrough()
+  .loose()
+  .refine((o) => o.operationId !== undefined || o.id !== undefined, { message: 'operationId missing', path: ['operationId'] })
+  .transform(({ id: alt, borrower, ...o }) => ({
+    ...o,
+    operationId: (o.operationId ?? alt)!,
+    name: o.name ?? borrower?.name ?? null,
+    documentNumber: o.documentNumber ?? borrower?.documentNumber ?? null,
+  }))
 export type Operation = z.output<typeof operationSchema>
-export const operationsSchema = z.union([
-  z.object({ data: z.array(operationSchema) }).transform((o) => o.data),
-  z.object({ items: z.array(operationSchema) }).transform((o) => o.items),
-  z.array(operationSchema),
-])

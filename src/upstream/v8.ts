@@ -1,26 +1,30 @@
-/** V8 Digital BFF client: token, rate limit, one re-login on 401, zod-checked answers, no blind repeats of creations. */
+/** V8 Digital BFF client: token, rate limit, one re-login on 401, tolerant zod-checked answers, no blind repeats of creations. */
 import type { z } from 'zod'
 import type { TenantConfig } from '../config/schema.js'
 import type { Logger } from '../log/logger.js'
-import { UpstreamError, reasonOf, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
+import { UpstreamError, reasonOf, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
 import { rateLimited, type HttpClient, type HttpResponse } from './http-client.js'
 import type { RateLimiter } from './rate-limiter.js'
+import type { ShapeWarnings } from './shape-warnings.js'
 import type { TokenCache } from './token-cache.js'
+import { listOf, parseAnswer, parseItems, type ListForm } from './tolerant.js'
 import { credentialsOf, passwordGrant } from './v8-auth.js'
 import {
-  configsSchema,
-  consultListSchema,
+  clientDataSchema,
+  configSchema,
   consultSchema,
   createdConsultSchema,
-  operationsSchema,
+  operationSchema,
+  pagesSchema,
   simulationSchema,
+  type ClientData,
   type Consult,
   type Operation,
   type Simulation,
   type SimulationConfig,
 } from './v8-schemas.js'
 
-export type { Consult, Operation, Simulation, SimulationConfig }
+export type { ClientData, Consult, Operation, Simulation, SimulationConfig }
 
 export interface ConsultRequest {
   borrowerDocumentNumber: string
@@ -45,6 +49,8 @@ export interface V8ClientOptions {
   limiter: RateLimiter
   config: () => TenantConfig
   logger: Logger
+  /** Answers that did not match the known shapes are counted here (GET /health shows the total). */
+  warnings: ShapeWarnings
   now?: () => number
 }
 
@@ -56,14 +62,28 @@ interface CallOptions {
 }
 
 export interface ConsultQuery {
-  startDate: string
-  endDate: string
+  startDate?: string
+  endDate?: string
   page?: number
   limit?: number
   /** CPF digits. */
   search?: string
   status?: string
 }
+
+export interface OperationQuery {
+  startDate: string
+  endDate: string
+  page?: number
+  limit?: number
+  /** QI or CELCOIN; the tenant's V8_PROVIDER when absent. */
+  provider?: string | undefined
+}
+
+/** Where each kind of listing keeps its rows: the attested forms, then other callers' guesses (accepted, warned). */
+const CONSULT_LIST: { forms: ListForm[]; attested: ListForm[] } = { forms: ['data', '[]', 'items', 'consults'], attested: ['data'] }
+const CONFIG_LIST: { forms: ListForm[]; attested: ListForm[] } = { forms: ['configs', '[]', 'data', 'items'], attested: ['configs', '[]'] }
+const OPERATION_LIST: { forms: ListForm[]; attested: ListForm[] } = { forms: ['[]', 'data', 'items', 'operations'], attested: ['[]'] }
 
 const CONFIGS_TTL_MS = 5 * 60_000
 const MAX_LOOKUP_PAGES = 10
@@ -95,8 +115,8 @@ export class V8Client {
   async createConsult (req: ConsultRequest, signal?: AbortSignal): Promise<{ id: string; status: string; reused: boolean }> {
     try {
       const body = await this.#call('POST', '/private-consignment/consult', { json: { ...req, provider: this.#o.config().V8_PROVIDER }, idempotent: false, signal })
-      const created = parse(createdConsultSchema, body, 'POST /private-consignment/consult')
-      return { ...created, reused: false }
+      const created = this.#parse(createdConsultSchema, body, 'POST /private-consignment/consult')
+      return { id: created.id, status: created.status ?? 'WAITING_CONSENT', reused: false }
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err
       const exists = err.code === CONSULT_EXISTS || err.code.startsWith('consult_already_exists')
@@ -117,12 +137,19 @@ export class V8Client {
     }
   }
 
-  /** Authorize a consult; "already approved" is success, so a retry is harmless. */
+  /**
+   * Authorize a consult. Any 2xx is success (V8 answers the text "Successful response"). "Already approved" is
+   * success too, and so is any other refusal of a consult that is no longer waiting for consent (callers saw a
+   * bare 400 when authorizing twice): the consult is read back to tell which.
+   */
   async authorizeConsult (id: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.#call('POST', `/private-consignment/consult/${encodeURIComponent(id)}/authorize`, { json: {}, idempotent: true, signal })
     } catch (err) {
-      if (err instanceof UpstreamError && err.code === 'consult_already_approved') return
+      if (!(err instanceof UpstreamError) || err.statusCode !== 422) throw err
+      if (err.code === 'consult_already_approved') return
+      const now = await this.getConsult(id, signal)
+      if (now.status !== 'WAITING_CONSENT') return
       throw err
     }
   }
@@ -130,17 +157,25 @@ export class V8Client {
   /** One consult; `v8_not_found` (404) when V8 does not know it. */
   async getConsult (id: string, signal?: AbortSignal): Promise<Consult> {
     const body = await this.#call('GET', `/private-consignment/consult/${encodeURIComponent(id)}`, { idempotent: true, signal })
-    return parse(consultSchema, body, 'GET /private-consignment/consult/:id')
+    return this.#parse(consultSchema, body, 'GET /private-consignment/consult/:id')
   }
 
-  /** One page of consults (V8 pages until `data` comes back empty); limit ≤ 100. */
-  async listConsults (q: ConsultQuery, signal?: AbortSignal): Promise<Consult[]> {
+  /**
+   * One page of consults, newest first. `hasNext` comes from `pages` when V8 sends it (undefined otherwise: then a
+   * page shorter than the limit is the last). A row we cannot read is skipped and counted, never the whole page.
+   */
+  async listConsults (q: ConsultQuery, signal?: AbortSignal): Promise<{ rows: Consult[]; hasNext: boolean | undefined }> {
+    const route = 'GET /private-consignment/consult'
     const body = await this.#call('GET', '/private-consignment/consult', {
       query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 100, page: q.page ?? 1, provider: this.#o.config().V8_PROVIDER, search: q.search, status: q.status },
       idempotent: true,
       signal,
     })
-    return parse(consultListSchema, body, 'GET /private-consignment/consult').data
+    const ctx = { upstream: 'V8' as const, route, warnings: this.#o.warnings }
+    const list = listOf(body, { ...ctx, ...CONSULT_LIST })
+    const rows = parseItems(list.items, consultSchema, { ...ctx, path: list.path })
+    const pages = pagesSchema.safeParse((body as Record<string, unknown> | null)?.['pages'])
+    return { rows, hasNext: pages.success ? (pages.data?.hasNext ?? undefined) : undefined }
   }
 
   /**
@@ -154,11 +189,28 @@ export class V8Client {
     const range = { startDate: new Date(start).toISOString(), endDate: new Date(now + 60_000).toISOString(), search: digits, limit: 100 }
     const mine: Consult[] = []
     for (let page = 1; page <= MAX_LOOKUP_PAGES; page++) {
-      const rows = await this.listConsults({ ...range, page }, opts.signal)
+      const { rows, hasNext } = await this.listConsults({ ...range, page }, opts.signal)
       mine.push(...rows.filter((c) => c.documentNumber === undefined || c.documentNumber.replace(/\D/g, '') === digits))
-      if (rows.length < range.limit) break
+      if (hasNext === false || rows.length === 0 || (hasNext === undefined && rows.length < range.limit)) break
     }
+    // V8 lists newest first; sorted again in case a page boundary or a clock skew says otherwise.
     return mine.sort((a, b) => Date.parse(b.createdAt ?? '0') - Date.parse(a.createdAt ?? '0'))[0]
+  }
+
+  /**
+   * What V8 knows of the person (name, birth date, e-mail, phone, sometimes gender), or undefined when it does not
+   * know the CPF (any refusal: no caller saw what an unknown CPF answers). Transient trouble is thrown.
+   */
+  async clientData (cpf: string, signal?: AbortSignal): Promise<ClientData | undefined> {
+    const digits = cpf.replace(/\D/g, '')
+    try {
+      const body = await this.#call('GET', `/private-consignment/consult/client-data/basic/${digits}`, { idempotent: true, signal })
+      if (body === undefined || body === null || body === '') return undefined
+      return this.#parse(clientDataSchema, body, 'GET /private-consignment/consult/client-data/basic/:cpf')
+    } catch (err) {
+      if (err instanceof UpstreamError && (err.statusCode === 404 || err.statusCode === 422)) return undefined
+      throw err
+    }
   }
 
   /** Simulation configs (rates and installment counts), cached for a few minutes. */
@@ -166,8 +218,11 @@ export class V8Client {
     const c = this.#o.config()
     const key = `${c.V8_API_URL}|${c.V8_USERNAME}|${c.V8_PROVIDER}`
     if (this.#configs?.key === key && this.#o.now() - this.#configs.at < CONFIGS_TTL_MS) return this.#configs.value
+    const route = 'GET /private-consignment/simulation/configs'
     const body = await this.#call('GET', '/private-consignment/simulation/configs', { idempotent: true, signal })
-    const value = parse(configsSchema, body, 'GET /private-consignment/simulation/configs')
+    const ctx = { upstream: 'V8' as const, route, warnings: this.#o.warnings }
+    const list = listOf(body, { ...ctx, ...CONFIG_LIST })
+    const value = parseItems(list.items, configSchema, { ...ctx, path: list.path })
     this.#configs = { key, at: this.#o.now(), value }
     return value
   }
@@ -179,17 +234,24 @@ export class V8Client {
    */
   async simulate (req: SimulationRequest, signal?: AbortSignal): Promise<Simulation> {
     const body = await this.#call('POST', '/private-consignment/simulation', { json: { ...req, provider: this.#o.config().V8_PROVIDER }, idempotent: false, signal })
-    return parse(simulationSchema, body, 'POST /private-consignment/simulation')
+    return this.#parse(simulationSchema, body, 'POST /private-consignment/simulation')
   }
 
-  /** One page of operations; V8 answers `data`, `items` or a bare array, all accepted. */
-  async listOperations (q: { startDate: string; endDate: string; page?: number; limit?: number }, signal?: AbortSignal): Promise<Operation[]> {
+  /** One page of operations: a bare array of rows (wrapped forms accepted); an odd row is skipped and counted. */
+  async listOperations (q: OperationQuery, signal?: AbortSignal): Promise<Operation[]> {
+    const route = 'GET /private-consignment/operation'
     const body = await this.#call('GET', '/private-consignment/operation', {
-      query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 50, page: q.page ?? 1, provider: this.#o.config().V8_PROVIDER },
+      query: { startDate: q.startDate, endDate: q.endDate, limit: q.limit ?? 50, page: q.page ?? 1, provider: q.provider ?? this.#o.config().V8_PROVIDER },
       idempotent: true,
       signal,
     })
-    return parse(operationsSchema, body, 'GET /private-consignment/operation')
+    const ctx = { upstream: 'V8' as const, route, warnings: this.#o.warnings }
+    const list = listOf(body, { ...ctx, ...OPERATION_LIST })
+    return parseItems(list.items, operationSchema, { ...ctx, path: list.path, idKeys: ['operationId', 'id'] })
+  }
+
+  #parse<T extends z.ZodType> (schema: T, body: unknown, route: string): z.output<T> {
+    return parseAnswer(schema, body, { upstream: 'V8', route, warnings: this.#o.warnings })
   }
 
   /** Token, rate limit, send; a 401 drops the token and repeats the call once with a fresh login. */
@@ -228,10 +290,4 @@ export class V8Client {
     if (res.status >= 500) throw upstreamUnavailable('V8', route, `HTTP ${res.status}: ${text}`)
     throw upstreamRejected('V8', route, res.status, type, text)
   }
-}
-
-function parse<T extends z.ZodType> (schema: T, body: unknown, route: string): z.output<T> {
-  const r = schema.safeParse(body)
-  if (!r.success) throw upstreamInvalidResponse('V8', route, r.error.issues.map((i) => `${i.path.join('.') || '(raiz)'}: ${i.message}`).slice(0, 3).join('; '))
-  return r.data
 }

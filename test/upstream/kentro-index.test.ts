@@ -7,6 +7,7 @@ import { servicesFor } from '../fixtures/upstream.js'
 
 interface Opp extends IndexedOpportunity {
   title: string
+  mainmail: string
 }
 
 /** A scripted CRM: pipelines of opportunities, counting listings and reads; listings can be made slow or failing. */
@@ -33,7 +34,7 @@ function crm (initial: Record<number, Opp[]>) {
       if (!o) throw upstreamNotFound('Kentro', 'getOpportunity', 'Opportunity not found')
       return { ...o }
     },
-    cpfOf: (m) => m.replace(/\D/g, ''),
+    cpfsOf: (o) => [o.mainmail.replace(/\D/g, '')].filter(Boolean),
     now: () => clock,
     maxAgeMs: 60_000,
   })
@@ -48,7 +49,7 @@ function crm (initial: Record<number, Opp[]>) {
   }
 }
 
-const opp = (id: number, cpf: string, pipeline: number, status = 0): Opp => ({ id: String(id), mainmail: cpf, fkPipeline: pipeline, status, title: `o${id}` })
+const opp = (id: number, cpf: string, pipeline: number, status = 0, createdAt?: string): Opp => ({ id: String(id), mainmail: cpf, fkPipeline: pipeline, status, title: `o${id}`, ...(createdAt ? { createdAt } : {}) })
 const cpfs = Array.from({ length: 40 }, (_, i) => String(10_000_000_000 + i))
 
 t.test('a cold burst of lookups lists each pipeline once; every hit is read fresh', async (t) => {
@@ -135,4 +136,9 @@ t.test('against the sandbox: 60 concurrent lookups cost one listing per pipeline
   const after = (await sb.stats()).routes['POST /kentro/int/getPipeOpportunities']
   const earlier = [1, 3, 4].indexOf(people[0]!.pipelineId)
   t.equal(after! - before!, earlier, 'the remembered listing was used: only the pipelines searched before it were listed')
+})
+
+t.test('several opportunities hold the CPF (cloned leads): the newest one is used', async (t) => {
+  const c = crm({ 1: [opp(1, cpfs[0]!, 1, 0, '2025-10-01T10:00:00.000Z'), opp(2, cpfs[0]!, 1, 0, '2025-11-20T10:00:00.000Z'), opp(3, cpfs[0]!, 1, 0, '2025-09-01T10:00:00.000Z')], 3: [] })
+  t.equal((await c.find(cpfs[0]!))?.id, '2', 'the newest createdAt wins, wherever it is in the listing')
 })

@@ -33,17 +33,23 @@ t.test('consult lifecycle: create, duplicate reuses, authorize (twice), get, lis
   const created = await services.v8.createConsult(consultRequestFor(p!))
   t.match(created, { id: String, status: 'WAITING_CONSENT', reused: false }, 'created')
   const again = await services.v8.createConsult(consultRequestFor(p!))
-  t.same(again, { id: created.id, status: 'WAITING_CONSENT', reused: true }, 'consult_already_exists → the existing one')
+  t.same(again, { id: created.id, status: 'WAITING_CONSENT', reused: true }, 'consult_already_exists (no id in it) → the existing one, found by listing')
   await services.v8.authorizeConsult(created.id)
   await services.v8.authorizeConsult(created.id) // consult_already_approved is success
   t.equal((await sb.stats()).authorizations, 1, 'authorized once upstream')
   await sleep(120)
   const c = await services.v8.getConsult(created.id)
-  t.match(c, { id: created.id, status: 'SUCCESS', availableMarginValue: p!.margin, documentNumber: p!.cpf }, 'SUCCESS with margin as a string')
+  t.match(c, { id: created.id, status: 'SUCCESS', marginBaseValue: p!.margin, availableMarginValue: null, documentNumber: p!.cpf }, 'the detail: marginBaseValue as a string')
   t.ok(c.simulationLimit?.installmentsMax, 'simulationLimit parsed')
   const list = await services.v8.listConsults({ ...lastDays(), search: p!.cpf })
-  t.same(list.map((x) => x.id), [created.id], 'listed by CPF')
-  t.same(await services.v8.listConsults({ ...lastDays(), page: 2 }), [], 'page 2 is empty')
+  t.same(list.rows.map((x) => x.id), [created.id], 'listed by CPF')
+  t.equal(list.rows[0]?.availableMarginValue, p!.margin, 'the list row: availableMarginValue')
+  t.equal(list.hasNext, false, 'pages.hasNext read')
+  t.same((await services.v8.listConsults({ ...lastDays(), page: 2 })).rows, [], 'page 2 is empty')
+  const known = await services.v8.clientData(p!.cpf)
+  t.match(known, { name: p!.nome, email: p!.email }, 'client-data: what V8 knows of the person')
+  const [incomplete] = await sb.people('incomplete', 1)
+  t.equal(await services.v8.clientData(incomplete!.cpf), undefined, 'an unknown person: undefined, not an error')
   const formatted = `${p!.cpf.slice(0, 3)}.${p!.cpf.slice(3, 6)}.${p!.cpf.slice(6, 9)}-${p!.cpf.slice(9)}`
   t.equal((await services.v8.findLatestConsultByCpf(formatted))?.id, created.id, 'found by (formatted) CPF')
   const [other] = await sb.people('ok', 2).then((x) => x.slice(1))
@@ -79,12 +85,14 @@ t.test('simulation configs (object or bare array), simulate, its refusals', asyn
   await sleep(120)
   const consult = await services.v8.getConsult(id)
   const n = consult.simulationLimit!.installmentsMax!
-  const config = configs.find((c) => c.number_of_installments.includes(n))!
-  const sim = await services.v8.simulate({ consult_id: id, config_id: config.id, number_of_installments: n, installment_face_value: Number(consult.availableMarginValue) })
-  t.match(sim, { id_simulation: String, number_of_installments: n, installment_value: Number(consult.availableMarginValue), disbursement_option: { cet: Number } }, 'simulation parsed')
+  const config = configs.find((c) => !c.is_insured && c.number_of_installments.includes(n))!
+  const sim = await services.v8.simulate({ consult_id: id, config_id: config.id, number_of_installments: n, installment_face_value: Number(consult.marginBaseValue) })
+  t.match(sim, { id_simulation: String, number_of_installments: n, installment_value: Number(consult.marginBaseValue), disbursement_option: { cet: Number } }, 'simulation parsed')
+  const insured = configs.find((c) => c.is_insured)!
+  await t.rejects(services.v8.simulate({ consult_id: id, config_id: insured.id, number_of_installments: n, installment_face_value: 10 }), { code: 'provider_does_not_have_insurance_active', statusCode: 422 }, 'an insured table refused')
   const above = configs.flatMap((c) => c.number_of_installments).find((k) => k > n)
   if (above !== undefined) {
-    const cfg = configs.find((c) => c.number_of_installments.includes(above))!
+    const cfg = configs.find((c) => !c.is_insured && c.number_of_installments.includes(above))!
     await t.rejects(
       services.v8.simulate({ consult_id: id, config_id: cfg.id, number_of_installments: above, installment_face_value: 10 }),
       { code: 'simulation_installments_above_maximum', statusCode: 422 },
@@ -103,17 +111,18 @@ t.test('simulation configs (object or bare array), simulate, its refusals', asyn
   await t.rejects(services.v8.simulate({ consult_id: c2.id, config_id: config.id, number_of_installments: 12, disbursed_amount: 1000 }), { code: 'simulation_not_eligible' }, 'no margin → not eligible')
 })
 
-t.test('operations: data, items or bare array', async (t) => {
+t.test('operations: a bare array of real rows; data and items accepted', async (t) => {
   const sb = await fastSandbox(t)
   const { services } = servicesFor(t, sb)
   const range = lastDays(60)
   const data = await services.v8.listOperations({ ...range, limit: 100 })
   t.ok(data.length > 5, `operations listed (${data.length})`)
-  t.match(data[0], { id: String, status: String, borrower: { documentNumber: String } }, 'operation fields')
-  for (const shape of ['items', 'array'] as const) {
+  t.match(data[0], { operationId: String, status: String, name: String, documentNumber: /^\d{11}$/, history: [{ action: String }] }, 'real row fields')
+  for (const shape of ['items', 'data'] as const) {
     await sb.configure({ operations_shape: shape })
-    t.same((await services.v8.listOperations({ ...range, limit: 100 })).map((o) => o.id), data.map((o) => o.id), `${shape} shape accepted`)
+    t.same((await services.v8.listOperations({ ...range, limit: 100 })).map((o) => o.operationId), data.map((o) => o.operationId), `${shape} shape accepted`)
   }
+  t.ok(services.shapeWarnings.total >= 2, 'wrapped forms are counted as variants')
 })
 
 t.test('provider and URLs come from the config at call time', async (t) => {
@@ -121,9 +130,9 @@ t.test('provider and URLs come from the config at call time', async (t) => {
   const { services, store } = servicesFor(t, sb, { config: { V8_PROVIDER: 'CELCOIN' } })
   const [p] = await sb.people('ok', 1)
   const { id } = await services.v8.createConsult(consultRequestFor(p!))
-  t.same((await services.v8.listConsults(lastDays())).map((c) => c.id), [id], 'listed with provider CELCOIN')
+  t.same((await services.v8.listConsults(lastDays())).rows.map((c) => c.id), [id], 'listed with provider CELCOIN')
   store.update({ V8_PROVIDER: 'QI' })
-  t.same(await services.v8.listConsults(lastDays()), [], 'a saved provider applies to the next call (QI sees none)')
+  t.same((await services.v8.listConsults(lastDays())).rows, [], 'a saved provider applies to the next call (QI sees none)')
 })
 
 t.test('injected 503/429/timeouts on GETs are retried through the client and succeed', async (t) => {
@@ -166,7 +175,7 @@ for (const fault of [
     const stats = await sb.stats()
     t.equal(stats.consults_by_cpf[p!.cpf], 1, 'exactly one consult for the CPF in the sandbox')
     t.equal(stats.routes[`POST ${CONSULT}`], 1, 'the creation was sent once')
-    const [only] = await services.v8.listConsults({ ...lastDays(), search: p!.cpf })
+    const [only] = (await services.v8.listConsults({ ...lastDays(), search: p!.cpf })).rows
     t.equal(got.id, only?.id, 'the id is the consult V8 created')
   })
 }
@@ -191,9 +200,9 @@ t.test('simulate is never repeated by the client: an ambiguous failure goes up',
   await services.v8.authorizeConsult(id)
   await sleep(120)
   const consult = await services.v8.getConsult(id)
-  const config = (await services.v8.simulationConfigs()).find((c) => c.number_of_installments.includes(12))!
+  const config = (await services.v8.simulationConfigs()).find((c) => !c.is_insured && c.number_of_installments.includes(12))!
   await sb.faults({ status: 503, phase: 'after', routes: [SIMULATION], methods: ['POST'], count: 1 })
-  const err = await services.v8.simulate({ consult_id: id, config_id: config.id, number_of_installments: 12, installment_face_value: Number(consult.availableMarginValue) / 2 }).catch((e: unknown) => e)
+  const err = await services.v8.simulate({ consult_id: id, config_id: config.id, number_of_installments: 12, installment_face_value: Number(consult.marginBaseValue) / 2 }).catch((e: unknown) => e)
   t.match(err, { code: 'upstream_unavailable', ambiguous: true, transient: true }, 'ambiguous, transient')
   const stats = await sb.stats()
   t.equal(stats.routes[`POST ${SIMULATION}`], 1, 'sent once')
