@@ -18,6 +18,7 @@ const configBody = z.object({
   slow_ms: z.number().int().min(0).max(3_600_000).optional(),
   configs_shape: z.enum(['object', 'array']).optional(),
   operations_shape: z.enum(['data', 'items', 'array']).optional(),
+  insurance_active: z.boolean().optional(),
   token_rps: z.number().int().min(0).optional(),
   login_failures_per_min: z.number().int().min(0).optional(),
   presenca_rpm: z.number().int().min(1).optional(),
@@ -32,6 +33,7 @@ const CONFIG_KEYS: Record<keyof z.infer<typeof configBody>, keyof SandboxConfig>
   slow_ms: 'slowMs',
   configs_shape: 'configsShape',
   operations_shape: 'operationsShape',
+  insurance_active: 'insuranceActive',
   token_rps: 'tokenRps',
   login_failures_per_min: 'loginFailuresPerMinute',
   presenca_rpm: 'presencaRpm',
@@ -58,6 +60,9 @@ function personView (p: Person): Record<string, unknown> {
     installmentsMax: p.installmentsMax,
     pipelineId: p.pipelineId,
     opportunityId: p.opportunityId,
+    cloneId: p.cloneId,
+    v8Knows: p.v8Knows,
+    v8Gender: p.v8Gender,
   }
 }
 

@@ -1,73 +1,18 @@
-/** Kentro CRM (AtenderBem) `POST /kentro/int/<method>`: opportunities of the population plus API-made edits and creations. */
+/**
+ * Kentro CRM (AtenderBem) `POST /kentro/int/<method>`: opportunities of the population (shaped in crm.ts) plus
+ * API-made edits and creations. Like the real one: writes answer `{id}` (a stage change sometimes an empty body),
+ * updateOpportunity REPLACES tags and formsdata when given, errors carry the vendor codes (AUTH_018, OPP_002).
+ */
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { INITIAL_STAGE, personByOpportunityId, SCENARIOS, listPeople, type Person } from './population.js'
+import { opportunityOf, type Opportunity } from './crm.js'
+import { personByOpportunityId, SCENARIOS, listPeople } from './population.js'
 import type { SandboxState } from './state.js'
+
+export { FORM_KEYS, mainphoneOf, opportunityOf } from './crm.js'
 
 export const KENTRO_API_KEY = 'sandbox'
 const BASE = '/kentro/int'
-/** formsdata keys of UPSTREAM.md §2, plus `sexo` (M/F), which tenants read through KENTRO_GENDER_FIELD. */
-export const FORM_KEYS = {
-  email: '9e7f92b0',
-  birthDate: '0bfc6250',
-  mother: '917456f0',
-  mobile: '98167d80',
-  cep: '1836e090',
-  street: '1dbfcef0',
-  number: '6ac31450',
-  district: '3271f710',
-  city: '25178280',
-  state: 'f6384400',
-  gender: 'sexo',
-} as const
 const EDITABLE = ['title', 'mainphone', 'mainmail', 'value', 'description', 'status', 'fkPipeline'] as const
-type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<string, unknown> }
-
-/**
- * mainphone as CRMs really hold it: mostly 55+DDD+mobile, but also formatted, without the country code, or an old
- * 8-digit mobile without the leading 9 — tenants normalize it to /people's `telefone` (UPSTREAM.md §4).
- */
-export function mainphoneOf (p: Person): string {
-  const ddd = p.telefone.slice(0, 2)
-  const mobile = p.telefone.slice(2)
-  switch (p.index % 5) {
-    case 1: return `+55 (${ddd}) ${mobile.slice(0, 5)}-${mobile.slice(5)}`
-    case 2: return p.telefone
-    case 4: return `55${ddd}${mobile.slice(1)}`
-    default: return `55${p.telefone}`
-  }
-}
-
-export function opportunityOf (p: Person): Opportunity {
-  const [y, m, d] = p.data_nascimento.split('-')
-  const formsdata: Record<string, unknown> = {
-    [FORM_KEYS.email]: p.email,
-    [FORM_KEYS.birthDate]: `${d}/${m}/${y}`,
-    [FORM_KEYS.mother]: p.mae,
-    [FORM_KEYS.mobile]: p.telefone,
-    [FORM_KEYS.cep]: p.cep,
-    [FORM_KEYS.street]: p.rua,
-    [FORM_KEYS.number]: p.numero,
-    [FORM_KEYS.district]: p.bairro,
-    [FORM_KEYS.city]: p.cidade,
-    [FORM_KEYS.state]: p.uf,
-    [FORM_KEYS.gender]: p.sexo,
-  }
-  if (p.scenario === 'incomplete') delete formsdata[FORM_KEYS.birthDate]
-  return {
-    id: p.opportunityId ?? 0,
-    title: p.nome,
-    mainphone: mainphoneOf(p),
-    mainmail: p.cpf,
-    fkPipeline: p.pipelineId,
-    fkStage: INITIAL_STAGE,
-    status: 0,
-    value: 0,
-    description: 'Lead CLT',
-    createdAt: p.createdAt,
-    tags: [],
-    formsdata,
-  }
-}
 
 function num (v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
@@ -84,28 +29,26 @@ function jsonish (v: unknown): unknown {
   }
 }
 
+/** Tags as the API takes them: int[] (string ids and a comma string tolerated, as the real one seems to). */
 function tagsOf (v: unknown): number[] | undefined {
   const value = jsonish(v)
-  if (!Array.isArray(value)) return undefined
-  return value.map((t) => num(t)).filter((t): t is number => t !== undefined)
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined
+  return list?.map((t) => num(t)).filter((t): t is number => t !== undefined)
 }
 
 export function kentroRoutes (app: FastifyInstance, state: SandboxState): void {
   const current = (id: number): Opportunity | null => {
     const created = state.kentroCreated.get(id)
     const person = created ? null : personByOpportunityId(state.config.seed, id)
-    const base = (created as Opportunity | undefined) ?? (person ? opportunityOf(person) : null)
+    const base = (created as Opportunity | undefined) ?? (person ? opportunityOf(person, id === person.cloneId) : null)
     if (!base) return null
     const edit = state.kentroEdits.get(id)
-    if (!edit) return base
-    const formsdata = { ...base.formsdata, ...((edit['formsdata'] as Record<string, unknown> | undefined) ?? {}) }
-    return { ...base, ...edit, id, formsdata }
+    return edit ? { ...base, ...edit, id } : base
   }
 
+  // Arrays and formsdata given to updateOpportunity replace what was there (no source shows the server merging).
   const edit = (id: number, changes: Record<string, unknown>): void => {
-    const before = state.kentroEdits.get(id) ?? {}
-    const formsdata = { ...((before['formsdata'] as Record<string, unknown> | undefined) ?? {}), ...((changes['formsdata'] as Record<string, unknown> | undefined) ?? {}) }
-    state.kentroEdits.set(id, { ...before, ...changes, formsdata })
+    state.kentroEdits.set(id, { ...state.kentroEdits.get(id), ...changes })
   }
 
   const method = (name: string, required: string[], handler: (b: Record<string, unknown>, reply: FastifyReply) => unknown): void => {
@@ -113,11 +56,11 @@ export function kentroRoutes (app: FastifyInstance, state: SandboxState): void {
       const body = (request.body ?? {}) as Record<string, unknown>
       const missing = ['queueId', 'apiKey', ...required].some((k) => body[k] === undefined || body[k] === null || body[k] === '')
       if (missing) return reply.code(400).send({ message: 'Missing required data' })
-      if (body['apiKey'] !== KENTRO_API_KEY) return reply.code(401).send({ message: 'Invalid apiKey' })
+      if (body['apiKey'] !== KENTRO_API_KEY) return reply.code(401).send({ message: 'AUTH_018 - Invalid apiKey for this queue' })
       return handler(body, reply)
     })
   }
-  const notFound = (reply: FastifyReply): FastifyReply => reply.code(404).send({ message: 'Opportunity not found' })
+  const notFound = (reply: FastifyReply): FastifyReply => reply.code(404).send({ message: 'OPP_002 - Opportunity not found' })
 
   /** POST /kentro/int/getPipeOpportunities */
   method('getPipeOpportunities', ['pipelineId'], (b) => {
@@ -125,7 +68,10 @@ export function kentroRoutes (app: FastifyInstance, state: SandboxState): void {
     const ids: number[] = []
     for (const scenario of SCENARIOS) {
       if (scenario === 'no_opportunity') continue
-      for (const p of listPeople(state.config.seed, scenario, state.kentroListed[scenario])) if (p.opportunityId !== null) ids.push(p.opportunityId)
+      for (const p of listPeople(state.config.seed, scenario, state.kentroListed[scenario])) {
+        if (p.opportunityId !== null) ids.push(p.opportunityId)
+        if (p.cloneId !== null) ids.push(p.cloneId)
+      }
     }
     ids.push(...state.kentroCreated.keys())
     return ids
@@ -171,7 +117,7 @@ export function kentroRoutes (app: FastifyInstance, state: SandboxState): void {
     if (tags) changes['tags'] = tags
     edit(id, changes) // fkStage is not editable here: changeOpportunityStage moves stages
     state.stats.kentro_writes++
-    return { success: true }
+    return { id }
   })
 
   /** POST /kentro/int/changeOpportunityStage */
@@ -180,7 +126,8 @@ export function kentroRoutes (app: FastifyInstance, state: SandboxState): void {
     if (!current(id)) return notFound(reply)
     edit(id, { fkStage: num(b['destStageId']) })
     state.stats.kentro_writes++
-    return { success: true }
+    // Callers treat this answer as "empty or text" (EVO postRaw): odd ids get an empty 200, even ones {id}.
+    return id % 2 ? reply.code(200).type('text/plain').send('') : { id }
   })
 
   /** POST /kentro/int/* (unknown method) */

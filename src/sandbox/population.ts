@@ -2,7 +2,12 @@
 import { cpfCheckDigits } from './cpf.js'
 import { hash32, intBetween, pick, prng } from './random.js'
 
-export const SCENARIOS = ['ok', 'rejected', 'no_opportunity', 'incomplete', 'no_margin', 'slow'] as const
+/**
+ * Appended scenarios keep earlier CPFs stable. `no_gender`: CRM and V8 know everything but the gender (as most
+ * records really are: no public Kentro form has a gender field), so only the caller or the tenant's declared
+ * default (DEFAULT_GENDER) can complete it.
+ */
+export const SCENARIOS = ['ok', 'rejected', 'no_opportunity', 'incomplete', 'no_margin', 'slow', 'no_gender'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 /** Indices per scenario that map to distinct CPFs (far more than any test lists). */
@@ -10,6 +15,8 @@ export const MAX_INDEX = 1_000_000
 const MOD = 1_000_000_000n
 /** Opportunity ids of population people: OPPORTUNITY_BASE + scenario * MAX_INDEX + index. */
 export const OPPORTUNITY_BASE = 100_000
+/** Older clones of some people's opportunities (automations clone leads): CLONE_BASE + the same serial. */
+export const CLONE_BASE = 50_000_000
 export const PIPELINES = [1, 3, 4] as const
 export const INITIAL_STAGE = 10
 export const REJECTION_REASON = 'Data de nascimento nao confere'
@@ -34,7 +41,13 @@ export interface Person {
   installmentsMax: number
   pipelineId: number
   opportunityId: number | null
+  /** An older open opportunity of the same CPF in the same pipeline (every 10th `ok` person), or null. */
+  cloneId: number | null
   createdAt: string
+  /** V8's client-data knows the person (not for `incomplete`: their data must come from the CRM or the caller). */
+  v8Knows: boolean
+  /** V8's client-data carries the gender (not for `no_gender`: then only the caller or the tenant's default has it). */
+  v8Gender: boolean
 }
 
 const MALE = ['JOAO', 'PEDRO', 'LUCAS', 'MARCOS', 'RAFAEL', 'BRUNO', 'CARLOS', 'EDUARDO', 'FELIPE', 'GUSTAVO', 'ANDRE', 'DIEGO']
@@ -118,7 +131,10 @@ export function personAt (seed: number, scenario: Scenario, index: number): Pers
     installmentsMax: scenario === 'ok' && index % 4 === 3 ? 18 : 24,
     pipelineId: PIPELINES[hash32('pipeline', seed, serial) % PIPELINES.length] ?? 1,
     opportunityId: scenario === 'no_opportunity' ? null : OPPORTUNITY_BASE + serial,
+    cloneId: scenario === 'ok' && index % 10 === 9 ? CLONE_BASE + serial : null,
     createdAt: new Date(Date.UTC(2025, 0, 1) + (hash32('created', seed, serial) % (365 * 86_400)) * 1000).toISOString(),
+    v8Knows: scenario !== 'incomplete',
+    v8Gender: scenario !== 'no_gender',
   }
 }
 
@@ -127,7 +143,12 @@ export function personByCpf (seed: number, cpf: string): Person | null {
   return where ? personAt(seed, where.scenario, where.index) : null
 }
 
+/** The person behind an opportunity id (their own or their clone's). */
 export function personByOpportunityId (seed: number, id: number): Person | null {
+  if (id >= CLONE_BASE) {
+    const p = personByOpportunityId(seed, id - CLONE_BASE + OPPORTUNITY_BASE)
+    return p?.cloneId === id ? p : null
+  }
   const serial = id - OPPORTUNITY_BASE
   if (!Number.isInteger(serial) || serial < 0) return null
   const scenario = SCENARIOS[Math.floor(serial / MAX_INDEX)]

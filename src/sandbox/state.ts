@@ -11,6 +11,8 @@ export interface SandboxConfig {
   slowMs: number
   configsShape: 'object' | 'array'
   operationsShape: 'data' | 'items' | 'array'
+  /** Whether this partner's provider has insurance active: if not, insured tables answer provider_does_not_have_insurance_active. */
+  insuranceActive: boolean
   /** Token requests per second before 429 too_many_requests; 0 = unlimited. */
   tokenRps: number
   /** Failed logins per user per minute before 429 too_many_attempts; 0 = never block. */
@@ -31,7 +33,8 @@ export const DEFAULT_CONFIG: SandboxConfig = {
   consultDelayMs: 300,
   slowMs: 30_000,
   configsShape: 'object',
-  operationsShape: 'data',
+  operationsShape: 'array',
+  insuranceActive: false,
   tokenRps: 0,
   loginFailuresPerMinute: 20,
   presencaRpm: 30,
@@ -58,14 +61,19 @@ export interface Consult {
   cpf: string
   name: string
   birthDate: string
+  gender: string
+  /** DDD + number, as the consult was signed. */
+  phone: string
   provider: string
-  partnerId: number
+  partnerId: string
   createdAt: number
   authorizedAt: number | null
   /** When the consult reaches its outcome; fixed at authorize time. */
   finalAt: number | null
   /** Until when it shows CONSENT_APPROVED before WAITING_CONSULT. */
   approvedUntil: number | null
+  /** From when a consult that will succeed shows WAITING_CREDIT_ANALYSIS with its margin (the last half of consultDelayMs). */
+  analysisFrom: number | null
   outcome: ConsultOutcome
   /** A `slow` scenario consult: waits slowMs instead of consultDelayMs after authorize. */
   slow: boolean

@@ -19,11 +19,15 @@ export function validationError (reply: FastifyReply, error: ZodError): FastifyR
   return v8Error(reply, 400, 'validation_error', detail)
 }
 
-/** WAITING_CONSENT until authorize, then CONSENT_APPROVED, WAITING_CONSULT, and the outcome once `finalAt` passes. */
+/**
+ * WAITING_CONSENT until authorize, then CONSENT_APPROVED, WAITING_CONSULT, WAITING_CREDIT_ANALYSIS (a consult that
+ * will succeed already shows its margin there, and can be simulated) and the outcome once `finalAt` passes.
+ */
 export function consultStatus (c: Consult, now: number): string {
   if (c.authorizedAt === null || c.finalAt === null) return 'WAITING_CONSENT'
   if (now >= c.finalAt) return c.outcome.status
   if (c.approvedUntil !== null && now < c.approvedUntil) return 'CONSENT_APPROVED'
+  if (c.outcome.status === 'SUCCESS' && c.analysisFrom !== null && now >= c.analysisFrom) return 'WAITING_CREDIT_ANALYSIS'
   return 'WAITING_CONSULT'
 }
 
@@ -41,29 +45,67 @@ export function round2 (x: number): number {
   return Math.round(x * 100) / 100
 }
 
-export function consultView (c: Consult, now: number): Record<string, unknown> {
+/** The margin V8 shows for a consult now: in analysis (of one that will succeed) and on success; null before. */
+function marginNow (c: Consult, status: string): string | null {
+  return status === 'SUCCESS' || status === 'WAITING_CREDIT_ANALYSIS' ? c.outcome.margin : null
+}
+
+/** A row of GET /consult: `availableMarginValue` (text) once SUCCESS, no limits (those are on the detail). */
+export function consultRow (c: Consult, now: number): Record<string, unknown> {
   const status = consultStatus(c, now)
-  const final = FINAL_STATUSES.has(status)
-  const margin = Number(c.outcome.margin)
-  const view: Record<string, unknown> = {
+  return {
     id: c.id,
     status,
-    description: final ? c.outcome.description : null,
-    availableMarginValue: final && status === 'SUCCESS' ? c.outcome.margin : null,
+    description: FINAL_STATUSES.has(status) ? c.outcome.description : null,
+    availableMarginValue: status === 'SUCCESS' ? c.outcome.margin : null,
     documentNumber: c.cpf,
     name: c.name,
     partnerId: c.partnerId,
-    provider: c.provider,
     createdAt: new Date(c.createdAt).toISOString(),
   }
-  if (status === 'SUCCESS' && margin > 0) {
-    const max = c.outcome.installmentsMax
-    view['simulationLimit'] = {
-      installmentsMin: INSTALLMENTS_MIN,
-      installmentsMax: max,
-      valueMin: 100,
-      valueMax: Math.floor(presentValue(margin, max, DEFAULT_MONTHLY_RATE / 100)),
-    }
+}
+
+/**
+ * GET /consult/{id}: a bare object with `marginBaseValue`, `simulationLimit` and
+ * `recommendedSimulationInstallmentValue` (all text but the limits) and the employment data; no availableMarginValue.
+ */
+export function consultDetail (c: Consult, now: number): Record<string, unknown> {
+  const status = consultStatus(c, now)
+  const margin = marginNow(c, status)
+  const max = c.outcome.installmentsMax
+  const withLimits = margin !== null && Number(margin) > 0
+  return {
+    id: c.id,
+    status,
+    partnerId: c.partnerId,
+    createdAt: new Date(c.createdAt).toISOString(),
+    updatedAt: new Date(Math.max(c.createdAt, Math.min(now, c.finalAt ?? c.createdAt))).toISOString(),
+    documentNumber: c.cpf,
+    name: c.name,
+    partnerInternalId: null,
+    birthDate: c.birthDate,
+    gender: c.gender,
+    phoneNumber: c.phone,
+    description: FINAL_STATUSES.has(status) ? c.outcome.description : null,
+    marginBaseValue: margin,
+    consultEligible: status === 'SUCCESS' ? Number(c.outcome.margin) > 0 : null,
+    admissionDate: '2019-03-11',
+    terminationDate: null,
+    employerDocumentNumber: '12345678',
+    employerName: 'EMPRESA FICTICIA DO SANDBOX LTDA',
+    workerCategoryCode: 101,
+    registrationNumber: '0001.000004321',
+    admissionDateMonthsDifference: 80,
+    simulationLimit: withLimits
+      ? {
+          monthMin: INSTALLMENTS_MIN,
+          monthMax: max,
+          installmentsMin: INSTALLMENTS_MIN,
+          installmentsMax: max,
+          valueMin: 100,
+          valueMax: Math.floor(presentValue(Number(margin), max, DEFAULT_MONTHLY_RATE / 100)),
+        }
+      : null,
+    recommendedSimulationInstallmentValue: margin,
   }
-  return view
 }

@@ -1,4 +1,8 @@
-/** V8 BFF consults: create, authorize, list and get, scoped per V8 login, advancing with time after authorize. */
+/**
+ * V8 BFF consults: create (`{id}` only), authorize (text "Successful response"), list (`{data, pages}`, newest first,
+ * availableMarginValue) and detail (marginBaseValue, simulationLimit), and client-data/basic; scoped per V8 login,
+ * advancing with time after authorize.
+ */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
@@ -7,7 +11,7 @@ import { isValidCpf } from './cpf.js'
 import { personByCpf, REJECTION_REASON, strangerMargin } from './population.js'
 import { hash32 } from './random.js'
 import type { ConsultOutcome, SandboxState } from './state.js'
-import { consultStatus, consultView, v8Error, validationError } from './v8-common.js'
+import { consultDetail, consultRow, consultStatus, v8Error, validationError } from './v8-common.js'
 
 const BASE = '/private-consignment/consult'
 
@@ -50,6 +54,12 @@ function outcomeFor (state: SandboxState, cpf: string, birthDate: string): { out
   }
 }
 
+/** A partner id as V8 writes it (a uuid), stable per login. */
+function partnerUuid (user: string): string {
+  const hex = [0, 1, 2, 3].map((k) => hash32('partner', user, k).toString(16).padStart(8, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
 function ageAt (birthDate: string, now: number): number {
   const birth = new Date(`${birthDate}T00:00:00Z`)
   const today = new Date(now)
@@ -83,19 +93,23 @@ export function consultRoutes (app: FastifyInstance, state: SandboxState): void 
       cpf: body.borrowerDocumentNumber,
       name: body.signerName.toUpperCase(),
       birthDate: body.birthDate,
+      gender: body.gender,
+      phone: body.signerPhone.areaCode + body.signerPhone.phoneNumber,
       provider: body.provider,
-      partnerId: (hash32('partner', user) % 90_000) + 10_000,
+      partnerId: partnerUuid(user),
       createdAt: now,
       authorizedAt: null,
       finalAt: null,
       approvedUntil: null,
+      analysisFrom: null,
       outcome,
       slow,
     }
     mine.set(consult.id, consult)
     state.stats.consults_created++
     state.count('consults_by_cpf', consult.cpf)
-    return reply.code(201).send({ id: consult.id, status: 'WAITING_CONSENT' })
+    // Only {id} is attested (every caller reads nothing else).
+    return reply.code(201).send({ id: consult.id })
   })
 
   /** POST /private-consignment/consult/:id/authorize */
@@ -111,8 +125,9 @@ export function consultRoutes (app: FastifyInstance, state: SandboxState): void 
     consult.authorizedAt = now
     consult.finalAt = now + (consult.slow ? slowMs : consultDelayMs)
     consult.approvedUntil = now + Math.floor(consultDelayMs / 3)
+    consult.analysisFrom = consult.finalAt - Math.floor(consultDelayMs / 2)
     state.stats.authorizations++
-    return { id, status: consultStatus(consult, now) }
+    return reply.code(200).type('text/plain').send('Successful response')
   })
 
   /** GET /private-consignment/consult */
@@ -133,7 +148,11 @@ export function consultRoutes (app: FastifyInstance, state: SandboxState): void 
       .filter((c) => !q.status || consultStatus(c, now) === q.status)
       .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
     const page = rows.slice((q.page - 1) * q.limit, q.page * q.limit)
-    return { data: page.map((c) => consultView(c, now)) }
+    const totalPages = Math.ceil(rows.length / q.limit)
+    return {
+      data: page.map((c) => consultRow(c, now)),
+      pages: { total: rows.length, limit: q.limit, current: q.page, hasNext: q.page < totalPages, hasPrevious: q.page > 1, totalPages },
+    }
   })
 
   /** GET /private-consignment/consult/:id */
@@ -143,6 +162,23 @@ export function consultRoutes (app: FastifyInstance, state: SandboxState): void 
     const { id } = request.params as { id: string }
     const consult = state.consultsOf(user).get(id)
     if (!consult) return v8Error(reply, 404, 'consult_not_found', `Consult ${id} not found`)
-    return consultView(consult, state.now())
+    return consultDetail(consult, state.now())
+  })
+
+  /** GET /private-consignment/consult/client-data/basic/:cpf — what V8 knows of the person (not everyone; gender not always). */
+  app.get(`${BASE}/client-data/basic/:cpf`, async (request, reply) => {
+    if (bearerUser(state, request, reply) === null) return reply
+    const { cpf } = request.params as { cpf: string }
+    const p = personByCpf(state.config.seed, cpf.replace(/\D/g, ''))
+    if (!p || !p.v8Knows) return v8Error(reply, 404, 'client_not_found', 'Client data not found for this document number')
+    return {
+      name: p.nome,
+      // Date-only for some, with a time part for others (one caller cuts it with [:10]).
+      birthDate: p.index % 2 ? `${p.data_nascimento}T00:00:00.000Z` : p.data_nascimento,
+      email: p.email,
+      phoneRegionCode: p.telefone.slice(0, 2),
+      phoneNumber: p.telefone.slice(2),
+      ...(p.v8Gender ? { gender: p.sexo === 'M' ? 'male' : 'female' } : {}),
+    }
   })
 }

@@ -1,4 +1,7 @@
-/** V8 BFF operations: a deterministic set of 30 contracts over the last 60 days, listed as `data`, `items` or a bare array. */
+/**
+ * V8 BFF operations: a deterministic set of 30 contracts over the last 60 days, as real rows (operationId, name,
+ * documentNumber, amounts as text, history[{action,…}]); a bare array by default, `data` or `items` on request.
+ */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { bearerUser } from './auth.js'
@@ -8,7 +11,7 @@ import type { SandboxState } from './state.js'
 import { DEFAULT_MONTHLY_RATE, presentValue, round2, validationError } from './v8-common.js'
 
 export const OPERATION_COUNT = 30
-export const OPERATION_STATUSES = ['formalization', 'analysis', 'processing', 'paid', 'canceled', 'rejected', 'pending'] as const
+export const OPERATION_STATUSES = ['generating_ccb', 'formalization', 'analysis', 'processing', 'paid', 'canceled', 'rejected', 'pending'] as const
 const DAY = 86_400_000
 
 const listQuery = z.object({
@@ -24,8 +27,11 @@ function fakeUuid (...parts: Array<string | number>): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
-/** The operations as of `now`: dates are anchored to the start of the current UTC day, so a day's listing is stable. */
-export function operationsAt (seed: number, now: number): Array<Record<string, unknown>> {
+/**
+ * The operations as of `now`: dates are anchored to the start of the current UTC day, so a day's listing is stable.
+ * `provider` is the sandbox's own bookkeeping for the `provider` filter (real rows do not carry it): strip it.
+ */
+export function operationsAt (seed: number, now: number): Array<Record<string, unknown> & { provider: string }> {
   const today = Math.floor(now / DAY) * DAY
   return Array.from({ length: OPERATION_COUNT }, (_, i) => {
     const person = personAt(seed, 'ok', i)
@@ -36,18 +42,35 @@ export function operationsAt (seed: number, now: number): Array<Record<string, u
     const disbursed = round2(issue * 0.97)
     const path = OPERATION_STATUSES.slice(0, Math.max(1, OPERATION_STATUSES.indexOf(status) + 1))
     return {
-      id: fakeUuid('operation', seed, i),
-      contractNumber: `CCB${String(hash32('contract', seed, i) % 10_000_000).padStart(7, '0')}`,
-      status,
-      provider: i % 3 === 2 ? 'CELCOIN' : 'QI',
-      borrower: { name: person.nome, documentNumber: person.cpf },
-      issueAmount: issue.toFixed(2),
+      operationId: fakeUuid('operation', seed, i),
+      contractNumber: `MAG${String(hash32('contract', seed, i) % 10_000_000_000).padStart(10, '0')}`,
+      name: person.nome,
+      documentNumber: person.cpf,
+      // The list leaves these null; only the detail fills them.
+      issueAmount: null,
       disbursedIssueAmount: disbursed.toFixed(2),
-      partnerId: 10_000 + (hash32('partner-op', seed) % 90_000),
+      installmentFaceValue: null,
+      numberOfInstallments: null,
+      status,
+      partnerId: fakeUuid('partner-op', seed),
+      partnerInternalId: null,
       createdAt: new Date(createdAt).toISOString(),
-      history: path.map((s, k) => ({ status: s, createdAt: new Date(createdAt + k * 3_600_000).toISOString() })),
+      history: path.map((s, k) => ({
+        id: fakeUuid('history', seed, i, k),
+        action: s,
+        description: s === 'generating_ccb' ? 'Operação criada' : `Status: ${s}`,
+        reason: null,
+        created_at: new Date(createdAt + k * 3_600_000).toISOString(),
+      })),
+      provider: i % 3 === 2 ? 'CELCOIN' : 'QI',
     }
   })
+}
+
+function withoutProvider (op: Record<string, unknown>): Record<string, unknown> {
+  const row = { ...op }
+  delete row['provider']
+  return row
 }
 
 export function operationRoutes (app: FastifyInstance, state: SandboxState): void {
@@ -63,7 +86,7 @@ export function operationRoutes (app: FastifyInstance, state: SandboxState): voi
       const at = Date.parse(String(op['createdAt']))
       return at >= from && at <= to && (!q.provider || op['provider'] === q.provider)
     })
-    const page = all.slice((q.page - 1) * q.limit, q.page * q.limit)
+    const page = all.slice((q.page - 1) * q.limit, q.page * q.limit).map(withoutProvider)
     const shape = state.config.operationsShape
     if (shape === 'array') return page
     if (shape === 'items') return { items: page, total: all.length, page: q.page, limit: q.limit }

@@ -1,17 +1,24 @@
-/** V8 BFF simulation: the rate configs (object or bare array) and POST /simulation with PMT math and its refusals. */
+/**
+ * V8 BFF simulation: the tables (wrapped or bare, insured ones FIRST as V8 lists them) and POST /simulation with PMT
+ * math and its refusals, including provider_does_not_have_insurance_active for insured tables when the partner has
+ * no insurance. The answer's disbursement data comes in the three forms callers see, by the person's index.
+ */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { bearerUser } from './auth.js'
+import { personByCpf } from './population.js'
 import type { SandboxState } from './state.js'
 import { consultStatus, DEFAULT_MONTHLY_RATE, pmt, presentValue, round2, v8Error, validationError } from './v8-common.js'
 
 const INSTALLMENTS = ['6', '12', '18', '24', '36', '48', '60', '72', '84', '96']
-/** monthly_interest_rate is a percentage per month, as a decimal string. */
+/** monthly_interest_rate is a percentage per month, as a decimal string; insured tables first, as V8 lists them. */
 export const SIMULATION_CONFIGS = [
-  { id: '5d0c7f3e-2a41-4c7b-9e2f-8a1b6c3d4e01', slug: 'clt-padrao', monthly_interest_rate: DEFAULT_MONTHLY_RATE.toFixed(2), number_of_installments: INSTALLMENTS },
-  { id: '5d0c7f3e-2a41-4c7b-9e2f-8a1b6c3d4e02', slug: 'clt-premium', monthly_interest_rate: '2.99', number_of_installments: INSTALLMENTS.slice(0, 6) },
+  { id: '5d0c7f3e-2a41-4c7b-9e2f-8a1b6c3d4e03', slug: 'clt-acelera-seguro', is_insured: true, monthly_interest_rate: '3.29', number_of_installments: INSTALLMENTS },
+  { id: '5d0c7f3e-2a41-4c7b-9e2f-8a1b6c3d4e01', slug: 'clt-acelera', is_insured: false, monthly_interest_rate: DEFAULT_MONTHLY_RATE.toFixed(2), number_of_installments: INSTALLMENTS },
+  { id: '5d0c7f3e-2a41-4c7b-9e2f-8a1b6c3d4e02', slug: 'clt-premium', is_insured: false, monthly_interest_rate: '2.99', number_of_installments: INSTALLMENTS.slice(0, 6) },
 ] as const
+export const INSURED_TABLE_ID = SIMULATION_CONFIGS[0].id
 
 const simulationBody = z
   .object({
@@ -66,6 +73,9 @@ export function simulationRoutes (app: FastifyInstance, state: SandboxState): vo
     if (!consult) return v8Error(reply, 404, 'consult_not_found', `Consult ${b.consult_id} not found`)
     const config = SIMULATION_CONFIGS.find((c) => c.id === b.config_id)
     if (!config) return v8Error(reply, 400, 'simulation_config_not_found', `Config ${b.config_id} not found`)
+    if (config.is_insured && !state.config.insuranceActive) {
+      return v8Error(reply, 400, 'provider_does_not_have_insurance_active', 'O provedor informado não possui seguro ativo para esta parceria.')
+    }
     const now = state.now()
     const status = consultStatus(consult, now)
     const margin = Number(consult.outcome.margin)
@@ -98,6 +108,14 @@ export function simulationRoutes (app: FastifyInstance, state: SandboxState): vo
     const disbursed = round2(issue - iofAmount)
     const cetMonthly = monthlyCet(disbursed, installment, n)
     const firstDue = addDays(now, 30)
+    const option = {
+      iof_amount: iofAmount,
+      cet: round2((Math.pow(1 + cetMonthly, 12) - 1) * 100),
+      first_due_date: firstDue,
+      final_disbursement_amount: disbursed,
+    }
+    // index % 3 of the person: the option object, null (then only the top-level amounts), or a list of options.
+    const variant = (personByCpf(state.config.seed, consult.cpf)?.index ?? 0) % 3
     const body = {
       id_simulation: randomUUID(),
       installment_value: installment,
@@ -107,13 +125,13 @@ export function simulationRoutes (app: FastifyInstance, state: SandboxState): vo
       disbursement_amount: disbursed,
       disbursed_issue_amount: disbursed,
       monthly_interest_rate: Number(config.monthly_interest_rate),
+      iof_amount: iofAmount,
       first_installment_date: firstDue,
-      disbursement_option: {
-        iof_amount: iofAmount,
-        cet: round2((Math.pow(1 + cetMonthly, 12) - 1) * 100),
-        first_due_date: firstDue,
-        final_disbursement_amount: disbursed,
-      },
+      is_insured: config.is_insured,
+      insurance_amount: config.is_insured ? round2(issue * 0.03) : null,
+      simulation_config_id: config.id,
+      simulation_config_slug: config.slug,
+      ...(variant === 2 ? { disbursement_options: [option] } : { disbursement_option: variant === 1 ? null : option }),
       provider: b.provider,
     }
     state.simulations.set(consult.id, [...previous, { key, body }])

@@ -33,11 +33,14 @@ t.test('1000 people per scenario: valid, distinct across scenarios, found back b
       if (where?.scenario !== scenario || where.index !== p.index) t.fail(`${p.cpf} does not locate back to ${scenario}#${p.index}`)
     }
   }
-  t.equal(seen.size, 6000, 'all 6000 CPFs are distinct')
+  t.equal(seen.size, SCENARIOS.length * 1000, 'all CPFs are distinct')
   t.equal(personByCpf(8, '52998224725'), null, 'a CPF outside the population is nobody')
   const p = personAt(8, 'incomplete', 7)
   t.same(personByOpportunityId(8, p.opportunityId ?? -1), p, 'opportunity id leads back to the person')
   t.equal(personAt(8, 'no_opportunity', 3).opportunityId, null, 'no_opportunity people have no opportunity id')
+  const cloned = personAt(8, 'ok', 9)
+  t.equal(personByOpportunityId(8, cloned.cloneId ?? -1)?.cpf, cloned.cpf, "a clone's id leads back to the same person")
+  t.equal(personByOpportunityId(8, (personAt(8, 'ok', 8).opportunityId ?? 0) + 50_000_000 - 100_000), null, 'not every person has a clone')
 })
 
 t.test('scenario traits', async (t) => {
@@ -59,7 +62,7 @@ t.test('GET /__sandbox/people', async (t) => {
   const res = await http(sb.url, 'GET', '/__sandbox/people?scenario=no_margin&limit=5')
   t.equal(res.status, 200, '200')
   t.equal(res.body.people.length, 5, 'limit honoured')
-  const keys = ['cpf', 'nome', 'telefone', 'email', 'data_nascimento', 'sexo', 'scenario', 'margin', 'installmentsMax', 'pipelineId', 'opportunityId']
+  const keys = ['cpf', 'nome', 'telefone', 'email', 'data_nascimento', 'sexo', 'scenario', 'margin', 'installmentsMax', 'pipelineId', 'opportunityId', 'cloneId', 'v8Knows', 'v8Gender']
   t.same(Object.keys(res.body.people[0]).sort(), keys.sort(), 'documented fields')
   t.ok(res.body.people.every((p: { scenario: string }) => p.scenario === 'no_margin'), 'all of the asked scenario')
   const again = await sb.people('no_margin', 5)

@@ -11,30 +11,49 @@ async function setup (t: { teardown(fn: () => unknown): void }, delay = 300) {
   return { sb, clock, token }
 }
 
-t.test('create → WAITING_CONSENT; authorize → CONSENT_APPROVED → WAITING_CONSULT → SUCCESS with margin', async (t) => {
+t.test('create → {id}; authorize → text; CONSENT_APPROVED → WAITING_CONSULT → WAITING_CREDIT_ANALYSIS → SUCCESS', async (t) => {
   const { sb, clock, token } = await setup(t)
   const [p] = await sb.people('ok', 1)
   const created = await http(sb.url, 'POST', CONSULT, { token, json: consultBodyFor(p!) })
   t.equal(created.status, 201, 'created')
-  t.equal(created.body.status, 'WAITING_CONSENT', 'starts waiting for consent')
+  t.same(Object.keys(created.body), ['id'], 'only {id}, as every caller reads it')
   const id = created.body.id as string
   const get = async () => (await http(sb.url, 'GET', `${CONSULT}/${id}`, { token })).body
+  const row = async () => (await http(sb.url, 'GET', CONSULT, { token })).body.data.find((c: { id: string }) => c.id === id)
+  t.equal((await get()).status, 'WAITING_CONSENT', 'starts waiting for consent')
   clock.advance(10_000)
   t.equal((await get()).status, 'WAITING_CONSENT', 'nothing moves before authorize')
   const auth = await http(sb.url, 'POST', `${CONSULT}/${id}/authorize`, { token, json: {} })
   t.equal(auth.status, 200, 'authorize → 200')
+  t.equal(auth.body, 'Successful response', 'a text body')
+  t.match(auth.headers['content-type'], /text\/plain/, 'text/plain')
   t.equal((await get()).status, 'CONSENT_APPROVED', 'consent approved right after authorize')
-  clock.advance(150)
+  clock.advance(120)
   const waiting = await get()
-  t.equal(waiting.status, 'WAITING_CONSULT', 'then waiting for the consult')
-  t.equal(waiting.availableMarginValue, null, 'no margin before the outcome')
-  clock.advance(150)
+  t.match(waiting, { status: 'WAITING_CONSULT', marginBaseValue: null, simulationLimit: null }, 'then waiting for the consult, no margin yet')
+  clock.advance(80)
+  t.match(await get(), { status: 'WAITING_CREDIT_ANALYSIS', marginBaseValue: p!.margin }, 'in credit analysis the margin already shows (simulable)')
+  t.match(await row(), { status: 'WAITING_CREDIT_ANALYSIS', availableMarginValue: null }, 'the list shows availableMarginValue only on SUCCESS')
+  clock.advance(100)
   const done = await get()
   t.equal(done.status, 'SUCCESS', 'SUCCESS after consultDelayMs')
-  t.equal(done.availableMarginValue, p!.margin, 'margin as a string like "350.00"')
-  t.match(done.availableMarginValue, /^\d+\.\d{2}$/, 'two decimals')
-  t.match(done, { documentNumber: p!.cpf, name: p!.nome, description: null, simulationLimit: { installmentsMin: 6, installmentsMax: 24 } }, 'item fields')
-  t.type(done.partnerId, 'number', 'partnerId')
+  t.match(done, {
+    documentNumber: p!.cpf,
+    name: p!.nome,
+    description: null,
+    marginBaseValue: p!.margin,
+    recommendedSimulationInstallmentValue: p!.margin,
+    simulationLimit: { monthMin: 6, monthMax: 24, installmentsMin: 6, installmentsMax: 24 },
+    consultEligible: true,
+  }, 'the detail: marginBaseValue, simulationLimit, recommended installment')
+  t.notOk('availableMarginValue' in done, 'no availableMarginValue on the detail')
+  t.match(done.marginBaseValue, /^\d+\.\d{2}$/, 'margin as a string like "350.00"')
+  t.match(done.partnerId, /^[0-9a-f-]{36}$/, 'partnerId is a uuid')
+  const listed = await row()
+  t.match(listed, { status: 'SUCCESS', availableMarginValue: p!.margin, documentNumber: p!.cpf }, 'the list row carries availableMarginValue')
+  t.notOk('simulationLimit' in listed, 'and no limits')
+  const page = (await http(sb.url, 'GET', CONSULT, { token })).body
+  t.match(page.pages, { current: 1, hasNext: false, hasPrevious: false, totalPages: 1 }, 'pages')
   t.ok(!Number.isNaN(Date.parse(done.createdAt)), 'createdAt is ISO')
   const again = await http(sb.url, 'POST', `${CONSULT}/${id}/authorize`, { token, json: {} })
   t.equal(again.status, 400, 'second authorize → 400')
@@ -43,6 +62,21 @@ t.test('create → WAITING_CONSENT; authorize → CONSENT_APPROVED → WAITING_C
   t.equal(stats.consults_created, 1, 'one consult created')
   t.same(stats.consults_by_cpf, { [p!.cpf]: 1 }, 'per CPF')
   t.equal(stats.authorizations, 1, 'one authorization (the refused one does not count)')
+})
+
+t.test('client-data/basic: what V8 knows of the person', async (t) => {
+  const { sb, token } = await setup(t)
+  const ok = await sb.people('ok', 2)
+  const [noGender] = await sb.people('no_gender', 1)
+  const [incomplete] = await sb.people('incomplete', 1)
+  const known = async (cpf: string) => http(sb.url, 'GET', `${CONSULT}/client-data/basic/${cpf}`, { token })
+  const a = await known(ok[0]!.cpf)
+  t.match(a.body, { name: ok[0]!.nome, birthDate: ok[0]!.data_nascimento, email: ok[0]!.email, phoneRegionCode: ok[0]!.telefone.slice(0, 2), phoneNumber: ok[0]!.telefone.slice(2), gender: ok[0]!.sexo === 'M' ? 'male' : 'female' }, 'person #0')
+  t.equal((await known(ok[1]!.cpf)).body.birthDate, `${ok[1]!.data_nascimento}T00:00:00.000Z`, 'a birth date with a time part (odd indexes)')
+  t.notOk('gender' in (await known(noGender!.cpf)).body, 'no gender for the no_gender scenario')
+  t.equal((await known(incomplete!.cpf)).status, 404, 'V8 does not know the incomplete people')
+  t.equal((await known('52998224725')).status, 404, 'nor CPFs outside the population')
+  t.equal((await http(sb.url, 'GET', `${CONSULT}/client-data/basic/${ok[0]!.cpf}`)).status, 401, 'needs the token')
 })
 
 t.test('scenarios: rejected, wrong birth date, no_margin, slow, CPF outside the population', async (t) => {
@@ -65,14 +99,12 @@ t.test('scenarios: rejected, wrong birth date, no_margin, slow, CPF outside the 
   }
   clock.advance(90)
   const view = async (id: string) => (await http(sb.url, 'GET', `${CONSULT}/${id}`, { token })).body
-  t.match(await view(ids.rejected), { status: 'REJECTED', description: 'Data de nascimento nao confere', availableMarginValue: null }, 'rejected scenario')
+  t.match(await view(ids.rejected), { status: 'REJECTED', description: 'Data de nascimento nao confere', marginBaseValue: null }, 'rejected scenario')
   t.match(await view(ids.wrongBirth), { status: 'REJECTED', description: 'Data de nascimento nao confere' }, 'a birth date that does not match is refused too')
   const nm = await view(ids.noMargin)
-  t.match(nm, { status: 'SUCCESS', availableMarginValue: '0.00' }, 'no_margin: SUCCESS with 0.00')
-  t.notOk('simulationLimit' in nm, 'no simulationLimit without margin')
+  t.match(nm, { status: 'SUCCESS', marginBaseValue: '0.00', simulationLimit: null }, 'no_margin: SUCCESS with 0.00 and no limits')
   t.equal((await view(ids.slow)).status, 'WAITING_CONSULT', 'slow stays WAITING_CONSULT past consultDelayMs')
-  t.match(await view(ids.stranger), { status: 'SUCCESS' }, 'a CPF outside the population behaves like ok')
-  t.match((await view(ids.stranger)).availableMarginValue, /^\d+\.\d{2}$/, 'with some margin')
+  t.match(await view(ids.stranger), { status: 'SUCCESS', marginBaseValue: /^\d+\.\d{2}$/ }, 'a CPF outside the population behaves like ok, with some margin')
   clock.advance(5000)
   t.equal((await view(ids.slow)).status, 'SUCCESS', 'slow reaches SUCCESS after slowMs')
 })

@@ -1,4 +1,4 @@
-/** V8 BFF simulation configs, simulations (PMT math and refusals) and operations in the sandbox, both response shapes. */
+/** V8 BFF simulation configs (insured first), simulations (PMT math, refusals, answer variants) and operations (real rows) in the sandbox. */
 import t from 'tap'
 import { consultBodyFor, http, manualClock, startSandbox, v8Token, type SandboxPerson } from '../fixtures/sandbox.js'
 
@@ -9,7 +9,9 @@ async function setup (t: { teardown(fn: () => unknown): void }) {
   const clock = manualClock()
   const sb = await startSandbox(t, { now: clock.now, consultDelayMs: 0 })
   const token = await v8Token(sb.url)
-  const configs = (await http(sb.url, 'GET', `${SIM}/configs`, { token })).body.configs
+  const all = (await http(sb.url, 'GET', `${SIM}/configs`, { token })).body.configs
+  /** The tables without insurance (the insured one is refused for the sandbox partner). */
+  const configs = all.filter((c: { is_insured: boolean }) => !c.is_insured)
   /** A consult for the person, authorized and finished. */
   const consultOf = async (p: SandboxPerson, authorize = true): Promise<string> => {
     const c = await http(sb.url, 'POST', CONSULT, { token, json: consultBodyFor(p) })
@@ -17,18 +19,26 @@ async function setup (t: { teardown(fn: () => unknown): void }) {
     clock.advance(1)
     return c.body.id
   }
-  return { sb, clock, token, configs, consultOf }
+  return { sb, clock, token, all, configs, consultOf }
 }
 
-t.test('configs: object by default, bare array when configured', async (t) => {
-  const { sb, token, configs } = await setup(t)
-  t.ok(Array.isArray(configs) && configs.length >= 1, 'object shape has configs[]')
-  t.match(configs[0], { id: String, slug: String, monthly_interest_rate: /^\d+\.\d+$/ }, 'config fields; rate is a percent string')
-  t.ok(configs[0].number_of_installments.includes('24') && configs[0].number_of_installments.every((n: unknown) => typeof n === 'string'), 'installments as strings')
+t.test('configs: object by default, bare array when configured; insured tables first', async (t) => {
+  const { sb, token, all, configs, consultOf } = await setup(t)
+  t.ok(Array.isArray(all) && all.length >= 2, 'object shape has configs[]')
+  t.match(all[0], { id: String, slug: /seguro/, is_insured: true, monthly_interest_rate: /^\d+\.\d+$/ }, 'an insured table first, as V8 lists them')
+  t.match(configs[0], { is_insured: false, slug: String }, 'then tables without insurance')
+  t.ok(all[0].number_of_installments.includes('24') && all[0].number_of_installments.every((n: unknown) => typeof n === 'string'), 'installments as strings')
   await sb.configure({ configs_shape: 'array' })
   const bare = await http(sb.url, 'GET', `${SIM}/configs`, { token })
   t.ok(Array.isArray(bare.body), 'bare array shape')
-  t.same(bare.body, configs, 'same configs either way')
+  t.same(bare.body, all, 'same configs either way')
+  const [p] = await sb.people('ok', 1)
+  const id = await consultOf(p!)
+  const insured = { consult_id: id, config_id: all[0].id, number_of_installments: 24, provider: 'QI', installment_face_value: 50 }
+  const refused = await http(sb.url, 'POST', SIM, { token, json: insured })
+  t.match(refused, { status: 400, body: { type: 'provider_does_not_have_insurance_active' } }, 'an insured table for a partner without insurance')
+  await sb.configure({ insurance_active: true })
+  t.match(await http(sb.url, 'POST', SIM, { token, json: insured }), { status: 201, body: { is_insured: true, insurance_amount: Number } }, 'fine once insurance is active')
 })
 
 t.test('simulation by installment value and by disbursed amount: PMT-consistent numbers', async (t) => {
@@ -39,7 +49,10 @@ t.test('simulation by installment value and by disbursed amount: PMT-consistent 
   const res = await http(sb.url, 'POST', SIM, { token, json: { consult_id: id, config_id: configs[0].id, number_of_installments: 24, provider: 'QI', installment_face_value: margin } })
   t.equal(res.status, 201, 'simulation created')
   const s = res.body
-  const keys = ['id_simulation', 'installment_value', 'number_of_installments', 'operation_amount', 'issue_amount', 'disbursement_amount', 'disbursed_issue_amount', 'monthly_interest_rate', 'first_installment_date', 'disbursement_option', 'provider']
+  const keys = [
+    'id_simulation', 'installment_value', 'number_of_installments', 'operation_amount', 'issue_amount', 'disbursement_amount', 'disbursed_issue_amount', 'monthly_interest_rate',
+    'iof_amount', 'first_installment_date', 'is_insured', 'insurance_amount', 'simulation_config_id', 'simulation_config_slug', 'disbursement_option', 'provider',
+  ]
   t.same(Object.keys(s).sort(), keys.sort(), 'documented fields')
   t.equal(s.installment_value, margin, 'installment = the face value asked')
   const r = Number(configs[0].monthly_interest_rate) / 100
@@ -54,6 +67,11 @@ t.test('simulation by installment value and by disbursed amount: PMT-consistent 
   t.ok(Math.abs(byAmount.body.disbursement_amount - 1000) < 0.02, 'the borrower receives what was asked')
   t.ok(byAmount.body.installment_value <= margin, 'fits the margin')
   t.equal((await sb.stats()).simulations_created, 2, 'simulations counted')
+  const [, p1, p2] = await sb.people('ok', 3)
+  const variant = async (q: SandboxPerson) => (await http(sb.url, 'POST', SIM, { token, json: { consult_id: await consultOf(q), config_id: configs[0].id, number_of_installments: 12, provider: 'QI', installment_face_value: 20 } })).body
+  t.match(await variant(p1!), { disbursement_option: null, disbursement_amount: Number }, 'person #1: disbursement_option null')
+  const v2 = await variant(p2!)
+  t.ok(!('disbursement_option' in v2) && v2.disbursement_options?.[0]?.final_disbursement_amount > 0, 'person #2: disbursement_options[]')
 })
 
 t.test('simulation refusals', async (t) => {
@@ -93,35 +111,45 @@ t.test('simulation refusals', async (t) => {
   t.equal(dup.body.type, 'simulation_already_exists', 'simulation_already_exists')
 })
 
-t.test('operations: 30 over the last 60 days, filters, paging and the three shapes', async (t) => {
+t.test('operations: 30 real rows over the last 60 days, filters, paging and the three shapes', async (t) => {
   const { sb, clock, token } = await setup(t)
   const OPS = '/private-consignment/operation'
   const all = await http(sb.url, 'GET', `${OPS}?limit=100&page=1`, { token })
   t.equal(all.status, 200, '200')
-  const ops = all.body.data
+  const ops = all.body
   t.equal(ops.length, 30, '30 operations')
   const now = clock.now()
   t.ok(ops.every((o: { createdAt: string }) => now - Date.parse(o.createdAt) <= 61 * 86_400_000 && Date.parse(o.createdAt) <= now), 'all within the last 60 days')
   const statuses = new Set(ops.map((o: { status: string }) => o.status))
-  t.same([...statuses].sort(), ['analysis', 'canceled', 'formalization', 'paid', 'pending', 'processing', 'rejected'], 'varied statuses')
-  t.match(ops[0], { id: String, contractNumber: String, borrower: { name: String, documentNumber: /^\d{11}$/ }, issueAmount: /^\d+\.\d{2}$/, disbursedIssueAmount: /^\d+\.\d{2}$/, partnerId: Number, history: Array }, 'operation fields')
+  t.same([...statuses].sort(), ['analysis', 'canceled', 'formalization', 'generating_ccb', 'paid', 'pending', 'processing', 'rejected'], 'varied statuses')
+  t.match(ops[0], {
+    operationId: /^[0-9a-f-]{36}$/,
+    contractNumber: String,
+    name: String,
+    documentNumber: /^\d{11}$/,
+    issueAmount: null,
+    disbursedIssueAmount: /^\d+\.\d{2}$/,
+    partnerId: String,
+    history: [{ action: 'generating_ccb', created_at: String }],
+  }, 'real row fields')
+  t.notOk('id' in ops[0] || 'borrower' in ops[0] || 'provider' in ops[0], 'no id, borrower{} or provider in a row')
   const again = await http(sb.url, 'GET', `${OPS}?limit=100`, { token })
-  t.same(again.body.data, ops, 'deterministic')
+  t.same(again.body, ops, 'deterministic')
   const week = await http(sb.url, 'GET', `${OPS}?startDate=${new Date(now - 7 * 86_400_000).toISOString()}&endDate=${new Date(now).toISOString()}`, { token })
-  t.ok(week.body.data.length > 0 && week.body.data.length < 30, 'date window narrows the list')
+  t.ok(week.body.length > 0 && week.body.length < 30, 'date window narrows the list')
   const celcoin = await http(sb.url, 'GET', `${OPS}?provider=CELCOIN&limit=100`, { token })
-  t.ok(celcoin.body.data.length > 0 && celcoin.body.data.every((o: { provider: string }) => o.provider === 'CELCOIN'), 'provider filter')
+  t.ok(celcoin.body.length > 0 && celcoin.body.length < 30, 'provider filter')
   const seen: string[] = []
   for (let page = 1; page < 10; page++) {
     const res = await http(sb.url, 'GET', `${OPS}?limit=7&page=${page}`, { token })
-    if (res.body.data.length === 0) break
-    seen.push(...res.body.data.map((o: { id: string }) => o.id))
+    if (res.body.length === 0) break
+    seen.push(...res.body.map((o: { operationId: string }) => o.operationId))
   }
   t.equal(new Set(seen).size, 30, 'paging visits all 30')
   await sb.configure({ operations_shape: 'items' })
   t.same((await http(sb.url, 'GET', `${OPS}?limit=100`, { token })).body.items, ops, 'items shape')
-  await sb.configure({ operations_shape: 'array' })
-  t.same((await http(sb.url, 'GET', `${OPS}?limit=100`, { token })).body, ops, 'bare array shape')
+  await sb.configure({ operations_shape: 'data' })
+  t.same((await http(sb.url, 'GET', `${OPS}?limit=100`, { token })).body.data, ops, 'data shape')
   t.equal((await http(sb.url, 'GET', `${OPS}?limit=500`, { token })).status, 400, 'limit above 100 → 400')
   t.equal((await http(sb.url, 'GET', OPS)).status, 401, 'needs a token')
 })
