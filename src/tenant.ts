@@ -4,19 +4,21 @@ import type { ConfigStore } from './config/store.js'
 import type { Db } from './db/database.js'
 import type { Logger } from './log/logger.js'
 import { HttpClient } from './upstream/http-client.js'
-import { KentroClient } from './upstream/kentro.js'
+import { cpfCandidates, KentroClient } from './upstream/kentro.js'
 import { PresencaClient } from './upstream/presenca.js'
 import { RateLimiter } from './upstream/rate-limiter.js'
+import { ShapeWarnings } from './upstream/shape-warnings.js'
 import { TokenCache } from './upstream/token-cache.js'
 import { credentialsOf, passwordGrant } from './upstream/v8-auth.js'
 import { V8Client } from './upstream/v8.js'
 import { ConfigAudit } from './domain/config-audit.js'
+import { firstValidCpf } from './domain/cpf.js'
 import { SimulationCache } from './domain/simulation-cache.js'
 import { BatchService, type BatchServiceDeps } from './domain/batches/service.js'
-import type { FlowRunner } from './domain/flow-types.js'
-import { CltFlow } from './domain/flow.js'
-import { FlowResultsRepo } from './domain/flow-results.js'
-import { CltSimulations } from './domain/flow-simulations.js'
+import type { FlowRunner } from './domain/flow/types.js'
+import { CltFlow } from './domain/flow/index.js'
+import { FlowResultsRepo } from './domain/flow/results.js'
+import { CltSimulations } from './domain/flow/simulations.js'
 import { buildApp } from './http/app.js'
 import type { App, AppServices } from './http/types.js'
 
@@ -26,6 +28,8 @@ export interface TenantServices extends AppServices {
   kentro: KentroClient
   presenca: PresencaClient
   tokens: TokenCache
+  /** Upstream answers that did not match the known shapes (GET /health: checks.upstream_shape_warnings). */
+  shapeWarnings: ShapeWarnings
   /** Stop the batch workers (bounded), then release upstream connections and config listeners. */
   close(): Promise<void>
 }
@@ -47,6 +51,7 @@ const PRESENCA_KEYS: readonly ConfigKey[] = ['PRESENCABANK_URL', 'PRESENCABANK_L
 export function createServices (deps: ServiceDeps): TenantServices {
   const now = deps.now ?? Date.now
   const config = (): ReturnType<ConfigStore['get']> => deps.config.get()
+  const shapeWarnings = new ShapeWarnings(deps.logger)
   const http = new HttpClient({ logger: deps.logger, ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}) })
   const tokens = new TokenCache({
     db: deps.db,
@@ -56,8 +61,8 @@ export function createServices (deps: ServiceDeps): TenantServices {
     now,
   })
   // V8_MAX_RPS is read at each call, like every V8 setting: a saved change applies at once.
-  const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(() => config().V8_MAX_RPS), config, logger: deps.logger, now })
-  const kentro = new KentroClient(http, config, now)
+  const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(() => config().V8_MAX_RPS), config, logger: deps.logger, warnings: shapeWarnings, now })
+  const kentro = new KentroClient(http, config, shapeWarnings, now)
   const presenca = new PresencaClient(http, config, now)
   const configAudit = new ConfigAudit(deps.db, now)
 
@@ -65,14 +70,14 @@ export function createServices (deps: ServiceDeps): TenantServices {
   // One repository over simulation_cache serves the flow (its SimulationCachePort) and the /cache routes.
   const simulationCache = new SimulationCache(deps.db, { ttlMs: () => config().CACHE_TTL_HOURS * 3_600_000, now })
   const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
-  const simulations = new CltSimulations({ v8, results: flowResults, cache: simulationCache, now })
+  const simulations = new CltSimulations({ v8, config, results: flowResults, cache: simulationCache, now })
 
   const batches = new BatchService({
     db: deps.db,
     logger: deps.logger,
     now,
     runner: deps.batch?.runner ?? flow,
-    listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map((o) => o.mainmail)),
+    listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map(pipelineCpf)),
     maxItems: () => config().BATCH_MAX_ITEMS,
     // BATCH_CONCURRENCY is read once: a change applies on the next reload.
     engine: { concurrency: config().BATCH_CONCURRENCY, retentionMs: config().BATCH_RETENTION_DAYS * 86_400_000, ...deps.batch?.engine },
@@ -89,6 +94,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     kentro,
     presenca,
     tokens,
+    shapeWarnings,
     simulationCache,
     configAudit,
     batches,
@@ -103,6 +109,11 @@ export function createServices (deps: ServiceDeps): TenantServices {
       await http.close()
     },
   }
+}
+
+/** The CPF a pipeline opportunity holds: the first valid one of mainmail, the form's CPF field, a CPF title. */
+function pipelineCpf (o: Parameters<typeof cpfCandidates>[0]): string {
+  return firstValidCpf(cpfCandidates(o)) ?? o.mainmail
 }
 
 export interface TenantDeps extends ServiceDeps {

@@ -1,24 +1,34 @@
-/** Borrower data for a V8 consult, from the Kentro opportunity and the caller's dados_cliente; validated, never invented. */
-import type { Opportunity } from '../upstream/kentro.js'
-import type { DadosCliente } from './flow-types.js'
+/**
+ * Borrower data for a V8 consult, field by field from ordered sources (the request, the CRM, V8's own record, the
+ * tenant's declared default): the first valid value wins and its source is kept. Nothing is invented.
+ */
+import { formValue, FORM_KEYS, type Opportunity } from '../upstream/kentro.js'
+import type { ClientData } from '../upstream/v8.js'
 import { normalizeMobile, PHONE_PROBLEM_PT, type Mobile } from './phone.js'
 
-/** Kentro formsdata keys (UPSTREAM.md §2); gender's key is per tenant (KENTRO_GENDER_FIELD). */
-export const FORMS = { email: '9e7f92b0', birthDate: '0bfc6250', mobile: '98167d80' } as const
-
+/** The fields a consult needs, named as the tenant API names them (`dados_cliente`, `campos`). */
 export type Field = 'nome' | 'email' | 'telefone' | 'data_nascimento' | 'sexo'
 export const FIELDS: readonly Field[] = ['nome', 'email', 'telefone', 'data_nascimento', 'sexo']
 
+/** Where a value came from. */
+export type Source = 'request' | 'kentro' | 'v8' | 'tenant_default'
+
 export interface Borrower {
   cpf: string
-  nome: string
+  name: string
   email: string
   mobile: Mobile
   /** YYYY-MM-DD */
   birthDate: string
-  sexo: 'M' | 'F'
-  /** Where each value came from; `cliente` values are written back to the CRM. */
-  origem: Record<Field, 'crm' | 'cliente'>
+  gender: 'M' | 'F'
+  sources: Record<Field, Source>
+}
+
+/** Raw values one source offers, by field; `strict` sources (the caller's own input) must be valid when given. */
+export interface SourceValues {
+  source: Source
+  values: Partial<Record<Field, unknown>>
+  strict?: boolean
 }
 
 export type Validation = { ok: true; borrower: Borrower } | { ok: false; campos: Field[]; motivos: Partial<Record<Field, string>> }
@@ -28,29 +38,34 @@ type Check<T> = { ok: true; value: T } | { ok: false; motivo: string }
 const MAX_AGE = 100
 const MIN_AGE = 18
 
+/** A person's name: letters only, at least two words. CRM titles that are a CPF, a phone or "Cliente …" are not names. */
 export function checkName (raw: unknown): Check<string> {
-  if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'nome ausente' }
-  const name = raw.trim().replace(/\s+/g, ' ')
+  const name = formValue(raw).replace(/\s+/g, ' ')
+  if (name === '') return { ok: false, motivo: 'nome ausente' }
   if (name.length > 120) return { ok: false, motivo: 'nome longo demais (máximo 120 caracteres)' }
+  if (/\d/.test(name) || /^(cliente|oportunidade|lead)\b/i.test(name)) return { ok: false, motivo: 'o título não é um nome (CPF, telefone ou "Cliente …")' }
   if (!/^[\p{L}][\p{L}'.\- ]*$/u.test(name)) return { ok: false, motivo: 'nome deve ter apenas letras' }
   if (name.split(' ').filter((w) => /\p{L}/u.test(w)).length < 2) return { ok: false, motivo: 'informe nome e sobrenome' }
   return { ok: true, value: name }
 }
 
 export function checkEmail (raw: unknown): Check<string> {
-  if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'e-mail ausente' }
-  const email = raw.trim().toLowerCase()
+  const email = formValue(raw).toLowerCase()
+  if (email === '') return { ok: false, motivo: 'e-mail ausente' }
   if (email.length > 254 || !/^[^\s@"'<>(),;:]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/.test(email)) {
     return { ok: false, motivo: 'e-mail inválido' }
   }
   return { ok: true, value: email }
 }
 
-/** DD/MM/YYYY (Kentro), YYYY-MM-DD (ISO, optionally with a time) or DD-MM-YYYY → YYYY-MM-DD; a real date, age 18–100. */
+/**
+ * A birth date as CRMs and V8 write it → YYYY-MM-DD; a real date, age 18–100. Accepted: DD/MM/YYYY (also with `.`,
+ * `-` or blanks, "DD/MM/ YYYY", and the export's "DD/MM/YYYY    NN anos"), DDMMYYYY, YYYY-MM-DD with or without time.
+ */
 export function checkBirthDate (raw: unknown, now: number): Check<string> {
-  if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'data de nascimento ausente' }
-  const s = raw.trim()
-  const br = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(s)
+  const s = formValue(raw).replace(/\s+\d{1,3}\s*anos?\s*$/i, '').trim()
+  if (s === '') return { ok: false, motivo: 'data de nascimento ausente' }
+  const br = /^(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})$/.exec(s) ?? /^(\d{2})(\d{2})(\d{4})$/.exec(s)
   const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/.exec(s)
   const [y, m, d] = br ? [Number(br[3]), Number(br[2]), Number(br[1])] : iso ? [Number(iso[1]), Number(iso[2]), Number(iso[3])] : [NaN, NaN, NaN]
   const date = new Date(Date.UTC(y, m - 1, d))
@@ -66,29 +81,41 @@ export function checkBirthDate (raw: unknown, now: number): Check<string> {
 }
 
 export function checkGender (raw: unknown): Check<'M' | 'F'> {
-  if (typeof raw !== 'string' || raw.trim() === '') return { ok: false, motivo: 'sexo ausente' }
-  const g = raw.trim().toUpperCase()
-  if (['M', 'MASCULINO', 'MALE', 'HOMEM'].includes(g)) return { ok: true, value: 'M' }
-  if (['F', 'FEMININO', 'FEMALE', 'MULHER'].includes(g)) return { ok: true, value: 'F' }
+  const g = formValue(raw).toUpperCase()
+  if (g === '') return { ok: false, motivo: 'sexo ausente' }
+  if (['M', 'MASC', 'MASCULINO', 'MALE', 'HOMEM'].includes(g)) return { ok: true, value: 'M' }
+  if (['F', 'FEM', 'FEMININO', 'FEMALE', 'MULHER'].includes(g)) return { ok: true, value: 'F' }
   return { ok: false, motivo: 'sexo deve ser M ou F' }
 }
 
 export function checkPhone (raw: unknown): Check<Mobile> {
-  const r = normalizeMobile(raw)
+  const r = normalizeMobile(typeof raw === 'string' ? formValue(raw) : raw)
   return r.ok ? { ok: true, value: r.mobile } : { ok: false, motivo: PHONE_PROBLEM_PT[r.problem] }
 }
 
-/** The CRM's raw values for each field. The mobile comes from mainphone, else the form's mobile field. */
-export function crmValues (opp: Opportunity | null, genderField: string): Record<Field, unknown> {
+/** What the CRM holds: the title as name, the form's fields, mainphone (else the form's "celular", often "0"). */
+export function kentroValues (opp: Opportunity | null, genderField: string): SourceValues {
   const f = opp?.formsdata ?? {}
-  const phone = opp?.mainphone && normalizeMobile(opp.mainphone).ok ? opp.mainphone : (f[FORMS.mobile] ?? opp?.mainphone)
+  const phone = opp?.mainphone && normalizeMobile(opp.mainphone).ok ? opp.mainphone : (formValue(f[FORM_KEYS.mobile]) || opp?.mainphone)
   return {
-    nome: opp?.title,
-    email: f[FORMS.email],
-    telefone: phone,
-    data_nascimento: f[FORMS.birthDate],
-    sexo: f[genderField],
+    source: 'kentro',
+    values: {
+      nome: opp?.title,
+      email: f[FORM_KEYS.email],
+      telefone: phone,
+      data_nascimento: f[FORM_KEYS.birthDate],
+      ...(genderField ? { sexo: f[genderField] } : {}),
+    },
   }
+}
+
+/** What V8 knows of the person (client-data/basic): its phone comes as area code + number. */
+export function v8Values (d: ClientData | undefined): SourceValues {
+  if (!d) return { source: 'v8', values: {} }
+  const number = (d.phoneNumber ?? '').replace(/\D/g, '')
+  const region = (d.phoneRegionCode ?? '').replace(/\D/g, '')
+  const phone = number.length >= 10 ? number : region && number ? region + number : ''
+  return { source: 'v8', values: { nome: d.name, email: d.email, telefone: phone, data_nascimento: d.birthDate, sexo: d.gender } }
 }
 
 const CHECKS: { [K in Field]: (raw: unknown, now: number) => Check<unknown> } = {
@@ -99,32 +126,36 @@ const CHECKS: { [K in Field]: (raw: unknown, now: number) => Check<unknown> } = 
   sexo: checkGender,
 }
 
+const present = (v: unknown): boolean => formValue(v) !== ''
+
 /**
- * Validate every field. A value the caller supplied in dados_cliente wins over the CRM's (it is an explicit correction,
- * and it is written back to the CRM); otherwise the CRM's value is used. Missing or invalid → listed in `campos`.
+ * Each field from the first source with a valid value, in the order given. A strict source's invalid value is an
+ * error (the caller asked for it explicitly); another source's invalid value falls through to the next source.
+ * A field no source fills is listed in `campos`, with the reason of the first source that had a value.
  */
-export function validateBorrower (input: {
-  cpf: string
-  opportunity: Opportunity | null
-  dados?: DadosCliente | Partial<Record<Field, unknown>> | undefined
-  genderField: string
-  now: number
-}): Validation {
-  const crm = crmValues(input.opportunity, input.genderField)
-  const given: Partial<Record<Field, unknown>> = input.dados ?? {}
+export function resolveBorrower (input: { cpf: string; sources: readonly SourceValues[]; now: number }): Validation {
   const values: Partial<Record<Field, unknown>> = {}
-  const origem = {} as Record<Field, 'crm' | 'cliente'>
+  const sources = {} as Record<Field, Source>
   const motivos: Partial<Record<Field, string>> = {}
   for (const field of FIELDS) {
-    const supplied = given[field]
-    const fromCaller = supplied !== undefined && supplied !== null && String(supplied).trim() !== ''
-    const r = CHECKS[field](fromCaller ? supplied : crm[field], input.now)
-    if (r.ok) {
-      values[field] = r.value
-      origem[field] = fromCaller ? 'cliente' : 'crm'
-    } else {
-      motivos[field] = fromCaller ? `${r.motivo} (em dados_cliente)` : r.motivo
+    let firstProblem: string | undefined
+    for (const s of input.sources) {
+      const raw = s.values[field]
+      if (!present(raw)) continue
+      const r = CHECKS[field](raw, input.now)
+      if (r.ok) {
+        values[field] = r.value
+        sources[field] = s.source
+        firstProblem = undefined
+        break
+      }
+      if (s.strict) {
+        firstProblem = `${r.motivo} (em dados_cliente)`
+        break
+      }
+      firstProblem ??= r.motivo
     }
+    if (values[field] === undefined) motivos[field] = firstProblem ?? absent(field)
   }
   const campos = FIELDS.filter((f) => motivos[f] !== undefined)
   if (campos.length > 0) return { ok: false, campos, motivos }
@@ -132,14 +163,19 @@ export function validateBorrower (input: {
     ok: true,
     borrower: {
       cpf: input.cpf,
-      nome: values.nome as string,
+      name: values.nome as string,
       email: values.email as string,
       mobile: values.telefone as Mobile,
       birthDate: values.data_nascimento as string,
-      sexo: values.sexo as 'M' | 'F',
-      origem,
+      gender: values.sexo as 'M' | 'F',
+      sources,
     },
   }
+}
+
+function absent (field: Field): string {
+  const r = CHECKS[field](undefined, 0)
+  return r.ok ? 'ausente' : r.motivo
 }
 
 /** YYYY-MM-DD → DD/MM/YYYY (how Kentro forms hold dates). */

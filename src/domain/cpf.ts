@@ -20,6 +20,11 @@ function checkDigit (digits: string): number {
   return r < 2 ? 0 : 11 - r
 }
 
+/** The first of `candidates` that is a valid CPF (a CRM record may hold several: mainmail, a form field, the title). */
+export function firstValidCpf (candidates: readonly string[]): string | undefined {
+  return candidates.find((c) => isValidCpf(normalizeCpf(c)))
+}
+
 /** 11 digits, not all equal, both check digits right. Pass the output of `normalizeCpf`. */
 export function isValidCpf (cpf: string): boolean {
   if (!/^\d{11}$/.test(cpf) || /^(\d)\1{10}$/.test(cpf)) return false

@@ -1,5 +1,5 @@
 /** Ready-to-send WhatsApp text (Portuguese) for a CPF's latest CLT-flow result: offer, waiting, or refusal + next step. */
-import type { FlowRecord } from './flow-results.js'
+import type { FlowRecord } from './flow/results.js'
 
 export type MessageStatus =
   | 'oferta'

@@ -49,7 +49,11 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     config: deps.config,
     now: deps.now,
     startedAt: deps.startedAt,
-    status: { batchCounts: () => deps.services.batches.activeTotals(), tokenStatus: () => deps.services.tokenStatus() },
+    status: {
+      batchCounts: () => deps.services.batches.activeTotals(),
+      tokenStatus: () => deps.services.tokenStatus(),
+      shapeWarnings: () => deps.services.shapeWarnings.total,
+    },
     ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
   })
   await app.register(configPageRoutes)
@@ -62,7 +66,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(cacheRoutes, { cache: services.simulationCache })
     await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations })
-    await api.register(v8Routes, { v8: services.v8, now: deps.now })
+    await api.register(v8Routes, { v8: services.v8, now: deps.now, provider: () => deps.config.get().V8_PROVIDER })
     await api.register(batchRoutes, { batches: services.batches })
   })
 

@@ -7,10 +7,11 @@ import type { Db } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
 import type { BatchService } from '../domain/batches/service.js'
 import type { ConfigAudit } from '../domain/config-audit.js'
-import type { FlowResultsRepo } from '../domain/flow-results.js'
-import type { CltSimulations } from '../domain/flow-simulations.js'
-import type { FlowRunner } from '../domain/flow-types.js'
+import type { FlowResultsRepo } from '../domain/flow/results.js'
+import type { CltSimulations } from '../domain/flow/simulations.js'
+import type { FlowRunner } from '../domain/flow/types.js'
 import type { SimulationCache } from '../domain/simulation-cache.js'
+import type { ShapeWarnings } from '../upstream/shape-warnings.js'
 import type { TokenCache, TokenCacheStatus } from '../upstream/token-cache.js'
 import type { V8Client } from '../upstream/v8.js'
 
@@ -22,6 +23,8 @@ export interface AppServices {
   v8: Pick<V8Client, 'testLogin' | 'listOperations'>
   tokens: Pick<TokenCache, 'get'>
   tokenStatus(): TokenCacheStatus
+  /** Upstream answers that did not match the known shapes (GET /health). */
+  shapeWarnings: Pick<ShapeWarnings, 'total'>
   simulationCache: SimulationCache
   configAudit: ConfigAudit
   batches: BatchService

@@ -41,7 +41,7 @@ t.test('a 300-item batch with mixed outcomes: each CPF run once, exact counts, c
   const kind = (cpf: string): number => cpfs.indexOf(cpf) % 3
   const runner = new FakeRunner({ delayMs: 2, step: (cpf) => (kind(cpf) === 2 ? failure(cpf) : success(cpf)) })
   const { svc } = service(t, { runner, concurrency: 5 })
-  const { batch } = await svc.create({ origem: 'lista', cpfs: [...cpfs, ...cpfs.slice(0, 10), 'abc', '111.111.111-11'], prazo: 24 })
+  const { batch } = await svc.create({ origem: 'lista', cpfs: [...cpfs, ...cpfs.slice(0, 10), 'abc', '111.111.111-11'], installments: 24 })
   t.equal(batch.total, 302, '300 distinct valid + 2 invalid; duplicates dropped')
   await waitFor('batch end', finished(svc, batch.id), 20_000)
   const c = svc.counts(batch.id)
@@ -49,7 +49,7 @@ t.test('a 300-item batch with mixed outcomes: each CPF run once, exact counts, c
   t.equal(runner.calls.size, 300, 'every valid CPF reached the flow')
   t.ok([...runner.calls.values()].every((n) => n === 1), 'each exactly once')
   t.equal(runner.peak, 5, 'concurrency reached BATCH_CONCURRENCY and never exceeded it')
-  t.ok(runner.inputs.every((i) => i.prazo === 24 && i.valor === undefined), 'batch params passed to the flow')
+  t.ok(runner.inputs.every((i) => i.installments === 24 && i.amount === undefined), 'batch params passed to the flow')
   t.equal(svc.get(batch.id)?.status, 'COMPLETED', 'COMPLETED')
   t.same(svc.activeTotals(), { pending: 0, running: 0 }, 'nothing active')
 })

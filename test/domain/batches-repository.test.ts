@@ -16,7 +16,7 @@ t.test('a claim takes one due item, marks the batch RUNNING, and never hands the
   const db = openDatabase(':memory:')
   t.teardown(() => db.close())
   const repo = new BatchRepository(db)
-  repo.insertBatch({ id: 'b1', origin: 'lista', params: { prazo: 12 }, items: items(validCpfs(20)), now: 1000 })
+  repo.insertBatch({ id: 'b1', origin: 'lista', params: { installments: 12 }, items: items(validCpfs(20)), now: 1000 })
   t.equal(repo.getBatch('b1')?.status, 'PENDING', 'new batch is PENDING')
   t.equal(repo.claim('w', 999, 100), undefined, 'nothing is due before the batch was created')
   const seen = new Set<string>()
@@ -31,7 +31,10 @@ t.test('a claim takes one due item, marks the batch RUNNING, and never hands the
   const b = repo.getBatch('b1')!
   t.equal(b.status, 'RUNNING', 'batch RUNNING after the first claim')
   t.equal(b.startedAt, 2000, 'started_at is the first claim time')
-  t.same(b.params, { prazo: 12 }, 'params round-trip')
+  t.same(b.params, { installments: 12 }, 'params round-trip')
+  db.prepare("UPDATE batches SET params = ? WHERE id = 'b1'").run(JSON.stringify({ valor: 1500, prazo: 24 }))
+  t.same(repo.getBatch('b1')?.params, { amount: { kind: 'disbursed', value: 1500 }, installments: 24 }, 'a batch stored before the upgrade keeps what its valor meant then (a released amount)')
+  db.prepare("UPDATE batches SET params = ? WHERE id = 'b1'").run(JSON.stringify({ installments: 12 }))
   t.same(repo.activeTotals(), { pending: 0, running: 20 }, 'all running')
 })
 

@@ -1,60 +1,82 @@
-/** CltFlow against scripted V8/Kentro stand-ins: ladder call counts, resume, serialization, retries, write-back failures. */
+/** CltFlow against scripted V8/Kentro stand-ins: ladder × tables, margins, borrower sources, resume, serialization, retries, write-back. */
 import t from 'tap'
 import { pino } from 'pino'
 import { openDatabase } from '../../src/db/database.js'
-import { FlowResultsRepo } from '../../src/domain/flow-results.js'
-import { CltFlow, type FlowDeps } from '../../src/domain/flow.js'
-import { installmentPlan } from '../../src/domain/flow-simulation.js'
+import { CltFlow, type FlowDeps } from '../../src/domain/flow/index.js'
+import { FlowResultsRepo } from '../../src/domain/flow/results.js'
+import { installmentPlan, orderTables } from '../../src/domain/flow/simulation.js'
 import { SimulationCache } from '../../src/domain/simulation-cache.js'
 import { upstreamRejected, upstreamUnavailable } from '../../src/upstream/errors.js'
-import type { Opportunity } from '../../src/upstream/kentro.js'
-import type { Consult, Simulation } from '../../src/upstream/v8.js'
+import type { ClientData, Consult, Simulation, SimulationConfig } from '../../src/upstream/v8.js'
+import type { Opportunity, OpportunityChanges } from '../../src/upstream/kentro.js'
 import { testConfig } from '../fixtures/config.js'
 
 const CPF = '52998224725'
-const CONFIGS = [{ id: 'cfg-a', slug: 'a', number_of_installments: [6, 12, 18, 24, 36] }]
+const table = (id: string, slug: string, insured: boolean | null, counts = [6, 12, 18, 24, 36]): SimulationConfig =>
+  ({ id, slug, name: null, is_insured: insured, monthly_interest_rate: 1.99, number_of_installments: counts }) as SimulationConfig
+/** As V8 lists them: the insured table first. */
+const CONFIGS = [table('cfg-ins', 'clt-acelera-seguro', true), table('cfg-a', 'clt-acelera', false)]
+
+/** A consult as the client returns it (every margin field present, null when V8 did not send it). */
+const consult = (c: Partial<Consult> & { id: string; status: string }): Consult =>
+  ({ description: null, availableMarginValue: null, marginBaseValue: null, recommendedSimulationInstallmentValue: null, recommendedSimulationInstallmentNumber: null, simulationLimit: null, name: null, createdAt: null, documentNumber: CPF, ...c }) as Consult
 
 interface Script {
-  /** Status sequence returned by getConsult per consult index (last one repeats). */
+  /** Detail (getConsult) sequence per consult index (last one repeats). */
   statuses?: Array<Partial<Consult>>
-  /** Which installment counts the simulation accepts. */
+  /** Which simulations V8 accepts. */
   accepts?: (n: number, body: Record<string, unknown>) => true | { type: string; text: string }
   createError?: Error
   kentroWriteError?: Error
   birthDates?: string[]
   limit?: Consult['simulationLimit']
+  /** What V8's client-data answers (undefined = it does not know the person). */
+  clientData?: ClientData | undefined
+  /** Form values of the opportunity (merged over the default, no gender key). */
+  forms?: Record<string, unknown>
+  title?: string
+  /** The list row's availableMarginValue (default: the detail's margin once SUCCESS). */
+  listMargin?: string
 }
 
-function harness (t: { teardown(fn: () => void): void }, script: Script = {}, opts: { kentro?: boolean } = {}) {
+const KNOWN: ClientData = { name: 'MARIA DA SILVA', birthDate: '1993-08-14T00:00:00.000Z', email: 'maria.v8@example.com', phoneRegionCode: '11', phoneNumber: '987654321', gender: 'female' }
+
+function harness (t: { teardown(fn: () => void): void }, script: Script = {}, opts: { kentro?: boolean; config?: Record<string, string> } = {}) {
   const db = openDatabase(':memory:')
   t.teardown(() => db.close())
-  const calls = { create: 0, authorize: 0, get: 0, list: 0, simulate: [] as number[], update: 0, stage: 0, getOpp: 0 }
+  const calls = { create: 0, authorize: 0, get: 0, list: 0, clientData: 0, simulate: [] as number[], tables: [] as string[], update: 0, stage: 0, getOpp: 0, merges: [] as OpportunityChanges[] }
   const consults: Consult[] = []
   const reads = new Map<string, number>()
   let birthReads = 0
-  const view = (c: Consult): Consult => {
+  const detail = (c: Consult, advance: boolean): Consult => {
     const idx = consults.indexOf(c)
-    const seq = (idx === 0 ? script.statuses : undefined) ?? [{ status: 'SUCCESS', availableMarginValue: '300.00' }]
+    const seq = (idx === 0 ? script.statuses : undefined) ?? [{ status: 'SUCCESS', marginBaseValue: '300.00', recommendedSimulationInstallmentValue: '300.00' }]
     const k = reads.get(c.id) ?? 0
+    if (advance) reads.set(c.id, k + 1)
     const step = seq[Math.min(k, seq.length - 1)]!
-    return { ...c, ...step, ...(step.status === 'SUCCESS' && script.limit ? { simulationLimit: script.limit } : {}) }
+    return consult({ ...c, ...step, ...(step.marginBaseValue && script.limit ? { simulationLimit: script.limit } : {}) })
+  }
+  /** The list row: availableMarginValue on SUCCESS, no limits. */
+  const row = (c: Consult): Consult => {
+    const d = detail(c, false)
+    return consult({ id: d.id, status: d.status, description: d.description, availableMarginValue: d.status === 'SUCCESS' ? (script.listMargin ?? d.marginBaseValue ?? d.availableMarginValue) : null })
   }
   const opportunity = (): Opportunity =>
     ({
       id: '100',
-      title: 'MARIA DA SILVA',
+      title: script.title ?? 'MARIA DA SILVA',
       mainphone: '5511987654321',
       mainmail: CPF,
       fkStage: 10,
-      tags: [],
+      tags: [2],
       description: 'Lead',
-      formsdata: { '9e7f92b0': 'maria@example.com', '0bfc6250': script.birthDates?.[Math.min(birthReads++, script.birthDates.length - 1)] ?? '14/08/1993', sexo: 'F' },
+      formsdata: { '9e7f92b0': 'maria@example.com', '0bfc6250': script.birthDates?.[Math.min(birthReads++, script.birthDates.length - 1)] ?? '14/08/1993', ...script.forms },
     }) as Opportunity
   const v8: FlowDeps['v8'] = {
     async createConsult () {
       calls.create++
       if (script.createError) throw script.createError
-      const c: Consult = { id: `c${consults.length + 1}`, status: 'WAITING_CONSENT', description: null, availableMarginValue: null, documentNumber: CPF }
+      const c = consult({ id: `c${consults.length + 1}`, status: 'WAITING_CONSENT' })
       consults.push(c)
       return { id: c.id, status: c.status, reused: false }
     },
@@ -65,23 +87,27 @@ function harness (t: { teardown(fn: () => void): void }, script: Script = {}, op
       calls.get++
       const c = consults.find((x) => x.id === id)
       if (!c) throw upstreamRejected('V8', 'GET consult', 404, 'consult_not_found', 'not found')
-      const v = view(c)
-      reads.set(id, (reads.get(id) ?? 0) + 1)
-      return v
+      return detail(c, true)
     },
     async findLatestConsultByCpf () {
       calls.list++
       const last = consults[consults.length - 1]
-      return last ? view(last) : undefined
+      return last ? row(last) : undefined
+    },
+    async clientData () {
+      calls.clientData++
+      return 'clientData' in script ? script.clientData : KNOWN
     },
     async simulationConfigs () {
       return CONFIGS
     },
     async simulate (req) {
       calls.simulate.push(req.number_of_installments)
+      calls.tables.push(req.config_id)
+      if (req.config_id === 'cfg-ins') throw upstreamRejected('V8', 'POST simulation', 400, 'provider_does_not_have_insurance_active', 'Provedor informado não possui seguro ativo')
       const verdict = script.accepts?.(req.number_of_installments, req as unknown as Record<string, unknown>) ?? true
       if (verdict !== true) throw upstreamRejected('V8', 'POST simulation', 400, verdict.type, verdict.text)
-      return { id_simulation: `s${calls.simulate.length}`, installment_value: 300, number_of_installments: req.number_of_installments, disbursed_issue_amount: 4000 } as Simulation
+      return { id_simulation: `s${calls.simulate.length}`, installment_value: 300, number_of_installments: req.number_of_installments, disbursed_issue_amount: 4000.5, disbursement_option: null } as Simulation
     },
   }
   const kentro: FlowDeps['kentro'] = {
@@ -93,15 +119,16 @@ function harness (t: { teardown(fn: () => void): void }, script: Script = {}, op
       calls.getOpp++
       return opportunity()
     },
-    async updateOpportunity () {
+    async mergeIntoOpportunity (_id, changes) {
       calls.update++
+      calls.merges.push(changes)
       if (script.kentroWriteError) throw script.kentroWriteError
     },
     async changeOpportunityStage () {
       calls.stage++
     },
   }
-  const config = testConfig(6999, { KENTRO_STAGE_ID: '21', KENTRO_TAG_ID: '7' })
+  const config = testConfig(6999, { KENTRO_STAGE_ID: '21', KENTRO_TAG_ID: '7', ...opts.config })
   const results = new FlowResultsRepo(db)
   const flow = new CltFlow({
     v8,
@@ -125,7 +152,7 @@ t.test('the ladder stops at the first count that works', async (t) => {
   const one = harness(t)
   const r1 = await one.flow.run({ cpf: CPF }, { waitMs: 1000 })
   t.equal(r1.kind, 'success', 'success')
-  t.same(one.calls.simulate, [24], 'exactly one simulation call when 24 works')
+  t.same(one.calls.tables, ['cfg-a'], 'one simulation call when 24 works (the table without insurance first: the default)')
 
   const two = harness(t, { accepts: (n) => (n <= 12 ? true : { type: 'simulation_installments_above_maximum', text: 'max 12' }) })
   const r2 = await two.flow.run({ cpf: CPF }, { waitMs: 1000 })
@@ -135,19 +162,17 @@ t.test('the ladder stops at the first count that works', async (t) => {
 
   const limited = harness(t, { limit: { installmentsMin: 6, installmentsMax: 18 } })
   await limited.flow.run({ cpf: CPF }, { waitMs: 1000 })
-  t.same(limited.calls.simulate, [12], "counts above the consult's simulationLimit are skipped without a call")
+  t.same(limited.calls.simulate, [12], "counts above the detail's simulationLimit are skipped without a call")
 })
 
 t.test('a fixed amount above the margin does not walk down the ladder', async (t) => {
   const h = harness(t, { accepts: () => ({ type: 'simulation_installment_value_above_margin', text: 'above margin' }) })
-  const r = await h.flow.run({ cpf: CPF, valor: 99999 }, { waitMs: 1000 })
+  const r = await h.flow.run({ cpf: CPF, amount: { kind: 'disbursed', value: 99999 } }, { waitMs: 1000 })
   t.equal(r.kind === 'failed' && r.code, 'simulacao_recusada', 'refused')
-  t.same(h.calls.simulate, [24], 'fewer installments would only raise the installment: one call')
-  const body = h.calls.simulate.length
-  t.equal(body, 1, 'one call')
+  t.same(h.calls.tables, ['cfg-a'], 'one call: fewer installments would only raise the installment')
 })
 
-t.test('a simulation asks for disbursed_amount with valor, the margin otherwise', async (t) => {
+t.test('a simulation asks for the installment asked, the released amount asked, or the margin', async (t) => {
   const seen: Array<Record<string, unknown>> = []
   const h = harness(t, {
     accepts: (_n, body) => {
@@ -156,14 +181,16 @@ t.test('a simulation asks for disbursed_amount with valor, the margin otherwise'
     },
   })
   await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
-  await h.flow.run({ cpf: CPF, valor: 1500 }, { waitMs: 1000 })
+  await h.flow.run({ cpf: CPF, amount: { kind: 'disbursed', value: 1500 } }, { waitMs: 1000 })
+  await h.flow.run({ cpf: CPF, amount: { kind: 'installment', value: 150 } }, { waitMs: 1000 })
   t.equal(seen[0]?.['installment_face_value'], 300, 'installment = margin')
-  t.equal(seen[1]?.['disbursed_amount'], 1500, 'valor → disbursed_amount')
+  t.equal(seen[1]?.['disbursed_amount'], 1500, 'valor_liberado → disbursed_amount')
   t.notOk('installment_face_value' in (seen[1] ?? {}), 'never both')
+  t.equal(seen[2]?.['installment_face_value'], 150, 'valor / valor_parcela → installment_face_value')
 })
 
 t.test('pending, then resumed without a second consult', async (t) => {
-  const h = harness(t, { statuses: [{ status: 'WAITING_CONSULT' }, { status: 'WAITING_CONSULT' }, { status: 'SUCCESS', availableMarginValue: '300.00' }] })
+  const h = harness(t, { statuses: [{ status: 'WAITING_CONSULT' }, { status: 'WAITING_CONSULT' }, { status: 'SUCCESS', marginBaseValue: '300.00' }] })
   const first = await h.flow.run({ cpf: CPF }, { waitMs: 0 })
   t.equal(first.kind, 'pending', 'pending with no wait')
   t.equal(first.kind === 'pending' && first.resultado.pendente, true, 'pendente flag')
@@ -175,7 +202,7 @@ t.test('pending, then resumed without a second consult', async (t) => {
 })
 
 t.test('concurrent runs for one CPF are serialized: one consult', async (t) => {
-  const h = harness(t, { statuses: [{ status: 'WAITING_CONSULT' }, { status: 'SUCCESS', availableMarginValue: '300.00' }] })
+  const h = harness(t, { statuses: [{ status: 'WAITING_CONSULT' }, { status: 'SUCCESS', marginBaseValue: '300.00' }] })
   const [a, b] = await Promise.all([h.flow.run({ cpf: CPF }, { waitMs: 500 }), h.flow.run({ cpf: CPF }, { waitMs: 500 })])
   t.equal(a.kind, 'success', 'first succeeds')
   t.equal(b.kind, 'success', 'second succeeds')
@@ -205,7 +232,7 @@ t.test('a birth-date rejection with unchanged data is final and not repeated', a
   t.equal(r.kind === 'failed' && r.resultado?.motivo_falha, 'Data de nascimento nao confere', 'motivo_falha is the V8 reason')
   await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
   t.equal(h.calls.create, 1, 'calling again creates nothing')
-  const fixed = await h.flow.run({ cpf: CPF, dados_cliente: { data_nascimento: '1993-08-15' } }, { waitMs: 1000 })
+  const fixed = await h.flow.run({ cpf: CPF, supplied: { data_nascimento: '1993-08-15' } }, { waitMs: 1000 })
   t.equal(h.calls.create, 2, 'a corrected date supplied by the caller opens one new consult')
   t.equal(fixed.kind, 'success', 'and it succeeds')
 })
@@ -244,15 +271,102 @@ t.test('a FAILED consult is replaced by one new consult', async (t) => {
 })
 
 t.test('without Kentro, dados_cliente alone drives the flow', async (t) => {
-  const h = harness(t, {}, { kentro: false })
+  const h = harness(t, { clientData: undefined }, { kentro: false })
   const missing = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
   t.equal(missing.kind === 'failed' && missing.code, 'dados_faltantes', 'everything missing')
   t.same(missing.kind === 'failed' && missing.details?.['campos'], ['nome', 'email', 'telefone', 'data_nascimento', 'sexo'], 'campos listed')
   t.match(missing.kind === 'failed' && missing.erro, /Kentro não está configurado/, 'says why everything is missing')
   const r = await h.flow.run(
-    { cpf: CPF, dados_cliente: { nome: 'Ana Souza', email: 'ana@example.com', telefone: '11987654321', data_nascimento: '1980-02-01', sexo: 'F' } },
+    { cpf: CPF, supplied: { nome: 'Ana Souza', email: 'ana@example.com', telefone: '11987654321', data_nascimento: '1980-02-01', sexo: 'F' } },
     { waitMs: 1000 }
   )
   t.equal(r.kind, 'success', 'success')
   t.equal(h.calls.update, 0, 'nothing written to a CRM that is not there')
+})
+
+t.test('tables: the tenant preference first; a refused table falls through to the next; the result names it', async (t) => {
+  t.same(orderTables(CONFIGS, 'sem_seguro').map((c) => c.id), ['cfg-a', 'cfg-ins'], 'sem_seguro: without insurance first (V8 lists insured first)')
+  t.same(orderTables(CONFIGS, 'com_seguro').map((c) => c.id), ['cfg-ins', 'cfg-a'], 'com_seguro')
+  t.same(orderTables(CONFIGS, 'clt-acelera-seguro').map((c) => c.id), ['cfg-ins', 'cfg-a'], 'a slug')
+  const bySlug = [table('x1', 'clt-sem-seguro', null), table('x2', 'clt-seguro', null), table('x3', 'outra', null)]
+  t.same(orderTables(bySlug, 'sem_seguro').map((c) => c.id), ['x1', 'x3', 'x2'], 'without is_insured, the slug says "seguro" (and "sem seguro" is not)')
+
+  const h = harness(t, {}, { config: { V8_SIMULATION_TABLE: 'com_seguro' } })
+  const r = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'success on the next table')
+  t.same(h.calls.tables, ['cfg-ins', 'cfg-a'], 'provider_does_not_have_insurance_active → the next table, same count')
+  t.match(r.kind === 'success' && r.resultado.simulacao_resultado, { tabela: 'clt-acelera', tabela_com_seguro: false, config_id: 'cfg-a' }, 'the table used is named')
+
+  const ladder = harness(t, { accepts: (n) => (n <= 12 ? true : { type: 'simulation_installments_above_maximum', text: 'max 12' }) }, { config: { V8_SIMULATION_TABLE: 'com_seguro' } })
+  await ladder.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.same(ladder.calls.tables, ['cfg-ins', 'cfg-a', 'cfg-a'], 'a table refused as such is not asked again at the next count')
+})
+
+t.test('margin: the detail’s marginBaseValue, V8’s lower recommendation, the list row’s availableMarginValue as fallback', async (t) => {
+  const seen: Array<Record<string, unknown>> = []
+  const accepts = (_n: number, body: Record<string, unknown>): true => {
+    seen.push(body)
+    return true
+  }
+  const rec = harness(t, { accepts, statuses: [{ status: 'SUCCESS', marginBaseValue: '300.00', recommendedSimulationInstallmentValue: '250.00' }] })
+  await rec.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(seen.pop()?.['installment_face_value'], 250, 'the recommended installment when it is below the margin')
+
+  const noDetailMargin = harness(t, { accepts, statuses: [{ status: 'SUCCESS' }], listMargin: '275.00' })
+  const r = await noDetailMargin.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'a detail without margin fields still simulates')
+  t.ok(noDetailMargin.calls.list >= 2, 'the list row was read for availableMarginValue')
+  t.equal(seen.pop()?.['installment_face_value'], 275, "at the list row's margin")
+  t.match(r.kind === 'success' && r.resultado.termo_resultado, { marginBaseValue: null, availableMarginValue: '275.00' }, 'both reported as V8 gave them')
+
+  const analysis = harness(t, { accepts, statuses: [{ status: 'WAITING_CREDIT_ANALYSIS', marginBaseValue: '180.00' }] })
+  const a = await analysis.flow.run({ cpf: CPF }, { waitMs: 0 })
+  t.equal(a.kind, 'success', 'WAITING_CREDIT_ANALYSIS with a margin is simulable')
+  t.equal(seen.pop()?.['installment_face_value'], 180, 'at that margin')
+
+  const waiting = harness(t, { statuses: [{ status: 'WAITING_CREDIT_ANALYSIS' }] })
+  t.equal((await waiting.flow.run({ cpf: CPF }, { waitMs: 0 })).kind, 'pending', 'without a margin it is still pending')
+  const none = harness(t, { statuses: [{ status: 'SUCCESS', marginBaseValue: '0.00' }] })
+  const n = await none.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(n.kind === 'failed' && n.code, 'sem_margem', 'SUCCESS with margin 0 → sem_margem')
+})
+
+t.test('borrower sources: a CRM without gender gets it from V8, recorded in dados_validados.origem and written back', async (t) => {
+  const h = harness(t, { title: 'Cliente 52998224725', forms: { '9e7f92b0': 'null' } })
+  const r = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'an old-style {cpf} call against a CRM shaped like the public samples gets an offer')
+  t.equal(h.calls.clientData, 1, "V8's client-data asked once")
+  const dados = r.kind === 'success' ? r.resultado.dados_validados : null
+  t.match(dados, { nome: 'MARIA DA SILVA', email: 'maria.v8@example.com', sexo: 'F', data_nascimento: '1993-08-14' }, 'filled from V8')
+  t.same(dados?.origem, { cpf: 'requisicao', nome: 'v8', email: 'v8', telefone: 'kentro', data_nascimento: 'kentro', sexo: 'v8' }, 'each field says where it came from')
+  t.same(h.results.get(CPF)?.resultado?.dados_validados?.origem, dados?.origem, 'stored with the result too')
+  const merge = h.calls.merges[0]!
+  t.match(merge, { fields: { title: 'MARIA DA SILVA', value: 400050 }, formsdata: { '9e7f92b0': 'maria.v8@example.com' }, addTags: [7] }, 'V8’s data written back; value in centavos; the tag added (merged by the client)')
+  t.match(merge.fields?.['description'], /dados de fora do CRM: nome=V8, email=V8, sexo=V8/, 'the description says which data came from outside the CRM')
+  t.notOk(merge.formsdata && 'sexo' in merge.formsdata, 'no gender key written when the tenant has none')
+})
+
+t.test('gender: the tenant’s declared default, else 422 listing sexo; V8 asked only when something is missing', async (t) => {
+  const noGender = { ...KNOWN, gender: null }
+  const missing = harness(t, { clientData: noGender })
+  const m = await missing.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(m.kind === 'failed' && m.code, 'dados_faltantes', '422 dados_faltantes')
+  t.same(m.kind === 'failed' && m.details?.['campos'], ['sexo'], 'listing only sexo')
+  t.match(m.kind === 'failed' && m.erro, /DEFAULT_GENDER/, 'says the tenant may declare a default')
+  t.equal(missing.calls.create, 0, 'no consult without a gender')
+
+  const declared = harness(t, { clientData: noGender }, { config: { DEFAULT_GENDER: 'M' } })
+  const d = await declared.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(d.kind, 'success', 'with DEFAULT_GENDER=M it proceeds')
+  t.equal(d.kind === 'success' && d.resultado.dados_validados?.origem?.['sexo'], 'padrao_tenant', 'recorded as the tenant default')
+  t.notOk(declared.calls.merges[0]?.formsdata, 'a default is never written into the CRM as data')
+
+  const crmKey = harness(t, { forms: { c0ffee00: 'F' } }, { config: { KENTRO_GENDER_FIELD: 'c0ffee00' } })
+  const k = await crmKey.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(k.kind === 'success' && k.resultado.dados_validados?.origem?.['sexo'], 'kentro', 'a tenant whose form has a gender key reads it')
+  t.equal(crmKey.calls.clientData, 0, 'and V8 is not asked when nothing is missing')
+
+  const asked = harness(t, { clientData: noGender })
+  const q = await asked.flow.run({ cpf: CPF, supplied: { sexo: 'F' } }, { waitMs: 1000 })
+  t.equal(q.kind === 'success' && q.resultado.dados_validados?.origem?.['sexo'], 'requisicao', 'the request wins')
 })

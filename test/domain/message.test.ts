@@ -1,7 +1,7 @@
 /** WhatsApp texts for every outcome, and BRL formatting. */
 import t from 'tap'
-import type { FlowRecord } from '../../src/domain/flow-results.js'
-import type { FlowResult } from '../../src/domain/flow-types.js'
+import type { FlowRecord } from '../../src/domain/flow/results.js'
+import type { FlowResult } from '../../src/domain/flow/types.js'
 import { firstName, formatBrl, whatsappMessage } from '../../src/domain/message.js'
 
 t.test('formatBrl', async (t) => {
@@ -41,7 +41,7 @@ function record (over: Partial<FlowRecord>, resultado: Partial<FlowResult> = {})
     consultId: 'c1',
     resultado: { ...base, ...resultado },
     birthDateUsed: null,
-    pedido: {},
+    request: {},
     kentroSynced: false,
     updatedAt: 0,
     ...over,

@@ -11,6 +11,8 @@ const EXPECTED: Record<Scenario, { status: 'SUCCESS' | 'FAILED'; erro?: string; 
   no_margin: { status: 'FAILED', erro: 'sem_margem', consult: true },
   no_opportunity: { status: 'FAILED', erro: 'oportunidade_nao_encontrada', consult: false },
   incomplete: { status: 'FAILED', erro: 'dados_faltantes', consult: false },
+  // Neither the CRM nor V8 knows the gender and this tenant declares no DEFAULT_GENDER: listed, nothing invented.
+  no_gender: { status: 'FAILED', erro: 'dados_faltantes', consult: false },
 }
 
 async function finish (c: BatchTenant, id: string, timeoutMs: number): Promise<any> {
@@ -20,7 +22,7 @@ async function finish (c: BatchTenant, id: string, timeoutMs: number): Promise<a
   }, timeoutMs, 100)
 }
 
-t.test('300 CPFs mixing every scenario: counts match the scenarios, one consult per CPF', async (t) => {
+t.test('350 CPFs mixing every scenario: counts match the scenarios, one consult per CPF', async (t) => {
   const c = await batchTenant(t)
   const scenarios = Object.keys(EXPECTED) as Scenario[]
   const byCpf = new Map<string, Scenario>()
@@ -32,10 +34,10 @@ t.test('300 CPFs mixing every scenario: counts match the scenarios, one consult 
   const final = await finish(c, id, 60_000)
   const wall = Date.now() - t0
   t.equal(final.status, 'COMPLETED', 'COMPLETED')
-  t.equal(final.total, 300, '300 items')
+  t.equal(final.total, 350, '350 items')
   t.equal(final.sucessos, 100, 'ok + slow succeed')
-  t.equal(final.erros, 200, 'the four refusal scenarios fail')
-  t.equal(final.processados, 300, 'all processed')
+  t.equal(final.erros, 250, 'the five refusal scenarios fail')
+  t.equal(final.processados, 350, 'all processed')
   const items = await c.items(id)
   const wrong = items.filter((i) => {
     const e = EXPECTED[byCpf.get(i.cpf)!]
@@ -46,7 +48,7 @@ t.test('300 CPFs mixing every scenario: counts match the scenarios, one consult 
   const consultsWrong = [...byCpf].filter(([cpf, s]) => (stats.consults_by_cpf[cpf] ?? 0) !== (EXPECTED[s].consult ? 1 : 0))
   t.same(consultsWrong, [], 'exactly one consult per CPF that needs one, none for the others')
   t.equal(stats.consults_created, 200, '200 consults in total')
-  t.comment(`300 mixed CPFs in ${(wall / 1000).toFixed(1)} s at concurrency 8 (slow consults take 1.5 s)`)
+  t.comment(`350 mixed CPFs in ${(wall / 1000).toFixed(1)} s at concurrency 8 (slow consults take 1.5 s)`)
 })
 
 t.test('injected 503s, 429s and latency slow the batch but fail nothing that would succeed', async (t) => {

@@ -34,7 +34,7 @@ t.test('POST /clt/lotes normalizes, de-duplicates, records invalid CPFs and runs
     'counts'
   )
   t.ok(final.created_at && final.started_at && final.finished_at, 'timestamps present')
-  t.same(final.parametros, { valor: 5000, prazo: 24 }, 'parameters kept')
+  t.same(final.parametros, { valor_parcela: 5000, prazo: 24 }, 'parameters kept (valor is the installment)')
   const items = final.itens as Array<Record<string, unknown>>
   t.same(items.map((i) => i.cpf), [validCpf(0), validCpf(1), validCpf(2), '123', '00000012345'], 'items in input order, CPFs normalized')
   t.same(items.map((i) => i.status), ['SUCCESS', 'SUCCESS', 'FAILED', 'FAILED', 'FAILED'], 'item statuses')
@@ -42,7 +42,7 @@ t.test('POST /clt/lotes normalizes, de-duplicates, records invalid CPFs and runs
   t.equal(items[2]?.erro, 'consulta_rejeitada', 'flow failure code')
   t.equal((items[0]?.resultado as { sucesso: boolean }).sucesso, true, 'resultado of a success')
   t.notOk('erro' in items[0]!, 'no erro field on a success')
-  t.ok(runner.inputs.every((i) => i.valor === 5000 && i.prazo === 24), 'valor/prazo passed to the flow')
+  t.ok(runner.inputs.every((i) => i.amount?.kind === 'installment' && i.amount.value === 5000 && i.installments === 24), 'valor (the installment, as in the older system) and prazo passed to the flow')
 })
 
 t.test('a pasted column of CPFs (one string) is accepted', async (t) => {

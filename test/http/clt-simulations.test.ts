@@ -8,24 +8,29 @@ t.test('ok: custom terms and the margin offer again, on the approved consult', a
   const flow = await c.post('/clt/fluxo-completo', { cpf: p!.cpf })
   const consultId = flow.json().resultado.termo_resultado.id
 
-  const custom = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 1000, prazo: 12 })
+  const custom = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor_liberado: 1000, prazo: 12 })
   t.equal(custom.statusCode, 200, `200 (${custom.body.slice(0, 160)})`)
   const sim = custom.json().resultado
   t.equal(custom.json().success, true, 'success')
   t.equal(sim.numero_parcelas, 12, 'the asked prazo')
-  t.ok(Math.abs(sim.valor_liberado - 1000) < 0.05, `releases the asked valor (${sim.valor_liberado})`)
+  t.ok(Math.abs(sim.valor_liberado - 1000) < 0.05, `releases the asked valor_liberado (${sim.valor_liberado})`)
+  // The older system's own field names: installment_face_value / number_of_installments; and valor = the installment.
+  const old = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, installment_face_value: 100, number_of_installments: 18 })
+  t.match(old.json().resultado, { numero_parcelas: 18, valor_parcela: 100 }, "V8's names: an installment of 100 in 18x")
+  const valor = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 90, prazo: 6 })
+  t.match(valor.json().resultado, { numero_parcelas: 6, valor_parcela: 90 }, 'valor is the installment, as in the older system')
   t.equal(sim.consult_id, consultId, 'on the flow consult')
   const msg = await c.post('/clt/mensagem-whatsapp', { cpf: p!.cpf })
-  t.match(msg.json().mensagem, /12x de/, 'the WhatsApp text follows the newest simulation')
+  t.match(msg.json().mensagem, /6x de/, 'the WhatsApp text follows the newest simulation')
 
   const cache = await c.post('/clt/simular-cache', { cpf: p!.cpf })
   t.equal(cache.statusCode, 200, '200')
-  t.equal(cache.json().resultado.numero_parcelas, 12, 'the cached prazo first')
+  t.equal(cache.json().resultado.numero_parcelas, 6, 'the cached prazo first')
   t.equal(cache.json().resultado.valor_parcela, Number(p!.margin), 'installment = margin')
 
   const stats = await c.sb.stats()
   t.equal(stats.consults_by_cpf[p!.cpf], 1, 'never a new consult')
-  t.equal(stats.simulations_created, 3, 'flow + custom + cache')
+  t.equal(stats.simulations_created, 5, 'flow + three custom + cache')
 })
 
 t.test('the consult is found at V8 when this tenant has no record of it', async (t) => {
@@ -43,7 +48,7 @@ t.test('refusals from V8 are 422 with its reason', async (t) => {
   const c = await cltTenant(t)
   const [p] = await c.sb.people('ok', 1)
   await c.post('/clt/fluxo-completo', { cpf: p!.cpf })
-  const tooMuch = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 9_000_000, prazo: 6 })
+  const tooMuch = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor_liberado: 9_000_000, prazo: 6 })
   t.equal(tooMuch.statusCode, 422, 'above the margin → 422')
   t.equal(tooMuch.json().error, 'simulacao_recusada', 'code')
   t.match(tooMuch.json().message, /margin/, "V8's reason quoted")
@@ -117,8 +122,8 @@ t.test('V8 refusing an identical second simulation: the one we hold is returned'
   const cache = await c.post('/clt/simular-cache', { cpf: p!.cpf })
   t.equal(cache.statusCode, 200, `200 (${cache.body.slice(0, 160)})`)
   t.equal(cache.json().resultado.id_simulation, first.id_simulation, 'the simulation V8 says exists')
-  const custom1 = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 800, prazo: 12 })
-  const custom2 = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor: 800, prazo: 12 })
+  const custom1 = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor_liberado: 800, prazo: 12 })
+  const custom2 = await c.post('/clt/simular-personalizada', { cpf: p!.cpf, valor_liberado: 800, prazo: 12 })
   t.equal(custom2.statusCode, 200, 'the same custom request twice → 200')
   t.equal(custom2.json().resultado.id_simulation, custom1.json().resultado.id_simulation, 'the held one')
   const stats = await c.sb.stats()

@@ -16,25 +16,36 @@ t.test('ok: simulated, cached, written back to Kentro, offer text', async (t) =>
   const r = body.resultado
   t.equal(r.sucesso, true, 'sucesso')
   t.equal(r.oportunidade_id, String(p!.opportunityId), 'the opportunity found by CPF')
-  t.same(r.dados_validados, { nome: p!.nome, cpf: p!.cpf, telefone: p!.telefone, data_nascimento: p!.data_nascimento, email: p!.email }, 'validated data')
+  t.same(r.dados_validados, {
+    nome: p!.nome,
+    cpf: p!.cpf,
+    telefone: p!.telefone,
+    data_nascimento: p!.data_nascimento,
+    email: p!.email,
+    sexo: p!.sexo,
+    origem: { cpf: 'requisicao', nome: 'kentro', email: 'kentro', telefone: 'kentro', data_nascimento: 'kentro', sexo: 'v8' },
+  }, 'validated data, each field with its source (no CRM has a gender: V8 knows it)')
   t.equal(r.termo_resultado.status, 'SUCCESS', 'consult approved')
-  t.equal(r.termo_resultado.availableMarginValue, p!.margin, 'margin from V8')
+  t.equal(r.termo_resultado.marginBaseValue, p!.margin, "margin from V8's detail")
+  t.equal(r.termo_resultado.availableMarginValue, p!.margin, 'and reported where callers of the older system read it')
+  t.match(r.termo_resultado.simulationLimit, { installmentsMax: 24 }, 'the limits')
   t.equal(r.status_termo, 'SUCCESS', 'status_termo')
   t.equal(r.motivo_falha, null, 'no failure reason')
   t.equal(r.simulacao_resultado.numero_parcelas, 24, '24 installments')
   t.equal(r.simulacao_resultado.valor_parcela, Number(p!.margin), 'installment = margin')
   t.ok(r.simulacao_resultado.valor_liberado > 0, 'valor liberado')
   t.equal(r.simulacao_resultado.consult_id, r.termo_resultado.id, 'simulation of this consult')
+  t.match(r.simulacao_resultado, { tabela: 'clt-acelera', tabela_com_seguro: false }, 'the table used: without insurance (the default)')
 
   const stats = await c.sb.stats()
   t.equal(stats.consults_by_cpf[p!.cpf], 1, 'one consult')
   t.equal(stats.simulations_created, 1, 'one simulation')
-  t.equal(stats.routes['POST /private-consignment/simulation'], 1, 'one simulation call (24 worked)')
+  t.equal(stats.routes['POST /private-consignment/simulation'], 1, 'one simulation call (24 worked; the insured table V8 lists first was not tried)')
 
   const opp = await c.opportunity(p!.opportunityId!)
   t.equal(opp.fkStage, 21, 'moved to KENTRO_STAGE_ID')
-  t.ok(opp.tags.includes(77), 'tagged with KENTRO_TAG_ID')
-  t.equal(opp.value, r.simulacao_resultado.valor_liberado, 'value = valor liberado')
+  t.same(opp.tags, [6, 77], 'tagged with KENTRO_TAG_ID, the tags it had kept (Kentro replaces the list)')
+  t.equal(opp.value, Math.round(r.simulacao_resultado.valor_liberado * 100), 'value = valor liberado in centavos (the vendor spec)')
   t.match(opp.description, /^Lead CLT\n\[V8 CLT\] .*24x/, 'description keeps the CRM text and adds one line')
   t.equal(opp.formsdata[BIRTH_KEY], brDate(p!.data_nascimento), 'CRM data untouched')
 
@@ -145,17 +156,20 @@ t.test('incomplete: 422 dados_faltantes with campos; supplied in dados_cliente â
   const res = await c.post('/clt/fluxo-completo', { cpf: p!.cpf })
   t.equal(res.statusCode, 422, '422')
   t.equal(res.json().error, 'dados_faltantes', 'code')
-  t.same(res.json().details.campos, ['data_nascimento'], 'lists the birth date')
+  t.same(res.json().details.campos, ['data_nascimento', 'sexo'], 'lists the birth date and the gender (V8 does not know this person either)')
   t.equal((await c.sb.stats()).consults_created, 0, 'no consult with invented data')
   const msg = await c.post('/clt/mensagem-whatsapp', { cpf: p!.cpf })
   t.equal(msg.json().status, 'dados_faltantes', 'text asks for the data')
   t.match(msg.json().mensagem, /data de nascimento/, 'names it')
 
-  const ok = await c.post('/clt/fluxo-completo', { cpf: p!.cpf, dados_cliente: { data_nascimento: brDate(p!.data_nascimento) } })
+  const ok = await c.post('/clt/fluxo-completo', { cpf: p!.cpf, dados_cliente: { data_nascimento: brDate(p!.data_nascimento), sexo: p!.sexo } })
   t.equal(ok.statusCode, 200, `200 (${ok.body.slice(0, 200)})`)
   t.equal(ok.json().resultado.dados_validados.data_nascimento, p!.data_nascimento, 'the supplied date was used')
+  t.match(ok.json().resultado.dados_validados.origem, { data_nascimento: 'requisicao', sexo: 'requisicao', nome: 'kentro' }, 'and recorded as supplied')
   const opp = await c.opportunity(p!.opportunityId!)
   t.equal(opp.formsdata[BIRTH_KEY], brDate(p!.data_nascimento), 'and written into the CRM form')
+  t.type(opp.formsdata['917456f0'], 'string', 'every other form value kept (Kentro replaces formsdata; the client merged it)')
+  t.notOk('sexo' in opp.formsdata, 'no gender key invented in a CRM that has none')
 })
 
 t.test('no_margin: 200 sem_margem, no simulation', async (t) => {
@@ -207,6 +221,8 @@ t.test('bad input: 400 for malformed fields, 422 for an invalid CPF, never 5xx',
     [{ cpf: '52998224725', prazo: 12.5 }, 400, 'requisicao_invalida'],
     [{ cpf: '52998224725', dados_cliente: 'x' }, 400, 'requisicao_invalida'],
     [{ cpf: '52998224725', dados_cliente: { email: 'x'.repeat(300) } }, 400, 'requisicao_invalida'],
+    [{ cpf: '52998224725', valor: 100, valor_parcela: 200 }, 400, 'requisicao_invalida'],
+    [{ cpf: '52998224725', valor_parcela: 100, valor_liberado: 2000 }, 400, 'requisicao_invalida'],
   ]
   for (const [payload, status, code] of cases) {
     const res = await c.post('/clt/fluxo-completo', payload)
@@ -220,10 +236,10 @@ t.test('bad input: 400 for malformed fields, 422 for an invalid CPF, never 5xx',
   t.equal(noKey.statusCode, 401, 'no API key â†’ 401')
 })
 
-t.test('numbers as text are accepted: valor "1500,50", prazo "12"', async (t) => {
+t.test('numbers as text are accepted: valor_liberado "1500,50", prazo "12"', async (t) => {
   const c = await cltTenant(t)
   const [p] = await c.sb.people('ok', 1)
-  const res = await c.post('/clt/fluxo-completo', { cpf: p!.cpf, valor: '1500,50', prazo: '12' })
+  const res = await c.post('/clt/fluxo-completo', { cpf: p!.cpf, valor_liberado: '1500,50', prazo: '12' })
   t.equal(res.statusCode, 200, `200 (${res.body.slice(0, 160)})`)
   const sim = res.json().resultado.simulacao_resultado
   t.equal(sim.numero_parcelas, 12, '12x')

@@ -16,7 +16,15 @@ t.test('GET /health is public and reports the tenant', async (t) => {
   t.equal(body.tenant, 'Teste', 'reports the tenant name')
   t.equal(body.checks.database, 'ok', 'database check ok')
   t.same(body.checks.batches, { pending: 0, running: 0 }, 'batch counts present')
+  t.equal(body.checks.upstream_shape_warnings, 0, 'no upstream shape warnings yet')
   t.notOk(JSON.stringify(body).includes('test-api-key'), 'no secret in the body')
+})
+
+t.test('contract drift shows in /health at once: checks.upstream_shape_warnings', async (t) => {
+  const { app, services } = await build(t)
+  services.shapeWarnings.warn({ upstream: 'Kentro', route: 'getPipeOpportunities', action: 'item_skipped', problems: [{ path: '[3].id', problem: 'Invalid input', id: '40117' }, { path: '[9].id', problem: 'Invalid input' }] })
+  const body = (await app.inject({ method: 'GET', url: '/health' })).json()
+  t.equal(body.checks.upstream_shape_warnings, 2, 'two odd items counted (not cached with the database reading)')
 })
 
 t.test('health is DEGRADED (503) when the database is unusable', async (t) => {
@@ -46,6 +54,7 @@ t.test('a burst of probes reads the database once per interval; trouble is never
         return { pending: 0, running: 0 }
       },
       tokenStatus: () => ({ cached: false, expires_in: null, obtained_at: null, last_error: null }),
+      shapeWarnings: () => 0,
     },
   })
   t.teardown(async () => {

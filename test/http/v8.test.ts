@@ -19,10 +19,28 @@ t.test('default: the last 30 days, normalized', async (t) => {
     t.ok(Date.parse(op.createdAt) >= Date.parse(body.periodo.startDate), `op ${op.contractNumber} is in range`)
   }
   const op = body.operacoes[0]
-  t.match(op, { operationId: String, contractNumber: /^CCB\d{7}$/, nome: String, cpf: /^\d{11}$/, valor_liberado: Number, status: String, createdAt: String }, 'normalized fields')
-  const [first] = await c.sb.people('ok', 1)
-  const hers = body.operacoes.find((o: { cpf: string }) => o.cpf === first!.cpf)
-  if (hers) t.equal(hers.nome, first!.nome, 'name from the borrower')
+  t.match(op, {
+    operationId: /^[0-9a-f-]{36}$/,
+    contractNumber: /^MAG\d{10}$/,
+    nome: String,
+    cpf: /^\d{11}$/,
+    valor_liberado: Number,
+    valor_emissao: null,
+    status: String,
+    empresa: 'QI',
+    createdAt: String,
+    history: [{ action: 'generating_ccb' }],
+  }, 'from the real rows: operationId, name, documentNumber, amounts as text, history actions')
+  t.same(body.empresas, ['QI'], 'the provider listed')
+  const people = await c.sb.people('ok', 30)
+  const named = body.operacoes.filter((o: { cpf: string; nome: string }) => people.some((p) => p.cpf === o.cpf && p.nome === o.nome))
+  t.equal(named.length, body.operacoes.length, 'every row carries the name and CPF V8 gave')
+  const dates = body.operacoes.map((o: { createdAt: string }) => Date.parse(o.createdAt))
+  t.same(dates, [...dates].sort((a: number, b: number) => b - a), 'newest first, as the older route answered')
+  const celcoin = (await c.get('/v8/operacoes?provider=CELCOIN')).json()
+  t.ok(celcoin.operacoes.length > 0 && celcoin.operacoes.every((o: { empresa: string }) => o.empresa === 'CELCOIN'), 'provider filter (the older route had it)')
+  t.same(celcoin.empresas, ['CELCOIN'], 'named')
+  t.equal((await c.get('/v8/operacoes?provider=XYZ')).statusCode, 400, 'an unknown provider → 400')
 })
 
 t.test('every list shape V8 uses reads the same', async (t) => {
@@ -32,7 +50,7 @@ t.test('every list shape V8 uses reads the same', async (t) => {
   const data = wide.json().operacoes
   t.equal(data.length, 20, "all 20 of the sandbox's 30 operations made with the tenant's provider (QI)")
   t.ok(data.every((o: { status: string }) => typeof o.status === 'string'), 'statuses kept')
-  for (const shape of ['items', 'array'] as const) {
+  for (const shape of ['items', 'data'] as const) {
     await c.sb.configure({ operations_shape: shape })
     const { startDate, endDate } = wide.json().periodo
     const res = await c.get(`/v8/operacoes?startDate=${startDate}&endDate=${endDate}&limit=100`)

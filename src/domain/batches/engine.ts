@@ -2,7 +2,7 @@
 import { AppError } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
 import { maskCpf } from '../../log/mask.js'
-import type { FlowOutcome, FlowRunner } from '../flow-types.js'
+import type { FlowOutcome, FlowRunner } from '../flow/types.js'
 import type { BatchEvents } from './events.js'
 import { holdOwner, isDeadOwner, newLeaseOwner } from './owner.js'
 import { DEFAULT_RETRY_POLICY, isTransient, pendingDelayMs, transientDelayMs, type RetryPolicy } from './policy.js'
@@ -239,7 +239,7 @@ export class BatchEngine {
     let outcome: FlowOutcome
     try {
       outcome = await this.#o.runner.run(
-        { cpf: item.cpf, ...(params.valor !== undefined ? { valor: params.valor } : {}), ...(params.prazo !== undefined ? { prazo: params.prazo } : {}) },
+        { cpf: item.cpf, ...(params.amount ? { amount: params.amount } : {}), ...(params.installments !== undefined ? { installments: params.installments } : {}) },
         { waitMs: this.#o.flowWaitMs, signal }
       )
     } catch (err) {

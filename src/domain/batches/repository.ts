@@ -1,7 +1,7 @@
 /** SQL of the batches and batch_items tables: atomic lease claims, outcome + release in one transaction, counts. */
 import type { Statement, Transaction } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
-import type { FlowResult } from '../flow-types.js'
+import type { FlowResult } from '../flow/types.js'
 import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ClaimedItem, ItemCounts, ItemOutcome, ItemRetry, ItemStatus } from './types.js'
 
 interface BatchRow {
@@ -48,11 +48,22 @@ export interface CancelResult {
   finished: boolean
 }
 
+/** Batches stored before `amount` existed held `valor` (then a released amount) and `prazo`. */
+function paramsOf (text: string): BatchParams {
+  const p = JSON.parse(text) as BatchParams & { valor?: number; prazo?: number }
+  const { valor, prazo, ...rest } = p
+  return {
+    ...rest,
+    ...(valor !== undefined && rest.amount === undefined ? { amount: { kind: 'disbursed' as const, value: valor } } : {}),
+    ...(prazo !== undefined && rest.installments === undefined ? { installments: prazo } : {}),
+  }
+}
+
 const toBatch = (r: BatchRow): Batch => ({
   id: r.id,
   status: r.status,
   origin: r.origin,
-  params: JSON.parse(r.params) as BatchParams,
+  params: paramsOf(r.params),
   total: r.total,
   createdAt: r.created_at,
   startedAt: r.started_at,

@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.js'
 import { AppError, unprocessable } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
 import { isValidCpf, normalizeCpf } from '../cpf.js'
-import type { FlowRunner } from '../flow-types.js'
+import type { FlowRunner } from '../flow/types.js'
 import { BatchEngine, type EngineOptions } from './engine.js'
 import { BatchEvents } from './events.js'
 import { BatchRepository, type CancelResult, type NewItem } from './repository.js'
@@ -72,8 +72,8 @@ export class BatchService {
     }
     const origin: BatchOrigin = input.origem
     const params: BatchParams = {
-      ...(input.valor !== undefined ? { valor: input.valor } : {}),
-      ...(input.prazo !== undefined ? { prazo: input.prazo } : {}),
+      ...(input.amount ? { amount: input.amount } : {}),
+      ...(input.installments !== undefined ? { installments: input.installments } : {}),
       ...(input.origem === 'kentro' ? { pipeline_id: input.pipeline_id } : {}),
     }
     const id = randomUUID()

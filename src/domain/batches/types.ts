@@ -1,5 +1,5 @@
 /** Shapes shared by the batch repository, engine, service and route. */
-import type { FlowResult } from '../flow-types.js'
+import type { Amount, FlowResult } from '../flow/types.js'
 
 export type BatchStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED'
 export type ItemStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED'
@@ -7,8 +7,8 @@ export type BatchOrigin = 'lista' | 'kentro'
 
 /** What every item of a batch is run with. */
 export interface BatchParams {
-  valor?: number
-  prazo?: number
+  amount?: Amount
+  installments?: number
   pipeline_id?: number
 }
 

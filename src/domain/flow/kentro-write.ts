@@ -1,12 +1,17 @@
-/** Writing a simulated result back to the Kentro opportunity: caller-supplied fields, value, a description line, tag, stage. */
-import type { TenantConfig } from '../config/schema.js'
-import type { KentroClient, Opportunity } from '../upstream/kentro.js'
-import { FORMS, toBrDate, type Borrower } from './borrower.js'
-import { formatBrl } from './message.js'
-import type { SimulacaoResultado } from './flow-simulation.js'
+/**
+ * Writing a simulated result back to the Kentro opportunity: the data the CRM lacked (from the request or V8),
+ * the value, a description line that says where the data came from, the tag and the stage.
+ */
+import type { TenantConfig } from '../../config/schema.js'
+import { FORM_KEYS, type KentroClient, type Opportunity, type OpportunityChanges } from '../../upstream/kentro.js'
+import { toBrDate, type Borrower, type Field, type Source } from '../borrower.js'
+import { formatBrl } from '../message.js'
+import type { SimulacaoResultado } from './simulation.js'
 
 /** Lines this service writes into the opportunity description start with this marker (replaced, never piled up). */
 export const DESCRIPTION_MARK = '[V8 CLT]'
+
+const SOURCE_PT: Record<Exclude<Source, 'kentro'>, string> = { request: 'requisição', v8: 'V8', tenant_default: 'padrão do tenant' }
 
 export function descriptionWith (previous: string | null | undefined, line: string): string {
   const kept = (previous ?? '').split('\n').filter((l) => !l.startsWith(DESCRIPTION_MARK))
@@ -14,42 +19,42 @@ export function descriptionWith (previous: string | null | undefined, line: stri
   return [...kept, `${DESCRIPTION_MARK} ${line}`].join('\n')
 }
 
-export function simulationLine (sim: SimulacaoResultado, consultId: string, margin: number | null, now: number): string {
+export function simulationLine (sim: SimulacaoResultado, b: Borrower, margin: number | null, now: number): string {
   const day = toBrDate(new Date(now).toISOString().slice(0, 10))
   const liberado = sim.valor_liberado !== null ? formatBrl(sim.valor_liberado) : 'valor não informado'
   const marginText = margin !== null ? `, margem ${formatBrl(margin)}` : ''
-  return `${day}: liberado ${liberado} em ${sim.numero_parcelas}x de ${formatBrl(sim.valor_parcela)} (termo ${consultId}${marginText})`
+  const notFromCrm = (Object.entries(b.sources) as Array<[Field, Source]>).filter(([, s]) => s !== 'kentro')
+  const sources = notFromCrm.length > 0 ? `; dados de fora do CRM: ${notFromCrm.map(([f, s]) => `${f}=${SOURCE_PT[s as Exclude<Source, 'kentro'>]}`).join(', ')}` : ''
+  return `${day}: liberado ${liberado} em ${sim.numero_parcelas}x de ${formatBrl(sim.valor_parcela)} (termo ${sim.consult_id}${marginText}; tabela ${sim.tabela}${sources})`
 }
 
 /**
- * The opportunity update: only fields the caller supplied in dados_cliente are written into the CRM's data (the CRM's own
- * values are left alone); formsdata is sent whole (merged) so a CRM that replaces it loses nothing.
+ * The opportunity changes. Fields the CRM lacked and the request or V8 supplied are written into the CRM's data
+ * (the CRM's own values are left alone; a tenant default is never written: it is not the person's data).
+ * `value` is an integer in centavos, as the vendor's spec says and a caller measured (R$ 1.500,50 → 150050).
  */
-export function opportunityUpdate (opp: Opportunity, b: Borrower, sim: SimulacaoResultado, line: string, config: TenantConfig): Record<string, unknown> {
-  const forms: Record<string, unknown> = {}
-  if (b.origem.email === 'cliente') forms[FORMS.email] = b.email
-  if (b.origem.data_nascimento === 'cliente') forms[FORMS.birthDate] = toBrDate(b.birthDate)
-  if (b.origem.telefone === 'cliente') forms[FORMS.mobile] = b.mobile.full
-  if (b.origem.sexo === 'cliente') forms[config.KENTRO_GENDER_FIELD] = b.sexo
-  const update: Record<string, unknown> = { description: descriptionWith(opp.description, line) }
-  if (sim.valor_liberado !== null) update['value'] = sim.valor_liberado
-  if (b.origem.nome === 'cliente') update['title'] = b.nome
-  if (Object.keys(forms).length > 0) update['formsdata'] = { ...opp.formsdata, ...forms }
-  if (config.KENTRO_TAG_ID > 0 && !opp.tags.includes(config.KENTRO_TAG_ID)) update['tags'] = [...opp.tags, config.KENTRO_TAG_ID]
-  return update
+export function opportunityChanges (opp: Opportunity, b: Borrower, sim: SimulacaoResultado, line: string, config: TenantConfig): OpportunityChanges {
+  const learned = (f: Field): boolean => b.sources[f] === 'request' || b.sources[f] === 'v8'
+  const forms: Record<string, string> = {}
+  if (learned('email')) forms[FORM_KEYS.email] = b.email
+  if (learned('data_nascimento')) forms[FORM_KEYS.birthDate] = toBrDate(b.birthDate)
+  if (learned('telefone')) forms[FORM_KEYS.mobile] = b.mobile.full
+  if (learned('sexo') && config.KENTRO_GENDER_FIELD) forms[config.KENTRO_GENDER_FIELD] = b.gender
+  const fields: Record<string, unknown> = { description: descriptionWith(opp.description, line) }
+  if (sim.valor_liberado !== null) fields['value'] = Math.round(sim.valor_liberado * 100)
+  if (learned('nome')) fields['title'] = b.name
+  return {
+    fields,
+    ...(Object.keys(forms).length > 0 ? { formsdata: forms } : {}),
+    ...(config.KENTRO_TAG_ID > 0 ? { addTags: [config.KENTRO_TAG_ID] } : {}),
+  }
 }
 
 export async function writeBack (
-  kentro: Pick<KentroClient, 'updateOpportunity' | 'changeOpportunityStage'>,
-  opp: Opportunity,
-  b: Borrower,
-  sim: SimulacaoResultado,
-  margin: number | null,
-  config: TenantConfig,
-  now: number,
-  signal?: AbortSignal
+  kentro: Pick<KentroClient, 'mergeIntoOpportunity' | 'changeOpportunityStage'>,
+  w: { opp: Opportunity; borrower: Borrower; simulacao: SimulacaoResultado; margin: number | null; config: TenantConfig; now: number; signal?: AbortSignal | undefined }
 ): Promise<void> {
-  const line = simulationLine(sim, sim.consult_id, margin, now)
-  await kentro.updateOpportunity(opp.id, opportunityUpdate(opp, b, sim, line, config), signal)
-  if (opp.fkStage !== config.KENTRO_STAGE_ID) await kentro.changeOpportunityStage(opp.id, config.KENTRO_STAGE_ID, signal)
+  const line = simulationLine(w.simulacao, w.borrower, w.margin, w.now)
+  await kentro.mergeIntoOpportunity(w.opp.id, opportunityChanges(w.opp, w.borrower, w.simulacao, line, w.config), w.signal)
+  if (w.opp.fkStage !== w.config.KENTRO_STAGE_ID) await kentro.changeOpportunityStage(w.opp.id, w.config.KENTRO_STAGE_ID, w.signal)
 }

@@ -1,8 +1,14 @@
 /** Repository over `flow_results`: the latest CLT-flow outcome per CPF (what mensagem-whatsapp and resumes read). */
-import type { Db } from '../db/database.js'
-import type { FlowResult } from './flow-types.js'
+import type { Db } from '../../db/database.js'
+import type { Amount, FlowResult } from './types.js'
 
 export type FlowStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
+
+/** The amount and installment count a result was computed for. */
+export interface FlowRequest {
+  amount?: Amount
+  installments?: number
+}
 
 export interface FlowRecord {
   cpf: string
@@ -18,7 +24,7 @@ export interface FlowRecord {
   /** The birth date the consult was created with (decides the one retry after a birth-date rejection). */
   birthDateUsed: string | null
   /** What the caller asked for (a stored simulation is reused only for the same request). */
-  pedido: { valor?: number; prazo?: number }
+  request: FlowRequest
   /** Whether the result was written back to Kentro (a resume retries the write when not). */
   kentroSynced: boolean
   updatedAt: number
@@ -67,7 +73,8 @@ export class FlowResultsRepo {
       consultId: row.consult_id,
       resultado: stored.resultado ?? null,
       birthDateUsed: stored.birthDateUsed ?? null,
-      pedido: stored.pedido ?? {},
+      // Rows written before `request` existed held `pedido` with another meaning of valor: read as "nothing asked".
+      request: stored.request ?? {},
       kentroSynced: stored.kentroSynced ?? false,
       updatedAt: row.updated_at,
     }
@@ -81,7 +88,7 @@ export class FlowResultsRepo {
       details: record.details,
       resultado: record.resultado,
       birthDateUsed: record.birthDateUsed,
-      pedido: record.pedido,
+      request: record.request,
       kentroSynced: record.kentroSynced,
     }
     this.#put.run(record.cpf, record.status, record.consultId, JSON.stringify(stored), record.updatedAt)

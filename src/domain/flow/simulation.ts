@@ -1,6 +1,11 @@
-/** The simulation step: which consults can be simulated, the installment ladder (prazo or 24 → 12 → 6), the result's shape. */
-import { UpstreamError } from '../upstream/errors.js'
-import type { Consult, Simulation, SimulationConfig, V8Client } from '../upstream/v8.js'
+/**
+ * The simulation step: the installment ladder (prazo or 24 → 12 → 6), the tenant's table preference with fall-through
+ * when V8 refuses a table, and the result's shape (V8's fields kept, a Portuguese summary added, the table named).
+ */
+import { UpstreamError } from '../../upstream/errors.js'
+import type { Consult, Simulation, SimulationConfig, V8Client } from '../../upstream/v8.js'
+import { installmentFor } from './margin.js'
+import type { Amount } from './types.js'
 
 export const DEFAULT_LADDER: readonly number[] = [24, 12, 6]
 
@@ -10,25 +15,37 @@ export function installmentPlan (prazo?: number): number[] {
   return [prazo, ...DEFAULT_LADDER.filter((n) => n < prazo)]
 }
 
-export function marginOf (c: Pick<Consult, 'availableMarginValue'>): number | null {
-  if (c.availableMarginValue === null || c.availableMarginValue === undefined || c.availableMarginValue === '') return null
-  const n = Number(String(c.availableMarginValue).replace(',', '.'))
-  return Number.isFinite(n) ? n : null
+/** A table with insurance: `is_insured` when V8 says, else a "seguro" slug or name that is not "sem seguro". */
+export function isInsured (c: Pick<SimulationConfig, 'is_insured' | 'slug' | 'name'>): boolean {
+  if (c.is_insured !== null) return c.is_insured
+  const label = `${c.slug ?? ''} ${c.name ?? ''}`.toLowerCase()
+  return /seguro/.test(label) && !/sem[\s_-]*seguro/.test(label)
 }
 
-/** SUCCESS, or WAITING_CREDIT_ANALYSIS with a margin > 0 (UPSTREAM.md §1). */
-export function isSimulable (c: Pick<Consult, 'status' | 'availableMarginValue'>): boolean {
-  if (c.status === 'SUCCESS') return true
-  return c.status === 'WAITING_CREDIT_ANALYSIS' && (marginOf(c) ?? 0) > 0
+/**
+ * The tables in the order to try them: the tenant's preference (V8_SIMULATION_TABLE: sem_seguro, com_seguro or a
+ * slug) first, V8's own order kept inside each group. V8 lists insured tables first, which most partners cannot use.
+ */
+export function orderTables (configs: readonly SimulationConfig[], preference: string): SimulationConfig[] {
+  const plain = configs.filter((c) => !isInsured(c))
+  const insured = configs.filter((c) => isInsured(c))
+  if (preference === 'com_seguro') return [...insured, ...plain]
+  const byInsurance = [...plain, ...insured]
+  if (preference === 'sem_seguro') return byInsurance
+  const wanted = preference.toLowerCase()
+  const exact = byInsurance.filter((c) => c.slug?.toLowerCase() === wanted)
+  const near = byInsurance.filter((c) => !exact.includes(c) && c.slug?.toLowerCase().includes(wanted))
+  return [...exact, ...near, ...byInsurance.filter((c) => !exact.includes(c) && !near.includes(c))]
 }
-
-export const FINAL_STATUSES = new Set(['SUCCESS', 'REJECTED', 'FAILED'])
 
 /** The simulacao_resultado object: V8's own fields kept, plus the Portuguese summary callers and the message use. */
 export type SimulacaoResultado = Record<string, unknown> & {
   id_simulation: string
   consult_id: string
   config_id: string
+  /** The table used: its slug (or id), and whether it carries insurance. */
+  tabela: string
+  tabela_com_seguro: boolean
   numero_parcelas: number
   valor_parcela: number
   valor_liberado: number | null
@@ -46,6 +63,8 @@ export function summarize (sim: Simulation, consultId: string, config: Simulatio
     consult_id: consultId,
     config_id: config.id,
     config_slug: config.slug ?? null,
+    tabela: config.slug ?? config.id,
+    tabela_com_seguro: isInsured(config),
     numero_parcelas: sim.number_of_installments,
     valor_parcela: sim.installment_value,
     valor_liberado: option?.final_disbursement_amount ?? sim.disbursed_issue_amount ?? sim.disbursement_amount ?? null,
@@ -59,6 +78,7 @@ export function summarize (sim: Simulation, consultId: string, config: Simulatio
 
 export interface LadderAttempt {
   parcelas: number
+  tabela?: string
   motivo: string
 }
 
@@ -66,67 +86,91 @@ export type LadderResult =
   | { ok: true; simulacao: SimulacaoResultado; tentativas: LadderAttempt[] }
   | { ok: false; code: 'simulacao_recusada' | 'prazo_indisponivel'; motivo: string; tentativas: LadderAttempt[] }
 
-/** V8 refusals that depend on the installment count: the next (smaller) count may work. */
-const TRY_NEXT = new Set(['simulation_installments_above_maximum', 'simulation_installment_value_above_margin', 'validation_error', 'simulation_config_not_found'])
+/** Refusals of the count: a smaller count may work. */
+const NEXT_COUNT = new Set(['simulation_installments_above_maximum', 'simulation_installment_value_above_margin', 'validation_error'])
+/** Refusals of the table, whatever the count: the next table may work (callers move on after these). */
+const NEXT_TABLE = new Set(['provider_does_not_have_insurance_active', 'simulation_not_eligible', 'simulation_config_not_found'])
+const NO_TABLE = 'nenhuma tabela oferece este prazo'
+
+function tableRefusal (err: UpstreamError): boolean {
+  return NEXT_TABLE.has(err.code) || (err.code === 'upstream_rejected' && /seguro|tabela|config/i.test(err.message))
+}
+
+export interface LadderOptions {
+  counts: number[]
+  /** The caller's amount; without it the installment is the margin (or V8's lower recommendation). */
+  amount?: Amount | undefined
+  /** V8_SIMULATION_TABLE. */
+  tables: string
+  now: () => number
+  signal?: AbortSignal | undefined
+  /** Simulations we already hold for the CPF: one identical to the request answers V8's simulation_already_exists. */
+  known?: () => Array<Record<string, unknown> | null | undefined>
+}
 
 /**
- * Simulate at each count of `counts` in order and stop at the first that works. Each count uses the first config that
- * offers it; counts outside the consult's simulationLimit are skipped without a call. With `valor` the request is the
- * amount to disburse, otherwise the installment equals the margin. Non-business failures (timeouts, 5xx) are thrown.
+ * Simulate at each count of `counts` in order and stop at the first that works. Each count is tried on the tables
+ * offering it, in the tenant's order; a table V8 refuses as such is not tried again. Counts outside the consult's
+ * simulationLimit are skipped without a call. Non-business failures (timeouts, 5xx) are thrown.
  */
 export async function simulateFirst (
   v8: Pick<V8Client, 'simulationConfigs' | 'simulate'>,
-  consult: Pick<Consult, 'id' | 'availableMarginValue' | 'simulationLimit'>,
-  opts: {
-    counts: number[]
-    valor?: number | undefined
-    now: () => number
-    signal?: AbortSignal | undefined
-    /** Simulations we already hold for the CPF: one identical to the request answers V8's simulation_already_exists. */
-    known?: () => Array<Record<string, unknown> | null | undefined>
-  }
+  consult: Pick<Consult, 'id' | 'availableMarginValue' | 'marginBaseValue' | 'recommendedSimulationInstallmentValue' | 'simulationLimit'>,
+  opts: LadderOptions
 ): Promise<LadderResult> {
-  const configs = await v8.simulationConfigs(opts.signal)
-  const margin = marginOf(consult)
-  const limit = consult.simulationLimit ?? undefined
+  const configs = orderTables(await v8.simulationConfigs(opts.signal), opts.tables)
+  const installment = installmentFor(consult)
+  const request = opts.amount
+    ? opts.amount.kind === 'installment' ? { installment_face_value: opts.amount.value } : { disbursed_amount: opts.amount.value }
+    : installment !== null && installment > 0 ? { installment_face_value: installment } : null
+  if (request === null) return { ok: false, code: 'simulacao_recusada', motivo: 'sem margem disponível para simular', tentativas: [] }
+  const limit = consult.simulationLimit ?? {}
+  const refused = new Set<string>()
   const tentativas: LadderAttempt[] = []
   for (const n of opts.counts) {
-    if ((limit?.installmentsMax !== undefined && n > limit.installmentsMax) || (limit?.installmentsMin !== undefined && n < limit.installmentsMin)) {
+    if ((limit.installmentsMax != null && n > limit.installmentsMax) || (limit.installmentsMin != null && n < limit.installmentsMin)) {
       tentativas.push({ parcelas: n, motivo: `fora do limite do termo (${limit.installmentsMin ?? '?'} a ${limit.installmentsMax ?? '?'} parcelas)` })
       continue
     }
-    const config = configs.find((c) => c.number_of_installments.includes(n))
-    if (!config) {
-      tentativas.push({ parcelas: n, motivo: 'nenhuma tabela oferece este prazo' })
-      continue
-    }
-    const amount = opts.valor !== undefined ? { disbursed_amount: opts.valor } : margin !== null && margin > 0 ? { installment_face_value: margin } : null
-    if (amount === null) return { ok: false, code: 'simulacao_recusada', motivo: 'sem margem disponível para simular', tentativas }
-    try {
-      const sim = await v8.simulate({ consult_id: consult.id, config_id: config.id, number_of_installments: n, ...amount }, opts.signal)
-      return { ok: true, simulacao: summarize(sim, consult.id, config, opts.now()), tentativas }
-    } catch (err) {
-      if (!(err instanceof UpstreamError) || err.statusCode !== 422) throw err
-      const held = err.code === 'simulation_already_exists' ? (opts.known?.() ?? []).find((s) => sameRequest(s, consult.id, n, opts.valor, margin)) : undefined
-      if (held) return { ok: true, simulacao: held as SimulacaoResultado, tentativas }
-      const motivo = typeof err.details?.['motivo'] === 'string' ? err.details['motivo'] : err.message
-      tentativas.push({ parcelas: n, motivo })
-      if (!TRY_NEXT.has(err.code)) return { ok: false, code: 'simulacao_recusada', motivo, tentativas }
-      // A fixed amount that is above the margin at n installments is further above it with fewer.
-      if (opts.valor !== undefined && err.code === 'simulation_installment_value_above_margin') break
+    const offering = configs.filter((c) => c.number_of_installments.includes(n))
+    if (offering.length === 0) tentativas.push({ parcelas: n, motivo: NO_TABLE })
+    // Tables refused at an earlier count are not asked again (their refusal is already among the tentativas).
+    for (const table of offering.filter((c) => !refused.has(c.id))) {
+      try {
+        const sim = await v8.simulate({ consult_id: consult.id, config_id: table.id, number_of_installments: n, ...request }, opts.signal)
+        return { ok: true, simulacao: summarize(sim, consult.id, table, opts.now()), tentativas }
+      } catch (err) {
+        if (!(err instanceof UpstreamError) || err.statusCode !== 422) throw err
+        const held = err.code === 'simulation_already_exists' ? (opts.known?.() ?? []).find((s) => sameRequest(s, consult.id, n, request)) : undefined
+        if (held) return { ok: true, simulacao: held as SimulacaoResultado, tentativas }
+        const motivo = typeof err.details?.['motivo'] === 'string' ? err.details['motivo'] : err.message
+        tentativas.push({ parcelas: n, tabela: table.slug ?? table.id, motivo })
+        if (tableRefusal(err)) {
+          refused.add(table.id)
+          continue
+        }
+        if (!NEXT_COUNT.has(err.code)) return { ok: false, code: 'simulacao_recusada', motivo, tentativas }
+        // A fixed installment above the margin is above it at any count; a fixed amount, more so with fewer.
+        if (opts.amount !== undefined && err.code === 'simulation_installment_value_above_margin') return failure(configs, tentativas)
+        break
+      }
     }
   }
+  return failure(configs, tentativas)
+}
+
+function failure (configs: readonly SimulationConfig[], tentativas: LadderAttempt[]): LadderResult {
   const offered = [...new Set(configs.flatMap((c) => c.number_of_installments))].sort((a, b) => a - b)
-  if (tentativas.every((t) => t.motivo === 'nenhuma tabela oferece este prazo')) {
+  if (tentativas.length > 0 && tentativas.every((t) => t.motivo === NO_TABLE)) {
     return { ok: false, code: 'prazo_indisponivel', motivo: `prazo indisponível; prazos oferecidos: ${offered.join(', ')}`, tentativas }
   }
   const last = tentativas[tentativas.length - 1]
   return { ok: false, code: 'simulacao_recusada', motivo: last ? `${last.motivo} (${last.parcelas}x)` : 'nenhum prazo pôde ser simulado', tentativas }
 }
 
-/** A held simulation answering the same request: consult, count, and amount (valor liberado, or installment = margin). */
-function sameRequest (s: Record<string, unknown> | null | undefined, consultId: string, n: number, valor: number | undefined, margin: number | null): boolean {
+/** A held simulation answering the same request: consult, count, and the same installment or released amount. */
+function sameRequest (s: Record<string, unknown> | null | undefined, consultId: string, n: number, req: { installment_face_value?: number; disbursed_amount?: number }): boolean {
   if (!s || s['consult_id'] !== consultId || s['numero_parcelas'] !== n) return false
-  if (valor !== undefined) return Math.abs(Number(s['valor_liberado']) - valor) < 0.05
-  return margin !== null && Math.abs(Number(s['valor_parcela']) - margin) < 0.005
+  if (req.disbursed_amount !== undefined) return Math.abs(Number(s['valor_liberado']) - req.disbursed_amount) < 0.05
+  return req.installment_face_value !== undefined && Math.abs(Number(s['valor_parcela']) - req.installment_face_value) < 0.005
 }

@@ -1,13 +1,17 @@
 /** Simulations outside the full flow (simular-personalizada, simular-cache) against the CPF's approved consult. */
-import { AppError, notFound, unprocessable } from '../errors.js'
-import { UpstreamError } from '../upstream/errors.js'
-import type { Consult, V8Client } from '../upstream/v8.js'
-import type { SimulationCachePort } from './flow-cache.js'
-import type { FlowResultsRepo } from './flow-results.js'
-import { installmentPlan, isSimulable, marginOf, simulateFirst, type SimulacaoResultado } from './flow-simulation.js'
+import type { TenantConfig } from '../../config/schema.js'
+import { AppError, notFound, unprocessable } from '../../errors.js'
+import { UpstreamError } from '../../upstream/errors.js'
+import type { Consult, V8Client } from '../../upstream/v8.js'
+import type { SimulationCachePort } from './cache-port.js'
+import { completeMargin, isSimulable, marginOf } from './margin.js'
+import type { FlowRequest, FlowResultsRepo } from './results.js'
+import { installmentPlan, simulateFirst, type SimulacaoResultado } from './simulation.js'
+import type { Amount } from './types.js'
 
 export interface SimulationsDeps {
   v8: Pick<V8Client, 'getConsult' | 'findLatestConsultByCpf' | 'simulationConfigs' | 'simulate'>
+  config: () => TenantConfig
   results: FlowResultsRepo
   cache: SimulationCachePort
   now?: () => number
@@ -37,11 +41,17 @@ export class CltSimulations {
         if (err instanceof UpstreamError && err.statusCode === 404) continue
         throw err
       }
-      if (isSimulable(c) && (marginOf(c) ?? 0) > 0) return c
+      if (isSimulable(c)) {
+        const full = await completeMargin(this.#d.v8, c, cpf, signal)
+        if ((marginOf(full) ?? 0) > 0) return full
+      }
       seen ??= c
     }
     const latest = await this.#d.v8.findLatestConsultByCpf(cpf, { signal })
-    if (latest && isSimulable(latest) && (marginOf(latest) ?? 0) > 0) return latest
+    if (latest && isSimulable(latest)) {
+      const full = await completeMargin(this.#d.v8, latest, cpf, signal)
+      if ((marginOf(full) ?? 0) > 0) return full
+    }
     const c = latest ?? seen
     if (!c) {
       throw notFound('termo_nao_encontrado', 'Nenhum termo V8 para este CPF nos últimos 30 dias; execute POST /clt/fluxo-completo primeiro.')
@@ -55,12 +65,18 @@ export class CltSimulations {
     )
   }
 
-  /** Exactly `prazo` installments releasing `valor` (no fallback: the caller asked for these terms). */
-  async custom (cpf: string, valor: number, prazo: number, signal?: AbortSignal): Promise<SimulacaoResultado> {
+  /**
+   * Exactly `prazo` installments (no fallback: the caller asked for these terms), of the installment or released
+   * amount asked (the margin-sized installment when none).
+   */
+  async custom (cpf: string, amount: Amount | undefined, prazo: number, signal?: AbortSignal): Promise<SimulacaoResultado> {
     const consult = await this.approvedConsult(cpf, signal)
-    const r = await simulateFirst(this.#d.v8, consult, { counts: [prazo], valor, now: this.#now, signal, known: () => this.#held(cpf) })
-    if (!r.ok) throw new AppError(r.code, `A V8 não simulou ${prazo}x liberando ${valor}: ${r.motivo}.`, 422, { tentativas: r.tentativas })
-    this.#remember(cpf, r.simulacao, { valor, prazo })
+    const r = await simulateFirst(this.#d.v8, consult, { counts: [prazo], amount, tables: this.#d.config().V8_SIMULATION_TABLE, now: this.#now, signal, known: () => this.#held(cpf) })
+    if (!r.ok) {
+      const what = amount ? `${amount.kind === 'installment' ? 'parcela de' : 'liberando'} ${amount.value}` : 'pela margem'
+      throw new AppError(r.code, `A V8 não simulou ${prazo}x ${what}: ${r.motivo}.`, 422, { tentativas: r.tentativas })
+    }
+    this.#remember(cpf, r.simulacao, { ...(amount ? { amount } : {}), installments: prazo })
     return r.simulacao
   }
 
@@ -70,9 +86,9 @@ export class CltSimulations {
     const cached = this.#d.cache.get(cpf)
     const n = Number(cached?.dadosSimulacao['numero_parcelas'] ?? cached?.dadosSimulacao['number_of_installments'])
     const prazo = Number.isInteger(n) && n > 0 ? n : undefined
-    const r = await simulateFirst(this.#d.v8, consult, { counts: installmentPlan(prazo), now: this.#now, signal, known: () => this.#held(cpf) })
+    const r = await simulateFirst(this.#d.v8, consult, { counts: installmentPlan(prazo), tables: this.#d.config().V8_SIMULATION_TABLE, now: this.#now, signal, known: () => this.#held(cpf) })
     if (!r.ok) throw new AppError(r.code, `A V8 não simulou: ${r.motivo}.`, 422, { tentativas: r.tentativas })
-    this.#remember(cpf, r.simulacao, prazo !== undefined ? { prazo } : {})
+    this.#remember(cpf, r.simulacao, prazo !== undefined ? { installments: prazo } : {})
     return r.simulacao
   }
 
@@ -82,13 +98,13 @@ export class CltSimulations {
   }
 
   /** The newest simulation goes to the cache and, for the same consult, into the CPF's flow result (the WhatsApp text). */
-  #remember (cpf: string, sim: SimulacaoResultado, pedido: { valor?: number; prazo?: number }): void {
+  #remember (cpf: string, sim: SimulacaoResultado, request: FlowRequest): void {
     const prev = this.#d.cache.get(cpf)
     this.#d.cache.save({ cpf, consultId: sim.consult_id, dadosSimulacao: sim, dadosCliente: prev?.consultId === sim.consult_id ? prev.dadosCliente : null })
     const record = this.#d.results.get(cpf)
     if (record?.status === 'SUCCESS' && record.consultId === sim.consult_id && record.resultado) {
       // The stored request follows the simulation, so fluxo-completo reuses it only when asked for the same terms.
-      this.#d.results.save({ ...record, pedido, resultado: { ...record.resultado, simulacao_resultado: sim }, updatedAt: this.#now() })
+      this.#d.results.save({ ...record, request, resultado: { ...record.resultado, simulacao_resultado: sim }, updatedAt: this.#now() })
     }
   }
 }

@@ -1,36 +1,64 @@
-/** The contract between the CLT flow and its callers (the HTTP route and the batch workers). */
+/** The contract between the CLT flow and its callers (the HTTP route and the batch workers); the result's schema lives here once. */
+import { z } from 'zod'
+import type { Field } from '../borrower.js'
 
-/** Data the caller may supply where the CRM lacks it (never invented by us). */
-export interface DadosCliente {
-  nome?: string
-  email?: string
-  telefone?: string
-  data_nascimento?: string // YYYY-MM-DD or DD/MM/YYYY
-  sexo?: 'M' | 'F'
+/** What the caller asked V8 to simulate: an installment (`installment_face_value`) or a released amount (`disbursed_amount`). */
+export interface Amount {
+  kind: 'installment' | 'disbursed'
+  value: number
 }
 
 export interface FlowInput {
   /** 11 digits, already validated. */
   cpf: string
-  valor?: number
-  prazo?: number
-  dados_cliente?: DadosCliente
+  amount?: Amount
+  /** Number of installments asked for (the ladder below it follows). */
+  installments?: number
+  /** Data the caller supplied where the CRM lacks it (`dados_cliente`; never invented by us). */
+  supplied?: Partial<Record<Field, string>>
 }
 
-/** The `resultado` object of POST /clt/fluxo-completo (UPSTREAM.md §6), Portuguese field names kept. */
-export interface FlowResult {
-  sucesso: boolean
-  pendente?: boolean
-  oportunidade_id: string | null
-  dados_validados: { nome: string; cpf: string; telefone: string; data_nascimento: string; email: string } | null
-  termo_resultado: { id: string; status: string; description: string | null; availableMarginValue: string | null } | null
-  simulacao_resultado: Record<string, unknown> | null
-  status_termo: string | null
-  motivo_falha: string | null
-}
+/** Where each value sent to V8 came from, as the tenant API names it. */
+export const origemSchema = z.enum(['requisicao', 'kentro', 'v8', 'padrao_tenant'])
+export type Origem = z.infer<typeof origemSchema>
+
+/** The `resultado` object of POST /clt/fluxo-completo (UPSTREAM.md §6); Portuguese names kept for the callers. */
+export const flowResultSchema = z.object({
+  sucesso: z.boolean(),
+  pendente: z.boolean().optional(),
+  oportunidade_id: z.string().nullable(),
+  dados_validados: z
+    .object({
+      nome: z.string(),
+      cpf: z.string(),
+      telefone: z.string(),
+      data_nascimento: z.string(),
+      email: z.string(),
+      sexo: z.enum(['M', 'F']).optional(),
+      /** Source of each field above (results stored before this field existed lack it). */
+      origem: z.record(z.string(), origemSchema).optional(),
+    })
+    .nullable(),
+  termo_resultado: z
+    .object({
+      id: z.string(),
+      status: z.string(),
+      description: z.string().nullable(),
+      /** The margin the simulation used (the list's availableMarginValue, else the detail's marginBaseValue). */
+      availableMarginValue: z.string().nullable(),
+      marginBaseValue: z.string().nullable().optional(),
+      recommendedSimulationInstallmentValue: z.string().nullable().optional(),
+      simulationLimit: z.record(z.string(), z.number().nullable().optional()).nullable().optional(),
+    })
+    .nullable(),
+  simulacao_resultado: z.record(z.string(), z.unknown()).nullable(),
+  status_termo: z.string().nullable(),
+  motivo_falha: z.string().nullable(),
+})
+export type FlowResult = z.infer<typeof flowResultSchema>
 
 /**
- * success: a simulation was obtained (or the consult is usable and saved);
+ * success: a simulation was obtained;
  * failed: a definitive business outcome (rejected, no opportunity, missing data, no margin);
  * pending: the consult is still in progress upstream; call again after `retryAfterMs`.
  * Transient upstream trouble (timeouts, 5xx, 429) is thrown as an AppError with status 502/503/504/429.

@@ -21,7 +21,11 @@ export function batchView (b: Batch, c: ItemCounts): Record<string, unknown> {
     lote_id: b.id,
     status: b.status,
     origem: b.origin,
-    parametros: b.params,
+    parametros: {
+      ...(b.params.amount ? { [b.params.amount.kind === 'installment' ? 'valor_parcela' : 'valor_liberado']: b.params.amount.value } : {}),
+      ...(b.params.installments !== undefined ? { prazo: b.params.installments } : {}),
+      ...(b.params.pipeline_id !== undefined ? { pipeline_id: b.params.pipeline_id } : {}),
+    },
     ...countsView(c),
     created_at: iso(b.createdAt),
     started_at: iso(b.startedAt),

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
 import { badRequest, notFound } from '../../errors.js'
 import { streamBatchEvents, type EventStreamOptions } from './batches-events.js'
+import { pedidoOf, pedidoShape } from './clt-schemas.js'
 import { batchView, itemView } from './batches-view.js'
 
 /** Room for a few tens of thousands of CPFs; every other route keeps the app-wide limit. */
@@ -25,8 +26,8 @@ const createBody = z.object({
   cpfs: cpfList.optional(),
   origem: z.enum(['lista', 'kentro']).optional(),
   pipeline_id: z.coerce.number().int().positive().optional(),
-  valor: z.coerce.number().positive().max(10_000_000).optional(),
-  prazo: z.coerce.number().int().min(1).max(120).optional(),
+  // The same amount and installment rules as POST /clt/fluxo-completo (valor = installment, "1500,50" accepted).
+  ...pedidoShape,
 })
 
 const idParams = z.object({ id: z.string().min(1).max(64) })
@@ -52,7 +53,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   app.post('/clt/lotes', { bodyLimit: BATCH_BODY_LIMIT, schema: { tags: ['Lotes'], summary: 'Cria um lote de CPFs (lista ou funil do Kentro) para o fluxo completo', body: createBody } }, async (req, reply) => {
     const b = req.body
     let input: CreateBatchInput
-    const common = { ...(b.valor !== undefined ? { valor: b.valor } : {}), ...(b.prazo !== undefined ? { prazo: b.prazo } : {}) }
+    const common = pedidoOf(b)
     if (b.origem === 'kentro') {
       if (b.cpfs !== undefined) throw badRequest('requisicao_invalida', 'Envie "cpfs" ou "origem": "kentro" com "pipeline_id", não os dois.')
       if (b.pipeline_id === undefined) {
@@ -63,9 +64,13 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
       if (b.cpfs === undefined) throw badRequest('dados_faltantes', 'Informe "cpfs" (lista de CPFs) ou "origem": "kentro" com "pipeline_id".', { campos: ['cpfs'] })
       input = { origem: 'lista', cpfs: b.cpfs, ...common }
     }
+    // Listing a Kentro pipeline can take seconds: stop it if the caller goes away. The REQUEST's 'close' is no sign
+    // of that (Node emits it as soon as the body has been read); the RESPONSE closing before it was sent is.
     const abort = new AbortController()
-    const onClose = (): void => abort.abort()
-    req.raw.once('close', onClose)
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) abort.abort()
+    }
+    reply.raw.once('close', onClose)
     try {
       const { batch, invalid, duplicates } = await batches.create(input, abort.signal)
       return reply.code(202).send({
@@ -80,7 +85,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
         eventos_url: `/clt/lotes/${batch.id}/eventos`,
       })
     } finally {
-      req.raw.off('close', onClose)
+      reply.raw.off('close', onClose)
     }
   })
 

@@ -1,11 +1,11 @@
 /** CLT routes: the complete flow, the WhatsApp text of its latest result, and simulations against an approved consult. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { AppError, notFound } from '../../errors.js'
-import type { FlowResultsRepo } from '../../domain/flow-results.js'
-import type { CltSimulations } from '../../domain/flow-simulations.js'
-import type { FlowOutcome, FlowRunner } from '../../domain/flow-types.js'
+import { AppError, badRequest, notFound } from '../../errors.js'
+import type { FlowResultsRepo } from '../../domain/flow/results.js'
+import type { CltSimulations } from '../../domain/flow/simulations.js'
+import type { FlowOutcome, FlowRunner } from '../../domain/flow/types.js'
 import { whatsappMessage } from '../../domain/message.js'
-import { cpfBody, fluxoBody, fluxoReply, messageReply, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
+import { cpfBody, fluxoBody, fluxoReply, messageReply, pedidoOf, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
 
 /** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
 const ERROR_STATUS: Record<string, number> = {
@@ -39,13 +39,9 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
     },
     async (req, reply) => {
       const cpf = validCpf(req.body.cpf)
-      const { valor, prazo, dados_cliente: dadosCliente } = req.body
-      const outcome = await flow.run({
-        cpf,
-        ...(valor != null ? { valor } : {}),
-        ...(prazo != null ? { prazo } : {}),
-        ...(dadosCliente ? { dados_cliente: Object.fromEntries(Object.entries(dadosCliente).filter(([, v]) => v != null)) } : {}),
-      })
+      const dadosCliente = req.body.dados_cliente
+      const supplied = dadosCliente ? Object.fromEntries(Object.entries(dadosCliente).filter(([, v]) => v != null).map(([k, v]) => [k, String(v)])) : {}
+      const outcome = await flow.run({ cpf, ...pedidoOf(req.body), ...(Object.keys(supplied).length > 0 ? { supplied } : {}) })
       if (outcome.kind === 'success') {
         return reply.code(200).send({ success: true, message: 'Fluxo CLT executado com sucesso.', resultado: outcome.resultado })
       }
@@ -79,14 +75,16 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
     {
       schema: {
         tags: ['CLT'],
-        summary: 'Simulação com valor e prazo escolhidos, no termo aprovado do CPF',
+        summary: 'Simulação com prazo e valor da parcela (valor, valor_parcela, installment_face_value) ou valor_liberado, no termo aprovado do CPF',
         body: personalizadaBody,
         response: { 200: simulationReply },
       },
     },
     async (req) => {
       const cpf = validCpf(req.body.cpf)
-      const resultado = await simulations.custom(cpf, req.body.valor, req.body.prazo)
+      const { amount, installments } = pedidoOf(req.body)
+      if (installments === undefined) throw badRequest('dados_faltantes', 'Informe o prazo (ou number_of_installments).', { campos: ['prazo'] })
+      const resultado = await simulations.custom(cpf, amount, installments)
       return { success: true, message: `Simulação personalizada: ${resultado.numero_parcelas}x no termo aprovado.`, resultado }
     }
   )

@@ -19,7 +19,12 @@ export interface HealthRouteOptions {
   now: () => number
   startedAt: number
   /** What the checks report besides the database. */
-  status: { batchCounts(): { pending: number; running: number }; tokenStatus(): TokenCacheStatus }
+  status: {
+    batchCounts(): { pending: number; running: number }
+    tokenStatus(): TokenCacheStatus
+    /** Upstream answers (or listing items) that did not match the known shapes since start: contract drift. */
+    shapeWarnings(): number
+  }
   /** How long a healthy reading is reused (default HEALTH_CACHE_MS; 0 reads on every probe). */
   cacheMs?: number
   /** Monotonic milliseconds for that reuse (tests pass their own). */
@@ -67,6 +72,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         database: dbOk ? 'ok' : 'unavailable',
         v8_token: { cached: token.cached, expires_in: token.expires_in },
         batches,
+        upstream_shape_warnings: deps.status.shapeWarnings(),
       },
     }
     return reply.code(dbOk ? 200 : 503).send(body)

@@ -1,4 +1,4 @@
-/** GET /v8/operacoes: the tenant's V8 operations (contracts) in a date range, normalized. */
+/** GET /v8/operacoes: the tenant's V8 operations (contracts) in a date range, from V8's real rows (operationId, name, documentNumber, history). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { badRequest } from '../../errors.js'
@@ -14,6 +14,7 @@ const query = z.object({
   endDate: dateText.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   page: z.coerce.number().int().min(1).max(10_000).default(1),
+  provider: z.enum(['QI', 'CELCOIN']).optional().describe('Empresa (provider) da V8; padrão: V8_PROVIDER da porta'),
 })
 
 const operacao = z.object({
@@ -24,14 +25,20 @@ const operacao = z.object({
   valor_liberado: z.number().nullable(),
   valor_emissao: z.number().nullable(),
   status: z.string(),
+  empresa: z.string(),
+  partnerId: z.string().nullable(),
   createdAt: z.string().nullable(),
+  /** V8's history entries as it sends them (action, description, reason, created_at), as the older system passed them. */
+  history: z.array(z.record(z.string(), z.unknown())),
 })
 const reply = z.object({
   success: z.boolean(),
+  message: z.string(),
   total: z.number(),
   pagina: z.number(),
   limite: z.number(),
   periodo: z.object({ startDate: z.string(), endDate: z.string() }),
+  empresas: z.array(z.string()),
   operacoes: z.array(operacao),
 })
 
@@ -60,31 +67,31 @@ export function dateRange (q: { startDate?: string | undefined; endDate?: string
   return { start, end }
 }
 
-function amount (v: unknown): number | null {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN
-  return Number.isFinite(n) ? n : null
-}
-
-export function toOperacao (op: Operation): z.infer<typeof operacao> {
-  const cpf = op.borrower?.documentNumber?.replace(/\D/g, '')
+export function toOperacao (op: Operation, provider: string): z.infer<typeof operacao> {
+  const cpf = op.documentNumber?.replace(/\D/g, '')
   return {
-    operationId: op.id,
-    contractNumber: op.contractNumber === null || op.contractNumber === undefined ? null : String(op.contractNumber),
-    nome: op.borrower?.name ?? null,
+    operationId: op.operationId,
+    contractNumber: op.contractNumber,
+    nome: op.name,
     cpf: cpf || null,
-    valor_liberado: amount(op.disbursedIssueAmount) ?? amount(op.issueAmount),
-    valor_emissao: amount(op.issueAmount),
+    valor_liberado: op.disbursedIssueAmount ?? op.issueAmount,
+    valor_emissao: op.issueAmount,
     status: op.status,
-    createdAt: op.createdAt ?? null,
+    empresa: op.provider ?? provider,
+    partnerId: op.partnerId,
+    createdAt: op.createdAt,
+    history: op.history,
   }
 }
 
 export interface V8RouteOptions {
   v8: Pick<V8Client, 'listOperations'>
   now: () => number
+  /** The tenant's V8_PROVIDER, read per request (the `provider` query overrides it). */
+  provider: () => string
 }
 
-export const v8Routes: FastifyPluginAsyncZod<V8RouteOptions> = async (app, { v8, now }) => {
+export const v8Routes: FastifyPluginAsyncZod<V8RouteOptions> = async (app, { v8, now, provider: defaultProvider }) => {
   /** GET /v8/operacoes */
   app.get(
     '/v8/operacoes',
@@ -93,9 +100,20 @@ export const v8Routes: FastifyPluginAsyncZod<V8RouteOptions> = async (app, { v8,
       const { start, end } = dateRange(req.query, now())
       const startDate = new Date(start).toISOString()
       const endDate = new Date(end).toISOString()
-      const ops = await v8.listOperations({ startDate, endDate, limit: req.query.limit, page: req.query.page })
-      const operacoes = ops.map(toOperacao)
-      return { success: true, total: operacoes.length, pagina: req.query.page, limite: req.query.limit, periodo: { startDate, endDate }, operacoes }
+      const provider = req.query.provider ?? defaultProvider()
+      const ops = await v8.listOperations({ startDate, endDate, limit: req.query.limit, page: req.query.page, provider })
+      // Newest first, as the older route answered.
+      const operacoes = ops.map((op) => toOperacao(op, provider)).sort((a, b) => Date.parse(b.createdAt ?? '') - Date.parse(a.createdAt ?? '') || 0)
+      return {
+        success: true,
+        message: 'Operações listadas com sucesso',
+        total: operacoes.length,
+        pagina: req.query.page,
+        limite: req.query.limit,
+        periodo: { startDate, endDate },
+        empresas: [provider],
+        operacoes,
+      }
     }
   )
 }
