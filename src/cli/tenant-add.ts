@@ -21,6 +21,8 @@ export interface AddOptions {
   /** A config file of the older system to take over (copied, then completed). */
   importFile?: string
   host?: string
+  /** The gender this tenant DECLARES for consults when nobody knows it (DEFAULT_GENDER): M, F, or '' for none. */
+  defaultGender?: string
 }
 
 export interface AddResult {
@@ -41,6 +43,15 @@ export function parsePort (raw: string): number {
 }
 
 export const newApiKey = (): string => randomBytes(32).toString('base64url')
+
+/** --default-gender: M or F (masculino/feminino accepted), or '' / none to declare none. */
+export function parseDefaultGender (raw: string): 'M' | 'F' | '' {
+  const g = raw.trim().toUpperCase()
+  if (g === 'M' || g === 'MASCULINO') return 'M'
+  if (g === 'F' || g === 'FEMININO') return 'F'
+  if (g === '' || g === 'NONE' || g === 'NENHUM') return ''
+  throw new CliError(`--default-gender "${raw}": use M, F or none`)
+}
 
 export function sandboxSettings (url: string): Record<string, string> {
   const base = url.replace(/\/+$/, '')
@@ -82,6 +93,7 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     if (!raw['PORT']) updates['PORT'] = String(port)
     if (!raw['TENANT_NAME']) updates['TENANT_NAME'] = opts.name ?? `tenant-${port}`
     if (opts.sandbox) Object.assign(updates, sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL))
+    if (opts.defaultGender !== undefined) updates['DEFAULT_GENDER'] = parseDefaultGender(opts.defaultGender)
     const next = updateEnvText(text, updates)
     const loaded = parseTenantConfig(next, paths.configFile, port) // refuse to write a file that would not load
     writeFileAtomic(paths.configFile, next)
@@ -100,6 +112,7 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     API_KEY: apiKey,
     ...(opts.host ? { HOST: opts.host } : {}),
     ...(opts.sandbox ? sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL) : {}),
+    ...(opts.defaultGender !== undefined ? { DEFAULT_GENDER: parseDefaultGender(opts.defaultGender) } : {}),
   }
   const content = updateEnvText(text, updates)
   parseTenantConfig(content, paths.configFile, port)

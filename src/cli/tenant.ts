@@ -12,7 +12,7 @@ import { readTenants } from './tenants.js'
 const out = (s: string): void => { process.stdout.write(s + '\n') }
 
 const USAGE = `usage:
-  npm run tenant:add <PORT> [-- --name "Cliente" --sandbox [--sandbox-url URL] --import OLD.env --host H]
+  npm run tenant:add <PORT> [-- --name "Cliente" --sandbox [--sandbox-url URL] --import OLD.env --host H --default-gender M|F|none]
   npm run tenant:remove <PORT> [-- --force --purge]
   npm run tenant:list
   npm run tenant:check <PORT>
@@ -30,6 +30,7 @@ export async function main (argv: string[]): Promise<number> {
       'sandbox-url': { type: 'string' },
       import: { type: 'string' },
       host: { type: 'string' },
+      'default-gender': { type: 'string' },
       force: { type: 'boolean', default: false },
       purge: { type: 'boolean', default: false },
       root: { type: 'string' },
@@ -50,6 +51,7 @@ export async function main (argv: string[]): Promise<number> {
         ...(values['sandbox-url'] !== undefined ? { sandboxUrl: values['sandbox-url'] } : {}),
         ...(values.import !== undefined ? { importFile: values.import } : {}),
         ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values['default-gender'] !== undefined ? { defaultGender: values['default-gender'] } : {}),
       })
       const eco = writeEcosystem(root, CODE_DIR)
       out(r.completedSeed ? `Completed the existing config ${r.file} (kept its values, added what was missing).` : `Created ${r.file} (mode 0600).`)
@@ -114,6 +116,7 @@ export async function main (argv: string[]): Promise<number> {
       }
       const c = t.loaded!.config
       out(`${t.loaded!.file}: ok — ${c.TENANT_NAME}, V8 ${c.V8_USERNAME ? `user ${c.V8_USERNAME}` : 'login not set (open /config-v8)'}, Kentro ${c.KENTRO_API_URL ? 'configured' : 'not configured'}, PresençaBank ${c.PRESENCABANK_URL ? 'configured' : 'off'}`)
+      out(`  default gender (DEFAULT_GENDER): ${genderLine(c.DEFAULT_GENDER)}`)
       for (const w of t.loaded!.warnings) out(`  note: ${w}`)
       if (/api\.v8digital\.com/.test(c.V8_API_URL)) out(`  warning: V8_API_URL=${c.V8_API_URL} is the older system's wrong host; the BFF is https://bff.v8sistema.com`)
       const health = await probeHealth(p, 800)
@@ -147,6 +150,13 @@ export async function main (argv: string[]): Promise<number> {
       out(USAGE)
       return command === undefined || command === 'help' ? 0 : 2
   }
+}
+
+/** How tenant:check names the declared default gender. */
+export function genderLine (g: string): string {
+  return g === ''
+    ? 'none declared — a CPF whose gender neither the request, the CRM nor V8 knows gets 422 dados_faltantes (sexo)'
+    : `${g}, declared by this tenant — used only when the request, the CRM and V8 do not know it, and recorded as padrao_tenant`
 }
 
 function formatTable (rows: string[][]): string {

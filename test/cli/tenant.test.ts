@@ -72,6 +72,13 @@ t.test('tenant:add writes a 0600 config with a fresh key, and refuses a second t
   t.equal(c2.V8_AUTH_URL, 'http://127.0.0.1:7171/oauth/token', '--sandbox points V8 auth at the sandbox')
   t.equal(c2.KENTRO_API_URL, 'http://127.0.0.1:7171/kentro/int', '--sandbox points Kentro at the sandbox')
   t.not(c2.API_KEY, config.API_KEY, 'keys differ per tenant')
+  t.equal(config.DEFAULT_GENDER, '', 'no default gender unless the operator declares one')
+
+  const port3 = await freePort()
+  t.equal((await cli(['add', String(port3), '--root', root, '--default-gender', 'f'])).code, 0, '--default-gender f')
+  t.equal(loadTenantConfig(root, port3).config.DEFAULT_GENDER, 'F', 'DEFAULT_GENDER=F written')
+  const bad = await cli(['add', String(await freePort()), '--root', root, '--default-gender', 'x'])
+  t.match(bad.err, /--default-gender "x": use M, F or none/, 'anything else refused')
 })
 
 t.test('a config carried over from the older system is completed, not overwritten', async (t) => {
@@ -179,6 +186,9 @@ t.test('tenant:check reports the file and warns about the older wrong V8 host', 
   t.equal(r.code, 0, 'exit 0')
   t.match(r.out, /older system's wrong host/, 'warns about api.v8digital.com')
   t.match(r.out, /login not set/, 'says the V8 login is not set')
+  t.match(r.out, /default gender \(DEFAULT_GENDER\): none declared — .*422 dados_faltantes \(sexo\)/, 'says no gender is declared, and what that means')
+  fs.appendFileSync(path.join(root, 'tenants', 'config-6030.env'), 'DEFAULT_GENDER=M\n')
+  t.match((await cli(['check', '6030', '--root', root])).out, /default gender \(DEFAULT_GENDER\): M, declared by this tenant/, 'shows a declared one')
   t.match((await cli(['bogus'])).out, /usage:/, 'unknown command prints usage')
 })
 
