@@ -153,6 +153,8 @@ if (!chromiumPresent()) {
     t.equal(await page.inputValue('#kentro-key'), '', 'the Kentro key is never put in the form')
     t.match((await page.getAttribute('#kentro-key', 'placeholder')) ?? '', /definida/, 'placeholder says a key is set')
     t.equal(await page.inputValue('#kentro-queue'), '25', 'queue id shown')
+    t.match(await page.textContent('#flow-gender'), /Nenhum — CPF sem sexo conhecido recebe 422/, 'the page says no default gender is declared, and what that means')
+    t.match(await page.textContent('#flow-table'), /Sem seguro primeiro/, 'and which tables go first')
     await page.fill('#kentro-queue', '30')
     await page.fill('#kentro-pipelines', 'x;y')
     await page.click('#btn-salvar-int')

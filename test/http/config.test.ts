@@ -228,6 +228,7 @@ t.test('GET /config/tenant and POST /config/integracoes/salvar mask secrets; bla
   t.equal(o.kentro.api_key, '***', 'kentro key masked')
   t.equal(o.presencabank.senha, '***', 'presenca password masked')
   t.equal(o.kentro.queue_id, '25', 'queue id shown')
+  t.same(o.fluxo, { sexo_padrao: '', campo_sexo_kentro: '', tabela_simulacao: 'sem_seguro' }, 'the flow settings shown: no default gender declared, no CRM gender key, tables without insurance first')
   for (const secret of ['sandbox', 'test-api-key']) t.notOk(res.body.includes(`"${secret}`), `no secret value (${secret}) in the overview`)
 
   const keep = await app.inject(post('/config/integracoes/salvar', { kentro: { api_key: '***', queue_id: '26', pipeline_ids: '1, 3' }, presencabank: { senha: '' } }))

@@ -32,6 +32,8 @@ const overview = z.object({
     stage_id: z.string(),
   }),
   presencabank: z.object({ configurado: z.boolean(), url: z.string(), login: z.string(), senha: z.enum(['***', '']) }),
+  /** How the CLT flow fills what nobody sent (set in the config file: DEFAULT_GENDER, KENTRO_GENDER_FIELD, V8_SIMULATION_TABLE). */
+  fluxo: z.object({ sexo_padrao: z.enum(['M', 'F', '']), campo_sexo_kentro: z.string(), tabela_simulacao: z.string() }),
 })
 
 const httpUrl = z
@@ -74,6 +76,7 @@ export function tenantOverview (c: TenantConfig, token: z.infer<typeof tokenStat
       stage_id: String(c.KENTRO_STAGE_ID),
     },
     presencabank: { configurado: presencaConfigured(c), url: c.PRESENCABANK_URL, login: c.PRESENCABANK_LOGIN, senha: masked(c.PRESENCABANK_PASSWORD) },
+    fluxo: { sexo_padrao: c.DEFAULT_GENDER, campo_sexo_kentro: c.KENTRO_GENDER_FIELD, tabela_simulacao: c.V8_SIMULATION_TABLE },
   }
 }
 

@@ -20,6 +20,15 @@ export function renderIntegrations (o) {
   input('presenca-senha').value = ''
   input('presenca-senha').placeholder = p.senha ? '•••••••• (definida)' : 'Não configurada'
   setText($('presenca-senha-hint'), p.senha ? 'Deixe em branco para manter a senha atual.' : '')
+  renderFlowFacts(o.fluxo)
+}
+
+/** What the flow uses when nobody sent a value: read-only here, set in the tenant's config file. @param {import('./session.js').Overview['fluxo']} f */
+function renderFlowFacts (f) {
+  const gender = { M: 'Masculino (M), declarado por esta porta', F: 'Feminino (F), declarado por esta porta', '': 'Nenhum — CPF sem sexo conhecido recebe 422 (dados_faltantes)' }
+  setText($('flow-gender'), gender[f.sexo_padrao])
+  setText($('flow-gender-field'), f.campo_sexo_kentro || 'Nenhum (o formulário do Kentro não tem sexo)')
+  setText($('flow-table'), { sem_seguro: 'Sem seguro primeiro', com_seguro: 'Com seguro primeiro' }[f.tabela_simulacao] ?? `Tabela “${f.tabela_simulacao}” primeiro`)
 }
 
 /** @param {(o: import('./session.js').Overview) => void} renderHeader @param {SubmitEvent} ev */

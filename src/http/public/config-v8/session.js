@@ -11,6 +11,7 @@ import { setText } from './dom.js'
  * @property {{configurado: boolean, username: string, token: {cached: boolean, expires_in: number | null, obtained_at: string | null, last_error: string | null}}} v8
  * @property {{configurado: boolean, api_url: string, api_key: boolean, queue_id: string, pipeline_ids: string, stage_id: string}} kentro
  * @property {{configurado: boolean, url: string, login: string, senha: boolean}} presencabank
+ * @property {{sexo_padrao: 'M' | 'F' | '', campo_sexo_kentro: string, tabela_simulacao: string}} fluxo
  */
 
 export const state = {
