@@ -7,8 +7,10 @@
  * every pipeline (O(N²) bytes parsed, for Kentro and for us). The index keeps, per pipeline, the last listing as
  * CPF → opportunity id, and answers a lookup with:
  *
- * - a **hit**: the opportunity is read fresh (`getOpportunity`) and used only if it is still open, still in a
- *   configured pipeline and still holds this CPF — the flow never works on stale CRM data;
+ * - a **hit** in a listing that answered before this lookup began: the opportunity is read fresh (`getOpportunity`) and used
+ *   only if it is still open, still in a configured pipeline and still holds this CPF — never stale CRM data;
+ * - a **hit** in a listing that answered after the lookup began: the listed opportunity is used as is (it is as
+ *   fresh as a direct listing, and a Kentro that does not serve getOpportunity still works);
  * - a **miss**: the pipelines are listed again unless their listing already started after this lookup began (so
  *   an opportunity created a moment ago is found, exactly as with a direct listing). Concurrent lookups share one
  *   listing per pipeline (single-flight), so a batch's workers that miss together cost one listing, not 32.
@@ -36,19 +38,21 @@ export interface OpportunityIndexDeps<O extends IndexedOpportunity> {
   maxAgeMs?: number
 }
 
-interface Listing {
+interface Listing<O> {
   /** Order in which listings and lookups began: a listing with a higher number began after the lookup. */
   seq: number
   at: number
-  /** CPF → opportunity id: the newest (createdAt) when automations cloned the lead. */
-  ids: Promise<Map<string, string>>
+  /** CPF → opportunity: the newest (createdAt) when automations cloned the lead. */
+  byCpf: Promise<Map<string, O>>
+  /** Set when the listing answered: lookups numbered below it began before the answer (it is fresh for them). */
+  answered?: number
 }
 
 export class OpportunityIndex<O extends IndexedOpportunity> {
   readonly #d: OpportunityIndexDeps<O>
   readonly #now: () => number
   readonly #maxAgeMs: number
-  readonly #listings = new Map<number, Listing>()
+  readonly #listings = new Map<number, Listing<O>>()
   #seq = 0
   #scope = ''
 
@@ -68,13 +72,12 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
     const stale: number[] = []
     for (const pipelineId of pipelines) {
       const listing = this.#listing(pipelineId, 0)
-      const hit = await this.#verified(await raceAbort(listing.ids, signal), cpf, pipelines, signal)
+      const hit = await this.#hit(listing, lookup, cpf, pipelines, signal)
       if (hit) return hit
       if (listing.seq < lookup || hit === null) stale.push(pipelineId)
     }
     for (const pipelineId of stale) {
-      const listing = this.#listing(pipelineId, lookup)
-      const hit = await this.#verified(await raceAbort(listing.ids, signal), cpf, pipelines, signal)
+      const hit = await this.#hit(this.#listing(pipelineId, lookup), lookup, cpf, pipelines, signal)
       if (hit) return hit
     }
     return undefined
@@ -83,7 +86,8 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   /** Record a listing made elsewhere (e.g. a batch reading a pipeline's CPFs) so lookups can use it. */
   remember (pipelineId: number, scope: string, opportunities: readonly O[]): void {
     this.#enter(scope)
-    this.#listings.set(pipelineId, { seq: ++this.#seq, at: this.#now(), ids: Promise.resolve(this.#byCpf(opportunities)) })
+    const seq = ++this.#seq
+    this.#listings.set(pipelineId, { seq, at: this.#now(), byCpf: Promise.resolve(this.#byCpf(opportunities)), answered: seq })
   }
 
   #enter (scope: string): void {
@@ -93,23 +97,26 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   }
 
   /** The pipeline's listing: the current one when it began after `after` and is young enough, else a new one. */
-  #listing (pipelineId: number, after: number): Listing {
+  #listing (pipelineId: number, after: number): Listing<O> {
     const current = this.#listings.get(pipelineId)
     if (current && current.seq > after && this.#now() - current.at < this.#maxAgeMs) return current
-    const listing: Listing = {
+    const listing: Listing<O> = {
       seq: ++this.#seq,
       at: this.#now(),
-      ids: this.#d.list(pipelineId).then((opps) => this.#byCpf(opps)),
+      byCpf: this.#d.list(pipelineId).then((opps) => {
+        listing.answered = ++this.#seq
+        return this.#byCpf(opps)
+      }),
     }
     this.#listings.set(pipelineId, listing)
     // A failed listing is forgotten (the next lookup lists again); its callers get the error.
-    listing.ids.catch(() => {
+    listing.byCpf.catch(() => {
       if (this.#listings.get(pipelineId) === listing) this.#listings.delete(pipelineId)
     })
     return listing
   }
 
-  #byCpf (opps: readonly O[]): Map<string, string> {
+  #byCpf (opps: readonly O[]): Map<string, O> {
     const newest = new Map<string, O>()
     for (const o of opps) {
       for (const cpf of this.#d.cpfsOf(o)) {
@@ -117,19 +124,24 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
         if (!held || createdAt(o) > createdAt(held)) newest.set(cpf, o)
       }
     }
-    return new Map([...newest].map(([cpf, o]) => [cpf, o.id]))
+    return newest
   }
 
-  /** The fresh opportunity behind an indexed id; null when the index was wrong (closed, moved, gone), undefined when absent. */
-  async #verified (ids: Map<string, string>, cpf: string, pipelines: readonly number[], signal?: AbortSignal): Promise<O | null | undefined> {
-    const id = ids.get(cpf)
-    if (id === undefined) return undefined
-    let opp: O
-    try {
-      opp = await this.#d.get(id, signal)
-    } catch (e) {
-      if (e instanceof UpstreamError && e.code === 'kentro_not_found') return null
-      throw e
+  /**
+   * The opportunity holding `cpf` in this listing: as listed when the listing began after the lookup, else read fresh.
+   * null when the index was wrong (closed, moved, gone), undefined when the listing does not hold the CPF.
+   */
+  async #hit (listing: Listing<O>, lookup: number, cpf: string, pipelines: readonly number[], signal?: AbortSignal): Promise<O | null | undefined> {
+    const listed = (await raceAbort(listing.byCpf, signal)).get(cpf)
+    if (listed === undefined) return undefined
+    let opp = listed
+    if ((listing.answered ?? 0) < lookup) {
+      try {
+        opp = await this.#d.get(listed.id, signal)
+      } catch (e) {
+        if (e instanceof UpstreamError && e.code === 'kentro_not_found') return null
+        throw e
+      }
     }
     const open = opp.status === undefined || opp.status === null || Number(opp.status) === 0
     const inPipeline = opp.fkPipeline === undefined || opp.fkPipeline === null || pipelines.includes(opp.fkPipeline)

@@ -52,15 +52,16 @@ function crm (initial: Record<number, Opp[]>) {
 const opp = (id: number, cpf: string, pipeline: number, status = 0, createdAt?: string): Opp => ({ id: String(id), mainmail: cpf, fkPipeline: pipeline, status, title: `o${id}`, ...(createdAt ? { createdAt } : {}) })
 const cpfs = Array.from({ length: 40 }, (_, i) => String(10_000_000_000 + i))
 
-t.test('a cold burst of lookups lists each pipeline once; every hit is read fresh', async (t) => {
+t.test('a cold burst of lookups lists each pipeline once; hits in an older listing are read fresh', async (t) => {
   const c = crm({ 1: cpfs.slice(0, 20).map((cpf, i) => opp(i + 1, cpf, 1)), 3: cpfs.slice(20).map((cpf, i) => opp(i + 100, cpf, 3)) })
   c.setListDelay(20)
   const found = await Promise.all(cpfs.map((cpf) => c.find(cpf)))
   t.same(found.map((o) => o?.mainmail), cpfs, 'every CPF found in its pipeline')
   t.equal(c.calls.list, 2, 'two pipelines, two listings for 40 concurrent lookups')
-  t.equal(c.calls.get, 40, 'one fresh read per hit')
+  t.equal(c.calls.get, 0, 'the listings began after the lookups: as fresh as a direct listing, no extra read')
   await Promise.all(cpfs.map((cpf) => c.find(cpf)))
   t.equal(c.calls.list, 2, 'a second round reuses the listings')
+  t.equal(c.calls.get, 40, 'and reads each hit fresh (the listing is older than the lookup)')
 })
 
 t.test('a miss lists again (an opportunity created a moment ago is found); concurrent misses share it', async (t) => {
@@ -127,13 +128,14 @@ t.test('against the sandbox: 60 concurrent lookups cost one listing per pipeline
   t.same(found.map((o) => o?.id), people.map((p) => String(p.opportunityId)), 'each CPF → its opportunity')
   const stats = await sb.stats()
   t.equal(stats.routes['POST /kentro/int/getPipeOpportunities'], 3, 'three pipelines, three listings')
-  t.equal(stats.routes['POST /kentro/int/getOpportunity'], 60, 'one fresh read per CPF')
+  t.equal(stats.routes['POST /kentro/int/getOpportunity'] ?? 0, 0, 'no extra read: the listings answered after the lookups began')
   // A listing made for a batch (origem kentro) serves lookups too.
   const fresh = servicesFor(t, sb).services
   await fresh.kentro.getPipeOpportunities(people[0]!.pipelineId)
   const before = (await sb.stats()).routes['POST /kentro/int/getPipeOpportunities']
   t.equal((await fresh.kentro.findOpportunityByCpf(people[0]!.cpf))?.id, String(people[0]!.opportunityId), 'found')
   const after = (await sb.stats()).routes['POST /kentro/int/getPipeOpportunities']
+  t.equal((await sb.stats()).routes['POST /kentro/int/getOpportunity'], 1, 'a remembered (older) listing: the hit is read fresh')
   const earlier = [1, 3, 4].indexOf(people[0]!.pipelineId)
   t.equal(after! - before!, earlier, 'the remembered listing was used: only the pipelines searched before it were listed')
 })
@@ -141,4 +143,24 @@ t.test('against the sandbox: 60 concurrent lookups cost one listing per pipeline
 t.test('several opportunities hold the CPF (cloned leads): the newest one is used', async (t) => {
   const c = crm({ 1: [opp(1, cpfs[0]!, 1, 0, '2025-10-01T10:00:00.000Z'), opp(2, cpfs[0]!, 1, 0, '2025-11-20T10:00:00.000Z'), opp(3, cpfs[0]!, 1, 0, '2025-09-01T10:00:00.000Z')], 3: [] })
   t.equal((await c.find(cpfs[0]!))?.id, '2', 'the newest createdAt wins, wherever it is in the listing')
+})
+
+t.test('a Kentro that does not serve getOpportunity still finds the CPF (from a listing made for the lookup)', async (t) => {
+  let listings = 0
+  let clock = 0
+  const index = new OpportunityIndex<Opp>({
+    async list () {
+      listings++
+      return [opp(1, cpfs[0]!, 1)]
+    },
+    async get () {
+      throw upstreamNotFound('Kentro', 'getOpportunity', 'Method not found')
+    },
+    cpfsOf: (o) => [o.mainmail],
+    now: () => clock,
+  })
+  t.equal((await index.find(cpfs[0]!, [1], 'acct'))?.id, '1', 'cold: the listed opportunity, no read needed')
+  clock += 1000
+  t.equal((await index.find(cpfs[0]!, [1], 'acct'))?.id, '1', 'warm: the fresh read fails, a new listing finds it')
+  t.equal(listings, 2, 'at the cost of one listing')
 })
