@@ -370,3 +370,15 @@ t.test('gender: the tenant’s declared default, else 422 listing sexo; V8 asked
   const q = await asked.flow.run({ cpf: CPF, supplied: { sexo: 'F' } }, { waitMs: 1000 })
   t.equal(q.kind === 'success' && q.resultado.dados_validados?.origem?.['sexo'], 'requisicao', 'the request wins')
 })
+
+t.test('a CRM that refuses the write-back (not a passing trouble) does not take the offer away', async (t) => {
+  const h = harness(t, { kentroWriteError: upstreamRejected('Kentro', 'changeOpportunityStage', 400, 'STAGE_001', 'Etapa de outro funil') })
+  const r = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'the offer is the answer')
+  t.match(h.results.get(CPF), { status: 'SUCCESS', kentroSynced: false, details: { kentro_recusou: 'stage_001' } }, 'the refusal is kept with the result')
+  delete h.script.kentroWriteError
+  await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(h.calls.update, 2, 'the next call writes again')
+  t.equal(h.results.get(CPF)?.kentroSynced, true, 'and then it is synced')
+  t.same(h.calls.simulate, [24], 'without a new simulation')
+})

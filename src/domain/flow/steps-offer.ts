@@ -1,5 +1,6 @@
 /** Steps 5–7 of the CLT flow: judge the consult and its margin, simulate (or reuse a simulation), record and write back to the CRM. */
 import { maskCpf } from '../../log/mask.js'
+import { UpstreamError } from '../../upstream/errors.js'
 import { writeBack } from './kentro-write.js'
 import { completeMargin, isSimulable, marginOf } from './margin.js'
 import { fail, pending, resultOf, save, type Approved, type Next, type Opened, type Run, type Simulated } from './run.js'
@@ -73,8 +74,17 @@ export async function finish (run: Run, s: Simulated): Promise<FlowOutcome> {
   const synced = s.reused && run.previous?.kentroSynced === true
   save(run, s, 'SUCCESS', 'kentro_retorno', { resultado, kentroSynced: synced || s.opp === null })
   if (s.opp && !synced) {
-    await writeBack(run.deps.kentro, { opp: s.opp, borrower: b, simulacao: s.simulacao, margin: s.margin, config: run.config, now: run.now(), signal: run.signal })
-    save(run, s, 'SUCCESS', 'concluido', { resultado, kentroSynced: true })
+    try {
+      await writeBack(run.deps.kentro, { opp: s.opp, borrower: b, simulacao: s.simulacao, margin: s.margin, config: run.config, now: run.now(), signal: run.signal })
+      save(run, s, 'SUCCESS', 'concluido', { resultado, kentroSynced: true })
+    } catch (err) {
+      // Trouble that may pass (5xx, timeouts, 429) goes up: the next call writes again, without a new simulation.
+      // A refusal (an unknown stage, a removed opportunity, a key without rights) will not pass by retrying: the
+      // offer stands, the refusal is logged and kept with the result, and the next call tries the write again.
+      if (!(err instanceof UpstreamError) || err.upstream !== 'Kentro' || err.transient) throw err
+      run.deps.logger.warn({ cpf: maskCpf(run.input.cpf), opportunity: s.opp.id, code: err.code }, 'clt flow: CRM write-back refused; the offer stands')
+      save(run, s, 'SUCCESS', 'kentro_retorno', { resultado, kentroSynced: false, details: { kentro_recusou: err.code, motivo: err.message } })
+    }
   }
   run.deps.logger.info({ cpf: maskCpf(run.input.cpf), consult: s.consult.id, parcelas: s.simulacao.numero_parcelas, reused: s.reused }, 'clt flow: simulated')
   return { kind: 'success', etapa: 'concluido', resultado }
