@@ -122,7 +122,10 @@ const EXPECT: Record<string, Check> = {
   'getPipeOpportunities.success-empty': ok((v, t) => t.same(v, [], 'empty pipeline')),
   'getPipeOpportunities.success-stage-filter': ok((v, t) => t.ok(v.length > 0, 'stage-filtered listing')),
   'getPipeOpportunities.error-missing-data': fails('upstream_rejected', 422, { message: /Missing required data/ }),
-  'getPipeOpportunities.error-invalid-key': fails('kentro_credentials_rejected', 502, { details: { codigo_kentro: 'AUTH_018' } }),
+  'getPipeOpportunities.error-invalid-key': async (c, e, t) => {
+    await fails('kentro_credentials_rejected', 502, { details: { codigo_kentro: 'AUTH_018' } })(c, e, t)
+    t.equal(c.server.seen.length, 1, 'a refused key is not retried')
+  },
   'getPipeOpportunities.error-queue-disabled': async (c, e, t) => {
     await fails('kentro_queue_disabled', 502, { details: { codigo_kentro: 'QUEUE_008' } })(c, e, t)
     t.equal(c.server.seen.length, 1, 'QUEUE_008 is permanent: not retried')
