@@ -7,6 +7,7 @@ import { loadTenantConfig } from './config/load.js'
 import { CODE_DIR, tenantPaths } from './config/paths.js'
 import { runtimeProblem } from './config/runtime.js'
 import { ConfigStore } from './config/store.js'
+import { tenantsDirProblem } from './config/tenants-dir.js'
 import { openDatabase } from './db/database.js'
 import { createLogger } from './log/logger.js'
 import { createTenant } from './tenant.js'
@@ -52,6 +53,8 @@ export async function run (argv: string[]): Promise<void> {
   try {
     // PORT is the only value taken from the environment: it names the tenant, it is not one of its settings.
     ;({ port, root, ...overrides } = parsePortArg(argv, process.env['PORT']))
+    const problem = tenantsDirProblem(tenantPaths(root, port))
+    if (problem !== undefined) throw new ConfigError(problem, tenantPaths(root, port).tenantsDir)
     const loaded = loadTenantConfig(root, port)
     store = new ConfigStore(loaded.config, loaded.file)
     warnings = loaded.warnings
