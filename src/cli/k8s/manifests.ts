@@ -8,6 +8,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IProbe } from 'kubernetes-models/v1/Probe'
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext'
 import { SHUTDOWN_GRACE_MS, TENANT_NODE_ARGS } from '../../config/lifecycle.js'
+import { PINNED_NODE_PATH } from '../../config/runtime.js'
 import { SEED_SCRIPT } from './seed-script.js'
 
 export type TenantObject = ISecret | IPersistentVolumeClaim | IService | IDeployment
@@ -15,7 +16,9 @@ export type TenantObject = ISecret | IPersistentVolumeClaim | IService | IDeploy
 /** Where the image keeps the code; the process's root, so it reads and writes APP_DIR/tenants. */
 export const APP_DIR = '/app'
 export const TENANTS_DIR = `${APP_DIR}/tenants`
-/** The `node` user of the official Node.js images (numeric, so runAsNonRoot can be verified). */
+/** The image runs the project's pinned Node, installed by `npm ci` into /app (the Dockerfile's CMD names it too). */
+export const NODE_BIN = `${APP_DIR}/${PINNED_NODE_PATH}`
+/** The image's `node` user, 1000 as in the official Node.js images (numeric, so runAsNonRoot can be verified). */
 export const APP_UID = 1000
 /** Seconds the pod keeps answering after it is told to stop, while endpoints drop it (kube-proxy, ingress). */
 export const PRE_STOP_SECONDS = 5
@@ -152,7 +155,7 @@ function deployment (src: TenantSource, opts: RenderOptions): IDeployment {
     image: opts.image,
     imagePullPolicy: 'IfNotPresent',
     // args, not command: the image's ENTRYPOINT (tini) stays PID 1 and forwards SIGTERM to node.
-    args: ['node', ...TENANT_NODE_ARGS, `${APP_DIR}/bin/clt-v8-api.js`, '--port', String(src.port), '--log-target', 'stdout', '--host', opts.listenHost],
+    args: [NODE_BIN, ...TENANT_NODE_ARGS, `${APP_DIR}/bin/clt-v8-api.js`, '--port', String(src.port), '--log-target', 'stdout', '--host', opts.listenHost],
     ports: [{ name: 'http', containerPort: src.port, protocol: 'TCP' }],
     startupProbe: { ...probe(1, 30), timeoutSeconds: 2 },
     readinessProbe: probe(5, 2),
