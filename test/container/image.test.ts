@@ -166,6 +166,12 @@ if (why !== undefined) {
     const write = await podman(['exec', id, 'sh', '-c', 'touch /app/dist/x'])
     t.match(write.stderr, /Read-only file system/, 'the root filesystem is read-only')
 
+    for (const [url, file] of [['/config-v8', 'config-v8.html'], ['/config-v8/main.js', 'config-v8/main.js']] as const) {
+      const res = await request(`http://127.0.0.1:${port}${url}`)
+      const body = await res.body.text()
+      t.equal(res.statusCode, 200, `the page's ${url} is served`)
+      t.equal(body, fs.readFileSync(path.join(CODE_DIR, 'src', 'http', 'public', file), 'utf8'), `${url}: the file from src/http/public`)
+    }
     const verify = await api(port, 'POST', '/config/v8/verificar')
     t.equal(verify.status, 200, `V8 login through the sandbox on the host works (${JSON.stringify(verify.json)})`)
     t.ok((await sandbox.stats()).tokens_issued >= 1, 'the sandbox issued the token')
@@ -178,10 +184,14 @@ if (why !== undefined) {
     // The backup recipe of docs/KUBERNETES.md, as `kubectl exec … -- node dist/cli/tenant.js backup` runs it.
     const backup = await podman(['exec', id, 'node', 'dist/cli/tenant.js', 'backup', String(port), '--out', `/app/tenants/backup-${port}.sqlite`])
     t.equal(backup.code, 0, `online backup inside the container (${backup.stderr.trim()})`)
-    const copy = new Database(path.join(vol, `backup-${port}.sqlite`), { readonly: true })
-    t.equal(copy.pragma('integrity_check', { simple: true }), 'ok', 'the backup passes integrity_check')
+    // Read as `kubectl cp` would carry it: the file alone, copied out of the volume.
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cltv8-backup-'))
+    t.teardown(() => fs.rmSync(out, { recursive: true, force: true }))
+    fs.renameSync(path.join(vol, `backup-${port}.sqlite`), path.join(out, 'copy.sqlite'))
+    const copy = new Database(path.join(out, 'copy.sqlite'))
+    t.equal(copy.pragma('integrity_check', { simple: true }), 'ok', 'the backup, file alone, passes integrity_check')
+    t.equal((copy.prepare('select count(*) as n from simulation_cache').get() as { n: number }).n, 1, 'and holds the cached simulation')
     copy.close()
-    fs.rmSync(path.join(vol, `backup-${port}.sqlite`))
 
     await stop(t, id)
     const restarted = await podman(['start', id])
@@ -195,7 +205,7 @@ if (why !== undefined) {
 
     const files = fs.readdirSync(vol).sort()
     const kept = [file, `${file}.bak`, `data-${port}.sqlite`].sort()
-    t.same(files.filter((f) => !/-(wal|shm)$/.test(f)), kept, `the volume holds the config, its .bak and the database (${files.join(', ')})`)
+    t.same(files.filter((f) => f !== `data-${port}.sqlite-wal` && f !== `data-${port}.sqlite-shm`), kept, `the volume holds the config, its .bak and the database (${files.join(', ')})`)
     for (const f of files) t.equal(fs.statSync(path.join(vol, f)).uid, APP_UID, `${f} is owned by uid 1000`)
     const lines = await checkLogs(t, id, [API_KEY, NEW_V8_PASSWORD, ...Object.values(SECRETS)])
     t.equal(lines.filter((l) => l?.msg === 'listening').length, 2, 'listened twice (start and restart)')
@@ -237,18 +247,28 @@ if (why !== undefined) {
     })
     t.match(init.securityContext, { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, 'init: the hardening applied below')
     t.match(app.securityContext, { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, 'api: the hardening applied below')
+    // The container's resource limits as cgroup limits (Mi → MiB, millicores → CPUs).
+    const limits = (c: Any): string[] => {
+      const mem = /^(\d+)Mi$/.exec(c.resources.limits.memory)
+      const cpu = /^(\d+)m$/.exec(c.resources.limits.cpu)
+      if (!mem || !cpu) throw new Error(`unexpected limits ${JSON.stringify(c.resources.limits)}`)
+      return ['--memory', `${mem[1]}m`, '--memory-swap', `${mem[1]}m`, '--cpus', String(Number(cpu[1]) / 1000)]
+    }
     // `command` replaces the image's ENTRYPOINT; `args` replace its CMD and keep tini.
     const runInit = async (): Promise<string> => {
-      const r = await podman(['run', '--rm', '--network=none', ...HARDENED, ...user, ...mounts(init), '--entrypoint', init.command[0], image.id, ...init.command.slice(1)])
+      const r = await podman(['run', '--rm', '--network=none', ...HARDENED, ...user, ...limits(init), ...mounts(init), '--entrypoint', init.command[0], image.id, ...init.command.slice(1)])
       t.equal(r.code, 0, `init container exits 0 (${r.stderr.trim()})`)
       return r.stdout
     }
     const runApi = async (): Promise<string> =>
-      await start(t, [...HARDENED, ...user, ...mounts(app), ...NETWORK, '-p', `127.0.0.1:${port}:${app.ports[0].containerPort}`, image.id, ...app.args])
+      await start(t, [...HARDENED, ...user, ...limits(app), ...mounts(app), ...NETWORK, '-p', `127.0.0.1:${port}:${app.ports[0].containerPort}`, image.id, ...app.args])
 
     t.match(await runInit(), /copied from the Secret \(first start\)/, 'init: first start copies the Secret onto the claim')
     let id = await runApi()
     t.equal(await waitHealthy(port), 200, `the probe path ${app.readinessProbe.httpGet.path} answers 200`)
+    const cgroup = await podman(['exec', id, 'sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes'])
+    t.equal(Number(cgroup.stdout.trim()), Number(/^(\d+)Mi$/.exec(app.resources.limits.memory)?.[1]) * 2 ** 20, "it runs under the pod's memory limit")
+    t.comment(`memory in use after start: ${(await podman(['stats', '--no-stream', '--format', '{{.MemUsage}}', id])).stdout.trim()}`)
     const saved = await api(port, 'POST', '/config/v8/salvar', { username: 'pagina@empresa.com.br', password: NEW_V8_PASSWORD })
     t.equal(saved.status, 200, 'a save from the page API')
     await stop(t, id)
