@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$HERE/containers.conf}
+export PATH=$PATH:/usr/sbin:/sbin   # runc and debootstrap live there
 for tool in podman runc debootstrap; do
   command -v "$tool" >/dev/null || { echo "$0: $tool is not installed (apt-get install podman runc debootstrap)" >&2; exit 69; }
 done
