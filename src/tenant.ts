@@ -63,7 +63,14 @@ export function createServices (deps: ServiceDeps): TenantServices {
   // V8_MAX_RPS is read at each call, like every V8 setting: a saved change applies at once.
   const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(() => config().V8_MAX_RPS), config, logger: deps.logger, warnings: shapeWarnings, now })
   const kentro = new KentroClient(http, config, shapeWarnings, now)
-  const presenca = new PresencaClient(http, config, now)
+  const presenca = new PresencaClient({
+    http,
+    config,
+    warnings: shapeWarnings,
+    logger: deps.logger,
+    now,
+    ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}),
+  })
   const configAudit = new ConfigAudit(deps.db, now)
 
   const flowResults = new FlowResultsRepo(deps.db)

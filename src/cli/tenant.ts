@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
+import { presencaConfigured } from '../config/schema.js'
 import { CODE_DIR, tenantPaths } from '../config/paths.js'
 import { appName, writeEcosystem } from './ecosystem.js'
 import { probeHealth } from './net.js'
@@ -115,7 +116,7 @@ export async function main (argv: string[]): Promise<number> {
         return 1
       }
       const c = t.loaded!.config
-      out(`${t.loaded!.file}: ok — ${c.TENANT_NAME}, V8 ${c.V8_USERNAME ? `user ${c.V8_USERNAME}` : 'login not set (open /config-v8)'}, Kentro ${c.KENTRO_API_URL ? 'configured' : 'not configured'}, PresençaBank ${c.PRESENCABANK_URL ? 'configured' : 'off'}`)
+      out(`${t.loaded!.file}: ok — ${c.TENANT_NAME}, V8 ${c.V8_USERNAME ? `user ${c.V8_USERNAME}` : 'login not set (open /config-v8)'}, Kentro ${c.KENTRO_API_URL ? 'configured' : 'not configured'}, PresençaBank ${presencaConfigured(c) ? 'configured' : 'off'}`)
       out(`  default gender (DEFAULT_GENDER): ${genderLine(c.DEFAULT_GENDER)}`)
       for (const w of t.loaded!.warnings) out(`  note: ${w}`)
       if (/api\.v8digital\.com/.test(c.V8_API_URL)) out(`  warning: V8_API_URL=${c.V8_API_URL} is the older system's wrong host; the BFF is https://bff.v8sistema.com`)

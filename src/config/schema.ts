@@ -6,6 +6,8 @@ export const REAL_V8_API_URL = 'https://bff.v8sistema.com'
 export const V8_AUDIENCE_DEFAULT = 'https://bff.v8sistema.com'
 /** The public client id the V8 web app uses; every caller of the seed system shipped this one. */
 export const V8_CLIENT_ID_DEFAULT = 'DHWogdaYmEI8n5bwwxPDzulMlSK7dwIn'
+/** The one PresençaBank API host every public caller uses (no path prefix). */
+export const REAL_PRESENCABANK_URL = 'https://presenca-bank-api.azurewebsites.net'
 
 const port = z.coerce.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535')
 const url = z.string().trim().url('must be an http(s) URL').refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL')
@@ -68,9 +70,21 @@ export const configSchema = z.object({
   /** Tag id written on an opportunity once it has been simulated; 0 = write no tag. */
   KENTRO_TAG_ID: intIn(0, 1_000_000, 0),
 
-  PRESENCABANK_URL: z.union([url, z.literal('')]).default(''),
+  /** Blank means the real host; the block is off until a login and password are set. */
+  PRESENCABANK_URL: z.union([url, z.literal('').transform(() => REAL_PRESENCABANK_URL)]).default(REAL_PRESENCABANK_URL),
   PRESENCABANK_LOGIN: optionalText,
   PRESENCABANK_PASSWORD: z.string().default(''),
+  /** Calls per minute to PresençaBank from this tenant (its documented limit is about 30 per login), evenly spaced. */
+  PRESENCABANK_MAX_RPM: intIn(1, 600, 30),
+  /**
+   * "latitude,longitude" of the office whose server signs consult terms (the signing call's device information).
+   * Empty = not declared: sent as 0,0, never a made-up place.
+   */
+  PRESENCABANK_GEOLOCATION: z
+    .string()
+    .trim()
+    .regex(/^$|^-?\d{1,2}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?$/, 'must be "latitude,longitude", e.g. -23.5505,-46.6333')
+    .default(''),
 
   BATCH_CONCURRENCY: intIn(1, 64, 4),
   BATCH_MAX_ITEMS: intIn(1, 100_000, 5000),
@@ -116,5 +130,5 @@ export function kentroConfigured (config: TenantConfig): boolean {
 }
 
 export function presencaConfigured (config: TenantConfig): boolean {
-  return config.PRESENCABANK_URL !== '' && config.PRESENCABANK_LOGIN !== '' && config.PRESENCABANK_PASSWORD !== ''
+  return config.PRESENCABANK_LOGIN !== '' && config.PRESENCABANK_PASSWORD !== ''
 }

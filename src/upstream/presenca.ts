@@ -1,62 +1,164 @@
-/** PresençaBank client (optional per tenant): own single-flight login cache (expireAt), ~30 requests/min, term → vínculos → margem. */
-import { z } from 'zod'
+/**
+ * PresençaBank client (optional per tenant): one shared login (expireAt optional, renewed on 401; a wrong password
+ * answers HTTP 500 and becomes a clear refusal, never a retry loop), evenly paced calls, and the four calls of the
+ * eligibility check: create the consult term, sign it, list employment links, read a link's margin.
+ */
+import { createHash } from 'node:crypto'
 import type { TenantConfig } from '../config/schema.js'
 import { presencaConfigured } from '../config/schema.js'
-import { UpstreamError, notConfigured, reasonOf, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
-import { rateLimited, type HttpClient } from './http-client.js'
-import { RateLimiter } from './rate-limiter.js'
+import type { Logger } from '../log/logger.js'
+import { UpstreamError, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
+import { rateLimited, type HttpClient, type HttpResponse } from './http-client.js'
+import { Pacer } from './pacer.js'
+import {
+  classify,
+  isZeroedGlitch,
+  loginSchema,
+  marginItem,
+  reasonText,
+  termSchema,
+  toMargem,
+  vinculoSchema,
+  type Margem,
+  type PresencaRefusal,
+  type Vinculo,
+} from './presenca-schemas.js'
+import type { ShapeWarnings } from './shape-warnings.js'
+import { listOf, parseAnswer, parseItems } from './tolerant.js'
 
-const loginSchema = z.object({ token: z.string().min(1), expireAt: z.string().optional() })
-const termSchema = z.object({ autorizacaoId: z.union([z.string(), z.number()]).transform(String), shortUrl: z.string().optional() })
-const vinculosSchema = z.object({
-  id: z.array(
-    z
-      .object({
-        matricula: z.union([z.string(), z.number()]).transform(String),
-        numeroInscricaoEmpregador: z.union([z.string(), z.number()]).transform(String),
-        elegivel: z.boolean().optional(),
-      })
-      .passthrough()
-  ),
-})
-const margemSchema = z.object({ valorMargemDisponivel: z.coerce.number(), valorMargemBase: z.coerce.number().optional() }).passthrough()
+export type { Margem, Vinculo }
+export { PacingWait } from './pacer.js'
 
-export type Vinculo = z.output<typeof vinculosSchema>['id'][number]
-export type Margem = z.output<typeof margemSchema>
+/** PresençaBank's only product id for the CLT private payroll loan. */
+export const PRODUTO_CLT = 28
+/** The header every caller sends on the signing call. */
+const SIGN_TENANT_ID = 'superuser'
+/** Token lifetime assumed when the login has no usable expireAt (callers saw ~10 h; a 401 renews it anyway). */
+export const DEFAULT_TOKEN_MS = 9 * 3_600_000
+const SKEW_MS = 60_000
+/** How long a refused login is answered from memory (saving new credentials clears it). */
+const REFUSED_TTL_MS = 60_000
+/** How long the login's consult quota ("Limite de consulta") is answered from memory before asking again. */
+const QUOTA_TTL_MS = 15 * 60_000
+
+const VINCULOS = '/v3/operacoes/consignado-privado/consultar-vinculos'
+const MARGEM = '/v3/operacoes/consignado-privado/consultar-margem'
+const TERMO = '/consultas/termo-inss'
 
 export interface PresencaClientOptions {
-  /** Calls per minute (default 30, PresençaBank's documented limit). */
-  perMinute?: number
-  /** How long a refused login is answered from memory (default 30 s). */
-  negativeTtlMs?: number
+  http: HttpClient
+  config: () => TenantConfig
+  warnings: ShapeWarnings
+  logger?: Pick<Logger, 'info' | 'warn'>
+  now?: () => number
+  /** The pacer's wait (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** Deadline of the links and margin calls (default 30 s: a CPF without eSocial data answers after about 15 s). */
+  timeoutMs?: number
 }
 
-/** Token lifetime assumed when the login answer has no usable expireAt. */
-const DEFAULT_TOKEN_MS = 30 * 60_000
-/** Renew this long before expireAt. */
-const SKEW_MS = 60_000
+/** Per call: the caller's signal and how long it can afford to wait for a pacing slot. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined
+  maxWaitMs?: number | undefined
+}
+
+type SendOptions = CallOptions & { json: unknown; idempotent: boolean; headers?: Record<string, string>; timeoutMs?: number }
+
+export interface PresencaStatus {
+  configured: boolean
+  token_cached: boolean
+  expires_in: number | null
+  last_error: string | null
+  last_error_at: string | null
+  per_minute: number
+  /** Calls waiting for their pacing slot now. */
+  waiting: number
+}
+
+/** What a signing call ended as: signed, or the known 500 after which the term works. */
+export type SignResult = 'assinado' | 'erro_conhecido'
+
+const REFUSAL_STATUS: Record<PresencaRefusal, number> = {
+  termo_nao_autorizado: 422,
+  cpf_nao_encontrado: 422,
+  virada_de_folha: 422,
+  limite_de_consulta: 503,
+  telefone_em_uso: 422,
+  margem_insuficiente: 422,
+}
+
+const REFUSAL_TEXT: Record<PresencaRefusal, string> = {
+  termo_nao_autorizado: 'o termo de autorização ainda não está assinado/válido',
+  cpf_nao_encontrado: 'CPF não encontrado na base do Crédito do Trabalhador',
+  virada_de_folha: 'virada de competência da folha; consulte de novo em alguns dias',
+  limite_de_consulta: 'o login atingiu o limite de consultas do PresençaBank',
+  telefone_em_uso: 'o telefone já foi usado em termo de outro cliente; informe o celular do próprio cliente',
+  margem_insuficiente: 'margem insuficiente',
+}
+
+function sleepFor (ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** ISO with or without an offset (a naive one is UTC); NaN when unreadable. */
+export function parseExpireAt (v: string): number {
+  const s = v.trim()
+  const naive = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)
+  return Date.parse(naive ? `${s.replace(' ', 'T')}Z` : s)
+}
 
 export class PresencaClient {
-  #token: { value: string; until: number } | undefined
+  readonly #o: Required<Omit<PresencaClientOptions, 'logger'>> & { logger: PresencaClientOptions['logger'] }
+  readonly #pacer: Pacer
+  #token: { value: string; until: number; expiresAt: number } | undefined
   #login: Promise<string> | undefined
   #refused: { error: UpstreamError; until: number } | undefined
+  #quota: { error: UpstreamError; until: number } | undefined
+  /** Credential fingerprints that logged in at least once in this process (tells a wrong password from an outage). */
+  readonly #worked = new Set<string>()
+  #lastError: { message: string; at: number } | null = null
   /** Bumped by invalidate(): a login started before it does not store its token. */
   #generation = 0
-  readonly #limiter: RateLimiter
-  readonly #negativeTtlMs: number
 
-  constructor (
-    private readonly http: HttpClient,
-    private readonly config: () => TenantConfig,
-    private readonly now: () => number = Date.now,
-    opts: PresencaClientOptions = {}
-  ) {
-    this.#limiter = new RateLimiter({ limit: opts.perMinute ?? 30, windowMs: 60_000 })
-    this.#negativeTtlMs = opts.negativeTtlMs ?? 30_000
+  constructor (opts: PresencaClientOptions) {
+    this.#o = { now: Date.now, sleep: sleepFor, timeoutMs: 30_000, ...opts, logger: opts.logger }
+    this.#pacer = new Pacer({ perMinute: () => this.#o.config().PRESENCABANK_MAX_RPM, now: this.#o.now, sleep: this.#o.sleep })
   }
 
   get configured (): boolean {
-    return presencaConfigured(this.config())
+    return presencaConfigured(this.#o.config())
+  }
+
+  /** How long a call asked for now would wait for its pacing slot. */
+  pacingDelayMs (): number {
+    return this.#pacer.delayMs()
+  }
+
+  status (): PresencaStatus {
+    const now = this.#o.now()
+    const t = this.#token && this.#token.expiresAt > now ? this.#token : undefined
+    const refused = this.#refused && this.#refused.until > now ? this.#refused.error.message : null
+    return {
+      configured: this.configured,
+      token_cached: t !== undefined,
+      expires_in: t ? Math.floor((t.expiresAt - now) / 1000) : null,
+      last_error: refused ?? this.#lastError?.message ?? null,
+      last_error_at: this.#lastError ? new Date(this.#lastError.at).toISOString() : null,
+      per_minute: this.#o.config().PRESENCABANK_MAX_RPM,
+      waiting: this.#pacer.waiting,
+    }
   }
 
   /** Drop the cached login and any remembered refusal (credentials changed). */
@@ -65,24 +167,124 @@ export class PresencaClient {
     this.#token = undefined
     this.#login = undefined
     this.#refused = undefined
+    this.#quota = undefined
+    this.#lastError = null
   }
 
-  /** Ask for the borrower's INSS authorization term (creates one: not repeated on an ambiguous failure). */
-  async requestTerm (p: { cpf: string; nome: string; telefone: string; produtoId: number }, signal?: AbortSignal): Promise<{ autorizacaoId: string; shortUrl?: string }> {
-    return this.#parse(termSchema, await this.#call('/consultas/termo-inss', p, false, signal), 'termo-inss')
+  /**
+   * A fresh login with the saved credentials (the config page's check); the token is kept for the next calls. A
+   * refusal within the last minute is answered from memory (saving new credentials clears it).
+   */
+  async testLogin (): Promise<{ expires_in: number }> {
+    this.#assertConfigured()
+    this.#token = undefined
+    await this.#bearer(undefined)
+    return { expires_in: this.status().expires_in ?? 0 }
   }
 
-  /** The CPF's employment links (needs a signed term, else `termo_invalido_ou_ausente`). */
-  async vinculos (cpf: string, signal?: AbortSignal): Promise<Vinculo[]> {
-    return this.#parse(vinculosSchema, await this.#call('/v3/operacoes/consignado-privado/consultar-vinculos', { cpf }, true, signal), 'consultar-vinculos').id
+  /**
+   * Create the borrower's consult term. Never repeated here: a lost answer may have created it, and PresençaBank
+   * has no way to look a term up, so the caller records the attempt and checks the CPF's links before another.
+   */
+  async createTerm (p: { cpf: string; nome: string; telefone: string }, opts: CallOptions = {}): Promise<{ autorizacaoId: string; shortUrl: string | null }> {
+    const body = await this.#call('POST', TERMO, 'POST /consultas/termo-inss', { json: { cpf: p.cpf, nome: p.nome, telefone: p.telefone, produtoId: PRODUTO_CLT }, idempotent: false, ...opts })
+    const t = parseAnswer(termSchema, body, this.#ctx('POST /consultas/termo-inss'))
+    return { autorizacaoId: t.autorizacaoId, shortUrl: t.shortUrl ?? null }
   }
 
-  async margem (p: { cpf: string; matricula: string; cnpj: string }, signal?: AbortSignal): Promise<Margem> {
-    return this.#parse(margemSchema, await this.#call('/v3/operacoes/consignado-privado/consultar-margem', p, true, signal), 'consultar-margem')
+  /**
+   * Sign the term as the signing page does (PUT with the device information and `tenant-id: superuser`). The known
+   * 500 "An error ocurred" leaves a usable term: reported as `erro_conhecido`. Refusals are `presencabank_assinatura_recusada`.
+   */
+  async signTerm (autorizacaoId: string, opts: CallOptions = {}): Promise<SignResult> {
+    const route = 'PUT /consultas/termo-inss/:id'
+    const res = await this.#send('PUT', `${TERMO}/${encodeURIComponent(autorizacaoId)}`, route, {
+      json: this.#deviceInfo(),
+      headers: { 'tenant-id': SIGN_TENANT_ID },
+      // Sent once: the known 500 must not be repeated, and the flow re-signs on its next run if it must.
+      idempotent: false,
+      ...opts,
+    })
+    if (res.status >= 200 && res.status < 300) return 'assinado'
+    if (res.status === 500 && /an error oc+ur+ed/i.test(reasonText(res.body, ''))) {
+      this.#o.logger?.info('presencabank term signing answered the known 500; the term is usable')
+      return 'erro_conhecido'
+    }
+    try {
+      this.#result(res, route)
+    } catch (err) {
+      if (err instanceof UpstreamError && err.statusCode === 422) {
+        throw new UpstreamError('presencabank_assinatura_recusada', `O PresençaBank recusou a assinatura do termo: ${String(err.details?.['motivo'] ?? err.message)}`, 422, 'PresençaBank', err.details)
+      }
+      throw err
+    }
+    throw upstreamInvalidResponse('PresençaBank', route, `HTTP ${res.status}`)
+  }
+
+  /** The CPF's employment links; refusals come classified (`presencabank_termo_nao_autorizado`, `presencabank_cpf_nao_encontrado`, …). */
+  async vinculos (cpf: string, opts: CallOptions = {}): Promise<Vinculo[]> {
+    const route = 'POST /v3/operacoes/consignado-privado/consultar-vinculos'
+    const body = await this.#call('POST', VINCULOS, route, { json: { cpf }, idempotent: true, timeoutMs: this.#o.timeoutMs, ...opts })
+    const ctx = this.#ctx(route)
+    const list = listOf(body, { ...ctx, forms: ['id', 'vinculos', 'data', '[]'], attested: ['id'] })
+    return parseItems(list.items, vinculoSchema, { ...ctx, path: list.path, idKeys: [] }).map((v) => ({
+      matricula: v.matricula,
+      numeroInscricaoEmpregador: v.numeroInscricaoEmpregador,
+      elegivel: v.elegivel ?? null,
+    }))
+  }
+
+  /**
+   * A link's margin, from the OBJECT or the ARRAY form (first item). `matricula` and `cnpj` are sent exactly as the
+   * link gave them. An all-zero answer without dates is a glitch callers retry: `presencabank_margem_indisponivel` (503).
+   */
+  async margem (p: { cpf: string; matricula: string; cnpj: string }, opts: CallOptions = {}): Promise<Margem> {
+    const route = 'POST /v3/operacoes/consignado-privado/consultar-margem'
+    const body = await this.#call('POST', MARGEM, route, { json: { cpf: p.cpf, matricula: p.matricula, cnpj: p.cnpj }, idempotent: true, timeoutMs: this.#o.timeoutMs, ...opts })
+    const ctx = this.#ctx(route)
+    const item = Array.isArray(body) ? body[0] : body
+    const margem = toMargem(parseAnswer(marginItem, item, ctx), Array.isArray(body) ? 'lista' : 'objeto')
+    if (isZeroedGlitch(margem)) {
+      throw new UpstreamError('presencabank_margem_indisponivel', 'O PresençaBank devolveu a margem zerada e sem dados (instabilidade conhecida); tente de novo em instantes.', 503, 'PresençaBank', { rota: route })
+    }
+    return margem
+  }
+
+  #ctx (route: string): { upstream: 'PresençaBank'; route: string; warnings: ShapeWarnings } {
+    return { upstream: 'PresençaBank', route, warnings: this.#o.warnings }
+  }
+
+  #deviceInfo (): Record<string, unknown> {
+    const c = this.#o.config()
+    const [lat, lon] = c.PRESENCABANK_GEOLOCATION ? c.PRESENCABANK_GEOLOCATION.split(',').map((x) => x.trim()) : ['0', '0']
+    return {
+      userAgent: `clt-v8 (servidor do correspondente ${c.TENANT_NAME})`,
+      OperationalSystem: process.platform,
+      DeviceModel: 'Server',
+      DeviceName: c.TENANT_NAME,
+      DeviceType: 'Backend',
+      GeoLocation: { Latitude: lat, Longitude: lon },
+    }
+  }
+
+  #assertConfigured (): void {
+    if (!this.configured) {
+      throw new UpstreamError('presencabank_nao_configurado', 'O PresençaBank não está configurado nesta porta: defina PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD em /config-v8.', 409, 'PresençaBank')
+    }
+  }
+
+  #fingerprint (): string {
+    const c = this.#o.config()
+    return createHash('sha256').update(JSON.stringify([c.PRESENCABANK_URL, c.PRESENCABANK_LOGIN, c.PRESENCABANK_PASSWORD])).digest('hex')
+  }
+
+  #fail (err: UpstreamError): UpstreamError {
+    this.#lastError = { message: err.message, at: this.#o.now() }
+    return err
   }
 
   async #bearer (signal: AbortSignal | undefined): Promise<string> {
-    const now = this.now()
+    const now = this.#o.now()
     if (this.#token && this.#token.until > now) return this.#token.value
     if (this.#refused && this.#refused.until > now) throw this.#refused.error
     signal?.throwIfAborted()
@@ -94,68 +296,116 @@ export class PresencaClient {
   }
 
   async #doLogin (generation: number): Promise<string> {
-    const c = this.config()
-    await this.#limiter.acquire()
-    const res = await this.http.send({
+    const c = this.#o.config()
+    const fp = this.#fingerprint()
+    await this.#pacer.acquire()
+    const route = 'POST /login'
+    const res = await this.#o.http.send({
       upstream: 'PresençaBank',
       method: 'POST',
       url: `${this.#base()}/login`,
-      route: 'login',
+      route,
       json: { login: c.PRESENCABANK_LOGIN, senha: c.PRESENCABANK_PASSWORD },
+      // Never repeated: a refused login sent in a loop only gets the account blocked.
       idempotent: false,
+    }).catch((err: unknown) => {
+      throw err instanceof UpstreamError ? this.#fail(err) : err
     })
-    if (res.status === 429) throw rateLimited('PresençaBank', 'login', res)
-    if (res.status >= 500) throw upstreamUnavailable('PresençaBank', 'login', `HTTP ${res.status}: ${reasonOf(res.body, '').text}`)
-    if (res.status < 200 || res.status >= 300) {
-      const { text } = reasonOf(res.body, `HTTP ${res.status}`)
-      const error = new UpstreamError('presenca_credentials_rejected', `O PresençaBank recusou o login: ${text}`, 502, 'PresençaBank', { rota: 'login', motivo: text })
-      if (generation === this.#generation) this.#refused = { error, until: this.now() + this.#negativeTtlMs }
-      throw error
+    if (res.status >= 200 && res.status < 300) {
+      const t = parseAnswer(loginSchema, res.body, this.#ctx(route))
+      const now = this.#o.now()
+      const parsed = t.expireAt ? parseExpireAt(t.expireAt) : NaN
+      // A missing, unreadable or already-past expireAt (clock skew) gets the assumed lifetime.
+      const expiresAt = Number.isFinite(parsed) && parsed > now + SKEW_MS ? parsed : now + DEFAULT_TOKEN_MS
+      if (generation === this.#generation) {
+        this.#token = { value: t.token, until: expiresAt - SKEW_MS, expiresAt }
+        this.#worked.add(fp)
+        this.#lastError = null
+      }
+      this.#o.logger?.info({ expires_in: Math.floor((expiresAt - now) / 1000), expire_at_sent: t.expireAt !== undefined && t.expireAt !== null }, 'presencabank login')
+      return t.token
     }
-    const t = this.#parse(loginSchema, res.body, 'login')
-    const exp = t.expireAt ? Date.parse(t.expireAt) : NaN
-    const expiresAt = Number.isNaN(exp) ? this.now() + DEFAULT_TOKEN_MS : exp
-    const lifetime = expiresAt - this.now()
-    if (generation === this.#generation) this.#token = { value: t.token, until: expiresAt - Math.min(SKEW_MS, lifetime / 4) }
-    return t.token
+    if (res.status === 429) throw this.#fail(rateLimited('PresençaBank', route, res))
+    const reason = reasonText(res.body, `HTTP ${res.status}`)
+    // 502/503/504 come from Azure's front door: an outage. A 500 is how PresençaBank answers a WRONG PASSWORD, so it
+    // is a refusal, unless these very credentials have logged in before in this process (then it is an outage).
+    if (res.status >= 502 || (res.status === 500 && this.#worked.has(fp))) {
+      throw this.#fail(upstreamUnavailable('PresençaBank', route, `HTTP ${res.status}: ${reason}`))
+    }
+    const hint = res.status === 500 ? ' (o PresençaBank responde HTTP 500 a login ou senha errados)' : ''
+    const error = new UpstreamError(
+      'presencabank_login_recusado',
+      `Login recusado pelo PresençaBank${hint}: confira PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD em /config-v8. Resposta: ${reason}`,
+      502,
+      'PresençaBank',
+      { rota: route, status_upstream: res.status, motivo: reason }
+    )
+    if (generation === this.#generation) this.#refused = { error, until: this.#o.now() + REFUSED_TTL_MS }
+    this.#o.logger?.warn({ status: res.status }, 'presencabank login refused')
+    throw this.#fail(error)
   }
 
   #base (): string {
-    return this.config().PRESENCABANK_URL.replace(/\/+$/, '')
+    return this.#o.config().PRESENCABANK_URL.replace(/\/+$/, '')
   }
 
-  async #call (path: string, json: unknown, idempotent: boolean, signal?: AbortSignal): Promise<unknown> {
-    if (!this.configured) throw notConfigured('PresençaBank', 'presenca_not_configured', 'defina PRESENCABANK_URL, PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD.')
+  async #call (method: 'POST' | 'PUT', path: string, route: string, o: SendOptions): Promise<unknown> {
+    return this.#result(await this.#send(method, path, route, o), route)
+  }
+
+  /** Configured check, quota memory, token, pacing slot, send; a 401 drops the token and repeats the call once. */
+  async #send (method: 'POST' | 'PUT', path: string, route: string, o: SendOptions): Promise<HttpResponse> {
+    this.#assertConfigured()
+    const now = this.#o.now()
+    if (this.#quota && this.#quota.until > now && path !== TERMO) throw this.#quota.error
     for (let attempt = 1; ; attempt++) {
-      const token = await this.#bearer(signal)
-      await this.#limiter.acquire(signal)
-      const res = await this.http.send({
+      const token = await this.#bearer(o.signal)
+      await this.#pacer.acquire({ signal: o.signal, maxWaitMs: o.maxWaitMs })
+      const res = await this.#o.http.send({
         upstream: 'PresençaBank',
-        method: 'POST',
+        method,
         url: `${this.#base()}${path}`,
-        route: path,
-        headers: { authorization: `Bearer ${token}` },
-        json,
-        idempotent,
-        ...(signal ? { signal } : {}),
+        route,
+        headers: { authorization: `Bearer ${token}`, ...o.headers },
+        json: o.json,
+        idempotent: o.idempotent,
+        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+      }).catch((err: unknown) => {
+        throw err instanceof UpstreamError ? this.#fail(err) : err
       })
       if (res.status === 401 && attempt === 1) {
         // Expired or revoked early: drop it (unless already replaced) and try once more with a fresh login.
         if (this.#token?.value === token) this.#token = undefined
         continue
       }
-      if (res.status >= 200 && res.status < 300) return res.body
-      const { type, text } = reasonOf(res.body, `HTTP ${res.status}`)
-      if (res.status === 404) throw upstreamNotFound('PresençaBank', path, text)
-      if (res.status === 429) throw rateLimited('PresençaBank', path, res)
-      if (res.status >= 500) throw upstreamUnavailable('PresençaBank', path, `HTTP ${res.status}: ${text}`)
-      throw upstreamRejected('PresençaBank', path, res.status, type, text)
+      // An answer (even a business refusal) means PresençaBank works again: the last failure is history.
+      if (res.status < 500 && res.status !== 429 && res.status !== 401) this.#lastError = null
+      return res
     }
   }
 
-  #parse<T extends z.ZodType>(schema: T, body: unknown, route: string): z.output<T> {
-    const r = schema.safeParse(body)
-    if (!r.success) throw upstreamInvalidResponse('PresençaBank', route, r.error.issues[0]?.message ?? 'formato inválido')
-    return r.data
+  #result (res: HttpResponse, route: string): unknown {
+    if (res.status >= 200 && res.status < 300) return res.body
+    const reason = reasonText(res.body, `HTTP ${res.status}`)
+    if (res.status === 401) {
+      throw this.#fail(new UpstreamError('presencabank_nao_autorizado', `O PresençaBank recusou o token duas vezes (${route}): ${reason}`, 502, 'PresençaBank', { rota: route, motivo: reason }))
+    }
+    if (res.status === 429) throw this.#fail(rateLimited('PresençaBank', route, res))
+    if (res.status >= 500) throw this.#fail(upstreamUnavailable('PresençaBank', route, `HTTP ${res.status}: ${reason}`))
+    const found = classify(res.status, res.body)
+    // A bare 403 on the term creation is a login without that permission, not an unsigned term.
+    const kind = found === 'termo_nao_autorizado' && res.status === 403 && route === 'POST /consultas/termo-inss' ? undefined : found
+    if (kind) {
+      const error = new UpstreamError(`presencabank_${kind}`, `${REFUSAL_TEXT[kind]} (PresençaBank: ${reason})`, REFUSAL_STATUS[kind], 'PresençaBank', {
+        rota: route,
+        status_upstream: res.status,
+        motivo: reason,
+      })
+      if (kind === 'limite_de_consulta') this.#quota = { error: this.#fail(error), until: this.#o.now() + QUOTA_TTL_MS }
+      throw error
+    }
+    if (res.status === 404) throw upstreamNotFound('PresençaBank', route, reason)
+    throw upstreamRejected('PresençaBank', route, res.status, undefined, reason)
   }
 }
