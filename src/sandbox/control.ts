@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { CONTROL_PREFIX, faultRuleSchema, toRule } from './faults.js'
 import { listPeople, SCENARIOS, type Person } from './population.js'
+import { signThroughLink } from './presenca.js'
+import { presencaProfile } from './presenca-people.js'
 import type { SandboxConfig, SandboxState } from './state.js'
 
 export const MAX_PEOPLE = 5000
@@ -22,6 +24,13 @@ const configBody = z.object({
   token_rps: z.number().int().min(0).optional(),
   login_failures_per_min: z.number().int().min(0).optional(),
   presenca_rpm: z.number().int().min(1).optional(),
+  presenca_token_ttl_s: z.number().int().min(1).max(30 * 86_400).optional(),
+  presenca_expire_at: z.enum(['iso', 'naive', 'none']).optional(),
+  presenca_sign_delay_ms: z.number().int().min(0).max(600_000).optional(),
+  presenca_unsigned: z.enum(['message', 'codes', '403']).optional(),
+  presenca_margin_shape: z.enum(['object', 'array', 'alternate']).optional(),
+  presenca_sign_glitch: z.boolean().optional(),
+  presenca_self_sign: z.boolean().optional(),
   reject_duplicate_simulations: z.boolean().optional(),
   timeout_hold_ms: z.number().int().min(0).max(600_000).optional(),
 }).strict()
@@ -37,6 +46,13 @@ const CONFIG_KEYS: Record<keyof z.infer<typeof configBody>, keyof SandboxConfig>
   token_rps: 'tokenRps',
   login_failures_per_min: 'loginFailuresPerMinute',
   presenca_rpm: 'presencaRpm',
+  presenca_token_ttl_s: 'presencaTokenTtlSeconds',
+  presenca_expire_at: 'presencaExpireAt',
+  presenca_sign_delay_ms: 'presencaSignDelayMs',
+  presenca_unsigned: 'presencaUnsigned',
+  presenca_margin_shape: 'presencaMarginShape',
+  presenca_sign_glitch: 'presencaSignGlitch',
+  presenca_self_sign: 'presencaSelfSign',
   reject_duplicate_simulations: 'rejectDuplicateSimulations',
   timeout_hold_ms: 'timeoutHoldMs',
 }
@@ -47,7 +63,7 @@ export function configView (c: SandboxConfig): Record<string, unknown> {
   return out
 }
 
-function personView (p: Person): Record<string, unknown> {
+function personView (p: Person, seed: number): Record<string, unknown> {
   return {
     cpf: p.cpf,
     nome: p.nome,
@@ -63,6 +79,8 @@ function personView (p: Person): Record<string, unknown> {
     cloneId: p.cloneId,
     v8Knows: p.v8Knows,
     v8Gender: p.v8Gender,
+    /** What PresençaBank answers for this CPF (eligible, eligible_no_margin, not_eligible, cpf_not_found, no_links). */
+    presenca: presencaProfile(seed, p.cpf).outcome,
   }
 }
 
@@ -77,7 +95,7 @@ export function controlRoutes (app: FastifyInstance, state: SandboxState): void 
     const { scenario, limit } = parsed.data
     // Whoever a caller is shown must be findable in the Kentro pipelines.
     state.kentroListed[scenario] = Math.max(state.kentroListed[scenario], limit)
-    return { people: listPeople(state.config.seed, scenario, limit).map(personView) }
+    return { people: listPeople(state.config.seed, scenario, limit).map((p) => personView(p, state.config.seed)) }
   })
 
   /** GET /__sandbox/stats */
@@ -117,10 +135,19 @@ export function controlRoutes (app: FastifyInstance, state: SandboxState): void 
     return configView(state.config)
   })
 
-  /** POST /__sandbox/revoke-tokens — every V8 token issued so far stops working (tests re-login). */
+  /** POST /__sandbox/presenca/sign {cpf} — the client opens the term's link and signs it (the newest term of the CPF). */
+  app.post(`${CONTROL_PREFIX}/presenca/sign`, async (request, reply) => {
+    const cpf = String((request.body as { cpf?: unknown } | undefined)?.cpf ?? '').replace(/\D/g, '')
+    const term = signThroughLink(state, cpf)
+    if (!term) return reply.code(404).send({ error: 'not_found', message: 'no term for this CPF' })
+    return { success: true, autorizacaoId: term.autorizacaoId, signedAt: new Date(term.signedAt ?? state.now()).toISOString() }
+  })
+
+  /** POST /__sandbox/revoke-tokens — every V8 and PresençaBank token issued so far stops working (tests re-login). */
   app.post(`${CONTROL_PREFIX}/revoke-tokens`, async () => {
-    const revoked = state.tokens.size
+    const revoked = state.tokens.size + state.presencaTokens.size
     state.tokens.clear()
+    state.presencaTokens.clear()
     return { success: true, revoked }
   })
 }

@@ -5,9 +5,10 @@ import { hash32, intBetween, pick, prng } from './random.js'
 /**
  * Appended scenarios keep earlier CPFs stable. `no_gender`: CRM and V8 know everything but the gender (as most
  * records really are: no public Kentro form has a gender field), so only the caller or the tenant's declared
- * default (DEFAULT_GENDER) can complete it.
+ * default (DEFAULT_GENDER) can complete it. `no_links`: PresençaBank lists no employment link for the CPF (V8 and the
+ * CRM treat them like `ok`). How each scenario behaves at PresençaBank: src/sandbox/presenca-people.ts.
  */
-export const SCENARIOS = ['ok', 'rejected', 'no_opportunity', 'incomplete', 'no_margin', 'slow', 'no_gender'] as const
+export const SCENARIOS = ['ok', 'rejected', 'no_opportunity', 'incomplete', 'no_margin', 'slow', 'no_gender', 'no_links'] as const
 export type Scenario = (typeof SCENARIOS)[number]
 
 /** Indices per scenario that map to distinct CPFs (far more than any test lists). */

@@ -17,8 +17,22 @@ export interface SandboxConfig {
   tokenRps: number
   /** Failed logins per user per minute before 429 too_many_attempts; 0 = never block. */
   loginFailuresPerMinute: number
-  /** PresençaBank requests per token per minute before 429. */
+  /** PresençaBank requests per login per minute before 429. */
   presencaRpm: number
+  /** PresençaBank token lifetime (callers saw about 10 h). */
+  presencaTokenTtlSeconds: number
+  /** How the login states expireAt: ISO with Z, ISO without an offset, or not at all. */
+  presencaExpireAt: 'iso' | 'naive' | 'none'
+  /** After a term is signed, consultar-vinculos still refuses it for this long (real callers wait tens of seconds). */
+  presencaSignDelayMs: number
+  /** The refusal without a signed term: 400 {message}, 400 {errors, errorCodes} or a bare 403. */
+  presencaUnsigned: 'message' | 'codes' | '403'
+  /** consultar-margem answers an object, an array, or alternates per CPF. */
+  presencaMarginShape: 'object' | 'array' | 'alternate'
+  /** The signing PUT signs, then answers the known 500 "An error ocurred". */
+  presencaSignGlitch: boolean
+  /** The login may sign terms itself (PUT); when false the PUT answers 403 and only the client's link signs. */
+  presencaSelfSign: boolean
   /** How many people per scenario the Kentro pipelines hold at least (grows with /__sandbox/people). */
   kentroPeoplePerScenario: number
   /** Answer simulation_already_exists to an identical second simulation of a consult. */
@@ -38,6 +52,13 @@ export const DEFAULT_CONFIG: SandboxConfig = {
   tokenRps: 0,
   loginFailuresPerMinute: 20,
   presencaRpm: 30,
+  presencaTokenTtlSeconds: 36_000,
+  presencaExpireAt: 'iso',
+  presencaSignDelayMs: 300,
+  presencaUnsigned: 'message',
+  presencaMarginShape: 'alternate',
+  presencaSignGlitch: false,
+  presencaSelfSign: true,
   kentroPeoplePerScenario: 50,
   rejectDuplicateSimulations: false,
   timeoutHoldMs: 60_000,
@@ -95,13 +116,22 @@ export interface Stats {
   simulations_created: number
   kentro_writes: number
   presenca_calls: number
+  presenca_logins: number
+  presenca_login_failures: number
+  presenca_terms_created: number
+  presenca_terms_by_cpf: Record<string, number>
+  presenca_terms_signed: number
+  presenca_rate_limited: number
   faults_injected: number
 }
 
 export interface PresencaTerm {
   autorizacaoId: string
+  cpf: string
+  telefone: string
   createdAt: number
-  signedAt: number
+  /** null until the PUT (or the client through the link) signs it. */
+  signedAt: number | null
 }
 
 function emptyStats (): Stats {
@@ -116,6 +146,12 @@ function emptyStats (): Stats {
     simulations_created: 0,
     kentro_writes: 0,
     presenca_calls: 0,
+    presenca_logins: 0,
+    presenca_login_failures: 0,
+    presenca_terms_created: 0,
+    presenca_terms_by_cpf: {},
+    presenca_terms_signed: 0,
+    presenca_rate_limited: 0,
     faults_injected: 0,
   }
 }
@@ -136,7 +172,11 @@ export class SandboxState {
   /** Population size visible in the Kentro pipelines; only grows, survives reset (it is population, not state). */
   kentroListed: Record<Scenario, number>
   presencaTokens = new Map<string, { login: string; expiresAt: number }>()
+  /** autorizacaoId → term; a CPF may have several (each creation makes a new one). */
   presencaTerms = new Map<string, PresencaTerm>()
+  /** Phone → the CPF whose term used it first (a phone belongs to one client). */
+  presencaPhones = new Map<string, string>()
+  /** Requests per login in the current minute. */
   presencaWindows = new Map<string, { minute: number; count: number }>()
   tokenWindow = { second: 0, count: 0 }
   loginFailures = new Map<string, { minute: number; count: number }>()
@@ -163,6 +203,7 @@ export class SandboxState {
     this.kentroNextId = 90_000_000
     this.presencaTokens.clear()
     this.presencaTerms.clear()
+    this.presencaPhones.clear()
     this.presencaWindows.clear()
     this.tokenWindow = { second: 0, count: 0 }
     this.loginFailures.clear()
@@ -180,7 +221,7 @@ export class SandboxState {
     return mine
   }
 
-  count (key: 'tokens_by_user' | 'consults_by_cpf' | 'routes', name: string): void {
+  count (key: 'tokens_by_user' | 'consults_by_cpf' | 'routes' | 'presenca_terms_by_cpf', name: string): void {
     const table = this.stats[key]
     table[name] = (table[name] ?? 0) + 1
   }

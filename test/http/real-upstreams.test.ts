@@ -99,6 +99,7 @@ t.test('a 10-CPF list batch and a Kentro-pipeline batch complete over a real soc
   const expected = new Map<string, string>()
   const outcome: Array<[Scenario, number, string]> = [
     ['ok', 10, 'SUCCESS'], ['slow', 4, 'SUCCESS'], ['rejected', 4, 'termo_recusado'], ['no_margin', 4, 'sem_margem'], ['incomplete', 4, 'dados_faltantes'], ['no_gender', 4, 'dados_faltantes'],
+    ['no_links', 4, 'SUCCESS'],
   ]
   for (const [scenario, listed, end] of outcome) {
     for (const p of await c.sb.people(scenario, listed)) if (p.pipelineId === 4) expected.set(p.cpf, end)

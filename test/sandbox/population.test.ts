@@ -62,7 +62,7 @@ t.test('GET /__sandbox/people', async (t) => {
   const res = await http(sb.url, 'GET', '/__sandbox/people?scenario=no_margin&limit=5')
   t.equal(res.status, 200, '200')
   t.equal(res.body.people.length, 5, 'limit honoured')
-  const keys = ['cpf', 'nome', 'telefone', 'email', 'data_nascimento', 'sexo', 'scenario', 'margin', 'installmentsMax', 'pipelineId', 'opportunityId', 'cloneId', 'v8Knows', 'v8Gender']
+  const keys = ['cpf', 'nome', 'telefone', 'email', 'data_nascimento', 'sexo', 'scenario', 'margin', 'installmentsMax', 'pipelineId', 'opportunityId', 'cloneId', 'v8Knows', 'v8Gender', 'presenca']
   t.same(Object.keys(res.body.people[0]).sort(), keys.sort(), 'documented fields')
   t.ok(res.body.people.every((p: { scenario: string }) => p.scenario === 'no_margin'), 'all of the asked scenario')
   const again = await sb.people('no_margin', 5)
