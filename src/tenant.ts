@@ -19,6 +19,8 @@ import type { FlowRunner } from './domain/flow/types.js'
 import { CltFlow } from './domain/flow/index.js'
 import { FlowResultsRepo } from './domain/flow/results.js'
 import { CltSimulations } from './domain/flow/simulations.js'
+import { PresencaFlow } from './domain/presenca-flow/index.js'
+import { PresencaStore } from './domain/presenca-flow/store.js'
 import { buildApp } from './http/app.js'
 import type { App, AppServices } from './http/types.js'
 
@@ -27,6 +29,9 @@ export interface TenantServices extends AppServices {
   v8: V8Client
   kentro: KentroClient
   presenca: PresencaClient
+  presencaStore: PresencaStore
+  /** PresençaBank's eligibility-and-margin flow. */
+  presencaFlow: PresencaFlow
   tokens: TokenCache
   /** Upstream answers that did not match the known shapes (GET /health: checks.upstream_shape_warnings). */
   shapeWarnings: ShapeWarnings
@@ -43,6 +48,8 @@ export interface ServiceDeps {
   upstreamTimeoutMs?: number
   /** Batch workers' flow and engine settings (tests inject a deterministic runner, short leases). */
   batch?: { runner?: FlowRunner; listCpfs?: BatchServiceDeps['listCpfs']; engine?: Partial<BatchServiceDeps['engine']>; start?: boolean }
+  /** PresençaBank's pacing wait and flow polling (tests pass a sleep that moves their clock, short polls). */
+  presenca?: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; poll?: { firstMs?: number; factor?: number; maxMs?: number }; pacingGraceMs?: number }
 }
 
 const V8_KEYS: readonly ConfigKey[] = ['V8_AUTH_URL', 'V8_API_URL', 'V8_CLIENT_ID', 'V8_AUDIENCE', 'V8_USERNAME', 'V8_PASSWORD']
@@ -69,6 +76,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     warnings: shapeWarnings,
     logger: deps.logger,
     now,
+    ...(deps.presenca?.sleep ? { sleep: deps.presenca.sleep } : {}),
     ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}),
   })
   const configAudit = new ConfigAudit(deps.db, now)
@@ -78,6 +86,19 @@ export function createServices (deps: ServiceDeps): TenantServices {
   const simulationCache = new SimulationCache(deps.db, { ttlMs: () => config().CACHE_TTL_HOURS * 3_600_000, now })
   const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
   const simulations = new CltSimulations({ v8, config, results: flowResults, cache: simulationCache, now })
+  const presencaStore = new PresencaStore(deps.db)
+  const presencaFlow = new PresencaFlow({
+    presenca,
+    kentro,
+    v8,
+    config,
+    store: presencaStore,
+    logger: deps.logger,
+    now,
+    ...(deps.presenca?.sleep ? { sleep: deps.presenca.sleep } : {}),
+    ...(deps.presenca?.poll ? { poll: deps.presenca.poll } : {}),
+    ...(deps.presenca?.pacingGraceMs !== undefined ? { pacingGraceMs: deps.presenca.pacingGraceMs } : {}),
+  })
 
   const batches = new BatchService({
     db: deps.db,
@@ -108,6 +129,8 @@ export function createServices (deps: ServiceDeps): TenantServices {
     flow,
     flowResults,
     simulations,
+    presencaFlow,
+    presencaStore,
     tokenStatus: () => tokens.status(),
     close: async () => {
       unsubscribe()

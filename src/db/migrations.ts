@@ -69,4 +69,30 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE batch_items ADD COLUMN first_run_at INTEGER;
   CREATE INDEX batch_items_state ON batch_items (batch_id, status, finished_at);
   `,
+  /* 3: PresençaBank: the consult term of each CPF (never created twice) and the CPF's latest eligibility result */ `
+  CREATE TABLE presenca_terms (
+    cpf             TEXT PRIMARY KEY,
+    autorizacao_id  TEXT,
+    short_url       TEXT,
+    telefone        TEXT,
+    created_at      INTEGER,
+    create_tried_at INTEGER,
+    signed_at       INTEGER,
+    sign_result     TEXT,
+    sign_error      TEXT,
+    authorized_at   INTEGER,
+    updated_at      INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE presenca_results (
+    cpf         TEXT PRIMARY KEY,
+    status      TEXT NOT NULL,
+    etapa       TEXT NOT NULL,
+    code        TEXT,
+    erro        TEXT,
+    details     TEXT,
+    resultado   TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) STRICT;
+  `,
 ]

@@ -128,16 +128,21 @@ const CHECKS: { [K in Field]: (raw: unknown, now: number) => Check<unknown> } = 
 
 const present = (v: unknown): boolean => formValue(v) !== ''
 
+/** The chosen value and source of each field asked for, or the fields no source fills with their reasons. */
+export type FieldsValidation =
+  | { ok: true; values: Partial<Record<Field, unknown>>; sources: Partial<Record<Field, Source>> }
+  | { ok: false; campos: Field[]; motivos: Partial<Record<Field, string>> }
+
 /**
- * Each field from the first source with a valid value, in the order given. A strict source's invalid value is an
- * error (the caller asked for it explicitly); another source's invalid value falls through to the next source.
+ * Each of `fields` from the first source with a valid value, in the order given. A strict source's invalid value is
+ * an error (the caller asked for it explicitly); another source's invalid value falls through to the next source.
  * A field no source fills is listed in `campos`, with the reason of the first source that had a value.
  */
-export function resolveBorrower (input: { cpf: string; sources: readonly SourceValues[]; now: number }): Validation {
+export function resolveFields (input: { sources: readonly SourceValues[]; now: number; fields: readonly Field[] }): FieldsValidation {
   const values: Partial<Record<Field, unknown>> = {}
-  const sources = {} as Record<Field, Source>
+  const sources: Partial<Record<Field, Source>> = {}
   const motivos: Partial<Record<Field, string>> = {}
-  for (const field of FIELDS) {
+  for (const field of input.fields) {
     let firstProblem: string | undefined
     for (const s of input.sources) {
       const raw = s.values[field]
@@ -157,8 +162,16 @@ export function resolveBorrower (input: { cpf: string; sources: readonly SourceV
     }
     if (values[field] === undefined) motivos[field] = firstProblem ?? absent(field)
   }
-  const campos = FIELDS.filter((f) => motivos[f] !== undefined)
+  const campos = input.fields.filter((f) => motivos[f] !== undefined)
   if (campos.length > 0) return { ok: false, campos, motivos }
+  return { ok: true, values, sources }
+}
+
+/** Every field a V8 consult needs (resolveFields over FIELDS), as a Borrower. */
+export function resolveBorrower (input: { cpf: string; sources: readonly SourceValues[]; now: number }): Validation {
+  const r = resolveFields({ sources: input.sources, now: input.now, fields: FIELDS })
+  if (!r.ok) return r
+  const { values } = r
   return {
     ok: true,
     borrower: {
@@ -168,7 +181,7 @@ export function resolveBorrower (input: { cpf: string; sources: readonly SourceV
       mobile: values.telefone as Mobile,
       birthDate: values.data_nascimento as string,
       gender: values.sexo as 'M' | 'F',
-      sources,
+      sources: r.sources as Record<Field, Source>,
     },
   }
 }

@@ -19,7 +19,7 @@ t.test('a new file is migrated to the latest version with WAL and a busy timeout
   t.ok(probe(), 'health probe ok')
   t.ok(probe(), 'and again (statement reused)')
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
-  for (const name of ['batch_items', 'batches', 'config_audit', 'flow_results', 'simulation_cache', 'token_cache']) t.ok(tables.includes(name), `table ${name}`)
+  for (const name of ['batch_items', 'batches', 'config_audit', 'flow_results', 'presenca_results', 'presenca_terms', 'simulation_cache', 'token_cache']) t.ok(tables.includes(name), `table ${name}`)
   db.close()
   t.notOk(probe(), 'health probe false once closed')
 })

@@ -63,12 +63,13 @@ export type FlowResult = z.infer<typeof flowResultSchema>
  * pending: the consult is still in progress upstream; call again after `retryAfterMs`.
  * Transient upstream trouble (timeouts, 5xx, 429) is thrown as an AppError with status 502/503/504/429.
  */
-export type FlowOutcome =
-  | { kind: 'success'; etapa: string; resultado: FlowResult }
-  | { kind: 'failed'; etapa: string; code: string; erro: string; resultado: FlowResult | null; details?: Record<string, unknown> }
-  | { kind: 'pending'; etapa: string; resultado: FlowResult; retryAfterMs: number }
+export type FlowOutcome<R = FlowResult> =
+  | { kind: 'success'; etapa: string; resultado: R }
+  | { kind: 'failed'; etapa: string; code: string; erro: string; resultado: R | null; details?: Record<string, unknown> }
+  | { kind: 'pending'; etapa: string; resultado: R; retryAfterMs: number }
 
-export interface FlowRunner {
+/** A flow the HTTP routes and the batch workers run per CPF; `R` is its result's shape (V8's by default). */
+export interface FlowRunner<R = FlowResult> {
   /** `waitMs` bounds how long to poll a consult before answering `pending` (0 = do not wait). */
-  run(input: FlowInput, opts?: { waitMs?: number; signal?: AbortSignal }): Promise<FlowOutcome>
+  run(input: FlowInput, opts?: { waitMs?: number; signal?: AbortSignal }): Promise<FlowOutcome<R>>
 }
