@@ -3,6 +3,7 @@ import type { ConfigKey } from './config/schema.js'
 import type { ConfigStore } from './config/store.js'
 import type { Db } from './db/database.js'
 import type { Logger } from './log/logger.js'
+import { AppError } from './errors.js'
 import { HttpClient } from './upstream/http-client.js'
 import { cpfCandidates, KentroClient } from './upstream/kentro.js'
 import { PresencaClient } from './upstream/presenca.js'
@@ -30,8 +31,6 @@ export interface TenantServices extends AppServices {
   kentro: KentroClient
   presenca: PresencaClient
   presencaStore: PresencaStore
-  /** PresençaBank's eligibility-and-margin flow. */
-  presencaFlow: PresencaFlow
   tokens: TokenCache
   /** Upstream answers that did not match the known shapes (GET /health: checks.upstream_shape_warnings). */
   shapeWarnings: ShapeWarnings
@@ -105,6 +104,12 @@ export function createServices (deps: ServiceDeps): TenantServices {
     logger: deps.logger,
     now,
     runner: deps.batch?.runner ?? flow,
+    runners: { presencabank: presencaFlow },
+    bankReady: (bank) => {
+      if (bank === 'presencabank' && !presenca.configured) {
+        throw new AppError('presencabank_nao_configurado', 'O PresençaBank não está configurado nesta porta: defina PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD em /config-v8.', 409)
+      }
+    },
     listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map(pipelineCpf)),
     maxItems: () => config().BATCH_MAX_ITEMS,
     // BATCH_CONCURRENCY is read once: a change applies on the next reload.
@@ -130,7 +135,10 @@ export function createServices (deps: ServiceDeps): TenantServices {
     flowResults,
     simulations,
     presencaFlow,
+    presencaResults: presencaStore,
     presencaStore,
+    presencaStatus: () => presenca.status(),
+    presencaLogin: () => presenca.testLogin(),
     tokenStatus: () => tokens.status(),
     close: async () => {
       unsubscribe()

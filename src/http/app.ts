@@ -16,6 +16,7 @@ import { registerDocs } from './routes/docs.js'
 import { cltRoutes } from './routes/clt.js'
 import { v8Routes } from './routes/v8.js'
 import { batchRoutes } from './routes/batches.js'
+import { presencaRoutes } from './routes/presenca.js'
 import type { App, AppDeps } from './types.js'
 
 export type { App, AppDeps } from './types.js'
@@ -53,6 +54,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
       batchCounts: () => deps.services.batches.activeTotals(),
       tokenStatus: () => deps.services.tokenStatus(),
       shapeWarnings: () => deps.services.shapeWarnings.total,
+      presencaStatus: () => deps.services.presencaStatus(),
     },
     ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
   })
@@ -65,7 +67,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(cacheRoutes, { cache: services.simulationCache })
-    await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations })
+    await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations, presencaResults: services.presencaResults })
+    await api.register(presencaRoutes, { services })
     await api.register(v8Routes, { v8: services.v8, now: deps.now, provider: () => deps.config.get().V8_PROVIDER })
     await api.register(batchRoutes, { batches: services.batches })
   })

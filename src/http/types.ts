@@ -10,7 +10,10 @@ import type { ConfigAudit } from '../domain/config-audit.js'
 import type { FlowResultsRepo } from '../domain/flow/results.js'
 import type { CltSimulations } from '../domain/flow/simulations.js'
 import type { FlowRunner } from '../domain/flow/types.js'
+import type { PresencaStore } from '../domain/presenca-flow/store.js'
+import type { PresencaResult } from '../domain/presenca-flow/types.js'
 import type { SimulationCache } from '../domain/simulation-cache.js'
+import type { PresencaStatus } from '../upstream/presenca.js'
 import type { ShapeWarnings } from '../upstream/shape-warnings.js'
 import type { TokenCache, TokenCacheStatus } from '../upstream/token-cache.js'
 import type { V8Client } from '../upstream/v8.js'
@@ -34,6 +37,14 @@ export interface AppServices {
   flowResults: FlowResultsRepo
   /** simular-personalizada / simular-cache against the CPF's approved consult. */
   simulations: CltSimulations
+  /** PresençaBank's eligibility-and-margin flow (POST /clt/fluxo-completo-precencabank, batches with banco presencabank). */
+  presencaFlow: FlowRunner<PresencaResult>
+  /** Latest PresençaBank result per CPF (status route, mensagem-whatsapp). */
+  presencaResults: Pick<PresencaStore, 'result'>
+  /** Configured, token, last error, pacing (GET /health, the config page). */
+  presencaStatus(): PresencaStatus
+  /** A login with the saved PresençaBank credentials (the config page's check). */
+  presencaLogin(): Promise<{ expires_in: number }>
 }
 
 export interface AppDeps {

@@ -1,4 +1,4 @@
-/** Batch workers: claim an item with a lease, run the CLT flow, record the outcome; reschedule pending/transient ones. */
+/** Batch workers: claim an item with a lease, run its bank's flow, record the outcome; reschedule pending/transient ones. */
 import { AppError } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
 import { maskCpf } from '../../log/mask.js'
@@ -7,11 +7,14 @@ import type { BatchEvents } from './events.js'
 import { holdOwner, isDeadOwner, newLeaseOwner } from './owner.js'
 import { DEFAULT_RETRY_POLICY, isTransient, pendingDelayMs, transientDelayMs, type RetryPolicy } from './policy.js'
 import type { BatchRepository } from './repository.js'
-import type { BatchParams, ClaimedItem, ItemOutcome, ItemRetry } from './types.js'
+import type { Bank, BatchParams, ClaimedItem, ItemOutcome, ItemResult, ItemRetry } from './types.js'
 
 export interface EngineOptions {
   repo: BatchRepository
-  runner: FlowRunner
+  /** The flow of batches without a bank (V8). */
+  runner: FlowRunner<ItemResult>
+  /** The flow of each other bank a batch may name (`banco`). */
+  runners?: Partial<Record<Bank, FlowRunner<ItemResult>>>
   events: BatchEvents
   logger: Logger
   now: () => number
@@ -46,7 +49,8 @@ const PURGE_EVERY_MS = 60 * 60_000
 
 export class BatchEngine {
   readonly owner: string
-  readonly #o: Required<Omit<EngineOptions, 'policy' | 'owner'>>
+  readonly #o: Required<Omit<EngineOptions, 'policy' | 'owner' | 'runners'>>
+  readonly #runners: Partial<Record<Bank, FlowRunner<ItemResult>>>
   readonly #policy: RetryPolicy
   readonly #inFlight = new Map<string, InFlight>()
   readonly #params = new Map<string, BatchParams>()
@@ -62,6 +66,7 @@ export class BatchEngine {
   constructor (opts: EngineOptions) {
     this.owner = opts.owner ?? newLeaseOwner()
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...opts.policy }
+    this.#runners = opts.runners ?? {}
     this.#o = {
       repo: opts.repo,
       runner: opts.runner,
@@ -236,9 +241,11 @@ export class BatchEngine {
       return { kind: 'final', outcome: failed('tentativas', 'tentativas_esgotadas', `O item foi tentado ${p.maxAttempts} vezes sem concluir.`) }
     }
     const params = this.#paramsOf(item.batchId)
-    let outcome: FlowOutcome
+    const runner = params.banco && params.banco !== 'v8' ? this.#runners[params.banco] : this.#o.runner
+    if (!runner) return { kind: 'final', outcome: failed('fluxo', 'banco_indisponivel', `O banco ${params.banco ?? ''} não está disponível nesta porta.`) }
+    let outcome: FlowOutcome<ItemResult>
     try {
-      outcome = await this.#o.runner.run(
+      outcome = await runner.run(
         { cpf: item.cpf, ...(params.amount ? { amount: params.amount } : {}), ...(params.installments !== undefined ? { installments: params.installments } : {}) },
         { waitMs: this.#o.flowWaitMs, signal }
       )

@@ -1,8 +1,7 @@
 /** SQL of the batches and batch_items tables: atomic lease claims, outcome + release in one transaction, counts. */
 import type { Statement, Transaction } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
-import type { FlowResult } from '../flow/types.js'
-import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ClaimedItem, ItemCounts, ItemOutcome, ItemRetry, ItemStatus } from './types.js'
+import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ClaimedItem, ItemCounts, ItemOutcome, ItemResult, ItemRetry, ItemStatus } from './types.js'
 
 interface BatchRow {
   id: string
@@ -77,7 +76,7 @@ const toItem = (r: ItemRow): BatchItem => ({
   etapa: r.etapa,
   erro: r.erro,
   mensagem: r.mensagem,
-  resultado: r.resultado === null ? null : (JSON.parse(r.resultado) as FlowResult),
+  resultado: r.resultado === null ? null : (JSON.parse(r.resultado) as ItemResult),
   attempts: r.attempts,
   finishedAt: r.finished_at,
 })

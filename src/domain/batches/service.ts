@@ -8,7 +8,7 @@ import type { FlowRunner } from '../flow/types.js'
 import { BatchEngine, type EngineOptions } from './engine.js'
 import { BatchEvents } from './events.js'
 import { BatchRepository, type CancelResult, type NewItem } from './repository.js'
-import type { Batch, BatchOrigin, BatchParams, ItemCounts } from './types.js'
+import type { Bank, Batch, BatchOrigin, BatchParams, ItemCounts, ItemResult } from './types.js'
 
 /** The CPFs (as the CRM holds them, e.g. an opportunity's `mainmail`) of a Kentro pipeline's open opportunities. */
 export type ListPipelineCpfs = (pipelineId: number, signal?: AbortSignal) => Promise<string[]>
@@ -17,11 +17,14 @@ export interface BatchServiceDeps {
   db: Db
   logger: Logger
   now: () => number
-  runner: FlowRunner
+  runner: FlowRunner<ItemResult>
+  /** Flows of the other banks a batch may name; `bankReady` refuses a bank this tenant cannot run now (not configured). */
+  runners?: Partial<Record<Bank, FlowRunner<ItemResult>>>
+  bankReady?: (bank: Bank) => void
   listCpfs: ListPipelineCpfs
   /** BATCH_MAX_ITEMS, read per request so a config change applies at once. */
   maxItems: () => number
-  engine: Pick<EngineOptions, 'concurrency'> & Partial<Omit<EngineOptions, 'repo' | 'runner' | 'events' | 'logger' | 'now'>>
+  engine: Pick<EngineOptions, 'concurrency'> & Partial<Omit<EngineOptions, 'repo' | 'runner' | 'runners' | 'events' | 'logger' | 'now'>>
 }
 
 export type CreateBatchInput =
@@ -43,7 +46,7 @@ export class BatchService {
   constructor (deps: BatchServiceDeps) {
     this.#deps = deps
     this.#repo = new BatchRepository(deps.db)
-    this.#engine = new BatchEngine({ ...deps.engine, repo: this.#repo, runner: deps.runner, events: this.#events, logger: deps.logger, now: deps.now })
+    this.#engine = new BatchEngine({ ...deps.engine, repo: this.#repo, runner: deps.runner, ...(deps.runners ? { runners: deps.runners } : {}), events: this.#events, logger: deps.logger, now: deps.now })
   }
 
   start (): void {
@@ -61,6 +64,10 @@ export class BatchService {
   }
 
   async create (input: CreateBatchInput, signal?: AbortSignal): Promise<CreatedBatch> {
+    if (input.banco && input.banco !== 'v8') {
+      if (!this.#deps.runners?.[input.banco]) throw unprocessable('banco_indisponivel', `O banco ${input.banco} não está disponível nesta porta.`)
+      this.#deps.bankReady?.(input.banco)
+    }
     const raw = input.origem === 'lista' ? input.cpfs : await this.#deps.listCpfs(input.pipeline_id, signal)
     const { items, duplicates } = toItems(raw)
     const max = this.#deps.maxItems()
@@ -75,11 +82,12 @@ export class BatchService {
       ...(input.amount ? { amount: input.amount } : {}),
       ...(input.installments !== undefined ? { installments: input.installments } : {}),
       ...(input.origem === 'kentro' ? { pipeline_id: input.pipeline_id } : {}),
+      ...(input.banco && input.banco !== 'v8' ? { banco: input.banco } : {}),
     }
     const id = randomUUID()
     this.#repo.insertBatch({ id, origin, params, items, now: this.#deps.now() })
     const invalid = items.filter((i) => !i.valid).length
-    this.#deps.logger.info({ lote: id, origem: origin, total: items.length, invalid, duplicates }, 'batch: created')
+    this.#deps.logger.info({ lote: id, origem: origin, banco: params.banco ?? 'v8', total: items.length, invalid, duplicates }, 'batch: created')
     this.#engine.wake()
     return { batch: this.#repo.getBatch(id)!, invalid, duplicates }
   }

@@ -1,15 +1,22 @@
 /** Shapes shared by the batch repository, engine, service and route. */
 import type { Amount, FlowResult } from '../flow/types.js'
+import type { PresencaResult } from '../presenca-flow/types.js'
 
 export type BatchStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED'
 export type ItemStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED'
 export type BatchOrigin = 'lista' | 'kentro'
+/** Which flow a batch runs: V8's consult and simulation (default) or PresençaBank's eligibility and margin. */
+export type Bank = 'v8' | 'presencabank'
+/** What an item's flow answered (the shape of the batch's bank). */
+export type ItemResult = FlowResult | PresencaResult
 
 /** What every item of a batch is run with. */
 export interface BatchParams {
   amount?: Amount
   installments?: number
   pipeline_id?: number
+  /** Absent = v8 (batches stored before banks existed). */
+  banco?: Bank
 }
 
 export interface Batch {
@@ -40,7 +47,7 @@ export interface BatchItem {
   etapa: string | null
   erro: string | null
   mensagem: string | null
-  resultado: FlowResult | null
+  resultado: ItemResult | null
   attempts: number
   finishedAt: number | null
 }
@@ -63,7 +70,7 @@ export interface ItemOutcome {
   etapa: string
   erro: string | null
   mensagem: string | null
-  resultado: FlowResult | null
+  resultado: ItemResult | null
 }
 
 /** A not-yet-final result: the item goes back to PENDING until `nextRunAt`. */
@@ -71,7 +78,7 @@ export interface ItemRetry {
   etapa: string
   erro: string | null
   mensagem: string | null
-  resultado: FlowResult | null
+  resultado: ItemResult | null
   nextRunAt: number
   /** Consecutive transient failures, this one included (0 after a `pending` outcome). */
   retries: number

@@ -21,6 +21,7 @@ export function batchView (b: Batch, c: ItemCounts): Record<string, unknown> {
     lote_id: b.id,
     status: b.status,
     origem: b.origin,
+    banco: b.params.banco ?? 'v8',
     parametros: {
       ...(b.params.amount ? { [b.params.amount.kind === 'installment' ? 'valor_parcela' : 'valor_liberado']: b.params.amount.value } : {}),
       ...(b.params.installments !== undefined ? { prazo: b.params.installments } : {}),

@@ -26,6 +26,8 @@ const createBody = z.object({
   cpfs: cpfList.optional(),
   origem: z.enum(['lista', 'kentro']).optional(),
   pipeline_id: z.coerce.number().int().positive().optional(),
+  /** Which flow runs each CPF: v8 (consult + simulation, the default) or presencabank (eligibility + margin). */
+  banco: z.enum(['v8', 'presencabank']).optional(),
   // The same amount and installment rules as POST /clt/fluxo-completo (valor = installment, "1500,50" accepted).
   ...pedidoShape,
 })
@@ -50,10 +52,10 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   })
 
   /** POST /clt/lotes */
-  app.post('/clt/lotes', { bodyLimit: BATCH_BODY_LIMIT, schema: { tags: ['Lotes'], summary: 'Cria um lote de CPFs (lista ou funil do Kentro) para o fluxo completo', body: createBody } }, async (req, reply) => {
+  app.post('/clt/lotes', { bodyLimit: BATCH_BODY_LIMIT, schema: { tags: ['Lotes'], summary: 'Cria um lote de CPFs (lista ou funil do Kentro) para o fluxo completo da V8 ou, com banco "presencabank", para elegibilidade e margem no PresençaBank', body: createBody } }, async (req, reply) => {
     const b = req.body
     let input: CreateBatchInput
-    const common = pedidoOf(b)
+    const common = { ...pedidoOf(b), ...(b.banco ? { banco: b.banco } : {}) }
     if (b.origem === 'kentro') {
       if (b.cpfs !== undefined) throw badRequest('requisicao_invalida', 'Envie "cpfs" ou "origem": "kentro" com "pipeline_id", não os dois.')
       if (b.pipeline_id === undefined) {

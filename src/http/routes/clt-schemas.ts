@@ -81,6 +81,10 @@ export const fluxoBody = z.object({
   dados_cliente: dadosClienteSchema.nullish(),
 })
 export const cpfBody = z.object({ cpf: cpfField })
+export const messageBody = z.object({
+  cpf: cpfField,
+  banco: z.enum(['v8', 'presencabank']).optional().describe('De qual fluxo é o texto; sem ele, o resultado mais recente dos dois'),
+})
 export const personalizadaBody = z.object({ cpf: cpfField, ...pedidoShape, ...v8PedidoShape })
 
 export const resultadoSchema = flowResultSchema
@@ -95,4 +99,4 @@ export const fluxoReply = z.object({
 
 export const simulationReply = z.object({ success: z.boolean(), message: z.string(), resultado: z.record(z.string(), z.unknown()) })
 
-export const messageReply = z.object({ success: z.boolean(), status: z.string(), mensagem: z.string(), atualizado_em: z.string() })
+export const messageReply = z.object({ success: z.boolean(), banco: z.enum(['v8', 'presencabank']), status: z.string(), mensagem: z.string(), atualizado_em: z.string() })

@@ -2,10 +2,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AppError, badRequest, notFound } from '../../errors.js'
 import type { FlowResultsRepo } from '../../domain/flow/results.js'
+import { presencaWhatsappMessage } from '../../domain/presenca-flow/message.js'
+import type { PresencaStore } from '../../domain/presenca-flow/store.js'
 import type { CltSimulations } from '../../domain/flow/simulations.js'
 import type { FlowOutcome, FlowRunner } from '../../domain/flow/types.js'
 import { whatsappMessage } from '../../domain/message.js'
-import { cpfBody, fluxoBody, fluxoReply, messageReply, pedidoOf, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
+import { fluxoBody, fluxoReply, messageBody, messageReply, pedidoOf, personalizadaBody, cpfBody, simulationReply, validCpf } from './clt-schemas.js'
 
 /** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
 const ERROR_STATUS: Record<string, number> = {
@@ -23,9 +25,10 @@ export interface CltRouteOptions {
   flow: FlowRunner
   flowResults: FlowResultsRepo
   simulations: CltSimulations
+  presencaResults: Pick<PresencaStore, 'result'>
 }
 
-export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { flow, flowResults, simulations }) => {
+export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { flow, flowResults, simulations, presencaResults }) => {
   /** POST /clt/fluxo-completo */
   app.post(
     '/clt/fluxo-completo',
@@ -59,13 +62,25 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
   /** POST /clt/mensagem-whatsapp */
   app.post(
     '/clt/mensagem-whatsapp',
-    { schema: { tags: ['CLT'], summary: 'Texto pronto para WhatsApp com o último resultado do CPF', body: cpfBody, response: { 200: messageReply } } },
+    {
+      schema: {
+        tags: ['CLT'],
+        summary: 'Texto pronto para WhatsApp com o último resultado do CPF (V8 ou PresençaBank: o mais recente, ou o banco pedido)',
+        body: messageBody,
+        response: { 200: messageReply },
+      },
+    },
     async (req) => {
       const cpf = validCpf(req.body.cpf)
-      const record = flowResults.get(cpf)
-      if (!record) throw notFound('resultado_nao_encontrado', 'Nenhum resultado de fluxo para este CPF; execute POST /clt/fluxo-completo primeiro.')
-      const { status, mensagem } = whatsappMessage(record)
-      return { success: true, status, mensagem, atualizado_em: new Date(record.updatedAt).toISOString() }
+      const v8 = req.body.banco === 'presencabank' ? undefined : flowResults.get(cpf)
+      const pb = req.body.banco === 'v8' ? undefined : presencaResults.result(cpf)
+      if (pb && (!v8 || pb.updatedAt > v8.updatedAt)) {
+        const { status, mensagem } = presencaWhatsappMessage(pb)
+        return { success: true, banco: 'presencabank' as const, status, mensagem, atualizado_em: new Date(pb.updatedAt).toISOString() }
+      }
+      if (!v8) throw notFound('resultado_nao_encontrado', 'Nenhum resultado de fluxo para este CPF; execute POST /clt/fluxo-completo (ou /clt/fluxo-completo-precencabank) primeiro.')
+      const { status, mensagem } = whatsappMessage(v8)
+      return { success: true, banco: 'v8' as const, status, mensagem, atualizado_em: new Date(v8.updatedAt).toISOString() }
     }
   )
 

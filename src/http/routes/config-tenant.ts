@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { kentroConfigured, presencaConfigured, v8Configured, type ConfigKey, type TenantConfig } from '../../config/schema.js'
 import type { ConfigStore } from '../../config/store.js'
 import type { ConfigAudit } from '../../domain/config-audit.js'
+import type { PresencaStatus } from '../../upstream/presenca.js'
 import type { AppServices } from '../types.js'
 import { tokenStatusView } from './config.js'
 import { saveConfig } from './config-save.js'
@@ -12,7 +13,7 @@ import { saveConfig } from './config-save.js'
 export interface TenantConfigRouteOptions {
   config: ConfigStore
   audit: ConfigAudit
-  services: Pick<AppServices, 'tokenStatus'>
+  services: Pick<AppServices, 'tokenStatus' | 'presencaStatus'>
 }
 
 const masked = (value: string): '***' | '' => (value === '' ? '' : '***')
@@ -31,7 +32,21 @@ const overview = z.object({
     pipeline_ids: z.string(),
     stage_id: z.string(),
   }),
-  presencabank: z.object({ configurado: z.boolean(), url: z.string(), login: z.string(), senha: z.enum(['***', '']) }),
+  presencabank: z.object({
+    configurado: z.boolean(),
+    url: z.string(),
+    login: z.string(),
+    senha: z.enum(['***', '']),
+    /** What the tenant knows of it now: token, last failure, pacing. */
+    estado: z.object({
+      token_em_cache: z.boolean(),
+      expira_em_s: z.number().nullable(),
+      ultimo_erro: z.string().nullable(),
+      ultimo_erro_em: z.string().nullable(),
+      limite_por_minuto: z.number(),
+      aguardando: z.number(),
+    }),
+  }),
   /** How the CLT flow fills what nobody sent (set in the config file: DEFAULT_GENDER, KENTRO_GENDER_FIELD, V8_SIMULATION_TABLE). */
   fluxo: z.object({ sexo_padrao: z.enum(['M', 'F', '']), campo_sexo_kentro: z.string(), tabela_simulacao: z.string() }),
 })
@@ -60,7 +75,7 @@ const integrationsBody = z.object({
 
 const keepSecret = (v: string | undefined): string | undefined => (v === undefined || v === '' || v === '***' ? undefined : v)
 
-export function tenantOverview (c: TenantConfig, token: z.infer<typeof tokenStatusView>): z.infer<typeof overview> {
+export function tenantOverview (c: TenantConfig, token: z.infer<typeof tokenStatusView>, presenca: PresencaStatus): z.infer<typeof overview> {
   return {
     success: true,
     port: c.PORT,
@@ -75,7 +90,20 @@ export function tenantOverview (c: TenantConfig, token: z.infer<typeof tokenStat
       pipeline_ids: c.KENTRO_PIPELINE_IDS.join(','),
       stage_id: String(c.KENTRO_STAGE_ID),
     },
-    presencabank: { configurado: presencaConfigured(c), url: c.PRESENCABANK_URL, login: c.PRESENCABANK_LOGIN, senha: masked(c.PRESENCABANK_PASSWORD) },
+    presencabank: {
+      configurado: presencaConfigured(c),
+      url: c.PRESENCABANK_URL,
+      login: c.PRESENCABANK_LOGIN,
+      senha: masked(c.PRESENCABANK_PASSWORD),
+      estado: {
+        token_em_cache: presenca.token_cached,
+        expira_em_s: presenca.expires_in,
+        ultimo_erro: presenca.last_error,
+        ultimo_erro_em: presenca.last_error_at,
+        limite_por_minuto: presenca.per_minute,
+        aguardando: presenca.waiting,
+      },
+    },
     fluxo: { sexo_padrao: c.DEFAULT_GENDER, campo_sexo_kentro: c.KENTRO_GENDER_FIELD, tabela_simulacao: c.V8_SIMULATION_TABLE },
   }
 }
@@ -88,7 +116,7 @@ export const tenantConfigRoutes: FastifyPluginAsync<TenantConfigRouteOptions> = 
   app.get(
     '/config/tenant',
     { schema: { tags, summary: 'Visão geral da porta: tenant, alcance da V8 e integrações (segredos mascarados)', response: { 200: overview } } },
-    async () => tenantOverview(config.get(), services.tokenStatus())
+    async () => tenantOverview(config.get(), services.tokenStatus(), services.presencaStatus())
   )
 
   /** POST /config/integracoes/salvar */
@@ -117,7 +145,7 @@ export const tenantConfigRoutes: FastifyPluginAsync<TenantConfigRouteOptions> = 
       const changes = Object.fromEntries(Object.entries(raw).filter((e) => e[1] !== undefined)) as Partial<Record<ConfigKey, string>>
       const changed = saveConfig(config, audit, 'integracoes', req.ip, changes)
       const message = changed.length > 0 ? 'Configurações salvas; valem a partir da próxima chamada.' : 'Nada mudou.'
-      return { ...tenantOverview(config.get(), services.tokenStatus()), message, alteradas: changed }
+      return { ...tenantOverview(config.get(), services.tokenStatus(), services.presencaStatus()), message, alteradas: changed }
     }
   )
 }

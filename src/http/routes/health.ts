@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ConfigStore } from '../../config/store.js'
 import { databaseProbe, type Db } from '../../db/database.js'
+import type { PresencaStatus } from '../../upstream/presenca.js'
 import type { TokenCacheStatus } from '../../upstream/token-cache.js'
 
 /** How long a healthy reading is reused: a burst of probes costs one set of SQLite reads per interval. */
@@ -24,11 +25,18 @@ export interface HealthRouteOptions {
     tokenStatus(): TokenCacheStatus
     /** Upstream answers (or listing items) that did not match the known shapes since start: contract drift. */
     shapeWarnings(): number
+    /** PresençaBank: configured, token cached, last error, calls waiting for their pacing slot. */
+    presencaStatus(): PresencaStatus
   }
   /** How long a healthy reading is reused (default HEALTH_CACHE_MS; 0 reads on every probe). */
   cacheMs?: number
   /** Monotonic milliseconds for that reuse (tests pass their own). */
   clock?: () => number
+}
+
+/** The PresençaBank block: never a secret, only whether it can work and what went wrong last. */
+function presencaCheck (s: PresencaStatus): Record<string, unknown> {
+  return { configured: s.configured, token_cached: s.token_cached, expires_in: s.expires_in, last_error: s.last_error, last_error_at: s.last_error_at, per_minute: s.per_minute, waiting: s.waiting }
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, deps) => {
@@ -73,6 +81,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         v8_token: { cached: token.cached, expires_in: token.expires_in },
         batches,
         upstream_shape_warnings: deps.status.shapeWarnings(),
+        presencabank: presencaCheck(deps.status.presencaStatus()),
       },
     }
     return reply.code(dbOk ? 200 : 503).send(body)

@@ -1,7 +1,7 @@
 // @ts-check
-/** The integrations card: Kentro and PresençaBank settings, secrets shown only as "definida". */
+/** The integrations card: Kentro and PresençaBank settings (secrets shown only as "definida") and PresençaBank's state. */
 import { ApiError, explain } from './api.js'
-import { $, alertBox, button, input, setText } from './dom.js'
+import { $, alertBox, button, describeAge, describeDuration, input, setText, show } from './dom.js'
 import { call, run, state } from './session.js'
 
 /** @param {import('./session.js').Overview} o */
@@ -20,7 +20,50 @@ export function renderIntegrations (o) {
   input('presenca-senha').value = ''
   input('presenca-senha').placeholder = p.senha ? '•••••••• (definida)' : 'Não configurada'
   setText($('presenca-senha-hint'), p.senha ? 'Deixe em branco para manter a senha atual.' : '')
+  renderPresencaState(p)
   renderFlowFacts(o.fluxo)
+}
+
+/** Whether PresençaBank can work now: configured, token, last failure, pacing. @param {import('./session.js').Overview['presencabank']} p */
+function renderPresencaState (p) {
+  const e = p.estado
+  const pace = 'Limite: ' + e.limite_por_minuto + ' chamadas/min' + (e.aguardando > 0 ? '; ' + e.aguardando + ' aguardando a vez' : '') + '.'
+  let st, title, detail
+  if (!p.configurado) {
+    st = 'warn'; title = 'PresençaBank: não configurado'; detail = 'Informe login e senha para consultar elegibilidade e margem.'
+  } else if (e.ultimo_erro) {
+    const age = describeAge(e.ultimo_erro_em)
+    st = 'error'; title = 'PresençaBank: falha no último acesso' + (age ? ' (' + age + ')' : ''); detail = e.ultimo_erro
+  } else if (e.token_em_cache) {
+    st = 'ok'; title = 'PresençaBank: acessível'; detail = 'Login válido; expira em ' + describeDuration(e.expira_em_s) + '. ' + pace
+  } else {
+    st = 'unknown'; title = 'PresençaBank: sem login no momento'; detail = 'Use “Verificar login” para testar o login salvo. ' + pace
+  }
+  const box = $('presenca-estado')
+  box.dataset['state'] = st
+  setText($('presenca-estado-titulo'), title)
+  setText($('presenca-estado-detalhe'), detail)
+  show($('btn-presenca-verificar'), p.configurado)
+}
+
+/** A login with the saved PresençaBank credentials, then the state re-read. @param {(o: import('./session.js').Overview) => void} renderHeader */
+function onVerifyPresenca (renderHeader) {
+  const reread = () => call('GET', 'config/tenant').then((o) => {
+    state.overview = o
+    renderHeader(o)
+    renderPresencaState(o.presencabank)
+  })
+  void run(button('btn-presenca-verificar'), 'Verificando…', () => call('POST', 'config/presencabank/verificar', {}).then(
+    async () => {
+      await reread()
+      alertBox($('int-alert'), 'success', 'O PresençaBank aceitou o login salvo.')
+    },
+    async (err) => {
+      if (err instanceof ApiError && err.status === 401) throw err
+      await reread()
+      alertBox($('int-alert'), 'error', 'O PresençaBank não aceitou: ' + explain(err))
+    }
+  ))
 }
 
 /** What the flow uses when nobody sent a value: read-only here, set in the tenant's config file. @param {import('./session.js').Overview['fluxo']} f */
@@ -68,4 +111,5 @@ function onSave (renderHeader, ev) {
 /** @param {(o: import('./session.js').Overview) => void} renderHeader */
 export function wireIntegrations (renderHeader) {
   $('form-int').addEventListener('submit', (ev) => onSave(renderHeader, /** @type {SubmitEvent} */ (ev)))
+  $('btn-presenca-verificar').addEventListener('click', () => onVerifyPresenca(renderHeader))
 }

@@ -4,13 +4,23 @@ import { api, ApiError, forgetKey } from './api.js'
 import { setText } from './dom.js'
 
 /**
+ * @typedef {object} PresencaState what the tenant knows of PresençaBank now
+ * @property {boolean} token_em_cache
+ * @property {number | null} expira_em_s
+ * @property {string | null} ultimo_erro
+ * @property {string | null} ultimo_erro_em
+ * @property {number} limite_por_minuto
+ * @property {number} aguardando
+ */
+
+/**
  * @typedef {object} Overview what GET /config/tenant answers (the fields the page reads)
  * @property {string} tenant
  * @property {number} port
  * @property {string} [environment]
  * @property {{configurado: boolean, username: string, token: {cached: boolean, expires_in: number | null, obtained_at: string | null, last_error: string | null}}} v8
  * @property {{configurado: boolean, api_url: string, api_key: boolean, queue_id: string, pipeline_ids: string, stage_id: string}} kentro
- * @property {{configurado: boolean, url: string, login: string, senha: boolean}} presencabank
+ * @property {{configurado: boolean, url: string, login: string, senha: boolean, estado: PresencaState}} presencabank
  * @property {{sexo_padrao: 'M' | 'F' | '', campo_sexo_kentro: string, tabela_simulacao: string}} fluxo
  */
 
