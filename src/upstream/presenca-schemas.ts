@@ -34,9 +34,18 @@ export type Vinculo = {
   elegivel: boolean | null
 }
 
-/** A number as JSON or text ("833.43", "833,43"); null when absent. */
+/** Text as a number: "833.43", "833,43", "1.234,56" or "1,234.56"; NaN when it is none of them. */
+export function textAmount (raw: string): number {
+  const s = raw.trim()
+  if (/^-?\d+([.,]\d+)?$/.test(s)) return Number(s.replace(',', '.'))
+  if (/^-?\d{1,3}(\.\d{3})+(,\d+)?$/.test(s)) return Number(s.replace(/\./g, '').replace(',', '.'))
+  if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) return Number(s.replace(/,/g, ''))
+  return NaN
+}
+
+/** A number as JSON or text (callers parseFloat it); null when absent. */
 const amount = z
-  .union([z.number(), z.string().trim().regex(/^-?\d+([.,]\d+)?$/).transform((s) => Number(s.replace(',', '.'))), z.null()])
+  .union([z.number(), z.string().transform(textAmount).pipe(z.number()), z.null()])
   .optional()
 const text = z.union([z.string(), z.number()]).transform(String).nullish()
 
@@ -171,10 +180,10 @@ const fold = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/
 export function classify (status: number, body: unknown): PresencaRefusal | undefined {
   const { texts, codes } = errorTexts(body)
   const all = fold([...texts, ...codes].join(' | '))
-  if (all.includes('termo_invalido_ou_ausente') || all.includes('autorizacao valida') || all.includes('termo valido') || all.includes('termo nao encontrado')) {
+  if (all.includes('telefone ja utilizado')) return 'telefone_em_uso'
+  if (all.includes('termo_invalido_ou_ausente') || all.includes('autorizacao valida') || all.includes('termo valido') || /\btermo\b.*\b(nao encontrado|invalido|ausente|nao assinado|expirad)/.test(all) || /\bautorizacao\b.*\b(invalida|ausente|expirad|nao encontrada)/.test(all)) {
     return 'termo_nao_autorizado'
   }
-  if (all.includes('telefone ja utilizado')) return 'telefone_em_uso'
   if (all.includes('virada de competencia') || all.includes('virada de folha')) return 'virada_de_folha'
   if (all.includes('limite de consulta')) return 'limite_de_consulta'
   if (all.includes('cpf nao encontrado') || all.includes('cpftrabalhador invalido') || all.includes('linha de competencia')) return 'cpf_nao_encontrado'

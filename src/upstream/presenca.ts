@@ -1,19 +1,18 @@
 /**
- * PresençaBank client (optional per tenant): one shared login (expireAt optional, renewed on 401; a wrong password
- * answers HTTP 500 and becomes a clear refusal, never a retry loop), evenly paced calls, and the four calls of the
- * eligibility check: create the consult term, sign it, list employment links, read a link's margin.
+ * PresençaBank client (optional per tenant): the shared login (presenca-login.ts), evenly paced calls, and the four
+ * calls of the eligibility check: create the consult term, sign it, list employment links, read a link's margin.
  */
-import { createHash } from 'node:crypto'
+import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { TenantConfig } from '../config/schema.js'
 import { presencaConfigured } from '../config/schema.js'
 import type { Logger } from '../log/logger.js'
 import { UpstreamError, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
 import { rateLimited, type HttpClient, type HttpResponse } from './http-client.js'
 import { Pacer } from './pacer.js'
+import { PresencaLogin } from './presenca-login.js'
 import {
   classify,
   isZeroedGlitch,
-  loginSchema,
   marginItem,
   reasonText,
   termSchema,
@@ -28,16 +27,12 @@ import { listOf, parseAnswer, parseItems } from './tolerant.js'
 
 export type { Margem, Vinculo }
 export { PacingWait } from './pacer.js'
+export { DEFAULT_TOKEN_MS, parseExpireAt } from './presenca-login.js'
 
 /** PresençaBank's only product id for the CLT private payroll loan. */
 export const PRODUTO_CLT = 28
 /** The header every caller sends on the signing call. */
 const SIGN_TENANT_ID = 'superuser'
-/** Token lifetime assumed when the login has no usable expireAt (callers saw ~10 h; a 401 renews it anyway). */
-export const DEFAULT_TOKEN_MS = 9 * 3_600_000
-const SKEW_MS = 60_000
-/** How long a refused login is answered from memory (saving new credentials clears it). */
-const REFUSED_TTL_MS = 60_000
 /** How long the login's consult quota ("Limite de consulta") is answered from memory before asking again. */
 const QUOTA_TTL_MS = 15 * 60_000
 
@@ -97,44 +92,27 @@ const REFUSAL_TEXT: Record<PresencaRefusal, string> = {
   margem_insuficiente: 'margem insuficiente',
 }
 
-function sleepFor (ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** ISO with or without an offset (a naive one is UTC); NaN when unreadable. */
-export function parseExpireAt (v: string): number {
-  const s = v.trim()
-  const naive = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)
-  return Date.parse(naive ? `${s.replace(' ', 'T')}Z` : s)
-}
-
 export class PresencaClient {
   readonly #o: Required<Omit<PresencaClientOptions, 'logger'>> & { logger: PresencaClientOptions['logger'] }
   readonly #pacer: Pacer
-  #token: { value: string; until: number; expiresAt: number } | undefined
-  #login: Promise<string> | undefined
-  #refused: { error: UpstreamError; until: number } | undefined
+  readonly #login: PresencaLogin
   #quota: { error: UpstreamError; until: number } | undefined
-  /** Credential fingerprints that logged in at least once in this process (tells a wrong password from an outage). */
-  readonly #worked = new Set<string>()
   #lastError: { message: string; at: number } | null = null
-  /** Bumped by invalidate(): a login started before it does not store its token. */
-  #generation = 0
 
   constructor (opts: PresencaClientOptions) {
-    this.#o = { now: Date.now, sleep: sleepFor, timeoutMs: 30_000, ...opts, logger: opts.logger }
+    const sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepFor(ms, undefined, signal ? { signal } : {})
+    this.#o = { now: Date.now, sleep, timeoutMs: 30_000, ...opts, logger: opts.logger }
     this.#pacer = new Pacer({ perMinute: () => this.#o.config().PRESENCABANK_MAX_RPM, now: this.#o.now, sleep: this.#o.sleep })
+    this.#login = new PresencaLogin({
+      http: this.#o.http,
+      config: this.#o.config,
+      warnings: this.#o.warnings,
+      pacer: this.#pacer,
+      now: this.#o.now,
+      logger: this.#o.logger,
+      fail: (err) => this.#fail(err),
+      ok: () => { this.#lastError = null },
+    })
   }
 
   get configured (): boolean {
@@ -147,14 +125,12 @@ export class PresencaClient {
   }
 
   status (): PresencaStatus {
-    const now = this.#o.now()
-    const t = this.#token && this.#token.expiresAt > now ? this.#token : undefined
-    const refused = this.#refused && this.#refused.until > now ? this.#refused.error.message : null
+    const login = this.#login.state()
     return {
       configured: this.configured,
-      token_cached: t !== undefined,
-      expires_in: t ? Math.floor((t.expiresAt - now) / 1000) : null,
-      last_error: refused ?? this.#lastError?.message ?? null,
+      token_cached: login.tokenCached,
+      expires_in: login.expiresIn,
+      last_error: login.refused ?? this.#lastError?.message ?? null,
       last_error_at: this.#lastError ? new Date(this.#lastError.at).toISOString() : null,
       per_minute: this.#o.config().PRESENCABANK_MAX_RPM,
       waiting: this.#pacer.waiting,
@@ -163,10 +139,7 @@ export class PresencaClient {
 
   /** Drop the cached login and any remembered refusal (credentials changed). */
   invalidate (): void {
-    this.#generation++
-    this.#token = undefined
-    this.#login = undefined
-    this.#refused = undefined
+    this.#login.invalidate()
     this.#quota = undefined
     this.#lastError = null
   }
@@ -177,8 +150,7 @@ export class PresencaClient {
    */
   async testLogin (): Promise<{ expires_in: number }> {
     this.#assertConfigured()
-    this.#token = undefined
-    await this.#bearer(undefined)
+    await this.#login.fresh()
     return { expires_in: this.status().expires_in ?? 0 }
   }
 
@@ -273,76 +245,9 @@ export class PresencaClient {
     }
   }
 
-  #fingerprint (): string {
-    const c = this.#o.config()
-    return createHash('sha256').update(JSON.stringify([c.PRESENCABANK_URL, c.PRESENCABANK_LOGIN, c.PRESENCABANK_PASSWORD])).digest('hex')
-  }
-
   #fail (err: UpstreamError): UpstreamError {
     this.#lastError = { message: err.message, at: this.#o.now() }
     return err
-  }
-
-  async #bearer (signal: AbortSignal | undefined): Promise<string> {
-    const now = this.#o.now()
-    if (this.#token && this.#token.until > now) return this.#token.value
-    if (this.#refused && this.#refused.until > now) throw this.#refused.error
-    signal?.throwIfAborted()
-    // Single-flight: concurrent callers share one login (no caller's signal: one giving up must not fail the rest).
-    this.#login ??= this.#doLogin(this.#generation).finally(() => {
-      this.#login = undefined
-    })
-    return this.#login
-  }
-
-  async #doLogin (generation: number): Promise<string> {
-    const c = this.#o.config()
-    const fp = this.#fingerprint()
-    await this.#pacer.acquire()
-    const route = 'POST /login'
-    const res = await this.#o.http.send({
-      upstream: 'PresençaBank',
-      method: 'POST',
-      url: `${this.#base()}/login`,
-      route,
-      json: { login: c.PRESENCABANK_LOGIN, senha: c.PRESENCABANK_PASSWORD },
-      // Never repeated: a refused login sent in a loop only gets the account blocked.
-      idempotent: false,
-    }).catch((err: unknown) => {
-      throw err instanceof UpstreamError ? this.#fail(err) : err
-    })
-    if (res.status >= 200 && res.status < 300) {
-      const t = parseAnswer(loginSchema, res.body, this.#ctx(route))
-      const now = this.#o.now()
-      const parsed = t.expireAt ? parseExpireAt(t.expireAt) : NaN
-      // A missing, unreadable or already-past expireAt (clock skew) gets the assumed lifetime.
-      const expiresAt = Number.isFinite(parsed) && parsed > now + SKEW_MS ? parsed : now + DEFAULT_TOKEN_MS
-      if (generation === this.#generation) {
-        this.#token = { value: t.token, until: expiresAt - SKEW_MS, expiresAt }
-        this.#worked.add(fp)
-        this.#lastError = null
-      }
-      this.#o.logger?.info({ expires_in: Math.floor((expiresAt - now) / 1000), expire_at_sent: t.expireAt !== undefined && t.expireAt !== null }, 'presencabank login')
-      return t.token
-    }
-    if (res.status === 429) throw this.#fail(rateLimited('PresençaBank', route, res))
-    const reason = reasonText(res.body, `HTTP ${res.status}`)
-    // 502/503/504 come from Azure's front door: an outage. A 500 is how PresençaBank answers a WRONG PASSWORD, so it
-    // is a refusal, unless these very credentials have logged in before in this process (then it is an outage).
-    if (res.status >= 502 || (res.status === 500 && this.#worked.has(fp))) {
-      throw this.#fail(upstreamUnavailable('PresençaBank', route, `HTTP ${res.status}: ${reason}`))
-    }
-    const hint = res.status === 500 ? ' (o PresençaBank responde HTTP 500 a login ou senha errados)' : ''
-    const error = new UpstreamError(
-      'presencabank_login_recusado',
-      `Login recusado pelo PresençaBank${hint}: confira PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD em /config-v8. Resposta: ${reason}`,
-      502,
-      'PresençaBank',
-      { rota: route, status_upstream: res.status, motivo: reason }
-    )
-    if (generation === this.#generation) this.#refused = { error, until: this.#o.now() + REFUSED_TTL_MS }
-    this.#o.logger?.warn({ status: res.status }, 'presencabank login refused')
-    throw this.#fail(error)
   }
 
   #base (): string {
@@ -359,7 +264,7 @@ export class PresencaClient {
     const now = this.#o.now()
     if (this.#quota && this.#quota.until > now && path !== TERMO) throw this.#quota.error
     for (let attempt = 1; ; attempt++) {
-      const token = await this.#bearer(o.signal)
+      const token = await this.#login.token(o.signal)
       await this.#pacer.acquire({ signal: o.signal, maxWaitMs: o.maxWaitMs })
       const res = await this.#o.http.send({
         upstream: 'PresençaBank',
@@ -376,7 +281,7 @@ export class PresencaClient {
       })
       if (res.status === 401 && attempt === 1) {
         // Expired or revoked early: drop it (unless already replaced) and try once more with a fresh login.
-        if (this.#token?.value === token) this.#token = undefined
+        this.#login.drop(token)
         continue
       }
       // An answer (even a business refusal) means PresençaBank works again: the last failure is history.
