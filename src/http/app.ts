@@ -55,6 +55,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
       tokenStatus: () => deps.services.tokenStatus(),
       shapeWarnings: () => deps.services.shapeWarnings.total,
       presencaStatus: () => deps.services.presencaStatus(),
+      presencaCounts: () => deps.services.presencaResults.counts(),
     },
     ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
   })

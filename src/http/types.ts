@@ -40,7 +40,7 @@ export interface AppServices {
   /** PresençaBank's eligibility-and-margin flow (POST /clt/fluxo-completo-precencabank, batches with banco presencabank). */
   presencaFlow: FlowRunner<PresencaResult>
   /** Latest PresençaBank result per CPF (status route, mensagem-whatsapp). */
-  presencaResults: Pick<PresencaStore, 'result'>
+  presencaResults: Pick<PresencaStore, 'result' | 'counts'>
   /** Configured, token, last error, pacing (GET /health, the config page). */
   presencaStatus(): PresencaStatus
   /** A login with the saved PresençaBank credentials (the config page's check). */

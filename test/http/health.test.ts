@@ -56,6 +56,7 @@ t.test('a burst of probes reads the database once per interval; trouble is never
       tokenStatus: () => ({ cached: false, expires_in: null, obtained_at: null, last_error: null }),
       shapeWarnings: () => 0,
       presencaStatus: () => ({ configured: false, token_cached: false, expires_in: null, last_error: null, last_error_at: null, per_minute: 30, waiting: 0 }),
+      presencaCounts: () => ({ total: 0, processando: 0, concluidos: 0, erros: 0 }),
     },
   })
   t.teardown(async () => {

@@ -34,6 +34,7 @@ t.test('eligible with margin: 200 with the old route’s fields; status, WhatsAp
 
   const health = (await c.app.inject({ method: 'GET', url: '/health' })).json()
   t.match(health.checks.presencabank, { configured: true, token_cached: true, expires_in: Number, last_error: null }, '/health: token cached')
+  t.same(health.precencabank, { cache: { total: 1, processando: 0, concluidos: 1, erros: 0 }, endpoints: { fluxoCompleto: '/clt/fluxo-completo-precencabank', status: '/clt/status-precencabank/:cpf' } }, "and the older system's block")
   t.ok(health.checks.presencabank.expires_in > 30_000, 'for about 10 h')
   const overview = (await c.get('/config/tenant')).json()
   t.match(overview.presencabank, { configurado: true, senha: '***', estado: { token_em_cache: true, ultimo_erro: null, limite_por_minuto: 30 } }, 'the config overview shows its state')
@@ -51,6 +52,7 @@ t.test('verdicts: not eligible, no links, no margin → 200 success:false with t
   }
   t.match((await c.post('/clt/mensagem-whatsapp', { cpf: rejected!.cpf })).json(), { status: 'nao_elegivel', mensagem: /não está elegível/ }, 'not eligible text')
   t.match((await c.post('/clt/mensagem-whatsapp', { cpf: noMargin!.cpf })).json(), { status: 'sem_margem' }, 'no margin text')
+  t.match((await c.app.inject({ method: 'GET', url: '/health' })).json().precencabank.cache, { total: 3, concluidos: 3, erros: 0 }, 'verdicts count as finished')
 })
 
 t.test('waiting for the client’s signature: 202 with the link; the WhatsApp text carries it; then it resumes', async (t) => {
@@ -95,7 +97,9 @@ t.test('not configured: 409 presencabank_nao_configurado on the flow, the status
   t.equal((await c.get('/clt/status-precencabank/52998224725')).statusCode, 409, 'status 409')
   const batch = await c.post('/clt/lotes', { cpfs: ['52998224725'], banco: 'presencabank' })
   t.same([batch.statusCode, batch.json().error], [409, 'presencabank_nao_configurado'], 'batch refused at creation')
-  t.match((await c.app.inject({ method: 'GET', url: '/health' })).json().checks.presencabank, { configured: false }, '/health says so')
+  const health = (await c.app.inject({ method: 'GET', url: '/health' })).json()
+  t.match(health.checks.presencabank, { configured: false }, '/health says so')
+  t.notOk('precencabank' in health, 'and has no older block')
   t.equal((await c.sb.stats()).presenca_calls, 0, 'nothing sent')
 })
 

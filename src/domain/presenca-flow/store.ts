@@ -1,6 +1,6 @@
 /** SQL of presenca_terms (each CPF's consult term: created once, reused) and presenca_results (each CPF's latest result). */
 import type { Db } from '../../db/database.js'
-import type { PresencaResult, Signature } from './types.js'
+import { PRESENCA_VERDICTS, type PresencaResult, type Signature } from './types.js'
 
 export type PresencaStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
 
@@ -92,7 +92,15 @@ export class PresencaStore {
        ON CONFLICT (cpf) DO UPDATE SET status = excluded.status, etapa = excluded.etapa, code = excluded.code, erro = excluded.erro,
          details = excluded.details, resultado = excluded.resultado, updated_at = excluded.updated_at`
     )
-    this.#countResults = db.prepare<[], { status: string; n: number }>('SELECT status, count(*) AS n FROM presenca_results GROUP BY status')
+    // A verdict (even a negative one) is a finished consult; any other failure is an error to look at.
+    const verdicts = [...PRESENCA_VERDICTS].map((c) => `'${c}'`).join(', ')
+    this.#countResults = db.prepare<[], { total: number; processando: number | null; concluidos: number | null; erros: number | null }>(
+      `SELECT count(*) AS total,
+              sum(status = 'PENDING') AS processando,
+              sum(status = 'SUCCESS' OR (status = 'FAILED' AND code IN (${verdicts}))) AS concluidos,
+              sum(status = 'FAILED' AND (code IS NULL OR code NOT IN (${verdicts}))) AS erros
+         FROM presenca_results`
+    )
   }
 
   term (cpf: string): TermRecord | undefined {
@@ -147,10 +155,9 @@ export class PresencaStore {
     })
   }
 
-  /** Results by status (GET /health). */
-  counts (): Record<PresencaStatus, number> {
-    const out: Record<PresencaStatus, number> = { SUCCESS: 0, PENDING: 0, FAILED: 0 }
-    for (const r of this.#countResults.all()) if (r.status in out) out[r.status as PresencaStatus] = r.n
-    return out
+  /** CPFs by state, as the older system's /health counted them (its `precencabank.cache` block). */
+  counts (): { total: number; processando: number; concluidos: number; erros: number } {
+    const r = this.#countResults.get()
+    return { total: r?.total ?? 0, processando: r?.processando ?? 0, concluidos: r?.concluidos ?? 0, erros: r?.erros ?? 0 }
   }
 }

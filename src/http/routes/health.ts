@@ -12,7 +12,11 @@ interface Checks {
   dbOk: boolean
   batches: { pending: number; running: number }
   token: { cached: boolean; expires_in: number | null }
+  /** PresençaBank CPFs by state; null when it is not configured. */
+  presenca: PresencaCounts | null
 }
+
+type PresencaCounts = { total: number; processando: number; concluidos: number; erros: number }
 
 export interface HealthRouteOptions {
   db: Db
@@ -27,6 +31,8 @@ export interface HealthRouteOptions {
     shapeWarnings(): number
     /** PresençaBank: configured, token cached, last error, calls waiting for their pacing slot. */
     presencaStatus(): PresencaStatus
+    /** PresençaBank results by state (the older system's `precencabank.cache`). */
+    presencaCounts(): PresencaCounts
   }
   /** How long a healthy reading is reused (default HEALTH_CACHE_MS; 0 reads on every probe). */
   cacheMs?: number
@@ -49,17 +55,19 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
     let dbOk = databaseOk()
     let batches = { pending: 0, running: 0 }
     let token: Checks['token'] = { cached: false, expires_in: null }
+    let presenca: PresencaCounts | null = null
     if (dbOk) {
-      // Both read the database; when it is unusable the database check already says what matters.
+      // These read the database; when it is unusable the database check already says what matters.
       try {
         batches = deps.status.batchCounts()
         const t = deps.status.tokenStatus()
         token = { cached: t.cached, expires_in: t.expires_in }
+        if (deps.status.presencaStatus().configured) presenca = deps.status.presencaCounts()
       } catch {
         dbOk = false
       }
     }
-    return { dbOk, batches, token }
+    return { dbOk, batches, token, presenca }
   }
 
   /** GET /health — probes (PM2 scripts, Kubernetes every few seconds) log only when something is wrong. */
@@ -68,7 +76,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
     const now = clock()
     // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
     if (!last || now - last.at >= cacheMs || !last.checks.dbOk) last = { at: now, checks: read() }
-    const { dbOk, batches, token } = last.checks
+    const { dbOk, batches, token, presenca } = last.checks
     const body = {
       status: dbOk ? 'OK' : 'DEGRADED',
       timestamp: new Date(deps.now()).toISOString(),
@@ -83,6 +91,10 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         upstream_shape_warnings: deps.status.shapeWarnings(),
         presencabank: presencaCheck(deps.status.presencaStatus()),
       },
+      // The older system's block, for monitors that read it (only when PresençaBank is configured here).
+      ...(presenca
+        ? { precencabank: { cache: presenca, endpoints: { fluxoCompleto: '/clt/fluxo-completo-precencabank', status: '/clt/status-precencabank/:cpf' } } }
+        : {}),
     }
     return reply.code(dbOk ? 200 : 503).send(body)
   })
