@@ -58,12 +58,13 @@ Try it:
   curl -s -X POST ${base}/clt/fluxo-completo -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -d '{"cpf":"${cpf}"}'
   curl -s -X POST ${base}/clt/mensagem-whatsapp -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -d '{"cpf":"${cpf}"}'
   curl -s -X POST ${base}/clt/lotes -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -d '{"cpfs":["${cpf}"]}'
+  curl -s -X POST ${base}/clt/fluxo-completo-precencabank -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -d '{"cpf":"${cpf}"}'
 
 Open the config page (paste the API key when asked):
   ${base}/config-v8
 API docs: ${base}/docs
 
-Sandbox people by scenario: curl -s '${sandboxUrl}/__sandbox/people?scenario=ok&limit=5'   (ok, rejected, no_opportunity, incomplete, no_margin, slow)
+Sandbox people by scenario: curl -s '${sandboxUrl}/__sandbox/people?scenario=ok&limit=5'   (ok, rejected, no_opportunity, incomplete, no_margin, slow, no_gender, no_links)
 Fleet: npx pm2 status · npx pm2 logs · npm run tenant:list · stop with: npx pm2 delete ecosystem.config.cjs`)
   return 0
 }
