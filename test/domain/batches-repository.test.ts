@@ -171,7 +171,6 @@ t.test('three processes claiming from one SQLite file never take the same item',
   const all = results.flat()
   t.equal(all.length, N, 'every item claimed exactly once in total')
   t.equal(new Set(all).size, N, 'no item claimed twice')
-  t.ok(results.filter((r) => r.length > 0).length >= 2, `work was shared between processes (${results.map((r) => r.length).join('/')})`)
   t.same(repo.countItems('shared'), { total: N, pending: 0, running: 0, success: N, failed: 0, cancelled: 0 }, 'all succeeded once')
   t.equal(repo.getBatch('shared')?.status, 'COMPLETED', 'batch completed')
   db.close()
