@@ -1,6 +1,6 @@
 /** The live config of one tenant: the typed object, its file, and atomic edits that take effect at once. */
 import fs from 'node:fs'
-import { updateEnvText, writeFileAtomic } from './env-file.js'
+import { updateEnvText, verifyEnvEdit, writeFileAtomic } from './env-file.js'
 import { parseTenantConfig } from './load.js'
 import { SECRET_KEYS, type ConfigKey, type TenantConfig } from './schema.js'
 
@@ -42,7 +42,8 @@ export class ConfigStore {
   }
 
   /**
-   * Validate and persist changes: the file is rewritten atomically (temp + fsync + rename, .bak kept),
+   * Validate and persist changes: the file is rewritten atomically (temp + fsync + rename, .bak kept) after the
+   * whole new file, read back from disk, is checked to differ from the old one in exactly these keys;
    * then the in-memory config switches and listeners run. Returns the keys whose value changed.
    * Synchronous on purpose: two saves can never interleave inside one process.
    */
@@ -53,9 +54,14 @@ export class ConfigStore {
     let next: TenantConfig
     if (this.#file) {
       const text = fs.readFileSync(this.#file, 'utf8')
-      const newText = updateEnvText(text, changes)
+      const updates = Object.fromEntries(Object.entries(changes).filter((e): e is [string, string] => e[1] !== undefined))
+      const newText = updateEnvText(text, updates)
       next = parseTenantConfig(newText, this.#file, previous.PORT).config
-      writeFileAtomic(this.#file, newText)
+      // The bytes on disk, read back before the rename, must say the same: whole file, only these keys changed.
+      writeFileAtomic(this.#file, newText, 0o600, true, (written) => {
+        verifyEnvEdit(text, written, updates)
+        parseTenantConfig(written, this.#file!, previous.PORT)
+      })
     } else {
       const merged: Record<string, string> = {}
       for (const [k, v] of Object.entries(previous)) merged[k] = Array.isArray(v) ? v.join(',') : v === undefined ? '' : String(v)

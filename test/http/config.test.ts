@@ -8,7 +8,7 @@ import { tempRoot, writeTenantConfig } from '../fixtures/config.js'
 import { startSandbox } from '../fixtures/sandbox.js'
 
 const PORT = 6999
-const TRICKY = 'a#b $& \'q\' "d" x\ny'
+const TRICKY = 'a#b $& \'q\' "d" x\\y'
 
 /** A tenant whose config lives in a real file (temp root), pointed at `extra` settings. */
 async function fileTenant (t: Parameters<typeof build>[0] & { teardown(fn: () => void): void }, extra: Record<string, string> = {}) {
@@ -78,7 +78,7 @@ t.test('POST /config/v8/salvar rejects bad input with 400 and the field', async 
   t.equal(store.generation, before, 'nothing was saved')
 })
 
-t.test('salvar writes the file atomically, round-trips #, $&, quotes and a newline, and takes effect at once', async (t) => {
+t.test('salvar writes the file atomically, round-trips #, $&, quotes and a backslash, and takes effect at once', async (t) => {
   const { app, store, file, root, services, db } = await fileTenant(t, { V8_USERNAME: 'old@empresa.com.br', V8_PASSWORD: 'old' })
   // A cached token for the old login must be dropped when the login changes.
   db.prepare('INSERT INTO token_cache (fingerprint, access_token, token_type, expires_at) VALUES (?, ?, ?, ?)').run('fp-old', 'tok', 'Bearer', Date.now() + 3_600_000)
@@ -124,13 +124,18 @@ t.test('a value no quoting can represent answers 400 and leaves the file alone',
   t.equal(res.json().error, 'valor_nao_suportado', 'stable code')
   t.match(res.json().message, /senha da V8/, 'says which value')
   t.equal(fs.readFileSync(file, 'utf8'), before, 'file untouched')
-  const cr = await app.inject(post('/config/v8/salvar', { username: 'a@b.co', password: 'a\rb' }))
-  t.equal(cr.statusCode, 400, 'a carriage return is refused rather than silently changed')
+  for (const [name, password] of [['a carriage return', 'a\rb'], ['a newline', 'a\nb'], ['U+2028', 'a\u2028\nAPI_KEY=x'], ['NUL', 'a\u0000b'], ['U+0085', 'a\u0085b']]) {
+    const res = await app.inject(post('/config/v8/salvar', { username: 'a@b.co', password }))
+    t.equal(res.statusCode, 400, `${name} is refused rather than stored`)
+    t.equal(res.json().error, 'valor_nao_suportado', `${name}: stable code`)
+    t.equal(res.json().details.campo, 'V8_PASSWORD', `${name}: names the key`)
+  }
+  t.equal(fs.readFileSync(file, 'utf8'), before, 'file still untouched')
 })
 
 t.test('20 concurrent saves never leave a corrupt file', async (t) => {
   const { app, file, root, store } = await fileTenant(t)
-  const logins = Array.from({ length: 20 }, (_, i) => ({ username: `user${i}@empresa.com.br`, password: `p#${i} $& '"\n${i}` }))
+  const logins = Array.from({ length: 20 }, (_, i) => ({ username: `user${i}@empresa.com.br`, password: `p#${i} $& '"\\${i}` }))
   const answers = await Promise.all(logins.map((l) => app.inject(post('/config/v8/salvar', l))))
   t.ok(answers.every((a) => a.statusCode === 200), 'all 20 saved')
   const loaded = loadTenantConfig(root, PORT).config

@@ -1,10 +1,10 @@
 /** One way to save config from the API: ConfigStore.update (atomic file write), errors as clear 400s, one audit row per save. */
 import { ConfigError } from '../../config/errors.js'
-import { UnrepresentableValueError } from '../../config/env-file.js'
+import { EnvRewriteError, UnrepresentableValueError } from '../../config/env-file.js'
 import type { ConfigKey } from '../../config/schema.js'
 import type { ConfigStore } from '../../config/store.js'
 import type { ConfigAudit } from '../../domain/config-audit.js'
-import { badRequest } from '../../errors.js'
+import { AppError, badRequest } from '../../errors.js'
 
 /** How the page and the messages name each key a caller can change. */
 export const KEY_LABELS: Partial<Record<ConfigKey, string>> = {
@@ -31,10 +31,25 @@ export function saveConfig (store: ConfigStore, audit: ConfigAudit, action: stri
   try {
     changed = store.update(changes)
   } catch (err) {
+    if (err instanceof UnrepresentableValueError && err.reason === 'control') {
+      throw badRequest(
+        'valor_nao_suportado',
+        `O valor de ${label(err.key)} contém um caractere de controle ou de quebra de linha (${err.character ?? ''}); esses caracteres nunca são gravados. Remova-o e salve de novo.`,
+        { campo: err.key, caractere: err.character ?? null }
+      )
+    }
+    if (err instanceof EnvRewriteError) {
+      // The file on disk holds something this writer cannot edit surgically (a hand edit): refuse, change nothing.
+      throw new AppError(
+        'arquivo_config_inconsistente',
+        'O arquivo de configuração desta porta não pôde ser editado com segurança; nada foi salvo. Peça ao operador para conferir o arquivo (npm run tenant:check).',
+        409
+      )
+    }
     if (err instanceof UnrepresentableValueError) {
       throw badRequest(
         'valor_nao_suportado',
-        `O valor de ${label(err.key)} não pode ser gravado: ele mistura aspas simples ('), duplas (") e crases (\`) ou contém um retorno de carro. Remova um desses caracteres.`,
+        `O valor de ${label(err.key)} não pode ser gravado: ele mistura aspas simples ('), duplas (") e crases (\`), ou termina em barra invertida e também tem # ou espaços nas pontas. Mude um desses caracteres.`,
         { campo: err.key }
       )
     }
