@@ -85,6 +85,8 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
     name: String(port),
     secrets: () => store.secrets(),
     pretty: logTarget === 'files' && process.stdout.isTTY === true && !underPm2,
+    rotateBytes: config.LOG_MAX_FILE_MB * 1024 * 1024,
+    keepFiles: config.LOG_KEEP_FILES,
     base: { port, tenant: config.TENANT_NAME, pid: process.pid },
   })
   const logger = log.logger

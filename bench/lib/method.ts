@@ -49,7 +49,7 @@ bare; the changes they led to are listed with each item.
   Without them V8 sized a busy tenant's heap for a 24 GiB machine and let it grow to 190–260 MB; the live data
   of a batch is small.
 - **Fleet spawn-to-ready.** Mostly the app's own start, not PM2: the fleet bench times the same process started
-  directly. Module loading dominates (undici, pino-roll with its date library, zod, fastify); \`pino-pretty\` is
+  directly. Module loading dominates (undici, zod, fastify; pino-roll and its date library are gone, replaced by an in-thread rotating file); \`pino-pretty\` is
   now loaded only on a terminal. Bundling the code into one file or Node 22's module compile cache would shorten it.
 - **Idle RSS.** Each tenant's RSS counts the Node binary and shared libraries in full (PSS, the real cost of
   one more tenant, is about half of it); the highest value depends on when V8 gets round to shrinking each

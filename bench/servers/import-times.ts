@@ -6,7 +6,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { REPO_DIR } from '../lib/paths.js'
 
-const PACKAGES = ['undici', 'fastify', 'pino', 'pino-roll', 'pino-pretty', 'zod', 'fastify-type-provider-zod', 'helmet', '@fastify/rate-limit', '@fastify/swagger', '@fastify/swagger-ui', 'better-sqlite3', 'lru-cache']
+const PACKAGES = ['undici', 'fastify', 'pino', 'sonic-boom', 'pino-pretty', 'zod', 'fastify-type-provider-zod', 'helmet', '@fastify/rate-limit', '@fastify/swagger', '@fastify/swagger-ui', 'better-sqlite3', 'lru-cache']
 
 const steps: Record<string, number> = {}
 const t0 = performance.now()

@@ -80,6 +80,7 @@ export async function main (argv: string[]): Promise<number> {
         for (const f of fs.existsSync(paths.logsDir) ? fs.readdirSync(paths.logsDir) : []) {
           if (new RegExp(`^(out|error|pm2)-${p}(\\.|$)`).test(f)) fs.rmSync(`${paths.logsDir}/${f}`, { force: true })
         }
+        fs.rmSync(`${paths.logsDir}/${p}`, { recursive: true, force: true }) // the rotated files
       }
       const eco = writeEcosystem(root, CODE_DIR)
       out(`Removed tenant ${p}${proc ? ' (deleted from PM2)' : ''}.${values.purge ? ' Its database and logs were deleted.' : ` Its data is kept in ${paths.dbFile} (use --purge to delete).`}`)

@@ -27,6 +27,9 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** files: rotated logs/out-<PORT>.log + logs/error-<PORT>.log (PM2); stdout: JSON lines (containers). */
   LOG_TARGET: z.enum(['files', 'stdout']).default('files'),
+  /** Rotation of the log files: size of one file (MB) and how many old files are kept. */
+  LOG_MAX_FILE_MB: intIn(1, 1024, 20),
+  LOG_KEEP_FILES: intIn(1, 1000, 14),
   ENVIRONMENT: z.string().trim().min(1).default('production'),
 
   V8_AUTH_URL: url.default(REAL_V8_AUTH_URL),

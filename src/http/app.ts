@@ -27,7 +27,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   const config = deps.config.get()
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new RequestLog(),
+    logController: new RequestLog({ secrets: () => deps.config.secrets() }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
     return503OnClosing: true,

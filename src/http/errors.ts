@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { AppError } from '../errors.js'
+import { boundText } from '../log/mask.js'
 
 export interface ErrorBody {
   success: false
@@ -54,10 +55,12 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorBody(err)
     if (status >= 500) req.log.error({ err }, 'request failed')
-    else if (status !== 401 && status !== 404) req.log.info({ code: body.error, status }, 'request rejected')
+    // 401, 404 and 429 say nothing the request line does not (and an attacker makes them at will): no second line.
+    else if (status !== 401 && status !== 404 && status !== 429) req.log.info({ code: body.error, status }, 'request rejected')
     return reply.code(status).send(body)
   })
   app.setNotFoundHandler((req, reply) => {
-    return reply.code(404).send({ success: false, error: 'rota_nao_encontrada', message: `Rota não encontrada: ${req.method} ${req.url.split('?')[0]}` } satisfies ErrorBody)
+    const route = boundText(req.url.split('?')[0] ?? '', 200)
+    return reply.code(404).send({ success: false, error: 'rota_nao_encontrada', message: `Rota não encontrada: ${req.method} ${route}` } satisfies ErrorBody)
   })
 }

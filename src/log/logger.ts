@@ -1,9 +1,14 @@
-/** The tenant's pino logger: rotated files (info+ / error+) under PM2, JSON on stdout in containers, pretty on a TTY. */
+/** The tenant's pino logger: rotated, bounded files (info+ / error+) under PM2, JSON on stdout in containers, pretty on a TTY. */
 import fs from 'node:fs'
 import path from 'node:path'
 import { pino, type Logger, type StreamEntry, type DestinationStream } from 'pino'
-import pinoRoll from 'pino-roll'
+import sonicBoom from 'sonic-boom'
 import { maskCpfsInText, scrubSecrets } from './mask.js'
+import { RotatingFile, type RotatingFileStats } from './rotating-file.js'
+
+/** sonic-boom is CommonJS: its class is a property of the default export (the named import has no runtime value). */
+const { SonicBoom } = sonicBoom
+type Sonic = InstanceType<typeof SonicBoom>
 
 export type { Logger }
 
@@ -16,13 +21,21 @@ export interface LoggerOptions {
   name?: string
   /** Current secret values; any of them found in a line is replaced (belt and braces over `redact`). */
   secrets?: () => readonly string[]
-  /** Pretty-print to the terminal as well (foreground run on a TTY). */
+  /** Pretty-print to the terminal as well (foreground run on a terminal). */
   pretty?: boolean
   base?: Record<string, unknown>
-  /** Rotation: size per file and how many old files to keep. */
-  rotateSize?: string
+  /** Rotation: bytes per file (default 20 MB) and how many old files to keep (default 14). */
+  rotateBytes?: number
   keepFiles?: number
+  /** Bytes of lines waiting for the disk (or stdout) before lines are dropped and counted (default 2 MB). */
+  bufferBytes?: number
+  /** How often a "N log lines dropped" line is written when lines were dropped (default 10 s). */
+  dropReportMs?: number
 }
+
+export const LOG_FILE_MODE = 0o600
+export const LOG_DIR_MODE = 0o700
+const MB = 1024 * 1024
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -50,43 +63,54 @@ export const REDACT_PATHS = [
   '*.PRESENCABANK_PASSWORD',
 ]
 
+/** Lines accepted, dropped (buffer full) and rotations, per destination: what a metrics layer reads. */
+export type LogStats = Record<string, RotatingFileStats>
+
 export interface TenantLogger {
   logger: Logger
-  /** Flush buffered lines to disk and close the files (call last on shutdown). */
+  /** Report drops, flush buffered lines and close the files (call last on shutdown). */
   close(): Promise<void>
   flushSync(): void
+  stats(): LogStats
+}
+
+interface Destination {
+  write(line: string): boolean
+  reportDrops(): void
+  stats(): RotatingFileStats
+  flushSync(): void
+  close(): Promise<void>
 }
 
 export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> {
   const streams: StreamEntry[] = []
-  const closables: Array<{ flushSync(): void; end(): void; once(e: string, f: () => void): unknown }> = []
+  const destinations = new Map<string, Destination>()
+  const bufferBytes = opts.bufferBytes ?? 2 * MB
   if (opts.target === 'files') {
     if (!opts.logsDir || !opts.name) throw new Error('file logging needs logsDir and name')
-    // pino-roll numbers its files by scanning the whole folder for trailing numbers, so each tenant
-    // rotates inside its own folder (logs/<name>/out.<n>.log); logs/out-<name>.log links to the current file.
+    // Each tenant rotates inside its own folder (logs/<name>/out.log, out-<time>.log …);
+    // logs/out-<name>.log links to the current file.
     const rotateDir = path.join(opts.logsDir, opts.name)
-    fs.mkdirSync(rotateDir, { recursive: true })
+    prepareDir(opts.logsDir)
+    prepareDir(rotateDir)
     for (const [kind, level] of [['out', 'info'], ['error', 'error']] as const) {
-      const stream = await pinoRoll({
-        file: path.join(rotateDir, kind),
-        extension: '.log',
-        frequency: 'daily',
-        size: opts.rotateSize ?? '20m',
-        limit: { count: opts.keepFiles ?? 14 },
-        mkdir: true,
-        minLength: 0,
+      const file = new RotatingFile({
+        dir: rotateDir,
+        name: kind,
+        maxBytes: opts.rotateBytes ?? 20 * MB,
+        keep: opts.keepFiles ?? 14,
+        bufferBytes,
+        fileMode: LOG_FILE_MODE,
+        ...(opts.base ? { base: opts.base } : {}),
       })
-      const link = path.join(opts.logsDir, `${kind}-${opts.name}.log`)
-      const relink = (): void => {
-        if (typeof stream.file === 'string') pointLinkAt(link, path.relative(opts.logsDir!, stream.file))
-      }
-      relink()
-      stream.on('ready', relink)
-      streams.push({ level: level as 'info', stream })
-      closables.push(stream)
+      pointLinkAt(path.join(opts.logsDir, `${kind}-${opts.name}.log`), path.relative(opts.logsDir, file.file))
+      streams.push({ level: level as 'info', stream: file })
+      destinations.set(kind, file)
     }
   } else if (opts.target === 'stdout') {
-    streams.push({ level: 'trace' as const, stream: pino.destination({ dest: 1, sync: false }) })
+    const out = new BoundedStdout(bufferBytes, opts.base ?? {})
+    streams.push({ level: 'trace' as const, stream: out })
+    destinations.set('stdout', out)
   }
   if (opts.pretty) {
     // Loaded only for a foreground run on a terminal: PM2 and container starts skip its module graph.
@@ -105,23 +129,86 @@ export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> 
     },
     streams.length > 0 ? pino.multistream(streams, { dedupe: false }) : undefined
   )
+  const all = [...destinations.values()]
+  const reporter = setInterval(() => { for (const d of all) d.reportDrops() }, opts.dropReportMs ?? 10_000)
+  reporter.unref()
   const flushSync = (): void => {
-    for (const s of closables) {
-      try {
-        s.flushSync()
-      } catch {
-        // not yet open or already closed: nothing buffered to lose
-      }
+    for (const d of all) d.flushSync()
+  }
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(reporter)
+      await Promise.all(all.map((d) => d.close()))
+    })()
+    return closing
+  }
+  const stats = (): LogStats => Object.fromEntries([...destinations].map(([k, d]) => [k, d.stats()]))
+  return { logger, flushSync, close, stats }
+}
+
+/** stdout (containers) with the same bound: lines beyond `bufferBytes` waiting for the pipe are dropped and counted. */
+class BoundedStdout implements Destination {
+  readonly #sonic: Sonic
+  readonly #stats: RotatingFileStats = { written: 0, dropped: 0, droppedReported: 0, rotations: 0, errors: 0 }
+  #droppedNow = false
+  readonly #base: Record<string, unknown>
+
+  constructor (bufferBytes: number, base: Record<string, unknown>) {
+    this.#base = base
+    this.#sonic = new SonicBoom({ fd: 1, sync: false, maxLength: bufferBytes })
+    this.#sonic.on('drop', () => {
+      this.#stats.dropped++
+      this.#droppedNow = true
+    })
+    this.#sonic.on('error', () => { this.#stats.errors++ })
+  }
+
+  write (line: string): boolean {
+    this.#droppedNow = false
+    const ok = this.#sonic.write(line)
+    if (!this.#droppedNow) this.#stats.written++
+    return ok
+  }
+
+  reportDrops (): void {
+    const pending = this.#stats.dropped - this.#stats.droppedReported
+    if (pending <= 0) return
+    const total = this.#stats.dropped
+    this.#droppedNow = false
+    this.#sonic.write(JSON.stringify({ level: 40, time: new Date().toISOString(), ...this.#base, dropped: pending, droppedTotal: total, msg: `${pending} log lines dropped (stdout could not keep up)` }) + '\n')
+    if (!this.#droppedNow) this.#stats.droppedReported = total
+  }
+
+  stats (): RotatingFileStats {
+    return { ...this.#stats }
+  }
+
+  flushSync (): void {
+    try {
+      this.#sonic.flushSync()
+    } catch {
+      // nothing buffered, or stdout already closed
     }
   }
-  const close = async (): Promise<void> => {
-    flushSync()
-    await Promise.all(closables.map((s) => new Promise<void>((resolve) => {
-      s.once('close', resolve)
-      s.end()
-    })))
+
+  async close (): Promise<void> {
+    this.reportDrops()
+    this.flushSync()
   }
-  return { logger, flushSync, close }
+}
+
+/** Create a log folder private to the owner (0700), and tighten one an earlier version left open. */
+function prepareDir (dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: LOG_DIR_MODE })
+  try {
+    fs.chmodSync(dir, LOG_DIR_MODE)
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isFile()) fs.chmodSync(path.join(dir, entry.name), LOG_FILE_MODE)
+    }
+  } catch {
+    // not ours to change (another user's folder): the files we create are still 0600
+  }
 }
 
 function pointLinkAt (link: string, target: string): void {
