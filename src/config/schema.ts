@@ -100,6 +100,9 @@ export const configSchema = z.object({
     .trim()
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /** Wrong API keys one client address may send per minute; then it is answered 429 for AUTH_LOCKOUT_SECONDS. */
+  AUTH_FAILURES_PER_MINUTE: intIn(1, 100_000, 10),
+  AUTH_LOCKOUT_SECONDS: intIn(1, 86_400, 60),
   /** Per-client requests per minute on the API (0 = no limit). */
   RATE_LIMIT_PER_MINUTE: intIn(0, 1_000_000, 600),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),

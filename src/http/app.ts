@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import { requireApiKey } from './auth.js'
+import { AuthFailureGuard, requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { RequestLog } from './request-log.js'
 import { registerSecurityHeaders } from './security-headers.js'
@@ -63,7 +63,11 @@ export async function buildApp (deps: AppDeps): Promise<App> {
 
   // Everything registered inside this scope requires the tenant's API key.
   await app.register(async (api) => {
-    api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY))
+    const guard = new AuthFailureGuard(() => {
+      const c = deps.config.get()
+      return { failuresPerMinute: c.AUTH_FAILURES_PER_MINUTE, lockoutSeconds: c.AUTH_LOCKOUT_SECONDS }
+    }, deps.now)
+    api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY, guard))
     const { services } = deps
     await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })

@@ -1,17 +1,120 @@
-/** Bearer API-key check, constant time; every route but /health and the page shell sits behind it. */
+/**
+ * Bearer API-key check, constant time, behind a per-client limit on wrong keys; every route but /health and the
+ * page shell sits behind it.
+ *
+ * Wrong keys are counted per client address before any key is checked: an address that sent
+ * AUTH_FAILURES_PER_MINUTE wrong keys within a minute is answered 429 (with Retry-After) for AUTH_LOCKOUT_SECONDS,
+ * whatever it sends, and then starts afresh. Other addresses are never affected. IPv6 clients are counted per /64
+ * (one subscriber's block), IPv4-mapped addresses as IPv4. Successes never clear the count: a bot with the right
+ * key behind the same NAT as a guesser must not buy the guesser more tries.
+ */
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { isIPv6 } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
 import { AppError } from '../errors.js'
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
 
-/** Build an onRequest hook checking `Authorization: Bearer <key>` against the key `current()` returns. */
-export function requireApiKey (current: () => string) {
-  return async function checkApiKey (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+export interface AuthLimits {
+  /** Wrong keys an address may send per minute before it is locked out. */
+  failuresPerMinute: number
+  lockoutSeconds: number
+}
+
+interface Entry {
+  windowStart: number
+  failures: number
+  lockedUntil: number
+}
+
+const WINDOW_MS = 60_000
+
+/** The address wrong keys are counted against: IPv4 as is, IPv4-mapped IPv6 as IPv4, other IPv6 by its /64. */
+export function clientKey (ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  if (mapped) return mapped[1]!
+  if (!isIPv6(ip)) return ip
+  const [head = '', tail = ''] = ip.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === '' ? [] : tail.split(':')
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`
+}
+
+export class AuthFailureGuard {
+  readonly #entries: LRUCache<string, Entry>
+  readonly #limits: () => AuthLimits
+  readonly #now: () => number
+
+  /** `maxTracked` bounds the memory a flood of distinct addresses can take (the least recent are forgotten). */
+  constructor (limits: () => AuthLimits, now: () => number = Date.now, maxTracked = 20_000) {
+    this.#limits = limits
+    this.#now = now
+    this.#entries = new LRUCache({ max: maxTracked })
+  }
+
+  /**
+   * Before the key is checked: ms until this address may try again (0 = go ahead). Locks the address the moment
+   * its allowance is spent; `lockedNow` says this call started the lockout (log it once).
+   */
+  admit (key: string): { waitMs: number; lockedNow: boolean; failures: number } {
+    const now = this.#now()
+    const e = this.#entries.get(key)
+    if (!e) return { waitMs: 0, lockedNow: false, failures: 0 }
+    if (e.lockedUntil > now) return { waitMs: e.lockedUntil - now, lockedNow: false, failures: e.failures }
+    if (e.lockedUntil !== 0 || now - e.windowStart >= WINDOW_MS) {
+      // A lockout served or a quiet minute: start afresh.
+      this.#entries.delete(key)
+      return { waitMs: 0, lockedNow: false, failures: 0 }
+    }
+    const { failuresPerMinute, lockoutSeconds } = this.#limits()
+    if (e.failures < failuresPerMinute) return { waitMs: 0, lockedNow: false, failures: e.failures }
+    e.lockedUntil = now + lockoutSeconds * 1000
+    return { waitMs: lockoutSeconds * 1000, lockedNow: true, failures: e.failures }
+  }
+
+  /** After a wrong key. */
+  fail (key: string): void {
+    const now = this.#now()
+    const e = this.#entries.get(key)
+    if (!e || now - e.windowStart >= WINDOW_MS) this.#entries.set(key, { windowStart: now, failures: 1, lockedUntil: 0 })
+    else e.failures++
+  }
+
+  /** Addresses currently tracked (for tests and metrics). */
+  get size (): number {
+    return this.#entries.size
+  }
+}
+
+/**
+ * Build an onRequest hook: refuse a locked-out client with 429 before looking at its key, then check
+ * `Authorization: Bearer <key>` against the key `current()` returns, counting a wrong one against the client.
+ */
+export function requireApiKey (current: () => string, guard?: AuthFailureGuard) {
+  return async function checkApiKey (req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const key = guard ? clientKey(req.ip) : ''
+    if (guard) {
+      const { waitMs, lockedNow, failures } = guard.admit(key)
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000)
+        if (lockedNow) req.log.warn({ client: key, failures, lockoutSeconds: seconds }, 'auth: client locked out after repeated wrong API keys')
+        void reply.header('retry-after', String(seconds))
+        throw new AppError(
+          'muitas_tentativas_chave',
+          `Muitas chaves de API erradas deste endereço; tente de novo em ${seconds} s.`,
+          429,
+          { retry_after_s: seconds }
+        )
+      }
+    }
     const header = req.headers.authorization
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
     // Hash both sides so the comparison is constant time whatever the lengths.
     if (!match || !timingSafeEqual(digest(match[1]!), digest(current()))) {
+      // Only a presented key is a guess; a request without one (the page before the key is typed) costs nothing.
+      if (match) guard?.fail(key)
       throw new AppError('nao_autorizado', 'Chave de API ausente ou inválida: envie Authorization: Bearer <API_KEY>.', 401)
     }
   }
