@@ -22,6 +22,7 @@ const bin = path.resolve('bin/clt-v8-api.js')
 const built = fs.existsSync(path.resolve('dist/main.js'))
 
 const SECRETS = {
+  SANDBOX: 'true', // the upstream URLs below are on loopback
   V8_USERNAME: 'operador@example.com',
   V8_PASSWORD: 'v8-password-do-not-log-4711',
   KENTRO_API_URL: 'http://127.0.0.1:9/kentro/int',

@@ -56,6 +56,8 @@ export function parseDefaultGender (raw: string): 'M' | 'F' | '' {
 export function sandboxSettings (url: string): Record<string, string> {
   const base = url.replace(/\/+$/, '')
   return {
+    // Lets the URLs below point at loopback over http (address-policy.ts); the API can never set it.
+    SANDBOX: 'true',
     V8_AUTH_URL: `${base}/oauth/token`,
     V8_API_URL: base,
     V8_CLIENT_ID: 'sandbox-client',

@@ -1,5 +1,6 @@
 /** The tenant config file's keys, defaults and validation: file text → zod → a typed, frozen object. */
 import { z } from 'zod'
+import { allowEntryProblem, parseAllowlist, urlProblem, URL_PROBLEM_TEXT, type UpstreamPolicy } from './address-policy.js'
 
 export const REAL_V8_AUTH_URL = 'https://auth.v8sistema.com/oauth/token'
 export const REAL_V8_API_URL = 'https://bff.v8sistema.com'
@@ -18,6 +19,11 @@ const idList = z
   .trim()
   .regex(/^\d+(\s*,\s*\d+)*$/, 'must be a comma-separated list of numeric ids, e.g. 1,3,4')
   .transform((s) => s.split(',').map((x) => Number(x.trim())))
+
+/** The keys holding an upstream URL: https and public unless the tenant file allows more (address-policy.ts). */
+export const UPSTREAM_URL_KEYS = ['V8_AUTH_URL', 'V8_API_URL', 'KENTRO_API_URL', 'PRESENCABANK_URL'] as const
+
+const flag = z.enum(['true', 'false'], 'must be true or false').default('false').transform((v) => v === 'true')
 
 export const configSchema = z.object({
   PORT: port,
@@ -89,6 +95,22 @@ export const configSchema = z.object({
     .regex(/^$|^-?\d{1,2}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?$/, 'must be "latitude,longitude", e.g. -23.5505,-46.6333')
     .default(''),
 
+  /** Written by `tenant:add --sandbox`: upstream URLs may point at loopback (the simulated upstreams), over http. */
+  SANDBOX: flag,
+  /** Comma-separated hosts (`.example.com` = the domain and its subdomains), addresses or CIDRs the operator lets
+   * upstream URLs reach even when private or plain http. Never settable from the API. */
+  UPSTREAM_ALLOWLIST: z
+    .string()
+    .trim()
+    .default('')
+    .transform(parseAllowlist)
+    .superRefine((list, ctx) => {
+      for (const entry of list) {
+        const problem = allowEntryProblem(entry)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      }
+    }),
+
   BATCH_CONCURRENCY: intIn(1, 64, 4),
   BATCH_MAX_ITEMS: intIn(1, 100_000, 5000),
   BATCH_RETENTION_DAYS: intIn(1, 3650, 30),
@@ -106,6 +128,11 @@ export const configSchema = z.object({
   /** Per-client requests per minute on the API (0 = no limit). */
   RATE_LIMIT_PER_MINUTE: intIn(0, 1_000_000, 600),
   TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+}).superRefine((c, ctx) => {
+  for (const key of UPSTREAM_URL_KEYS) {
+    const problem = c[key] === '' ? undefined : urlProblem(c[key], upstreamPolicy(c))
+    if (problem) ctx.addIssue({ code: 'custom', path: [key], message: URL_PROBLEM_TEXT[problem] })
+  }
 })
 
 export type TenantConfig = Readonly<z.output<typeof configSchema>>
@@ -125,6 +152,11 @@ export const SEED_KEYS: Readonly<Record<string, ConfigKey | null>> = {
   KENTRO_TOKEN: null,
   V8_BASE_URL: 'V8_API_URL',
   V8_TOKEN_URL: 'V8_AUTH_URL',
+}
+
+/** Where this tenant's upstream calls may go, from its file (SANDBOX, UPSTREAM_ALLOWLIST). */
+export function upstreamPolicy (c: { SANDBOX: boolean; UPSTREAM_ALLOWLIST: readonly string[] }): UpstreamPolicy {
+  return { sandbox: c.SANDBOX, allow: c.UPSTREAM_ALLOWLIST }
 }
 
 export function v8Configured (config: TenantConfig): boolean {

@@ -71,19 +71,49 @@ export const upstreamRejected = (upstream: Upstream, route: string, status: numb
     { rota: route, status_upstream: status, ...(type ? { tipo: type } : {}), motivo: text }
   )
 
+/** The tenant's address policy refused the connection (a private, link-local or loopback destination); never retried. */
+export const upstreamBlocked = (upstream: Upstream, route: string, problem: string, cause?: unknown): UpstreamError =>
+  new UpstreamError(
+    'upstream_endereco_bloqueado',
+    `${upstream} não foi chamado (${route}): o endereço de destino não é público e não está liberado no arquivo da porta (UPSTREAM_ALLOWLIST).`,
+    502,
+    upstream,
+    { rota: route, motivo: problem },
+    false,
+    { cause }
+  )
+
 export const notConfigured = (upstream: Upstream, code: string, what: string): UpstreamError =>
   new UpstreamError(code, `${upstream} não configurado para esta porta: ${what}`, 503, upstream)
 
-/** Best human-readable reason from an upstream error body (V8 {type,title,detail}, Auth0 {error,error_description}, Kentro {message}). */
+/** How much of an upstream's own wording our messages quote. */
+export const REASON_MAX = 160
+
+/** An upstream's wording made safe to quote: no markup, no control characters or line breaks, at most REASON_MAX characters. */
+export function sanitizeReason (text: string): string {
+  const clean = text.replace(/<[^>]*>/g, ' ').replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/\s+/g, ' ').trim()
+  return clean.length <= REASON_MAX ? clean : `${clean.slice(0, REASON_MAX - 1)}…`
+}
+
+/**
+ * Best human-readable reason from an upstream error body (V8 {type,title,detail}, Auth0 {error,error_description},
+ * Kentro {message}), sanitized. A body that is not JSON (an HTML error page, anything from a host that is not the
+ * upstream) is never echoed: only its size is told.
+ */
 export function reasonOf (body: unknown, fallback: string): { type?: string; text: string } {
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>
-    const type = [b['type'], b['error'], b['code']].find((v): v is string => typeof v === 'string' && v.length > 0)
+    const type = [b['type'], b['error'], b['code']].find((v): v is string => typeof v === 'string' && v.length > 0 && v.length <= 120)
     // class-validator answers carry `message` as a list of strings ("signerPhone.phoneNumber must be a string").
     const message = Array.isArray(b['message']) ? b['message'].filter((m) => typeof m === 'string').join('; ') : b['message']
-    const text = [b['detail'], b['error_description'], message, b['title'], b['mensagem']].find((v): v is string => typeof v === 'string' && v.length > 0)
-    return { ...(type ? { type } : {}), text: (text ?? type ?? fallback).slice(0, 300) }
+    const text = [b['detail'], b['error_description'], message, b['title'], b['mensagem']].find((v): v is string => typeof v === 'string' && v.trim().length > 0)
+    return { ...(type ? { type: sanitizeReason(type) } : {}), text: sanitizeReason(text ?? type ?? fallback) || fallback }
   }
-  if (typeof body === 'string' && body.trim()) return { text: body.trim().slice(0, 300) }
+  if (typeof body === 'string' && body.trim()) {
+    const short = body.trim()
+    // A short plain sentence (Kentro's "Missing required data" as text) is kept; pages and blobs are not.
+    if (short.length <= REASON_MAX && !/[<>{}]/.test(short)) return { text: sanitizeReason(short) }
+    return { text: `${fallback} (resposta não-JSON de ${Buffer.byteLength(body)} bytes)` }
+  }
   return { text: fallback }
 }

@@ -245,7 +245,7 @@ t.test('bad arguments and bad tenants give clear errors', async (t) => {
 
 t.test('notes: a loopback upstream and a missing V8 login are pointed out', async (t) => {
   const root = tempRoot(t)
-  writeTenantConfig(root, 6201, { V8_AUTH_URL: 'http://127.0.0.1:7070/oauth/token', V8_API_URL: 'http://127.0.0.1:7070' })
+  writeTenantConfig(root, 6201, { SANDBOX: 'true', V8_AUTH_URL: 'http://127.0.0.1:7070/oauth/token', V8_API_URL: 'http://127.0.0.1:7070' })
   const r = await run(['--root', root])
   t.equal(r.code, 0, 'still renders')
   t.match(r.err, /port 6201: V8_AUTH_URL points at 127\.0\.0\.1:7070 \(loopback\)/, 'loopback V8 URL noted')

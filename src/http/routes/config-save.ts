@@ -1,7 +1,8 @@
 /** One way to save config from the API: ConfigStore.update (atomic file write), errors as clear 400s, one audit row per save. */
 import { ConfigError } from '../../config/errors.js'
 import { EnvRewriteError, UnrepresentableValueError } from '../../config/env-file.js'
-import type { ConfigKey } from '../../config/schema.js'
+import { urlProblem, type UrlProblem } from '../../config/address-policy.js'
+import { UPSTREAM_URL_KEYS, type ConfigKey } from '../../config/schema.js'
 import type { ConfigStore } from '../../config/store.js'
 import type { ConfigAudit } from '../../domain/config-audit.js'
 import { AppError, badRequest } from '../../errors.js'
@@ -22,12 +23,37 @@ export const KEY_LABELS: Partial<Record<ConfigKey, string>> = {
 
 const label = (key: string): string => KEY_LABELS[key as ConfigKey] ?? key
 
+const URL_PROBLEM_PT: Record<UrlProblem, string> = {
+  invalid: 'informe uma URL http(s)',
+  not_https: 'use https',
+  credentials: 'não inclua usuário ou senha na URL',
+  loopback: 'não pode apontar para esta máquina (loopback)',
+  private_address: 'não pode apontar para um endereço privado, link-local ou reservado',
+}
+
+/**
+ * An upstream URL the API may set: https to a public host, or a host the operator put in UPSTREAM_ALLOWLIST.
+ * Stricter than the file: even a sandbox tenant's page cannot point an upstream at loopback (only its file can).
+ */
+function checkUrlChanges (store: ConfigStore, changes: Partial<Record<ConfigKey, string>>): void {
+  const current = store.get()
+  for (const key of UPSTREAM_URL_KEYS) {
+    const value = changes[key]
+    if (value === undefined || value === '' || value === current[key]) continue
+    const problem = urlProblem(value, { sandbox: false, allow: current.UPSTREAM_ALLOWLIST })
+    if (problem) {
+      throw badRequest('url_nao_permitida', `A ${label(key)} ${URL_PROBLEM_PT[problem]}; nada foi salvo.`, { campo: key, motivo: problem })
+    }
+  }
+}
+
 /**
  * Persist `changes` and record the save (keys only, never values). The store writes synchronously,
  * so concurrent saves in this process are serialized and the file is never half written.
  */
 export function saveConfig (store: ConfigStore, audit: ConfigAudit, action: string, ip: string, changes: Partial<Record<ConfigKey, string>>): ConfigKey[] {
   let changed: ConfigKey[]
+  checkUrlChanges(store, changes)
   try {
     changed = store.update(changes)
   } catch (err) {
