@@ -1,5 +1,5 @@
 /** Composition root: builds one tenant's services and HTTP app from its config, database and logger, and knows their shutdown order. */
-import type { ConfigKey } from './config/schema.js'
+import { upstreamPolicy, type ConfigKey } from './config/schema.js'
 import type { ConfigStore } from './config/store.js'
 import type { Db } from './db/database.js'
 import type { Logger } from './log/logger.js'
@@ -58,7 +58,12 @@ export function createServices (deps: ServiceDeps): TenantServices {
   const now = deps.now ?? Date.now
   const config = (): ReturnType<ConfigStore['get']> => deps.config.get()
   const shapeWarnings = new ShapeWarnings(deps.logger)
-  const http = new HttpClient({ logger: deps.logger, ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}) })
+  const http = new HttpClient({
+    logger: deps.logger,
+    // Every connection is checked against the tenant's file (SANDBOX, UPSTREAM_ALLOWLIST): a public name resolving to a private address is refused.
+    addressPolicy: () => upstreamPolicy(config()),
+    ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}),
+  })
   const tokens = new TokenCache({
     db: deps.db,
     logger: deps.logger,

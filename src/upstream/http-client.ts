@@ -1,8 +1,11 @@
 /** One undici Agent per tenant process; every call has a deadline; idempotent calls retry with backoff + jitter. */
+import dns, { type LookupAddress } from 'node:dns'
+import { isIP, type LookupFunction } from 'node:net'
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import { Agent, request, type Dispatcher } from 'undici'
+import { Agent, buildConnector, request, type Dispatcher } from 'undici'
+import { addressProblem, type UpstreamPolicy, type UrlProblem } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
-import { UpstreamError, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
+import { UpstreamError, upstreamBlocked, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
 
 export interface HttpRequest {
   upstream: Upstream
@@ -43,6 +46,12 @@ export interface HttpClientOptions {
   maxRetryAfterMs?: number
   /** Sockets per upstream origin (default 32). */
   connections?: number
+  /**
+   * Where connections may go, read at each connect (address-policy.ts): every address a host name resolves to, and
+   * an address written in the URL, is checked before the socket opens, so a public name that resolves to a private
+   * or loopback address is refused too. Every tenant passes its policy; without one nothing is checked (unit tests).
+   */
+  addressPolicy?: () => UpstreamPolicy
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }
 
@@ -50,12 +59,18 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
 
 export class HttpClient {
   readonly #agent: Agent
-  readonly #opts: Required<Omit<HttpClientOptions, 'logger' | 'connections'>>
+  readonly #opts: Required<Omit<HttpClientOptions, 'logger' | 'connections' | 'addressPolicy'>>
   readonly #logger: Logger
 
   constructor (opts: HttpClientOptions) {
     this.#logger = opts.logger
-    this.#agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.connections ?? 32 })
+    const policy = opts.addressPolicy
+    this.#agent = new Agent({
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: opts.connections ?? 32,
+      ...(policy ? { connect: guardedConnector(policy, this.#logger) } : {}),
+    })
     this.#opts = {
       timeoutMs: opts.timeoutMs ?? 15_000,
       retries: opts.retries ?? 3,
@@ -78,7 +93,7 @@ export class HttpClient {
         res = await this.#once(req)
       } catch (err) {
         const mapped = this.#mapError(req, err)
-        if (req.signal?.aborted || attempt >= attempts) throw mapped
+        if (req.signal?.aborted || attempt >= attempts || mapped.code === 'upstream_endereco_bloqueado') throw mapped
         await this.#pause(req, this.#backoff(attempt))
         continue
       }
@@ -146,6 +161,7 @@ export class HttpClient {
     if (err instanceof UpstreamError) return err
     if (req.signal?.aborted) return upstreamUnavailable(req.upstream, req.route, 'requisição cancelada', err, false)
     const code = (err as NodeJS.ErrnoException)?.code ?? ''
+    if (err instanceof BlockedAddressError) return upstreamBlocked(req.upstream, req.route, err.problem, err)
     // Refused or unresolvable: the request never left, so even a creation may safely be sent again later.
     if (code === 'ECONNREFUSED') return upstreamUnavailable(req.upstream, req.route, 'conexão recusada', err, false)
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return upstreamUnavailable(req.upstream, req.route, 'host não encontrado', err, false)
@@ -161,6 +177,50 @@ export class HttpClient {
 
   async close (): Promise<void> {
     if (!this.#agent.closed && !this.#agent.destroyed) await this.#agent.close()
+  }
+}
+
+/** A connection the address policy refused before any byte left. */
+class BlockedAddressError extends Error {
+  override name = 'BlockedAddressError'
+  readonly code = 'ERR_UPSTREAM_ADDRESS_BLOCKED'
+  constructor (readonly host: string, readonly address: string, readonly problem: UrlProblem) {
+    super(`connection to ${host} (${address}) refused by the upstream address policy: ${problem}`)
+  }
+}
+
+const unbracket = (host: string): string => host.replace(/^\[(.*)\]$/, '$1')
+
+/**
+ * undici's connector with a DNS lookup that checks every resolved address (all of them: a name resolving to a public
+ * and a private address is refused), and a check of addresses written in the URL (no lookup happens for those).
+ */
+function guardedConnector (policy: () => UpstreamPolicy, logger: Logger): buildConnector.connector {
+  const refuse = (host: string, address: string, problem: UrlProblem): BlockedAddressError => {
+    logger.warn({ host, address, problem }, 'upstream: connection refused by the address policy')
+    return new BlockedAddressError(host, address, problem)
+  }
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0)
+      for (const a of addresses) {
+        const problem = addressProblem(hostname, a.address, policy())
+        if (problem) return callback(refuse(hostname, a.address, problem), '', 0)
+      }
+      if (options.all) return callback(null, addresses)
+      const first = addresses[0]
+      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0)
+      callback(null, first.address, first.family)
+    })
+  }
+  const connect = buildConnector({ lookup })
+  return (options, callback) => {
+    const literal = unbracket(options.hostname)
+    if (isIP(literal) !== 0) {
+      const problem = addressProblem(literal, literal, policy())
+      if (problem) return callback(refuse(literal, literal, problem), null)
+    }
+    connect(options, callback)
   }
 }
 
