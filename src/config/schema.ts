@@ -1,4 +1,5 @@
 /** The tenant config file's keys, defaults and validation: file text → zod → a typed, frozen object. */
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { allowEntryProblem, parseAllowlist, urlProblem, URL_PROBLEM_TEXT, type UpstreamPolicy } from './address-policy.js'
 
@@ -22,6 +23,12 @@ const idList = z
 
 /** The keys holding an upstream URL: https and public unless the tenant file allows more (address-policy.ts). */
 export const UPSTREAM_URL_KEYS = ['V8_AUTH_URL', 'V8_API_URL', 'KENTRO_API_URL', 'PRESENCABANK_URL'] as const
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal'])
+const TRUST_PROXY_TRUE =
+  'true is no longer accepted: it let any client choose its own address through X-Forwarded-For (bypassing the ' +
+  'per-client limits and landing in the logs and the audit). Write the proxy\'s address or CIDR, e.g. ' +
+  'TRUST_PROXY=127.0.0.1 (a proxy on this machine) or TRUST_PROXY=10.0.0.0/8, or the number of proxies in front, TRUST_PROXY=1'
 
 const flag = z.enum(['true', 'false'], 'must be true or false').default('false').transform((v) => v === 'true')
 
@@ -127,7 +134,30 @@ export const configSchema = z.object({
   AUTH_LOCKOUT_SECONDS: intIn(1, 86_400, 60),
   /** Per-client requests per minute on the API (0 = no limit). */
   RATE_LIMIT_PER_MINUTE: intIn(0, 1_000_000, 600),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * Who may say, in X-Forwarded-For, which address a request came from: `false` (nobody: the socket's address is
+   * the client), the proxies' addresses or CIDRs (loopback, linklocal, uniquelocal also accepted), or the number of
+   * proxies in front. The client is the right-most address not trusted. `true` (trust anyone) is refused.
+   */
+  TRUST_PROXY: z.string().trim().default('false').transform((v, ctx): false | number | string[] => {
+    if (v === '' || v === 'false' || v === '0') return false
+    if (v === 'true') {
+      ctx.addIssue({ code: 'custom', message: TRUST_PROXY_TRUE })
+      return z.NEVER
+    }
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v)
+      if (hops > 10) ctx.addIssue({ code: 'custom', message: 'as a hop count must be between 1 and 10' })
+      return hops
+    }
+    const list = v.split(',').map((x) => x.trim()).filter(Boolean)
+    for (const entry of list) {
+      if (!PROXY_KEYWORDS.has(entry) && (allowEntryProblem(entry) !== undefined || isIP(entry.split('/')[0]!) === 0)) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal` })
+      }
+    }
+    return list
+  }),
 }).superRefine((c, ctx) => {
   for (const key of UPSTREAM_URL_KEYS) {
     const problem = c[key] === '' ? undefined : urlProblem(c[key], upstreamPolicy(c))

@@ -25,11 +25,15 @@ export const BODY_LIMIT = 100 * 1024
 
 export async function buildApp (deps: AppDeps): Promise<App> {
   const config = deps.config.get()
+  // false, the proxies' addresses, or a hop count (config/schema.ts). Fastify ignores a bare number (it cannot
+  // check the peer), so a hop count is spelled out: the socket and the n-1 addresses before it are proxies.
+  const hops = config.TRUST_PROXY
+  const trustProxy = typeof hops === 'number' ? (_address: string, hop: number): boolean => hop < hops : hops
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new RequestLog({ secrets: () => deps.config.secrets() }),
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestTimeout: 120_000,

@@ -33,6 +33,9 @@ t.test('each kind of bad file gives one line naming file and key', async (t) => 
     ['bad pipelines', { KENTRO_PIPELINE_IDS: '1;2' }, /KENTRO_PIPELINE_IDS .*comma-separated/],
     ['port mismatch', { PORT: '6003' }, /PORT is 6003 but this file is for port 6002/],
     ['non-numeric concurrency', { BATCH_CONCURRENCY: 'many' }, /BATCH_CONCURRENCY/],
+    ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, /TRUST_PROXY true is no longer accepted.*TRUST_PROXY=127\.0\.0\.1/],
+    ['TRUST_PROXY junk', { TRUST_PROXY: '10.0.0.0/8, proxy.local' }, /TRUST_PROXY "proxy\.local" is not an address/],
+    ['TRUST_PROXY hops', { TRUST_PROXY: '11' }, /TRUST_PROXY as a hop count/],
   ]
   for (const [name, extra, re] of cases) {
     const file = writeTenantConfig(root, 6002, extra)
@@ -49,6 +52,18 @@ t.test('each kind of bad file gives one line naming file and key', async (t) => 
   }
   fs.writeFileSync(path.join(root, 'tenants', 'config-6004.env'), 'PORT=6004\n')
   t.throws(() => loadTenantConfig(root, 6004), { message: /API_KEY is missing/ }, 'missing key named')
+})
+
+t.test('TRUST_PROXY: false, addresses and CIDRs, or a hop count (with a warning)', async (t) => {
+  const root = tempRoot(t)
+  writeTenantConfig(root, 6006, { TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, loopback' })
+  t.same(loadTenantConfig(root, 6006).config.TRUST_PROXY, ['127.0.0.1', '10.0.0.0/8', 'loopback'], 'addresses')
+  writeTenantConfig(root, 6007, { TRUST_PROXY: '2' })
+  const hops = loadTenantConfig(root, 6007)
+  t.equal(hops.config.TRUST_PROXY, 2, 'hop count')
+  t.ok(hops.warnings.some((w) => /prefer the proxy's address/i.test(w)), 'a hop count comes with a warning')
+  writeTenantConfig(root, 6008, { TRUST_PROXY: 'false' })
+  t.equal(loadTenantConfig(root, 6008).config.TRUST_PROXY, false, 'false')
 })
 
 t.test('an error never echoes a secret value', async (t) => {
