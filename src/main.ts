@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from './config/errors.js'
 import { SHUTDOWN_GRACE_MS } from './config/lifecycle.js'
+import { removeStaleTempFiles } from './config/env-file.js'
 import { loadTenantConfig } from './config/load.js'
 import { CODE_DIR, tenantPaths } from './config/paths.js'
 import { runtimeProblem } from './config/runtime.js'
@@ -45,6 +46,8 @@ export async function run (argv: string[]): Promise<void> {
     process.exitCode = 1
     return
   }
+  // Everything this process creates (database, WAL, logs, config temp files) is the owner's alone from its first byte.
+  process.umask(0o077)
   let port: number
   let root: string
   let store: ConfigStore
@@ -91,6 +94,9 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
   })
   const logger = log.logger
   for (const w of warnings) logger.warn({ file: paths.configFile }, `config: ${w}`)
+  // A save killed mid-write (kill -9) leaves a temp copy holding every secret of the file.
+  const stale = removeStaleTempFiles(paths.configFile)
+  if (stale.length > 0) logger.warn({ removed: stale.length }, 'config: removed temp files left by an interrupted save')
 
   const tenant = await createTenant({ config: store, db: openDatabase(paths.dbFile), logger })
   const { app } = tenant

@@ -131,14 +131,29 @@ export async function main (argv: string[]): Promise<number> {
       const paths = tenantPaths(root, p)
       if (!fs.existsSync(paths.dbFile)) throw new CliError(`no database for port ${p} (${paths.dbFile})`)
       const target = values.out ?? `${paths.dbFile.replace(/\.sqlite$/, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}.backup.sqlite`
-      // SQLite's online backup: consistent while the tenant keeps running.
-      const db = new Database(paths.dbFile, { readonly: true, fileMustExist: true })
+      // The copy holds the V8 token and CPFs: it is created 0600 before the first byte is written (and SQLite's
+      // own journal beside it inherits the 0077 umask); an existing file is never overwritten.
+      const umask = process.umask(0o077)
       try {
-        await db.backup(target)
+        try {
+          fs.closeSync(fs.openSync(target, 'wx', 0o600))
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${target} already exists; not overwriting it (choose another --out)`)
+          throw err
+        }
+        // SQLite's online backup: consistent while the tenant keeps running.
+        const db = new Database(paths.dbFile, { readonly: true, fileMustExist: true })
+        try {
+          await db.backup(target)
+        } catch (err) {
+          fs.rmSync(target, { force: true })
+          throw err
+        } finally {
+          db.close()
+        }
       } finally {
-        db.close()
+        process.umask(umask)
       }
-      fs.chmodSync(target, 0o600)
       out(`Backed up ${paths.dbFile} → ${target}`)
       return 0
     }
