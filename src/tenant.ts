@@ -117,6 +117,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     },
     listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map(pipelineCpf)),
     maxItems: () => config().BATCH_MAX_ITEMS,
+    quotas: () => ({ batchesPerDay: config().BATCHES_PER_DAY, itemsPerDay: config().BATCH_ITEMS_PER_DAY, maxPendingItems: config().BATCH_MAX_PENDING_ITEMS }),
     // BATCH_CONCURRENCY is read once: a change applies on the next reload.
     engine: { concurrency: config().BATCH_CONCURRENCY, retentionMs: config().BATCH_RETENTION_DAYS * 86_400_000, ...deps.batch?.engine },
   })

@@ -121,6 +121,14 @@ export const configSchema = z.object({
   BATCH_CONCURRENCY: intIn(1, 64, 4),
   BATCH_MAX_ITEMS: intIn(1, 100_000, 5000),
   BATCH_RETENTION_DAYS: intIn(1, 3650, 30),
+  /** Per rolling 24 h: batches created, and CPFs in them (invalid ones too: each is stored for BATCH_RETENTION_DAYS). */
+  BATCHES_PER_DAY: intIn(1, 100_000, 50),
+  BATCH_ITEMS_PER_DAY: intIn(1, 10_000_000, 20_000),
+  /** CPFs of batches waiting or running at once. */
+  BATCH_MAX_PENDING_ITEMS: intIn(1, 10_000_000, 20_000),
+  /** Open /clt/lotes/:id/eventos streams: per tenant, and per client address. */
+  EVENT_STREAMS_MAX: intIn(1, 100_000, 200),
+  EVENT_STREAMS_PER_ADDRESS: intIn(1, 100_000, 20),
   FLOW_WAIT_SECONDS: intIn(0, 120, 20),
   CACHE_TTL_HOURS: intIn(1, 24 * 30, 24),
   /** Comma-separated origins allowed by CORS; empty = CORS off. */

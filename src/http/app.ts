@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { AuthFailureGuard, requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
+import { registerJsonBody } from './json-body.js'
 import { RequestLog } from './request-log.js'
 import { registerSecurityHeaders } from './security-headers.js'
 import { healthRoutes } from './routes/health.js'
@@ -40,6 +41,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
+  registerJsonBody(app)
   registerErrorHandling(app)
 
   registerSecurityHeaders(app)
@@ -79,7 +81,13 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations, presencaResults: services.presencaResults })
     await api.register(presencaRoutes, { services })
     await api.register(v8Routes, { v8: services.v8, now: deps.now, provider: () => deps.config.get().V8_PROVIDER })
-    await api.register(batchRoutes, { batches: services.batches })
+    await api.register(batchRoutes, {
+      batches: services.batches,
+      streamLimits: () => {
+        const c = deps.config.get()
+        return { total: c.EVENT_STREAMS_MAX, perAddress: c.EVENT_STREAMS_PER_ADDRESS }
+      },
+    })
   })
 
   return app

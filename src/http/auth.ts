@@ -93,14 +93,13 @@ export class AuthFailureGuard {
  * `Authorization: Bearer <key>` against the key `current()` returns, counting a wrong one against the client.
  */
 export function requireApiKey (current: () => string, guard?: AuthFailureGuard) {
-  return async function checkApiKey (req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return async function checkApiKey (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const key = guard ? clientKey(req.ip) : ''
     if (guard) {
       const { waitMs, lockedNow, failures } = guard.admit(key)
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000)
         if (lockedNow) req.log.warn({ client: key, failures, lockoutSeconds: seconds }, 'auth: client locked out after repeated wrong API keys')
-        void reply.header('retry-after', String(seconds))
         throw new AppError(
           'muitas_tentativas_chave',
           `Muitas chaves de API erradas deste endereço; tente de novo em ${seconds} s.`,

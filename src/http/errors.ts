@@ -54,6 +54,9 @@ export function toErrorBody (err: unknown): { status: number; body: ErrorBody } 
 export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorBody(err)
+    // When to come back, for clients that read headers rather than bodies (quotas, lockouts, a busy upstream).
+    const retryAfter = body.details?.['retry_after_s']
+    if ((status === 429 || status === 503) && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
     if (status >= 500) req.log.error({ err }, 'request failed')
     // 401, 404 and 429 say nothing the request line does not (and an attacker makes them at will): no second line.
     else if (status !== 401 && status !== 404 && status !== 429) req.log.info({ code: body.error, status }, 'request rejected')

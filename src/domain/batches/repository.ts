@@ -115,6 +115,7 @@ export class BatchRepository {
   readonly #activeTotals: Statement
   readonly #nextDue: Statement
   readonly #purge: Statement
+  readonly #createdSince: Statement
   readonly #claimTx: Transaction<(owner: string, now: number, until: number) => ClaimedItem | undefined>
   readonly #finishTx: Transaction<(owner: string, batchId: string, seq: number, o: ItemOutcome, now: number) => { ok: boolean; batchFinished: boolean }>
   readonly #retryTx: Transaction<(owner: string, batchId: string, seq: number, r: ItemRetry, now: number) => { ok: boolean; batchFinished: boolean }>
@@ -207,6 +208,7 @@ export class BatchRepository {
               (SELECT min(lease_until) FROM batch_items WHERE status = 'RUNNING') AS lease_due`
     )
     this.#purge = db.prepare('DELETE FROM batches WHERE finished_at IS NOT NULL AND finished_at < ?')
+    this.#createdSince = db.prepare('SELECT created_at AS createdAt, total FROM batches WHERE created_at > ? ORDER BY created_at, rowid')
 
     this.#claimTx = db.transaction((owner: string, now: number, until: number) => {
       const row = this.#claim.get({ owner, now, until }) as ClaimRow | undefined
@@ -375,6 +377,11 @@ export class BatchRepository {
     const row = this.#nextDue.get() as { pending_due: number | null; lease_due: number | null }
     const dues = [row.pending_due, row.lease_due].filter((d): d is number => d !== null)
     return dues.length === 0 ? null : Math.min(...dues)
+  }
+
+  /** Batches created after `since` (ms), oldest first, with their item counts (the daily quotas). */
+  createdSince (since: number): { createdAt: number; total: number }[] {
+    return this.#createdSince.all(since) as { createdAt: number; total: number }[]
   }
 
   /** Delete batches (and, by cascade, their items) finished before `before`. */

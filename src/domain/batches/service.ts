@@ -24,12 +24,35 @@ export interface BatchServiceDeps {
   listCpfs: ListPipelineCpfs
   /** BATCH_MAX_ITEMS, read per request so a config change applies at once. */
   maxItems: () => number
+  /** The tenant's quotas, read per request; none when absent (unit tests of the engine). */
+  quotas?: () => BatchQuotas
   engine: Pick<EngineOptions, 'concurrency'> & Partial<Omit<EngineOptions, 'repo' | 'runner' | 'runners' | 'events' | 'logger' | 'now'>>
 }
 
 export type CreateBatchInput =
   | ({ origem: 'lista'; cpfs: readonly (string | number)[] } & Omit<BatchParams, 'pipeline_id'>)
   | ({ origem: 'kentro'; pipeline_id: number } & Omit<BatchParams, 'pipeline_id'>)
+
+/** What one tenant may queue: batches and items created per rolling 24 h, and items waiting or running at once. */
+export interface BatchQuotas {
+  batchesPerDay: number
+  itemsPerDay: number
+  maxPendingItems: number
+}
+
+const DAY_MS = 86_400_000
+/** When the pending-items cap is hit nothing says when room frees up; this is how soon to look again. */
+const PENDING_RETRY_S = 60
+
+function inWords (s: number): string {
+  if (s < 60) return `${s} s`
+  const min = Math.ceil(s / 60)
+  if (min < 60) return `${min} min`
+  return min % 60 === 0 ? `${min / 60} h` : `${Math.floor(min / 60)} h ${min % 60} min`
+}
+
+const overQuota = (code: string, message: string, retryAfterS: number, details: Record<string, unknown>): AppError =>
+  new AppError(code, `${message} Tente de novo em ${inWords(retryAfterS)}.`, 429, { ...details, retry_after_s: retryAfterS })
 
 export interface CreatedBatch {
   batch: Batch
@@ -68,6 +91,9 @@ export class BatchService {
       if (!this.#deps.runners?.[input.banco]) throw unprocessable('banco_indisponivel', `O banco ${input.banco} não está disponível nesta porta.`)
       this.#deps.bankReady?.(input.banco)
     }
+    const quotas = this.#deps.quotas?.()
+    const recent = quotas ? this.#repo.createdSince(this.#deps.now() - DAY_MS) : []
+    if (quotas) this.#checkBatchesPerDay(quotas, recent) // before asking Kentro for anything
     const raw = input.origem === 'lista' ? input.cpfs : await this.#deps.listCpfs(input.pipeline_id, signal)
     const { items, duplicates } = toItems(raw)
     const max = this.#deps.maxItems()
@@ -77,6 +103,7 @@ export class BatchService {
     if (items.length > max) {
       throw new AppError('lote_muito_grande', `O lote tem ${items.length} CPFs distintos; o máximo por lote é ${max}.`, 422, { maximo: max, recebidos: items.length })
     }
+    if (quotas) this.#checkItems(quotas, recent, items)
     const origin: BatchOrigin = input.origem
     const params: BatchParams = {
       ...(input.amount ? { amount: input.amount } : {}),
@@ -90,6 +117,41 @@ export class BatchService {
     this.#deps.logger.info({ lote: id, origem: origin, banco: params.banco ?? 'v8', total: items.length, invalid, duplicates }, 'batch: created')
     this.#engine.wake()
     return { batch: this.#repo.getBatch(id)!, invalid, duplicates }
+  }
+
+  /** BATCHES_PER_DAY: a rolling 24 h; room comes back when the oldest batch of the window leaves it. */
+  #checkBatchesPerDay (q: BatchQuotas, recent: readonly { createdAt: number }[]): void {
+    if (recent.length < q.batchesPerDay) return
+    const frees = recent[recent.length - q.batchesPerDay]!.createdAt + DAY_MS
+    const retry = Math.max(1, Math.ceil((frees - this.#deps.now()) / 1000))
+    throw overQuota('cota_diaria_de_lotes', `Esta porta já criou ${recent.length} lotes nas últimas 24 h (máximo ${q.batchesPerDay}).`, retry, { maximo: q.batchesPerDay })
+  }
+
+  /** BATCH_ITEMS_PER_DAY (every CPF stored, invalid ones too: they take room for BATCH_RETENTION_DAYS) and BATCH_MAX_PENDING_ITEMS. */
+  #checkItems (q: BatchQuotas, recent: readonly { createdAt: number; total: number }[], items: readonly NewItem[]): void {
+    if (items.length > q.itemsPerDay) {
+      throw new AppError('lote_maior_que_cota', `O lote tem ${items.length} CPFs; a cota diária desta porta é ${q.itemsPerDay}.`, 422, { maximo: q.itemsPerDay, recebidos: items.length })
+    }
+    const used = recent.reduce((n, b) => n + b.total, 0)
+    if (used + items.length > q.itemsPerDay) {
+      // The moment enough of the window's oldest batches have left it for this one to fit.
+      let freed = 0
+      let frees = this.#deps.now() + DAY_MS
+      for (const b of recent) {
+        freed += b.total
+        if (used - freed + items.length <= q.itemsPerDay) {
+          frees = b.createdAt + DAY_MS
+          break
+        }
+      }
+      const retry = Math.max(1, Math.ceil((frees - this.#deps.now()) / 1000))
+      throw overQuota('cota_diaria_de_cpfs', `Esta porta já recebeu ${used} CPFs em lotes nas últimas 24 h; com estes ${items.length} passaria do máximo de ${q.itemsPerDay}.`, retry, { maximo: q.itemsPerDay, usados: used })
+    }
+    const runnable = items.filter((i) => i.valid).length
+    const { pending, running } = this.#repo.activeTotals()
+    if (pending + running + runnable > q.maxPendingItems) {
+      throw overQuota('fila_de_lotes_cheia', `Há ${pending + running} CPFs de lotes na fila desta porta; com estes ${runnable} passaria do máximo de ${q.maxPendingItems}.`, PENDING_RETRY_S, { maximo: q.maxPendingItems, na_fila: pending + running })
+    }
   }
 
   get (id: string): Batch | undefined {

@@ -10,6 +10,51 @@ export interface EventStreamOptions {
   pollMs?: number
 }
 
+/** How many event streams may be open at once: for the whole tenant, and per client address. */
+export interface StreamLimits {
+  total: number
+  perAddress: number
+}
+
+/**
+ * Open-stream accounting. Each stream holds a socket, timers and ~40 KB; without a bound one key holder could open
+ * thousands from one address.
+ */
+export class StreamSlots {
+  #total = 0
+  readonly #byClient = new Map<string, number>()
+  readonly #limits: () => StreamLimits
+
+  constructor (limits: () => StreamLimits) {
+    this.#limits = limits
+  }
+
+  /** A slot for `client` (release it when the stream ends), or which limit is full. */
+  take (client: string): { release: () => void } | { full: 'tenant' | 'address'; limit: number } {
+    const { total, perAddress } = this.#limits()
+    const mine = this.#byClient.get(client) ?? 0
+    if (mine >= perAddress) return { full: 'address', limit: perAddress }
+    if (this.#total >= total) return { full: 'tenant', limit: total }
+    this.#total++
+    this.#byClient.set(client, mine + 1)
+    let released = false
+    return {
+      release: () => {
+        if (released) return
+        released = true
+        this.#total--
+        const left = (this.#byClient.get(client) ?? 1) - 1
+        if (left > 0) this.#byClient.set(client, left)
+        else this.#byClient.delete(client)
+      },
+    }
+  }
+
+  get open (): number {
+    return this.#total
+  }
+}
+
 /**
  * How far back each look re-reads finished items: another process's write can commit a little after the
  * time it recorded. Items already sent are remembered, so re-reading never repeats an event.

@@ -3,8 +3,9 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
-import { badRequest, notFound } from '../../errors.js'
-import { streamBatchEvents, type EventStreamOptions } from './batches-events.js'
+import { AppError, badRequest, notFound } from '../../errors.js'
+import { clientKey } from '../auth.js'
+import { StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
 import { batchView, itemView } from './batches-view.js'
 
@@ -14,7 +15,12 @@ export const BATCH_BODY_LIMIT = 1024 * 1024
 export interface BatchRouteOptions {
   batches: BatchService
   events?: EventStreamOptions
+  /** EVENT_STREAMS_MAX / EVENT_STREAMS_PER_ADDRESS, read per stream (default: no limit). */
+  streamLimits?: () => StreamLimits
 }
+
+/** How soon a refused stream should try again (a slot frees when any stream of the tenant or the client ends). */
+const STREAM_RETRY_S = 10
 
 const cpfList = z.union([
   z.array(z.union([z.string().max(64), z.number()])),
@@ -43,9 +49,10 @@ const itemsQuery = z.object({
 
 const loteNaoEncontrado = (id: string): Error => notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
 
-export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, events }) => {
+export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, events, streamLimits }) => {
   const app = plain.withTypeProvider<ZodTypeProvider>()
   const streams = new Set<() => void>()
+  const slots = new StreamSlots(streamLimits ?? (() => ({ total: Infinity, perAddress: Infinity })))
   // On shutdown (the composition root has already stopped batch claims): end event streams so the close can finish.
   app.addHook('preClose', async () => {
     for (const stop of streams) stop()
@@ -118,10 +125,30 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     if (!batch) throw loteNaoEncontrado(req.params.id)
     // EventSource reconnects after the stream ends; once it has seen `done` there is nothing more to say.
     if (req.headers['last-event-id'] === 'done' && batch.finishedAt !== null) return reply.code(204).send()
+    const slot = slots.take(clientKey(req.ip))
+    if ('full' in slot) {
+      throw new AppError(
+        'muitos_streams',
+        slot.full === 'address'
+          ? `Este endereço já tem ${slot.limit} acompanhamentos de lote abertos; feche um ou tente de novo em ${STREAM_RETRY_S} s.`
+          : `Esta porta já tem ${slot.limit} acompanhamentos de lote abertos; tente de novo em ${STREAM_RETRY_S} s.`,
+        429,
+        { maximo: slot.limit, limite: slot.full === 'address' ? 'endereco' : 'porta', retry_after_s: STREAM_RETRY_S }
+      )
+    }
     reply.hijack()
-    const stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), events)
+    let stream: ReturnType<typeof streamBatchEvents>
+    try {
+      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), events)
+    } catch (err) {
+      slot.release()
+      throw err
+    }
     streams.add(stream.stop)
-    void stream.done.then(() => streams.delete(stream.stop))
+    void stream.done.then(() => {
+      streams.delete(stream.stop)
+      slot.release()
+    })
   })
 
   /** POST /clt/lotes/:id/cancelar */
