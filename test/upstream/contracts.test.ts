@@ -150,7 +150,8 @@ const EXPECT: Record<string, Check> = {
 
 async function clients (t: Test): Promise<Clients> {
   const server = await serveContracts(t)
-  const store = new ConfigStore(testConfig(6999, { V8_API_URL: server.url, KENTRO_API_URL: `${server.url}/int`, KENTRO_API_KEY: 'k', KENTRO_QUEUE_ID: '20' }))
+  // The contract server runs on loopback: a sandbox tenant may point there.
+  const store = new ConfigStore(testConfig(6999, { SANDBOX: 'true', V8_API_URL: server.url, KENTRO_API_URL: `${server.url}/int`, KENTRO_API_KEY: 'k', KENTRO_QUEUE_ID: '20' }))
   const http = new HttpClient({ logger: silentLogger, retries: 2, timeoutMs: 2000, sleep: async () => undefined })
   t.teardown(() => http.close())
   const warnings = new ShapeWarnings()
