@@ -150,7 +150,8 @@ if (why !== undefined) {
     const upstream = Object.fromEntries(Object.entries(sandbox.tenantConfig()).map(([k, v]) => [k, v.replace('127.0.0.1', HOST_LOOPBACK_FROM_CONTAINER)]))
     const file = `config-${port}.env`
     const vol = volume(t, { uid: APP_UID, gid: APP_UID, mode: 0o700 }, {
-      [file]: configText(port, { TENANT_NAME: 'Imagem', API_KEY, ...upstream, ...SECRETS }),
+      // The sandbox is the host's loopback, seen from the container as a private address: the operator allows it.
+      [file]: configText(port, { TENANT_NAME: 'Imagem', API_KEY, ...upstream, UPSTREAM_ALLOWLIST: HOST_LOOPBACK_FROM_CONTAINER, ...SECRETS }),
     })
     const args = [...HARDENED, '--tmpfs', '/tmp', ...NETWORK, '-p', `127.0.0.1:${port}:${port}`, '-v', `${vol}:/app/tenants`, '-e', `PORT=${port}`]
     const id = await start(t, [...args, image.id])
