@@ -109,7 +109,8 @@ const EXPECT: Record<string, Check> = {
 
 async function clients (t: Test): Promise<Clients> {
   const server = await serveContracts(t)
-  const store = new ConfigStore(testConfig(6999, { PRESENCABANK_URL: server.url, PRESENCABANK_LOGIN: 'operador_AbCd', PRESENCABANK_PASSWORD: 'segredo-teste', PRESENCABANK_MAX_RPM: '600' }))
+  // The contract server runs on loopback: a sandbox tenant may point there.
+  const store = new ConfigStore(testConfig(6999, { SANDBOX: 'true', PRESENCABANK_URL: server.url, PRESENCABANK_LOGIN: 'operador_AbCd', PRESENCABANK_PASSWORD: 'segredo-teste', PRESENCABANK_MAX_RPM: '600' }))
   const http = new HttpClient({ logger: silentLogger, retries: 2, timeoutMs: 2000, sleep: async () => undefined })
   t.teardown(() => http.close())
   const warnings = new ShapeWarnings()
