@@ -124,7 +124,8 @@ export class V8Client {
       if (!exists && !err.ambiguous && err.code !== 'upstream_invalid_response') throw err
       let found: Consult | undefined
       try {
-        found = await this.findLatestConsultByCpf(req.borrowerDocumentNumber, { signal })
+        // V8 names no id when it refuses: the active consult may be older than the usual 30 days (the older system's).
+        found = exists ? await this.findActiveConsultByCpf(req.borrowerDocumentNumber, { signal }) : await this.findLatestConsultByCpf(req.borrowerDocumentNumber, { signal })
       } catch (lookupErr) {
         this.#o.logger.warn({ code: (lookupErr as UpstreamError).code }, 'v8 consult lookup after a failed creation failed too')
         throw err
@@ -183,18 +184,38 @@ export class V8Client {
    * Searches by CPF digits, keeps only rows whose documentNumber is this CPF, newest first.
    */
   async findLatestConsultByCpf (cpf: string, opts: { since?: number | undefined; days?: number; signal?: AbortSignal | undefined } = {}): Promise<Consult | undefined> {
-    const digits = cpf.replace(/\D/g, '')
     const now = this.#o.now()
     const start = opts.since ?? now - (opts.days ?? 30) * 86_400_000
-    const range = { startDate: new Date(start).toISOString(), endDate: new Date(now + 60_000).toISOString(), search: digits, limit: 100 }
+    return (await this.#consultsOfCpf(cpf, start, now + 60_000, opts.signal))[0]
+  }
+
+  /**
+   * The CPF's newest consult that is not ended (REJECTED/FAILED), looked for in 30-day windows going back up to
+   * `windows` of them (a year by default): V8 refuses a new consult while one is active, however old it is. Short
+   * windows, because no caller was seen listing a longer range.
+   */
+  async findActiveConsultByCpf (cpf: string, opts: { windows?: number; signal?: AbortSignal | undefined } = {}): Promise<Consult | undefined> {
+    const window = 30 * 86_400_000
+    let end = this.#o.now() + 60_000
+    for (let i = 0; i < (opts.windows ?? 12); i++, end -= window) {
+      const active = (await this.#consultsOfCpf(cpf, end - window, end, opts.signal)).find((c) => !ENDED.has(c.status))
+      if (active) return active
+    }
+    return undefined
+  }
+
+  /** The CPF's consults created between `start` and `end` (ms), newest first. */
+  async #consultsOfCpf (cpf: string, start: number, end: number, signal?: AbortSignal): Promise<Consult[]> {
+    const digits = cpf.replace(/\D/g, '')
+    const range = { startDate: new Date(start).toISOString(), endDate: new Date(end).toISOString(), search: digits, limit: 100 }
     const mine: Consult[] = []
     for (let page = 1; page <= MAX_LOOKUP_PAGES; page++) {
-      const { rows, hasNext } = await this.listConsults({ ...range, page }, opts.signal)
+      const { rows, hasNext } = await this.listConsults({ ...range, page }, signal)
       mine.push(...rows.filter((c) => c.documentNumber === undefined || c.documentNumber.replace(/\D/g, '') === digits))
       if (hasNext === false || rows.length === 0 || (hasNext === undefined && rows.length < range.limit)) break
     }
     // V8 lists newest first; sorted again in case a page boundary or a clock skew says otherwise.
-    return mine.sort((a, b) => Date.parse(b.createdAt ?? '0') - Date.parse(a.createdAt ?? '0'))[0]
+    return mine.sort((a, b) => Date.parse(b.createdAt ?? '0') - Date.parse(a.createdAt ?? '0'))
   }
 
   /**

@@ -37,6 +37,8 @@ interface Script {
   title?: string
   /** The list row's availableMarginValue (default: the detail's margin once SUCCESS). */
   listMargin?: string
+  /** POST consult answers consult_already_exists and the client reuses one it found (id and status only). */
+  createReuses?: boolean
 }
 
 const KNOWN: ClientData = { name: 'MARIA DA SILVA', birthDate: '1993-08-14T00:00:00.000Z', email: 'maria.v8@example.com', phoneRegionCode: '11', phoneNumber: '987654321', gender: 'female' }
@@ -76,6 +78,10 @@ function harness (t: { teardown(fn: () => void): void }, script: Script = {}, op
     async createConsult () {
       calls.create++
       if (script.createError) throw script.createError
+      if (script.createReuses) {
+        consults.push(consult({ id: 'old', status: 'SUCCESS' }))
+        return { id: 'old', status: 'SUCCESS', reused: true }
+      }
       const c = consult({ id: `c${consults.length + 1}`, status: 'WAITING_CONSENT' })
       consults.push(c)
       return { id: c.id, status: c.status, reused: false }
@@ -235,6 +241,13 @@ t.test('a birth-date rejection with unchanged data is final and not repeated', a
   const fixed = await h.flow.run({ cpf: CPF, supplied: { data_nascimento: '1993-08-15' } }, { waitMs: 1000 })
   t.equal(h.calls.create, 2, 'a corrected date supplied by the caller opens one new consult')
   t.equal(fixed.kind, 'success', 'and it succeeds')
+})
+
+t.test('a consult V8 says already exists is reused, its margin read from the detail', async (t) => {
+  const h = harness(t, { createReuses: true, listMargin: '' })
+  const r = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'simulated on the reused consult')
+  t.match(r.kind === 'success' && r.resultado.termo_resultado, { id: 'old', marginBaseValue: '300.00' }, 'the detail was read for the margin')
 })
 
 t.test('a CRM write failure surfaces; the next call writes without simulating again', async (t) => {

@@ -24,6 +24,8 @@ const PEOPLE = (): Person[] => [
   person('short', { installmentsMax: 18, margin: '120.55' }),
   person('custom'),
   person('pipe3', { pipeline: 3, stage: 30 }),
+  person('legacyactive'),
+  person('legacywaiting'),
   person('lostcreate'),
   person('lostauth'),
   person('revoked'),
@@ -58,6 +60,9 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     w.addOperation(w.byKey('ok'), 'formalization', '1908.29', 2)
     w.addOperation(w.byKey('anos'), 'paid', '5081.35', 10)
     w.addOperation(w.byKey('blocked'), 'paid', '999.99', 45)
+    // Consults the older system left at V8 (it listed 30 days or the current month, and created with fixed data).
+    w.seedConsult(w.byKey('legacyactive'), { status: 'SUCCESS', daysAgo: 40 })
+    w.seedConsult(w.byKey('legacywaiting'), { status: 'WAITING_CONSENT', daysAgo: 1 })
     // 158 rows of the export hold 55 + DDD + 8 digits (a mobile written before the ninth digit).
     const eight = w.byKey('eightdigit')
     const opp = w.opportunityOfCpf(eight.cpf)!
@@ -176,6 +181,17 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     t.equal(code.status, 200, `{cpf, installment_face_value, number_of_installments}: 200 (${JSON.stringify(code.body).slice(0, 300)})`)
     sameNumbers(t, code.body['resultado'] as Record<string, unknown>, simulationsOf(w, c).at(-1), 'V8 names')
     t.equal(w.consultsOf(c).length, 1, 'on the same consult')
+  })
+
+  t.test('consults the older system left at V8', async (t) => {
+    const active = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('legacyactive') })
+    t.equal(active.status, 200, `an active consult 40 days old is used (${JSON.stringify(active.body).slice(0, 400)})`)
+    t.equal(w.consultsOf(cpf('legacyactive')).length, 1, 'no second consult')
+    sameNumbers(t, (resultado(active.body)['simulacao_resultado'] ?? {}) as Record<string, unknown>, simulationsOf(w, cpf('legacyactive')).at(-1), 'legacy active')
+
+    const waiting = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('legacywaiting') })
+    t.equal(waiting.status, 200, `a consult waiting for consent is authorized and used (${JSON.stringify(waiting.body).slice(0, 400)})`)
+    t.equal(w.consultsOf(cpf('legacywaiting')).length, 1, 'no second consult')
   })
 
   t.test('answers lost after V8 acted, and a revoked token', async (t) => {

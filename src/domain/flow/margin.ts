@@ -47,12 +47,15 @@ export async function completeMargin (
   cpf: string,
   signal?: AbortSignal
 ): Promise<Consult> {
-  if (consult.marginBaseValue === null && !consult.simulationLimit) {
+  // `== null`: a consult known only by its id and status (a reused one) has no margin fields at all.
+  if (consult.marginBaseValue == null && !consult.simulationLimit) {
     const detail = await v8.getConsult(consult.id, signal)
     consult = { ...consult, ...detail, availableMarginValue: detail.availableMarginValue ?? consult.availableMarginValue }
   }
   if (marginOf(consult) === null) {
-    const row = await v8.findLatestConsultByCpf(cpf, { signal })
+    // The list is searched from the consult's own creation on: an older consult (the older system's) is found too.
+    const created = Date.parse(consult.createdAt ?? '')
+    const row = await v8.findLatestConsultByCpf(cpf, { signal, ...(Number.isNaN(created) ? {} : { since: created - 60_000 }) })
     if (row?.id === consult.id && row.availableMarginValue !== null) consult = { ...consult, availableMarginValue: row.availableMarginValue }
   }
   return consult
