@@ -44,6 +44,8 @@ export const consultSchema = z
     documentNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? undefined : String(v))),
     name: optText,
     createdAt: optText,
+    /** Detail only: the birth date the consult was created with (as sent; a time part tolerated). */
+    birthDate: optText,
   })
   .loose()
 export type Consult = z.output<typeof consultSchema>

@@ -37,6 +37,8 @@ interface Script {
   title?: string
   /** The list row's availableMarginValue (default: the detail's margin once SUCCESS). */
   listMargin?: string
+  /** A consult at V8 made before this service (the older system's): the first consult, described by `statuses`. */
+  preexisting?: boolean
   /** POST consult answers consult_already_exists and the client reuses one it found (id and status only). */
   createReuses?: boolean
 }
@@ -47,7 +49,7 @@ function harness (t: { teardown(fn: () => void): void }, script: Script = {}, op
   const db = openDatabase(':memory:')
   t.teardown(() => db.close())
   const calls = { create: 0, authorize: 0, get: 0, list: 0, clientData: 0, simulate: [] as number[], tables: [] as string[], update: 0, stage: 0, getOpp: 0, merges: [] as OpportunityChanges[] }
-  const consults: Consult[] = []
+  const consults: Consult[] = script.preexisting ? [consult({ id: 'legacy', status: 'REJECTED' })] : []
   const reads = new Map<string, number>()
   let birthReads = 0
   const detail = (c: Consult, advance: boolean): Consult => {
@@ -241,6 +243,18 @@ t.test('a birth-date rejection with unchanged data is final and not repeated', a
   const fixed = await h.flow.run({ cpf: CPF, supplied: { data_nascimento: '1993-08-15' } }, { waitMs: 1000 })
   t.equal(h.calls.create, 2, 'a corrected date supplied by the caller opens one new consult')
   t.equal(fixed.kind, 'success', 'and it succeeds')
+})
+
+t.test('a birth-date rejection of a consult made before this service: V8’s detail says which date it was made with', async (t) => {
+  const rejected = { status: 'REJECTED', description: 'Data de nascimento nao confere' }
+  const other = harness(t, { preexisting: true, statuses: [{ ...rejected, birthDate: '1990-01-01' }] })
+  const r = await other.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'made with another date than the CRM holds now: one new consult, which succeeds')
+  t.equal(other.calls.create, 1, 'exactly one new consult')
+  const same = harness(t, { preexisting: true, statuses: [{ ...rejected, birthDate: '1993-08-14T00:00:00.000Z' }] })
+  const s = await same.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(s.kind === 'failed' && s.code, 'termo_recusado', 'made with the date the CRM still holds: V8’s refusal stands')
+  t.equal(same.calls.create, 0, 'no consult created')
 })
 
 t.test('a consult V8 says already exists is reused, its margin read from the detail', async (t) => {

@@ -25,6 +25,7 @@ const PEOPLE = (): Person[] => [
   person('custom'),
   person('pipe3', { pipeline: 3, stage: 30 }),
   person('legacyactive'),
+  person('legacyrejected'),
   person('legacywaiting'),
   person('lostcreate'),
   person('lostauth'),
@@ -62,6 +63,7 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     w.addOperation(w.byKey('blocked'), 'paid', '999.99', 45)
     // Consults the older system left at V8 (it listed 30 days or the current month, and created with fixed data).
     w.seedConsult(w.byKey('legacyactive'), { status: 'SUCCESS', daysAgo: 40 })
+    w.seedConsult(w.byKey('legacyrejected'), { status: 'REJECTED', daysAgo: 3, description: 'Data de nascimento nao confere', sentBirth: '1990-01-01' })
     w.seedConsult(w.byKey('legacywaiting'), { status: 'WAITING_CONSENT', daysAgo: 1 })
     // 158 rows of the export hold 55 + DDD + 8 digits (a mobile written before the ninth digit).
     const eight = w.byKey('eightdigit')
@@ -188,6 +190,11 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     t.equal(active.status, 200, `an active consult 40 days old is used (${JSON.stringify(active.body).slice(0, 400)})`)
     t.equal(w.consultsOf(cpf('legacyactive')).length, 1, 'no second consult')
     sameNumbers(t, (resultado(active.body)['simulacao_resultado'] ?? {}) as Record<string, unknown>, simulationsOf(w, cpf('legacyactive')).at(-1), 'legacy active')
+
+    const rejected = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('legacyrejected') })
+    t.equal(rejected.status, 200, `answered (${JSON.stringify(rejected.body).slice(0, 400)})`)
+    t.equal(resultado(rejected.body)['sucesso'], true, 'rejected for a birth date the CRM has since corrected: a new consult with the right one')
+    t.equal(w.consultsOf(cpf('legacyrejected')).length, 2, 'exactly one new consult')
 
     const waiting = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('legacywaiting') })
     t.equal(waiting.status, 200, `a consult waiting for consent is authorized and used (${JSON.stringify(waiting.body).slice(0, 400)})`)

@@ -19,7 +19,10 @@ export function isBirthDateRejection (description: string | null | undefined): b
 /** 3. The consult to work on: the CPF's existing one when it can go on, else a new one (created once). */
 export async function openConsult (run: Run, g: Gathered): Promise<Next<Opened>> {
   const existing = await existingConsult(run)
-  const birthDateUsed = existing && existing.id === run.previous?.consultId ? (run.previous?.birthDateUsed ?? null) : null
+  const ours = existing && existing.id === run.previous?.consultId ? (run.previous?.birthDateUsed ?? null) : null
+  // A birth-date rejection of a consult we have no record of (the older system's): V8's detail says what it was sent.
+  const birthRejected = existing?.status === 'REJECTED' && isBirthDateRejection(existing.description)
+  const birthDateUsed = ours ?? (existing && birthRejected ? await sentBirthDate(run, existing) : null)
   const opened = { ...g, birthDateUsed, retried: false, rejectedAtStart: existing?.status === 'REJECTED' }
   if (existing && existing.status === 'REJECTED' && isBirthDateRejection(existing.description) && birthDateUsed !== null && birthDateUsed !== g.borrower.birthDate) {
     run.deps.logger.info({ cpf: maskCpf(run.input.cpf), consult: existing.id }, 'clt flow: birth date corrected since the rejection; new consult')
@@ -28,6 +31,13 @@ export async function openConsult (run: Run, g: Gathered): Promise<Next<Opened>>
   // A technical failure at V8 ends that consult; a new one is the only way forward.
   if (!existing || existing.status === 'FAILED') return createConsult(run, opened)
   return { ...opened, consult: existing }
+}
+
+/** The birth date a consult was created with, from V8's detail (YYYY-MM-DD), or null when V8 does not say. */
+async function sentBirthDate (run: Run, c: Consult): Promise<string | null> {
+  const raw = c.birthDate ?? (await run.deps.v8.getConsult(c.id, run.signal)).birthDate
+  const r = checkBirthDate(raw, run.now())
+  return r.ok ? r.value : null
 }
 
 /** The one this service last used, else the CPF's newest at V8 (an ended one of ours may have been followed by another). */
