@@ -264,6 +264,14 @@ t.test('a consult V8 says already exists is reused, its margin read from the det
   t.match(r.kind === 'success' && r.resultado.termo_resultado, { id: 'old', marginBaseValue: '300.00' }, 'the detail was read for the margin')
 })
 
+t.test('someone else’s identical simulation (simulation_already_exists, not ours): the next table, then the next count', async (t) => {
+  const h = harness(t, { accepts: (n) => (n === 24 ? { type: 'simulation_already_exists', text: 'Já existe uma simulação com estes parâmetros' } : true) })
+  const r = await h.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.equal(r.kind, 'success', 'an offer, as the older system found one')
+  t.same(h.calls.simulate, [24, 24, 12], '24 on the plain table (taken), 24 on the insured one (refused), then 12')
+  t.equal(r.kind === 'success' && r.resultado.simulacao_resultado?.['numero_parcelas'], 12, 'the 12x offer')
+})
+
 t.test('a CRM write failure surfaces; the next call writes without simulating again', async (t) => {
   const h = harness(t, { kentroWriteError: upstreamUnavailable('Kentro', 'updateOpportunity', 'HTTP 503') })
   await t.rejects(h.flow.run({ cpf: CPF }, { waitMs: 1000 }), { code: 'upstream_unavailable', statusCode: 503 }, 'the upstream error goes up')

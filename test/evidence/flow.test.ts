@@ -8,6 +8,7 @@ import { makeCpf, opportunityOf, person, type Person } from '../fixtures/evidenc
 import { startEvidenceSim, type EvidenceSim } from '../fixtures/evidence-sim/server.js'
 import { startTenant } from '../fixtures/evidence-sim/tenant.js'
 import { COMBINATIONS, type Variants } from '../fixtures/evidence-sim/variants.js'
+import { TABLES } from '../fixtures/evidence-sim/v8.js'
 import type { World } from '../fixtures/evidence-sim/world.js'
 
 const PEOPLE = (): Person[] => [
@@ -27,6 +28,7 @@ const PEOPLE = (): Person[] => [
   person('legacyactive'),
   person('legacyrejected'),
   person('legacywaiting'),
+  person('legacysimulated'),
   person('lostcreate'),
   person('lostauth'),
   person('revoked'),
@@ -65,6 +67,8 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     w.seedConsult(w.byKey('legacyactive'), { status: 'SUCCESS', daysAgo: 40 })
     w.seedConsult(w.byKey('legacyrejected'), { status: 'REJECTED', daysAgo: 3, description: 'Data de nascimento nao confere', sentBirth: '1990-01-01' })
     w.seedConsult(w.byKey('legacywaiting'), { status: 'WAITING_CONSENT', daysAgo: 1 })
+    const simulated = w.byKey('legacysimulated')
+    w.seedSimulation(w.seedConsult(simulated, { status: 'SUCCESS', daysAgo: 2 }), TABLES[1]!.id, 24, Number(simulated.margin))
     // 158 rows of the export hold 55 + DDD + 8 digits (a mobile written before the ninth digit).
     const eight = w.byKey('eightdigit')
     const opp = w.opportunityOfCpf(eight.cpf)!
@@ -199,6 +203,11 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     const waiting = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('legacywaiting') })
     t.equal(waiting.status, 200, `a consult waiting for consent is authorized and used (${JSON.stringify(waiting.body).slice(0, 400)})`)
     t.equal(w.consultsOf(cpf('legacywaiting')).length, 1, 'no second consult')
+
+    const simulated = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('legacysimulated') })
+    t.equal(simulated.status, 200, `its margin × 24 already simulated by the older system (${JSON.stringify(simulated.body).slice(0, 400)})`)
+    t.equal(resultado(simulated.body)['sucesso'], true, 'another table or count is simulated')
+    sameNumbers(t, (resultado(simulated.body)['simulacao_resultado'] ?? {}) as Record<string, unknown>, simulationsOf(w, cpf('legacysimulated')).at(-1), 'legacy simulated')
   })
 
   t.test('answers lost after V8 acted, and a revoked token', async (t) => {

@@ -145,6 +145,10 @@ export async function simulateFirst (
         if (held) return { ok: true, simulacao: held as SimulacaoResultado, tentativas }
         const motivo = typeof err.details?.['motivo'] === 'string' ? err.details['motivo'] : err.message
         tentativas.push({ parcelas: n, tabela: table.slug ?? table.id, motivo })
+        // Someone else's identical quote (the older system simulated margin × 24 on the same consult, another port
+        // shares the V8 login): V8 does not give it back, so this table/count is taken; the next one is asked, as
+        // the older system did.
+        if (err.code === 'simulation_already_exists') continue
         if (tableRefusal(err)) {
           refused.add(table.id)
           continue
