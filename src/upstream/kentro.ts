@@ -23,6 +23,11 @@ export function kentroCode (body: unknown): string | undefined {
   return /\b([A-Z]{2,10}_\d{3})\b/.exec(text)?.[1]
 }
 
+/** `first` (e.g. a batch's own pipeline), then KENTRO_PIPELINE_IDS, each once. */
+export function pipelinesToSearch (config: TenantConfig, first: readonly number[] = []): number[] {
+  return [...new Set([...first, ...config.KENTRO_PIPELINE_IDS])]
+}
+
 export class KentroClient {
   readonly #index: OpportunityIndex<Opportunity>
 
@@ -74,11 +79,11 @@ export class KentroClient {
   /**
    * The open opportunity holding this CPF in KENTRO_PIPELINE_IDS (searched in order): in `mainmail` (any formatting,
    * lost leading zeros restored), else the form's CPF field, else a title that is the CPF. Several in one
-   * pipeline → the newest. Served by the pipeline index (kentro-index.ts).
+   * pipeline → the newest. Served by the pipeline index (kentro-index.ts). `first`: pipelines searched before those.
    */
-  async findOpportunityByCpf (cpf: string, signal?: AbortSignal): Promise<Opportunity | undefined> {
+  async findOpportunityByCpf (cpf: string, signal?: AbortSignal, first?: readonly number[]): Promise<Opportunity | undefined> {
     const c = this.#configured()
-    return this.#index.find(cpf.replace(/\D/g, ''), c.KENTRO_PIPELINE_IDS, this.#scope(), signal)
+    return this.#index.find(cpf.replace(/\D/g, ''), pipelinesToSearch(c, first), this.#scope(), signal)
   }
 
   /** Not repeated on an ambiguous failure: the caller looks the CPF up (findOpportunityByCpf) before trying again. */

@@ -13,7 +13,7 @@ import { FAST_ENGINE, FakeRunner, failure, pending, rateLimited, success, unavai
 
 function service (
   t: { teardown(fn: () => unknown): void },
-  opts: { db?: Db; runner?: FakeRunner; concurrency?: number; engine?: Partial<EngineOptions>; start?: boolean } = {}
+  opts: { db?: Db; runner?: FakeRunner; concurrency?: number; engine?: Partial<EngineOptions>; start?: boolean; listCpfs?: () => Promise<string[]> } = {}
 ): { svc: BatchService; db: Db; runner: FakeRunner } {
   const db = opts.db ?? openDatabase(':memory:')
   const runner = opts.runner ?? new FakeRunner()
@@ -22,7 +22,7 @@ function service (
     logger: pino({ level: 'silent' }),
     now: Date.now,
     runner,
-    listCpfs: async () => [],
+    listCpfs: opts.listCpfs ?? (async () => []),
     maxItems: () => 5000,
     engine: { ...FAST_ENGINE, concurrency: opts.concurrency ?? 4, ...opts.engine },
   })
@@ -35,6 +35,14 @@ function service (
 }
 
 const finished = (svc: BatchService, id: string) => () => svc.get(id)?.finishedAt !== null
+
+t.test('a batch made from a Kentro pipeline runs each CPF with that pipeline to search', async (t) => {
+  const cpfs = validCpfs(3)
+  const { svc, runner } = service(t, { listCpfs: async () => cpfs })
+  const { batch } = await svc.create({ origem: 'kentro', pipeline_id: 11 })
+  await waitFor('batch end', finished(svc, batch.id), 20_000)
+  t.same(runner.inputs.map((i) => i.pipelines), [[11], [11], [11]], 'pipelines: [pipeline_id] (KENTRO_PIPELINE_IDS may not list it)')
+})
 
 t.test('a 300-item batch with mixed outcomes: each CPF run once, exact counts, concurrency bounded', async (t) => {
   const cpfs = validCpfs(300)

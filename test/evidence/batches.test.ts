@@ -63,6 +63,15 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     const after = Number(((await api.call('GET', '/health')).body['checks'] as Record<string, unknown>)['upstream_shape_warnings'])
     if (v.oddItems) t.ok(after - before >= 3, `odd items counted (${before} → ${after})`)
   })
+
+  t.test('a batch of a pipeline the tenant does not search by default still finds its opportunities', async (t) => {
+    const other = await startTenant(t, sim, { DEFAULT_GENDER: 'M', KENTRO_PIPELINE_IDS: '4' })
+    const created = await other.call('POST', '/clt/lotes', { origem: 'kentro', pipeline_id: 3 })
+    t.equal(created.status, 202, `created (${JSON.stringify(created.body).slice(0, 300)})`)
+    const done = await finished(other, String(created.body['lote_id']))
+    const items = (await other.call('GET', `/clt/lotes/${String(created.body['lote_id'])}?limit=100`)).body['itens'] as Array<Record<string, unknown>> | undefined
+    t.same([done['total'], done['sucessos'], done['erros']], [5, 3, 2], `same counts (${JSON.stringify(items?.map((i) => [i['etapa'], i['erro']]))})`)
+  })
 }
 
 for (const v of COMBINATIONS) {

@@ -246,7 +246,13 @@ export class BatchEngine {
     let outcome: FlowOutcome<ItemResult>
     try {
       outcome = await runner.run(
-        { cpf: item.cpf, ...(params.amount ? { amount: params.amount } : {}), ...(params.installments !== undefined ? { installments: params.installments } : {}) },
+        {
+          cpf: item.cpf,
+          ...(params.amount ? { amount: params.amount } : {}),
+          ...(params.installments !== undefined ? { installments: params.installments } : {}),
+          // A batch made from a pipeline finds its CPFs there, whether or not KENTRO_PIPELINE_IDS lists it.
+          ...(params.pipeline_id !== undefined ? { pipelines: [params.pipeline_id] } : {}),
+        },
         { waitMs: this.#o.flowWaitMs, signal }
       )
     } catch (err) {

@@ -1,4 +1,5 @@
 /** Steps 1–2 of the CLT flow: the CRM opportunity, then the borrower's data from the request, the CRM, V8 and the tenant's default. */
+import { pipelinesToSearch } from '../../upstream/kentro.js'
 import { kentroValues, resolveBorrower, v8Values, type SourceValues, type Validation } from '../borrower.js'
 import { fail, type Found, type Gathered, type Next, type Run } from './run.js'
 
@@ -6,12 +7,13 @@ import { fail, type Found, type Gathered, type Next, type Run } from './run.js'
 export async function findOpportunity (run: Run): Promise<Next<Found>> {
   const { kentro } = run.deps
   if (!kentro.configured) return { opp: null }
-  const opp = await kentro.findOpportunityByCpf(run.input.cpf, run.signal)
+  const opp = await kentro.findOpportunityByCpf(run.input.cpf, run.signal, run.input.pipelines)
   if (opp) return { opp }
+  const pipelines = pipelinesToSearch(run.config, run.input.pipelines)
   return fail(run, { opp: null }, {
     etapa: 'kentro',
     code: 'oportunidade_nao_encontrada',
-    erro: `Nenhuma oportunidade aberta com este CPF nos funis ${run.config.KENTRO_PIPELINE_IDS.join(', ')} do Kentro.`,
+    erro: `Nenhuma oportunidade aberta com este CPF nos funis ${pipelines.join(', ')} do Kentro.`,
   })
 }
 

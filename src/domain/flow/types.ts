@@ -16,6 +16,8 @@ export interface FlowInput {
   installments?: number
   /** Data the caller supplied where the CRM lacks it (`dados_cliente`; never invented by us). */
   supplied?: Partial<Record<Field, string>>
+  /** Kentro pipelines to search first (a batch made from a pipeline); KENTRO_PIPELINE_IDS follow. */
+  pipelines?: readonly number[]
 }
 
 /** Where each value sent to V8 came from, as the tenant API names it. */

@@ -26,7 +26,7 @@ export async function identify (run: Run): Promise<Next<Identified>> {
   const known = recorded(run)
   if (term?.autorizacaoId && known) return { person: known, term }
   const { cpf, supplied } = run.input
-  const opp = run.deps.kentro.configured ? await run.deps.kentro.findOpportunityByCpf(cpf, run.signal) : undefined
+  const opp = run.deps.kentro.configured ? await run.deps.kentro.findOpportunityByCpf(cpf, run.signal, run.input.pipelines) : undefined
   const request: SourceValues = { source: 'request', values: supplied ?? {}, strict: true }
   const crm = kentroValues(opp ?? null, '')
   let v = resolveFields({ sources: [request, crm], now: run.now(), fields: FIELDS })
