@@ -69,6 +69,18 @@ export const configSchema = z.object({
   KENTRO_PIPELINE_IDS: idList.default([1, 3, 4]),
   KENTRO_STAGE_ID: intIn(1, 1_000_000, 21),
   /**
+   * The "simulated" stage per pipeline, `pipeline:stage` pairs (e.g. 1:4,3:31): Kentro cannot move an opportunity
+   * to a stage of another pipeline (it answers 2xx and changes nothing, or refuses), so one KENTRO_STAGE_ID cannot
+   * serve several pipelines. Pipelines not listed use KENTRO_STAGE_ID; stage 0 = leave that pipeline's stage alone.
+   */
+  KENTRO_STAGE_BY_PIPELINE: z
+    .string()
+    .trim()
+    .regex(/^(\d+\s*:\s*\d+(\s*,\s*\d+\s*:\s*\d+)*)?$/, 'must be pipeline:stage pairs, e.g. 1:4,3:31')
+    .default('')
+    // Kept as (normalized) text so the config round-trips through its file form; read with stageOfPipeline().
+    .transform((s) => s.replace(/\s+/g, '')),
+  /**
    * formsdata key holding the borrower's gender (M/F) in this tenant's Kentro forms, when it has one. Empty by
    * default: no public Kentro form has a gender field.
    */
@@ -195,6 +207,12 @@ export const SEED_KEYS: Readonly<Record<string, ConfigKey | null>> = {
 /** Where this tenant's upstream calls may go, from its file (SANDBOX, UPSTREAM_ALLOWLIST). */
 export function upstreamPolicy (c: { SANDBOX: boolean; UPSTREAM_ALLOWLIST: readonly string[] }): UpstreamPolicy {
   return { sandbox: c.SANDBOX, allow: c.UPSTREAM_ALLOWLIST }
+}
+
+/** KENTRO_STAGE_BY_PIPELINE's stage for `pipeline`, or undefined when the pipeline is not listed. */
+export function stageOfPipeline (config: TenantConfig, pipeline: number): number | undefined {
+  const pair = config.KENTRO_STAGE_BY_PIPELINE.split(',').find((p) => p.split(':')[0] === String(pipeline))
+  return pair === undefined ? undefined : Number(pair.split(':')[1])
 }
 
 export function v8Configured (config: TenantConfig): boolean {

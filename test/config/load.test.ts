@@ -3,16 +3,19 @@ import path from 'node:path'
 import t from 'tap'
 import { ConfigError } from '../../src/config/errors.js'
 import { loadTenantConfig } from '../../src/config/load.js'
+import { stageOfPipeline } from '../../src/config/schema.js'
 import { configText, tempRoot, writeTenantConfig } from '../fixtures/config.js'
 
 t.test('a good file loads into a typed config with defaults', async (t) => {
   const root = tempRoot(t)
-  writeTenantConfig(root, 6000, { KENTRO_PIPELINE_IDS: '1, 3,4', V8_PROVIDER: 'CELCOIN' })
+  writeTenantConfig(root, 6000, { KENTRO_PIPELINE_IDS: '1, 3,4', V8_PROVIDER: 'CELCOIN', KENTRO_STAGE_BY_PIPELINE: '1:4, 3 : 31' })
   const { config, warnings } = loadTenantConfig(root, 6000)
   t.equal(config.PORT, 6000, 'port')
   t.equal(config.V8_AUTH_URL, 'https://auth.v8sistema.com/oauth/token', 'real auth host by default')
   t.equal(config.V8_AUDIENCE, 'https://bff.v8sistema.com', 'audience default')
   t.same(config.KENTRO_PIPELINE_IDS, [1, 3, 4], 'pipeline list parsed')
+  t.equal(config.KENTRO_STAGE_BY_PIPELINE, '1:4,3:31', 'per-pipeline stages checked and normalized')
+  t.same([stageOfPipeline(config, 1), stageOfPipeline(config, 3), stageOfPipeline(config, 4)], [4, 31, undefined], 'and read per pipeline')
   t.equal(config.V8_PROVIDER, 'CELCOIN', 'provider read')
   t.equal(config.BATCH_CONCURRENCY, 4, 'batch concurrency default')
   t.same(warnings, [], 'no warnings')
@@ -31,6 +34,7 @@ t.test('each kind of bad file gives one line naming file and key', async (t) => 
     ['bad provider', { V8_PROVIDER: 'XYZ' }, /V8_PROVIDER/],
     ['bad url', { V8_AUTH_URL: 'not a url' }, /V8_AUTH_URL .*URL/],
     ['bad pipelines', { KENTRO_PIPELINE_IDS: '1;2' }, /KENTRO_PIPELINE_IDS .*comma-separated/],
+    ['bad stage pairs', { KENTRO_STAGE_BY_PIPELINE: '1-4' }, /KENTRO_STAGE_BY_PIPELINE .*pipeline:stage/],
     ['port mismatch', { PORT: '6003' }, /PORT is 6003 but this file is for port 6002/],
     ['non-numeric concurrency', { BATCH_CONCURRENCY: 'many' }, /BATCH_CONCURRENCY/],
     ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, /TRUST_PROXY true is no longer accepted.*TRUST_PROXY=127\.0\.0\.1/],

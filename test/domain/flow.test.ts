@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { openDatabase } from '../../src/db/database.js'
 import { CltFlow, type FlowDeps } from '../../src/domain/flow/index.js'
 import { FlowResultsRepo } from '../../src/domain/flow/results.js'
+import { simulatedStage } from '../../src/domain/flow/kentro-write.js'
 import { installmentPlan, orderTables } from '../../src/domain/flow/simulation.js'
 import { SimulationCache } from '../../src/domain/simulation-cache.js'
 import { upstreamRejected, upstreamUnavailable } from '../../src/upstream/errors.js'
@@ -149,6 +150,14 @@ function harness (t: { teardown(fn: () => void): void }, script: Script = {}, op
   })
   return { flow, calls, results, script }
 }
+
+t.test('the simulated stage: per pipeline when configured (Kentro moves only within a pipeline), else KENTRO_STAGE_ID', async (t) => {
+  const config = testConfig(6999, { KENTRO_STAGE_ID: '21', KENTRO_STAGE_BY_PIPELINE: '1:4,3:0' })
+  t.equal(simulatedStage(config, 1), 4, "pipeline 1's own stage")
+  t.equal(simulatedStage(config, 3), 0, '0: that pipeline is left alone')
+  t.equal(simulatedStage(config, 4), 21, 'unlisted: KENTRO_STAGE_ID')
+  t.equal(simulatedStage(config, undefined), 21, 'pipeline unknown: KENTRO_STAGE_ID')
+})
 
 t.test('installment plan', async (t) => {
   t.same(installmentPlan(), [24, 12, 6], 'default ladder')

@@ -76,7 +76,8 @@ async function scenario (t: Test, v: Variants): Promise<void> {
   })
   t.teardown(() => sim.close())
   const w = sim.world
-  const api = await startTenant(t, sim, { DEFAULT_GENDER: 'F' })
+  // Kentro moves an opportunity only within its pipeline (kentro.md §2.5, §8.13): each pipeline its own stage.
+  const api = await startTenant(t, sim, { DEFAULT_GENDER: 'F', KENTRO_STAGE_BY_PIPELINE: '1:4,3:31' })
   const cpf = (key: string): string => w.byKey(key).cpf
 
   t.test('old-style fluxo-completo {cpf} reaches the simulation V8 produced', async (t) => {
@@ -117,6 +118,7 @@ async function scenario (t: Test, v: Variants): Promise<void> {
       t.equal(sent['birthDate'], p.birth, `${key}: birth date`)
       t.equal(sent['signerName'], p.name.toUpperCase() === String(sent['signerName']).toUpperCase() ? sent['signerName'] : p.name, `${key}: a person's name, not a title`)
     }
+    t.equal(w.opportunityOfCpf(cpf('oport'))?.['fkStage'], 4, "pipeline 1's opportunity moved to pipeline 1's simulated stage")
     const short = simulationsOf(w, cpf('short')).at(-1)
     t.equal(short?.['number_of_installments'], 12, 'installmentsMax 18: the ladder went 24 → 12 within the limit')
   })
@@ -243,6 +245,7 @@ async function scenario (t: Test, v: Variants): Promise<void> {
   t.test('odd items in a Kentro listing are skipped and counted in /health', async (t) => {
     const r = await api.call('POST', '/clt/fluxo-completo', { cpf: cpf('pipe3') })
     t.equal(r.status, 200, `the opportunity beside odd items is found (${JSON.stringify(r.body).slice(0, 300)})`)
+    t.equal(w.opportunityOfCpf(cpf('pipe3'))?.['fkStage'], 31, "moved to pipeline 3's simulated stage")
     const health = await api.call('GET', '/health')
     const warnings = Number((health.body['checks'] as Record<string, unknown>)['upstream_shape_warnings'])
     if (v.oddItems) t.ok(warnings >= 3, `the three odd items counted (${warnings})`)

@@ -2,7 +2,7 @@
  * Writing a simulated result back to the Kentro opportunity: the data the CRM lacked (from the request or V8),
  * the value, a description line that says where the data came from, the tag and the stage.
  */
-import type { TenantConfig } from '../../config/schema.js'
+import { stageOfPipeline, type TenantConfig } from '../../config/schema.js'
 import { FORM_KEYS, type KentroClient, type Opportunity, type OpportunityChanges } from '../../upstream/kentro.js'
 import { toBrDate, type Borrower, type Field, type Source } from '../borrower.js'
 import { formatBrl } from '../message.js'
@@ -56,5 +56,11 @@ export async function writeBack (
 ): Promise<void> {
   const line = simulationLine(w.simulacao, w.borrower, w.margin, w.now)
   await kentro.mergeIntoOpportunity(w.opp.id, opportunityChanges(w.opp, w.borrower, w.simulacao, line, w.config), w.signal)
-  if (w.opp.fkStage !== w.config.KENTRO_STAGE_ID) await kentro.changeOpportunityStage(w.opp.id, w.config.KENTRO_STAGE_ID, w.signal)
+  const stage = simulatedStage(w.config, w.opp.fkPipeline)
+  if (stage > 0 && w.opp.fkStage !== stage) await kentro.changeOpportunityStage(w.opp.id, stage, w.signal)
+}
+
+/** The stage marking an opportunity of `pipeline` as simulated (0: none); stages belong to one pipeline each. */
+export function simulatedStage (config: TenantConfig, pipeline: number | null | undefined): number {
+  return (pipeline != null ? stageOfPipeline(config, pipeline) : undefined) ?? config.KENTRO_STAGE_ID
 }
