@@ -178,10 +178,40 @@ export const configSchema = z.object({
     }
     return list
   }),
+
+  /**
+   * How V8 reaches this tenant (e.g. https://clt.example.com.br/6000): set → the consult and operation webhooks are
+   * registered with V8 at start and on every change, under an unguessable per-tenant path. Empty = polling only.
+   */
+  PUBLIC_URL: z.union([url, z.literal('')]).default(''),
+  /** Where flow results, batch completions and proposal status changes are POSTed, signed; empty = no callbacks. */
+  CALLBACK_URL: z.union([url, z.literal('')]).default(''),
+  /** HMAC-SHA256 key of the callbacks' X-CLT-V8-Signature (tenant:add generates one); required with CALLBACK_URL. */
+  CALLBACK_SECRET: z.string().trim().default(''),
+  /** Delivery attempts of one callback before it is marked dead (retries back off exponentially, up to an hour apart). */
+  CALLBACK_MAX_ATTEMPTS: intIn(1, 50, 12),
+  /**
+   * Kentro stage an opportunity moves to when its proposal reaches a status, e.g. `formalization:22,paid:30,canceled:31`.
+   * Stages of the pipeline the tenant's opportunities are in (Kentro cannot move one across pipelines).
+   */
+  KENTRO_STAGE_BY_STATUS: z
+    .string()
+    .trim()
+    .regex(/^([a-z_]+\s*:\s*\d+(\s*,\s*[a-z_]+\s*:\s*\d+)*)?$/, 'must be status:stage pairs, e.g. formalization:22,paid:30')
+    .default('')
+    .transform((s): Readonly<Record<string, number>> => Object.fromEntries(s.split(',').filter((p) => p.trim()).map((p) => p.split(':').map((x) => x.trim())).map(([k, v]) => [k!, Number(v)]))),
+  /**
+   * Nationality this tenant declares for proposals when the request does not say (V8 wants one; callers send
+   * `brazilian`). Empty = none declared: a proposal without `nacionalidade` gets 422 dados_faltantes.
+   */
+  DEFAULT_NATIONALITY: z.string().trim().max(40).default(''),
 }).superRefine((c, ctx) => {
   for (const key of UPSTREAM_URL_KEYS) {
     const problem = c[key] === '' ? undefined : urlProblem(c[key], upstreamPolicy(c))
     if (problem) ctx.addIssue({ code: 'custom', path: [key], message: URL_PROBLEM_TEXT[problem] })
+  }
+  if (c.CALLBACK_URL !== '' && c.CALLBACK_SECRET.length < 32) {
+    ctx.addIssue({ code: 'custom', path: ['CALLBACK_SECRET'], message: 'must be at least 32 characters when CALLBACK_URL is set (run npm run tenant:add or generate one)' })
   }
 })
 
@@ -190,7 +220,7 @@ export type ConfigKey = keyof z.input<typeof configSchema>
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[]
 
 /** Keys whose values are secrets: masked on every read, redacted in every log line. */
-export const SECRET_KEYS: readonly ConfigKey[] = ['API_KEY', 'V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD']
+export const SECRET_KEYS: readonly ConfigKey[] = ['API_KEY', 'V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD', 'CALLBACK_SECRET']
 
 /**
  * Key names of the seed system (the per-port server-XXXX.js setup) and what they mean here.
@@ -221,6 +251,11 @@ export function v8Configured (config: TenantConfig): boolean {
 
 export function kentroConfigured (config: TenantConfig): boolean {
   return config.KENTRO_API_URL !== '' && config.KENTRO_API_KEY !== '' && config.KENTRO_QUEUE_ID !== undefined
+}
+
+/** V8 can deliver webhooks to this tenant: a public URL and a V8 login to register them with. */
+export function webhooksConfigured (config: TenantConfig): boolean {
+  return config.PUBLIC_URL !== '' && v8Configured(config)
 }
 
 export function presencaConfigured (config: TenantConfig): boolean {

@@ -95,4 +95,84 @@ export const MIGRATIONS: readonly string[] = [
     updated_at  INTEGER NOT NULL
   ) STRICT;
   `,
+  /* 4: V8 webhooks (registrations, inbox), callbacks outbox, proposals; flow results and batch items by consult/CPF */ `
+  CREATE INDEX flow_results_consult ON flow_results (consult_id);
+  CREATE INDEX batch_items_cpf ON batch_items (cpf, status);
+
+  CREATE TABLE tenant_state (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE webhook_registrations (
+    kind           TEXT PRIMARY KEY CHECK (kind IN ('consult', 'operation')),
+    status         TEXT NOT NULL CHECK (status IN ('registering', 'registered', 'failed')),
+    target         TEXT NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    registered_at  INTEGER,
+    last_error     TEXT,
+    updated_at     INTEGER NOT NULL,
+    test_at        INTEGER,
+    confirmed_at   INTEGER
+  ) STRICT;
+
+  CREATE TABLE webhook_inbox (
+    id           TEXT PRIMARY KEY,
+    type         TEXT NOT NULL,
+    ref          TEXT,
+    status       TEXT,
+    payload      TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    deliveries   INTEGER NOT NULL DEFAULT 1,
+    state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'applied', 'ignored', 'failed')),
+    outcome      TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_try_at  INTEGER NOT NULL,
+    applied_at   INTEGER
+  ) STRICT;
+  CREATE INDEX webhook_inbox_due ON webhook_inbox (state, next_try_at);
+  CREATE INDEX webhook_inbox_received ON webhook_inbox (received_at);
+
+  CREATE TABLE outbox (
+    id               TEXT PRIMARY KEY,
+    type             TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'delivered', 'dead')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL,
+    lease_owner      TEXT,
+    lease_until      INTEGER,
+    last_status      INTEGER,
+    last_error       TEXT,
+    delivered_at     INTEGER
+  ) STRICT;
+  CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+  CREATE INDEX outbox_created ON outbox (created_at);
+
+  CREATE TABLE proposals (
+    id                 TEXT PRIMARY KEY,
+    cpf                TEXT NOT NULL,
+    operation_id       TEXT UNIQUE,
+    simulation_id      TEXT NOT NULL,
+    consult_id         TEXT,
+    opportunity_id     TEXT,
+    status             TEXT NOT NULL,
+    formalization_url  TEXT,
+    contract_number    TEXT,
+    version            INTEGER NOT NULL DEFAULT 0,
+    sent               TEXT NOT NULL,
+    history            TEXT NOT NULL DEFAULT '[]',
+    error              TEXT,
+    kentro_status      TEXT,
+    kentro_error       TEXT,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX proposals_cpf ON proposals (cpf, created_at);
+  -- One creation at a time per CPF: a second one waits until the first is known (created, refused or looked up).
+  CREATE UNIQUE INDEX proposals_one_open_creation ON proposals (cpf) WHERE status IN ('criando', 'indefinida');
+  CREATE INDEX proposals_created ON proposals (created_at);
+  `,
 ]
