@@ -2,20 +2,22 @@
 import dns, { type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import { Agent, buildConnector, request, type Dispatcher } from 'undici'
+import { Agent, buildConnector, request, type Dispatcher, type FormData } from 'undici'
 import { addressProblem, type UpstreamPolicy, type UrlProblem } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
 import { UpstreamError, upstreamBlocked, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
 
 export interface HttpRequest {
   upstream: Upstream
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   url: string
   /** Route label for logs and errors, without ids or CPFs (e.g. "POST /private-consignment/consult"). */
   route: string
   headers?: Record<string, string>
   json?: unknown
   form?: Record<string, string>
+  /** A multipart/form-data body (file uploads); undici writes its content type and boundary. */
+  multipart?: FormData
   /** Only idempotent calls are retried on 429/5xx/connection errors/timeouts; others are sent exactly once. */
   idempotent: boolean
   /** Per-attempt deadline; defaults to the client's. */
@@ -121,8 +123,10 @@ export class HttpClient {
     const deadline = AbortSignal.timeout(timeoutMs)
     const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
-    let body: string | undefined
-    if (req.json !== undefined) {
+    let body: string | FormData | undefined
+    if (req.multipart !== undefined) {
+      body = req.multipart
+    } else if (req.json !== undefined) {
       headers['content-type'] = 'application/json'
       body = JSON.stringify(req.json)
     } else if (req.form) {
@@ -195,7 +199,7 @@ const unbracket = (host: string): string => host.replace(/^\[(.*)\]$/, '$1')
  * undici's connector with a DNS lookup that checks every resolved address (all of them: a name resolving to a public
  * and a private address is refused), and a check of addresses written in the URL (no lookup happens for those).
  */
-function guardedConnector (policy: () => UpstreamPolicy, logger: Logger): buildConnector.connector {
+export function guardedConnector (policy: () => UpstreamPolicy, logger: Logger): buildConnector.connector {
   const refuse = (host: string, address: string, problem: UrlProblem): BlockedAddressError => {
     logger.warn({ host, address, problem }, 'upstream: connection refused by the address policy')
     return new BlockedAddressError(host, address, problem)

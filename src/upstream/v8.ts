@@ -1,4 +1,5 @@
 /** V8 Digital BFF client: token, rate limit, one re-login on 401, tolerant zod-checked answers, no blind repeats of creations. */
+import type { FormData } from 'undici'
 import type { z } from 'zod'
 import type { TenantConfig } from '../config/schema.js'
 import type { Logger } from '../log/logger.js'
@@ -54,9 +55,10 @@ export interface V8ClientOptions {
   now?: () => number
 }
 
-interface CallOptions {
+export interface CallOptions {
   query?: Record<string, string | number | undefined>
   json?: unknown
+  multipart?: FormData
   idempotent: boolean
   signal?: AbortSignal | undefined
 }
@@ -271,12 +273,20 @@ export class V8Client {
     return parseItems(list.items, operationSchema, { ...ctx, path: list.path, idKeys: ['operationId', 'id'] })
   }
 
+  /**
+   * One BFF call for the sibling modules (v8-operations.ts): token, rate limit, one re-login on 401, errors mapped.
+   * `idempotent: false` calls are sent exactly once.
+   */
+  send (method: 'GET' | 'POST' | 'PATCH', path: string, opts: CallOptions): Promise<unknown> {
+    return this.#call(method, path, opts)
+  }
+
   #parse<T extends z.ZodType> (schema: T, body: unknown, route: string): z.output<T> {
     return parseAnswer(schema, body, { upstream: 'V8', route, warnings: this.#o.warnings })
   }
 
   /** Token, rate limit, send; a 401 drops the token and repeats the call once with a fresh login. */
-  async #call (method: 'GET' | 'POST', path: string, opts: CallOptions): Promise<unknown> {
+  async #call (method: 'GET' | 'POST' | 'PATCH', path: string, opts: CallOptions): Promise<unknown> {
     const route = `${method} ${path.replace(/\/[0-9a-f-]{8,}(?=\/|$)/gi, '/:id')}`
     for (let attempt = 1; ; attempt++) {
       const token = await this.#o.tokens.get(opts.signal)
@@ -291,6 +301,7 @@ export class V8Client {
         headers: { authorization: `Bearer ${token}` },
         idempotent: opts.idempotent,
         ...(opts.json !== undefined ? { json: opts.json } : {}),
+        ...(opts.multipart !== undefined ? { multipart: opts.multipart } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       })
       if (res.status === 401 && attempt === 1) {
