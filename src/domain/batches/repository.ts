@@ -90,8 +90,16 @@ const COUNT_KEY: Record<ItemStatus, keyof ItemCounts> = {
   CANCELLED: 'cancelled',
 }
 
+export interface BatchRepositoryHooks {
+  /** Runs inside the transaction that finishes a batch (the callbacks outbox queues `lote.concluido` there). */
+  finished?: (batchId: string, now: number) => void
+}
+
 export class BatchRepository {
   readonly #db: Db
+  readonly #hooks: BatchRepositoryHooks
+  readonly #dueNow: Statement
+  readonly #runningOf: Statement
   readonly #insertBatch: Statement
   readonly #insertItem: Statement
   readonly #claim: Statement
@@ -120,8 +128,11 @@ export class BatchRepository {
   readonly #finishTx: Transaction<(owner: string, batchId: string, seq: number, o: ItemOutcome, now: number) => { ok: boolean; batchFinished: boolean }>
   readonly #retryTx: Transaction<(owner: string, batchId: string, seq: number, r: ItemRetry, now: number) => { ok: boolean; batchFinished: boolean }>
 
-  constructor (db: Db) {
+  constructor (db: Db, hooks: BatchRepositoryHooks = {}) {
     this.#db = db
+    this.#hooks = hooks
+    this.#dueNow = db.prepare('UPDATE batch_items SET next_run_at = min(next_run_at, @now) WHERE cpf = @cpf AND status = \'PENDING\'')
+    this.#runningOf = db.prepare('SELECT count(*) AS n FROM batch_items WHERE cpf = ? AND status = \'RUNNING\'')
     this.#insertBatch = db.prepare(
       `INSERT INTO batches (id, status, origin, params, total, created_at, started_at, finished_at)
        VALUES (@id, @status, @origin, @params, @total, @now, @startedAt, @finishedAt)`
@@ -229,7 +240,7 @@ export class BatchRepository {
         resultado: o.resultado === null ? null : JSON.stringify(o.resultado),
       }).changes
       if (changed === 0) return { ok: false, batchFinished: false }
-      return { ok: true, batchFinished: this.#finalize.run({ batchId, now }).changes > 0 }
+      return { ok: true, batchFinished: this.#finalizeBatch(batchId, now) }
     })
     this.#retryTx = db.transaction((owner: string, batchId: string, seq: number, r: ItemRetry, now: number) => {
       const changed = this.#retry.run({
@@ -245,8 +256,26 @@ export class BatchRepository {
         retries: r.retries,
       }).changes
       if (changed === 0) return { ok: false, batchFinished: false }
-      return { ok: true, batchFinished: this.#finalize.run({ batchId, now }).changes > 0 }
+      return { ok: true, batchFinished: this.#finalizeBatch(batchId, now) }
     })
+  }
+
+  /** Close the batch when nothing is left to run, telling the `finished` hook in the same transaction. */
+  #finalizeBatch (batchId: string, now: number): boolean {
+    const finished = this.#finalize.run({ batchId, now }).changes > 0
+    if (finished) this.#hooks.finished?.(batchId, now)
+    return finished
+  }
+
+  /**
+   * Items of this CPF waiting for a later retry become due now (a webhook said its consult ended). Returns how many
+   * items of the CPF will run soon: those made due plus those in flight.
+   */
+  dueNow (cpf: string, now: number): number {
+    return this.#db.transaction(() => {
+      const pending = this.#dueNow.run({ cpf, now }).changes
+      return pending + (this.#runningOf.get(cpf) as { n: number }).n
+    })()
   }
 
   /** Store a new batch and all its items at once. A batch with nothing to run is completed on the spot. */
@@ -276,6 +305,7 @@ export class BatchRepository {
           finishedAt: item.valid ? null : b.now,
         })
       })
+      if (!runnable) this.#hooks.finished?.(b.id, b.now)
     }).immediate()
   }
 
@@ -320,7 +350,7 @@ export class BatchRepository {
       }
       const cancelled = this.#cancelItems.run({ batchId, now }).changes
       this.#cancelBatch.run({ batchId })
-      const finished = this.#finalize.run({ batchId, now }).changes > 0
+      const finished = this.#finalizeBatch(batchId, now)
       const batch = this.getBatch(batchId)!
       return { batch, cancelled, inFlight: this.countItems(batchId).running, finished }
     }).immediate()

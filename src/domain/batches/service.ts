@@ -26,6 +26,8 @@ export interface BatchServiceDeps {
   maxItems: () => number
   /** The tenant's quotas, read per request; none when absent (unit tests of the engine). */
   quotas?: () => BatchQuotas
+  /** Called inside the transaction that finishes a batch (COMPLETED or CANCELLED), with its final counts. */
+  onFinished?: (batch: Batch, counts: ItemCounts) => void
   engine: Pick<EngineOptions, 'concurrency'> & Partial<Omit<EngineOptions, 'repo' | 'runner' | 'runners' | 'events' | 'logger' | 'now'>>
 }
 
@@ -68,7 +70,12 @@ export class BatchService {
 
   constructor (deps: BatchServiceDeps) {
     this.#deps = deps
-    this.#repo = new BatchRepository(deps.db)
+    this.#repo = new BatchRepository(deps.db, {
+      finished: (batchId) => {
+        const batch = this.#repo.getBatch(batchId)
+        if (batch) deps.onFinished?.(batch, this.#repo.countItems(batchId))
+      },
+    })
     this.#engine = new BatchEngine({ ...deps.engine, repo: this.#repo, runner: deps.runner, ...(deps.runners ? { runners: deps.runners } : {}), events: this.#events, logger: deps.logger, now: deps.now })
   }
 
@@ -84,6 +91,13 @@ export class BatchService {
   /** Look for due work now instead of at the next poll (e.g. another process queued items). */
   wake (): void {
     this.#engine.wake()
+  }
+
+  /** Items of this CPF waiting for a retry run now (its consult just ended); how many items of the CPF will run soon. */
+  dueNow (cpf: string): number {
+    const n = this.#repo.dueNow(cpf, this.#deps.now())
+    if (n > 0) this.#engine.wake()
+    return n
   }
 
   async create (input: CreateBatchInput, signal?: AbortSignal): Promise<CreatedBatch> {

@@ -1,5 +1,6 @@
 /** Repository over `flow_results`: the latest CLT-flow outcome per CPF (what mensagem-whatsapp and resumes read). */
 import type { Db } from '../../db/database.js'
+import type { Field } from '../borrower.js'
 import type { Amount, FlowResult } from './types.js'
 
 export type FlowStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
@@ -8,6 +9,13 @@ export type FlowStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
 export interface FlowRequest {
   amount?: Amount
   installments?: number
+  /** The caller's `dados_cliente`: a resume nobody asked for (a V8 webhook) runs with the same data. */
+  supplied?: Partial<Record<Field, string>>
+}
+
+export interface FlowResultsHooks {
+  /** Runs inside the save's transaction for SUCCESS and FAILED records (the callbacks outbox queues the event there). */
+  final?: (record: FlowRecord) => void
 }
 
 export interface FlowRecord {
@@ -44,9 +52,16 @@ type Stored = Omit<FlowRecord, 'cpf' | 'status' | 'consultId' | 'updatedAt'>
 export class FlowResultsRepo {
   readonly #get
   readonly #put
+  readonly #byConsult
+  readonly #save: (record: FlowRecord) => void
 
-  constructor (db: Db) {
+  constructor (db: Db, hooks: FlowResultsHooks = {}) {
     this.#get = db.prepare<[string], Row>('SELECT cpf, status, consult_id, resultado, updated_at FROM flow_results WHERE cpf = ?')
+    this.#byConsult = db.prepare<[string], { cpf: string }>('SELECT cpf FROM flow_results WHERE consult_id = ?')
+    this.#save = db.transaction((record: FlowRecord) => {
+      this.#write(record)
+      if (record.status !== 'PENDING') hooks.final?.(record)
+    })
     this.#put = db.prepare<[string, string, string | null, string, number]>(
       `INSERT INTO flow_results (cpf, status, consult_id, resultado, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (cpf) DO UPDATE SET status = excluded.status, consult_id = excluded.consult_id,
@@ -80,7 +95,16 @@ export class FlowResultsRepo {
     }
   }
 
+  /** The CPFs whose latest result is about this V8 consult (a webhook names the consult, never the CPF). */
+  cpfsOfConsult (consultId: string): string[] {
+    return this.#byConsult.all(consultId).map((r) => r.cpf)
+  }
+
   save (record: FlowRecord): void {
+    this.#save(record)
+  }
+
+  #write (record: FlowRecord): void {
     const stored: Stored = {
       etapa: record.etapa,
       code: record.code,

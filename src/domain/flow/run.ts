@@ -114,7 +114,7 @@ export function save (
   // Without a consult of its own, this run keeps what the previous record knew about the CPF's consult.
   const consultId = k.consult?.id ?? run.previous?.consultId ?? null
   const birthDateUsed = k.consult ? (k.birthDateUsed ?? null) : (run.previous?.birthDateUsed ?? null)
-  const { amount, installments } = run.input
+  const { amount, installments, supplied } = run.input
   run.deps.results.save({
     cpf: run.input.cpf,
     status,
@@ -125,7 +125,7 @@ export function save (
     consultId,
     resultado: r.resultado,
     birthDateUsed,
-    request: { ...(amount ? { amount } : {}), ...(installments !== undefined ? { installments } : {}) },
+    request: { ...(amount ? { amount } : {}), ...(installments !== undefined ? { installments } : {}), ...(supplied && Object.keys(supplied).length > 0 ? { supplied } : {}) },
     kentroSynced: r.kentroSynced,
     updatedAt: run.now(),
   })
