@@ -1,0 +1,143 @@
+/**
+ * The V8 webhook inbox (table `webhook_inbox`): every delivery is stored before V8 gets its 2xx, keyed by its content
+ * id (a redelivery only bumps `deliveries`), then applied by the applier; state pending → applied | ignored | failed.
+ */
+import type { Statement } from 'better-sqlite3'
+import type { Db } from '../../db/database.js'
+import { eventId, type V8Event } from '../../upstream/v8-events.js'
+
+export type InboxState = 'pending' | 'applied' | 'ignored' | 'failed'
+
+export interface InboxItem {
+  id: string
+  type: string
+  ref: string | null
+  status: string | null
+  payload: unknown
+  attempts: number
+  receivedAt: number
+}
+
+export interface InboxRow {
+  id: string
+  type: string
+  ref: string | null
+  status: string | null
+  state: InboxState
+  outcome: string | null
+  deliveries: number
+  attempts: number
+  receivedAt: number
+  appliedAt: number | null
+}
+
+interface Row {
+  id: string
+  type: string
+  ref: string | null
+  status: string | null
+  state: InboxState
+  outcome: string | null
+  deliveries: number
+  attempts: number
+  received_at: number
+  applied_at: number | null
+  payload: string
+}
+
+export class WebhookInbox {
+  readonly #s: Record<'insert' | 'bump' | 'claim' | 'done' | 'retry' | 'counts' | 'dups' | 'list' | 'nextDue' | 'purge', Statement>
+  readonly #store
+
+  constructor (db: Db) {
+    this.#s = {
+      insert: db.prepare(
+        `INSERT INTO webhook_inbox (id, type, ref, status, payload, received_at, state, outcome, next_try_at, applied_at)
+         VALUES (@id, @type, @ref, @status, @payload, @now, @state, @outcome, @now, @appliedAt) ON CONFLICT (id) DO NOTHING`
+      ),
+      bump: db.prepare('UPDATE webhook_inbox SET deliveries = deliveries + 1 WHERE id = ?'),
+      // One statement takes the row: a second process (a reload's overlap) cannot take it within the lease.
+      claim: db.prepare(
+        `UPDATE webhook_inbox SET attempts = attempts + 1, next_try_at = @until
+          WHERE id = (SELECT id FROM webhook_inbox WHERE state = 'pending' AND next_try_at <= @now ORDER BY next_try_at, received_at LIMIT 1)
+          RETURNING id, type, ref, status, payload, attempts, received_at`
+      ),
+      done: db.prepare('UPDATE webhook_inbox SET state = @state, outcome = @outcome, applied_at = @now WHERE id = @id'),
+      retry: db.prepare('UPDATE webhook_inbox SET next_try_at = @next, outcome = @outcome WHERE id = @id AND state = \'pending\''),
+      counts: db.prepare('SELECT state, count(*) AS n FROM webhook_inbox GROUP BY state'),
+      dups: db.prepare('SELECT coalesce(sum(deliveries - 1), 0) AS n FROM webhook_inbox'),
+      list: db.prepare('SELECT id, type, ref, status, state, outcome, deliveries, attempts, received_at, applied_at, \'\' AS payload FROM webhook_inbox ORDER BY received_at DESC, rowid DESC LIMIT ?'),
+      nextDue: db.prepare('SELECT min(next_try_at) AS due FROM webhook_inbox WHERE state = \'pending\''),
+      purge: db.prepare('DELETE FROM webhook_inbox WHERE state <> \'pending\' AND received_at < ?'),
+    }
+    this.#store = db.transaction((id: string, e: V8Event, payload: unknown, now: number) => {
+      const ref = e.kind === 'consult' ? e.consultId : e.kind === 'operation' ? e.operationId : null
+      const status = e.kind === 'consult' || e.kind === 'operation' ? e.status : null
+      // Handshakes and events we cannot use are kept for the record only.
+      const closed = e.kind === 'test' || e.kind === 'registered' || e.kind === 'unknown'
+      const inserted = this.#s.insert.run({
+        id,
+        type: e.type || '(sem tipo)',
+        ref,
+        status,
+        payload: JSON.stringify(payload),
+        now,
+        state: closed ? 'ignored' : 'pending',
+        outcome: e.kind === 'unknown' ? e.problem : closed ? 'handshake' : null,
+        appliedAt: closed ? now : null,
+      }).changes > 0
+      if (!inserted) this.#s.bump.run(id)
+      return { id, duplicate: !inserted }
+    })
+  }
+
+  /** Store one delivery (synchronous, one transaction); a known id is a duplicate and only counted. */
+  store (e: V8Event, payload: unknown, now: number): { id: string; duplicate: boolean } {
+    return this.#store(eventId(payload), e, payload, now)
+  }
+
+  /** The next due pending event, leased for `leaseMs` (attempts counted). */
+  claim (now: number, leaseMs: number): InboxItem | undefined {
+    const r = this.#s.claim.get({ now, until: now + leaseMs }) as (Omit<Row, 'payload'> & { payload: string }) | undefined
+    if (!r) return undefined
+    return { id: r.id, type: r.type, ref: r.ref, status: r.status, payload: JSON.parse(r.payload) as unknown, attempts: r.attempts, receivedAt: r.received_at }
+  }
+
+  finish (id: string, state: Exclude<InboxState, 'pending'>, outcome: string, now: number): void {
+    this.#s.done.run({ id, state, outcome, now })
+  }
+
+  retryAt (id: string, next: number, outcome: string): void {
+    this.#s.retry.run({ id, next, outcome })
+  }
+
+  nextDueAt (): number | null {
+    return (this.#s.nextDue.get() as { due: number | null }).due
+  }
+
+  counts (): Record<InboxState, number> & { duplicates: number } {
+    const out = { pending: 0, applied: 0, ignored: 0, failed: 0, duplicates: 0 }
+    for (const r of this.#s.counts.all() as { state: InboxState; n: number }[]) out[r.state] = r.n
+    out.duplicates = (this.#s.dups.get() as { n: number }).n
+    return out
+  }
+
+  recent (limit: number): InboxRow[] {
+    return (this.#s.list.all(limit) as Row[]).map((r) => ({
+      id: r.id,
+      type: r.type,
+      ref: r.ref,
+      status: r.status,
+      state: r.state,
+      outcome: r.outcome,
+      deliveries: r.deliveries,
+      attempts: r.attempts,
+      receivedAt: r.received_at,
+      appliedAt: r.applied_at,
+    }))
+  }
+
+  purgeBefore (before: number): number {
+    return this.#s.purge.run(before).changes
+  }
+}
