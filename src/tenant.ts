@@ -10,7 +10,9 @@ import { PresencaClient } from './upstream/presenca.js'
 import { RateLimiter } from './upstream/rate-limiter.js'
 import { ShapeWarnings } from './upstream/shape-warnings.js'
 import { TokenCache } from './upstream/token-cache.js'
+import { CallbackSender } from './upstream/callback.js'
 import { credentialsOf, passwordGrant } from './upstream/v8-auth.js'
+import { V8Operations } from './upstream/v8-operations.js'
 import { V8Client } from './upstream/v8.js'
 import { ConfigAudit } from './domain/config-audit.js'
 import { firstValidCpf } from './domain/cpf.js'
@@ -22,6 +24,14 @@ import { FlowResultsRepo } from './domain/flow/results.js'
 import { CltSimulations } from './domain/flow/simulations.js'
 import { PresencaFlow } from './domain/presenca-flow/index.js'
 import { PresencaStore } from './domain/presenca-flow/store.js'
+import { batchEvent, flowEvent } from './domain/events/catalog.js'
+import { DeliveryWorker, type DeliveryWorkerOptions } from './domain/events/delivery.js'
+import { Outbox } from './domain/events/outbox.js'
+import { ProposalService } from './domain/proposals/service.js'
+import { EventApplier, type ApplierDeps } from './domain/webhooks/applier.js'
+import { WebhookInbox } from './domain/webhooks/inbox.js'
+import { WebhookRegistrar } from './domain/webhooks/registration.js'
+import { WebhookService } from './domain/webhooks/service.js'
 import { buildApp } from './http/app.js'
 import type { App, AppServices } from './http/types.js'
 
@@ -34,7 +44,9 @@ export interface TenantServices extends AppServices {
   tokens: TokenCache
   /** Upstream answers that did not match the known shapes (GET /health: checks.upstream_shape_warnings). */
   shapeWarnings: ShapeWarnings
-  /** Stop the batch workers (bounded), then release upstream connections and config listeners. */
+  /** Stop what works in the background (batch workers, V8 event applier, callback deliveries), each bounded. Idempotent. */
+  stopBackground(): Promise<void>
+  /** Stop the background work (bounded), then release upstream connections and config listeners. */
   close(): Promise<void>
 }
 
@@ -49,10 +61,14 @@ export interface ServiceDeps {
   batch?: { runner?: FlowRunner; listCpfs?: BatchServiceDeps['listCpfs']; engine?: Partial<BatchServiceDeps['engine']>; start?: boolean }
   /** PresençaBank's pacing wait and flow polling (tests pass a sleep that moves their clock, short polls). */
   presenca?: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; poll?: { firstMs?: number; factor?: number; maxMs?: number }; pacingGraceMs?: number }
+  /** V8 event applier and callback delivery settings (tests shorten backoffs; start: false keeps them idle). */
+  events?: { start?: boolean; applier?: Partial<ApplierDeps>; delivery?: Partial<DeliveryWorkerOptions>; callbackTimeoutMs?: number }
 }
 
 const V8_KEYS: readonly ConfigKey[] = ['V8_AUTH_URL', 'V8_API_URL', 'V8_CLIENT_ID', 'V8_AUDIENCE', 'V8_USERNAME', 'V8_PASSWORD']
 const PRESENCA_KEYS: readonly ConfigKey[] = ['PRESENCABANK_URL', 'PRESENCABANK_LOGIN', 'PRESENCABANK_PASSWORD']
+/** A change of any of these registers the V8 webhooks again (another URL, or another V8 account). */
+const WEBHOOK_KEYS: readonly ConfigKey[] = ['PUBLIC_URL', 'V8_API_URL', 'V8_AUTH_URL', 'V8_USERNAME', 'V8_PASSWORD']
 
 export function createServices (deps: ServiceDeps): TenantServices {
   const now = deps.now ?? Date.now
@@ -85,7 +101,9 @@ export function createServices (deps: ServiceDeps): TenantServices {
   })
   const configAudit = new ConfigAudit(deps.db, now)
 
-  const flowResults = new FlowResultsRepo(deps.db)
+  // Events for the client's CALLBACK_URL are queued in the same transaction as the change they announce.
+  const outbox = new Outbox(deps.db, { now, tenant: () => ({ name: config().TENANT_NAME, port: config().PORT }), enabled: () => config().CALLBACK_URL !== '' })
+  const flowResults = new FlowResultsRepo(deps.db, { final: (record) => outbox.enqueue(flowEvent(record)) })
   // One repository over simulation_cache serves the flow (its SimulationCachePort) and the /cache routes.
   const simulationCache = new SimulationCache(deps.db, { ttlMs: () => config().CACHE_TTL_HOURS * 3_600_000, now })
   const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
@@ -118,15 +136,41 @@ export function createServices (deps: ServiceDeps): TenantServices {
     listCpfs: deps.batch?.listCpfs ?? (async (pipelineId, signal) => (await kentro.getPipeOpportunities(pipelineId, signal)).map(pipelineCpf)),
     maxItems: () => config().BATCH_MAX_ITEMS,
     quotas: () => ({ batchesPerDay: config().BATCHES_PER_DAY, itemsPerDay: config().BATCH_ITEMS_PER_DAY, maxPendingItems: config().BATCH_MAX_PENDING_ITEMS }),
+    onFinished: (batch, counts) => outbox.enqueue(batchEvent(batch, counts)),
     // BATCH_CONCURRENCY is read once: a change applies on the next reload.
     engine: { concurrency: config().BATCH_CONCURRENCY, retentionMs: config().BATCH_RETENTION_DAYS * 86_400_000, ...deps.batch?.engine },
   })
   if (deps.batch?.start !== false) batches.start()
 
+  const v8Operations = new V8Operations(v8, config, shapeWarnings, now)
+  const proposals = new ProposalService({ db: deps.db, v8, ops: v8Operations, kentro, results: flowResults, cache: simulationCache, outbox, config, logger: deps.logger, now })
+  const inbox = new WebhookInbox(deps.db)
+  const registrar = new WebhookRegistrar({ db: deps.db, v8: v8Operations, config, logger: deps.logger, now })
+  const applier = new EventApplier({ inbox, results: flowResults, flow, batches, proposals, logger: deps.logger, now, ...deps.events?.applier })
+  const webhooks = new WebhookService(registrar, inbox, applier, deps.logger, now)
+  // CALLBACK_URL goes through the same address policy as the upstreams, checked at every connect.
+  const callbacks = new CallbackSender({ addressPolicy: () => upstreamPolicy(config()), logger: deps.logger, ...(deps.events?.callbackTimeoutMs ? { timeoutMs: deps.events.callbackTimeoutMs } : {}) })
+  const delivery = new DeliveryWorker({
+    outbox,
+    send: (d) => callbacks.send(d),
+    target: () => ({ url: config().CALLBACK_URL, secret: config().CALLBACK_SECRET, maxAttempts: config().CALLBACK_MAX_ATTEMPTS }),
+    logger: deps.logger,
+    now,
+    ...deps.events?.delivery,
+  })
+  if (deps.events?.start !== false) {
+    applier.start()
+    delivery.start()
+  }
+
   const unsubscribe = deps.config.onChange((_next, _prev, changed) => {
     if (changed.some((k) => V8_KEYS.includes(k))) tokens.invalidate()
     if (changed.some((k) => PRESENCA_KEYS.includes(k))) presenca.invalidate()
+    if (changed.some((k) => WEBHOOK_KEYS.includes(k))) registrar.register()
+    if (changed.includes('CALLBACK_URL') || changed.includes('CALLBACK_SECRET')) delivery.wake()
   })
+  let background: Promise<void> | undefined
+  const stopBackground = (): Promise<void> => (background ??= Promise.all([batches.shutdown(), applier.stop(), delivery.stop()]).then(() => undefined))
 
   return {
     v8,
@@ -145,12 +189,18 @@ export function createServices (deps: ServiceDeps): TenantServices {
     presencaStore,
     presencaStatus: () => presenca.status(),
     presencaLogin: () => presenca.testLogin(),
+    webhooks,
+    outbox,
+    proposals,
+    v8Operations,
     tokenStatus: () => tokens.status(),
+    stopBackground,
     close: async () => {
       unsubscribe()
-      // Stop claiming, let in-flight items finish (bounded), release the rest; only then drop connections.
-      await batches.shutdown()
-      await http.close()
+      registrar.close()
+      // Stop claiming, let in-flight work finish (bounded), release the rest; only then drop connections.
+      await stopBackground()
+      await Promise.all([http.close(), callbacks.close()])
     },
   }
 }
@@ -170,7 +220,7 @@ export interface TenantDeps extends ServiceDeps {
 export interface Tenant {
   app: App
   services: TenantServices
-  /** Stop in order: batch work and HTTP drain together, then upstream connections, then the database. */
+  /** Stop in order: background work (batches, V8 events, callbacks) and HTTP drain together, then upstream connections, then the database. */
   close(): Promise<void>
 }
 
@@ -187,12 +237,14 @@ export async function createTenant (deps: TenantDeps): Promise<Tenant> {
     startedAt: deps.startedAt ?? now(),
     ...(deps.healthCacheMs !== undefined ? { healthCacheMs: deps.healthCacheMs } : {}),
   })
+  // V8 tests a webhook URL before accepting it: register once this process answers on it (and again on changes).
+  app.addHook('onListen', async () => services.webhooks.registrar.register())
   let closing: Promise<void> | undefined
   const close = async (): Promise<void> => {
-    // Batch workers stop claiming at once and get the grace for in-flight items while HTTP drains.
-    const batchesStopped = services.batches.shutdown()
+    // Background workers stop claiming at once and get the grace for work in flight while HTTP drains.
+    const backgroundStopped = services.stopBackground()
     await app.close() // stops accepting, waits for in-flight requests; event streams end in their preClose
-    await batchesStopped
+    await backgroundStopped
     await services.close()
     deps.db.close()
   }

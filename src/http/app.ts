@@ -18,6 +18,10 @@ import { cltRoutes } from './routes/clt.js'
 import { v8Routes } from './routes/v8.js'
 import { batchRoutes } from './routes/batches.js'
 import { presencaRoutes } from './routes/presenca.js'
+import { proposalRoutes } from './routes/proposals.js'
+import { webhookAdminRoutes } from './routes/webhooks-admin.js'
+import { v8WebhookRoutes } from './routes/webhooks-v8.js'
+import { webhookSecretOf } from './webhook-path.js'
 import type { App, AppDeps } from './types.js'
 
 export type { App, AppDeps } from './types.js'
@@ -47,7 +51,12 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   registerSecurityHeaders(app)
   if (config.CORS_ORIGINS.length > 0) await app.register(cors, { origin: config.CORS_ORIGINS })
   if (config.RATE_LIMIT_PER_MINUTE > 0) {
-    await app.register(rateLimit, { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, allowList: (req) => req.url === '/health' })
+    // V8's deliveries to the right secret are not limited: a refused one is redelivered, which only adds load.
+    const isV8Delivery = (url: string): boolean => {
+      const secret = webhookSecretOf(url)
+      return secret !== undefined && deps.services.webhooks.registrar.isSecret(secret)
+    }
+    await app.register(rateLimit, { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: 60_000, allowList: (req) => req.url === '/health' || isV8Delivery(req.url) })
   }
 
   await registerDocs(app, config) // before every route: swagger collects routes as they are registered
@@ -62,10 +71,13 @@ export async function buildApp (deps: AppDeps): Promise<App> {
       shapeWarnings: () => deps.services.shapeWarnings.total,
       presencaStatus: () => deps.services.presencaStatus(),
       presencaCounts: () => deps.services.presencaResults.counts(),
+      webhooks: () => webhookHealth(deps.services),
     },
     ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
   })
   await app.register(configPageRoutes)
+  // V8 sends no credentials: its deliveries are checked by the secret in their path, outside the API-key scope.
+  await app.register(v8WebhookRoutes, { webhooks: deps.services.webhooks })
 
   // Everything registered inside this scope requires the tenant's API key.
   await app.register(async (api) => {
@@ -78,8 +90,10 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(cacheRoutes, { cache: services.simulationCache })
-    await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations, presencaResults: services.presencaResults })
+    await api.register(cltRoutes, { flow: services.flow, flowResults: services.flowResults, simulations: services.simulations, presencaResults: services.presencaResults, proposals: services.proposals })
     await api.register(presencaRoutes, { services })
+    await api.register(proposalRoutes, { proposals: services.proposals, ops: services.v8Operations })
+    await api.register(webhookAdminRoutes, { webhooks: services.webhooks, outbox: services.outbox, config: () => deps.config.get() })
     await api.register(v8Routes, { v8: services.v8, now: deps.now, provider: () => deps.config.get().V8_PROVIDER })
     await api.register(batchRoutes, {
       batches: services.batches,
@@ -91,4 +105,17 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   })
 
   return app
+}
+
+/** /health's view of webhooks and callbacks: registration per kind, refused deliveries, events and callbacks stuck. */
+function webhookHealth (services: AppDeps['services']): Record<string, unknown> {
+  const w = services.webhooks.status()
+  const c = services.outbox.counts()
+  return {
+    v8: Object.fromEntries(w.registrations.map((r) => [r.kind, r.status])),
+    refused: w.refused,
+    events_pending: w.events.pending,
+    events_failed: w.events.failed,
+    callbacks: { pending: c.pending + c.sending, dead: c.dead },
+  }
 }

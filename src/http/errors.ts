@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { AppError } from '../errors.js'
 import { boundText } from '../log/mask.js'
+import { redactWebhookPath } from './webhook-path.js'
 
 export interface ErrorBody {
   success: false
@@ -63,7 +64,7 @@ export function registerErrorHandling (app: FastifyInstance): void {
     return reply.code(status).send(body)
   })
   app.setNotFoundHandler((req, reply) => {
-    const route = boundText(req.url.split('?')[0] ?? '', 200)
+    const route = boundText(redactWebhookPath(req.url.split('?')[0] ?? ''), 200)
     return reply.code(404).send({ success: false, error: 'rota_nao_encontrada', message: `Rota não encontrada: ${req.method} ${route}` } satisfies ErrorBody)
   })
 }

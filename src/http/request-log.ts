@@ -14,6 +14,7 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 import { maskUrl } from '../log/mask.js'
+import { redactWebhookPath } from './webhook-path.js'
 
 export const URL_LOG_MAX = 512
 export const USER_AGENT_LOG_MAX = 160
@@ -61,7 +62,7 @@ export class RequestLog extends LogController {
     const ua = req.headers['user-agent']
     const line = {
       method: req.method,
-      url: maskUrl(req.url, this.#secrets(), URL_LOG_MAX),
+      url: maskUrl(redactWebhookPath(req.url), this.#secrets(), URL_LOG_MAX),
       statusCode: reply.statusCode,
       responseTime: Math.round(reply.elapsedTime * 10) / 10,
       remoteAddress: req.ip,

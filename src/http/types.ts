@@ -14,6 +14,10 @@ import type { PresencaStore } from '../domain/presenca-flow/store.js'
 import type { PresencaResult } from '../domain/presenca-flow/types.js'
 import type { SimulationCache } from '../domain/simulation-cache.js'
 import type { PresencaStatus } from '../upstream/presenca.js'
+import type { Outbox } from '../domain/events/outbox.js'
+import type { ProposalService } from '../domain/proposals/service.js'
+import type { WebhookService } from '../domain/webhooks/service.js'
+import type { V8Operations } from '../upstream/v8-operations.js'
 import type { ShapeWarnings } from '../upstream/shape-warnings.js'
 import type { TokenCache, TokenCacheStatus } from '../upstream/token-cache.js'
 import type { V8Client } from '../upstream/v8.js'
@@ -45,6 +49,13 @@ export interface AppServices {
   presencaStatus(): PresencaStatus
   /** A login with the saved PresençaBank credentials (the config page's check). */
   presencaLogin(): Promise<{ expires_in: number }>
+  /** V8 webhooks: the receiver, registration and event state. */
+  webhooks: WebhookService
+  /** Events for the tenant's CALLBACK_URL and their deliveries. */
+  outbox: Outbox
+  /** Proposals (V8 operations). */
+  proposals: ProposalService
+  v8Operations: Pick<V8Operations, 'banks'>
 }
 
 export interface AppDeps {

@@ -99,4 +99,13 @@ export const fluxoReply = z.object({
 
 export const simulationReply = z.object({ success: z.boolean(), message: z.string(), resultado: z.record(z.string(), z.unknown()) })
 
-export const messageReply = z.object({ success: z.boolean(), banco: z.enum(['v8', 'presencabank']), status: z.string(), mensagem: z.string(), atualizado_em: z.string() })
+export const messageReply = z.object({
+  success: z.boolean(),
+  banco: z.enum(['v8', 'presencabank']),
+  status: z.string(),
+  mensagem: z.string(),
+  /** Once the CPF has a V8 proposal: its formalization link (also inside the text) and its id. */
+  link_formalizacao: z.string().nullable().optional(),
+  proposta_id: z.string().optional(),
+  atualizado_em: z.string(),
+})

@@ -7,7 +7,9 @@ import type { PresencaStore } from '../../domain/presenca-flow/store.js'
 import type { CltSimulations } from '../../domain/flow/simulations.js'
 import type { FlowOutcome, FlowRunner } from '../../domain/flow/types.js'
 import { whatsappMessage } from '../../domain/message.js'
-import { fluxoBody, fluxoReply, messageBody, messageReply, pedidoOf, personalizadaBody, cpfBody, simulationReply, validCpf } from './clt-schemas.js'
+import { proposalMessage } from '../../domain/proposals/message.js'
+import type { ProposalService } from '../../domain/proposals/service.js'
+import { cpfBody, fluxoBody, fluxoReply, messageBody, messageReply, pedidoOf, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
 
 /** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
 const ERROR_STATUS: Record<string, number> = {
@@ -26,9 +28,11 @@ export interface CltRouteOptions {
   flowResults: FlowResultsRepo
   simulations: CltSimulations
   presencaResults: Pick<PresencaStore, 'result'>
+  /** The CPF's latest V8 proposal speaks for it once it is newer than its flow result. */
+  proposals: Pick<ProposalService, 'latestOf'>
 }
 
-export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { flow, flowResults, simulations, presencaResults }) => {
+export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { flow, flowResults, simulations, presencaResults, proposals }) => {
   /** POST /clt/fluxo-completo */
   app.post(
     '/clt/fluxo-completo',
@@ -73,10 +77,16 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
     async (req) => {
       const cpf = validCpf(req.body.cpf)
       const v8 = req.body.banco === 'presencabank' ? undefined : flowResults.get(cpf)
+      const proposal = req.body.banco === 'presencabank' ? undefined : proposals.latestOf(cpf)
       const pb = req.body.banco === 'v8' ? undefined : presencaResults.result(cpf)
-      if (pb && (!v8 || pb.updatedAt > v8.updatedAt)) {
+      const v8At = Math.max(v8?.updatedAt ?? -1, proposal?.updatedAt ?? -1)
+      if (pb && (v8At < 0 || pb.updatedAt > v8At)) {
         const { status, mensagem } = presencaWhatsappMessage(pb)
         return { success: true, banco: 'presencabank' as const, status, mensagem, atualizado_em: new Date(pb.updatedAt).toISOString() }
+      }
+      if (proposal && (!v8 || proposal.updatedAt >= v8.updatedAt)) {
+        const m = proposalMessage(proposal, v8?.resultado?.dados_validados?.nome)
+        return { success: true, banco: 'v8' as const, ...m, proposta_id: proposal.id, atualizado_em: new Date(proposal.updatedAt).toISOString() }
       }
       if (!v8) throw notFound('resultado_nao_encontrado', 'Nenhum resultado de fluxo para este CPF; execute POST /clt/fluxo-completo (ou /clt/fluxo-completo-precencabank) primeiro.')
       const { status, mensagem } = whatsappMessage(v8)

@@ -10,6 +10,7 @@ export const HEALTH_CACHE_MS = 1000
 
 interface Checks {
   dbOk: boolean
+  webhooks?: Record<string, unknown>
   batches: { pending: number; running: number }
   token: { cached: boolean; expires_in: number | null }
   /** PresençaBank CPFs by state; null when it is not configured. */
@@ -33,6 +34,8 @@ export interface HealthRouteOptions {
     presencaStatus(): PresencaStatus
     /** PresençaBank results by state (the older system's `precencabank.cache`). */
     presencaCounts(): PresencaCounts
+    /** V8 webhook registration, refused deliveries (wrong secret), events and callbacks waiting or dead. */
+    webhooks?(): Record<string, unknown>
   }
   /** How long a healthy reading is reused (default HEALTH_CACHE_MS; 0 reads on every probe). */
   cacheMs?: number
@@ -56,6 +59,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
     let batches = { pending: 0, running: 0 }
     let token: Checks['token'] = { cached: false, expires_in: null }
     let presenca: PresencaCounts | null = null
+    let webhooks: Checks['webhooks']
     if (dbOk) {
       // These read the database; when it is unusable the database check already says what matters.
       try {
@@ -63,11 +67,12 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         const t = deps.status.tokenStatus()
         token = { cached: t.cached, expires_in: t.expires_in }
         if (deps.status.presencaStatus().configured) presenca = deps.status.presencaCounts()
+        webhooks = deps.status.webhooks?.()
       } catch {
         dbOk = false
       }
     }
-    return { dbOk, batches, token, presenca }
+    return { dbOk, batches, token, presenca, ...(webhooks ? { webhooks } : {}) }
   }
 
   /** GET /health — probes (PM2 scripts, Kubernetes every few seconds) log only when something is wrong. */
@@ -76,7 +81,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
     const now = clock()
     // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
     if (!last || now - last.at >= cacheMs || !last.checks.dbOk) last = { at: now, checks: read() }
-    const { dbOk, batches, token, presenca } = last.checks
+    const { dbOk, batches, token, presenca, webhooks } = last.checks
     const body = {
       status: dbOk ? 'OK' : 'DEGRADED',
       timestamp: new Date(deps.now()).toISOString(),
@@ -90,6 +95,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         batches,
         upstream_shape_warnings: deps.status.shapeWarnings(),
         presencabank: presencaCheck(deps.status.presencaStatus()),
+        ...(webhooks ? { webhooks } : {}),
       },
       // The older system's block, for monitors that read it (only when PresençaBank is configured here).
       ...(presenca
