@@ -10,12 +10,14 @@ import { RateLimiter } from '../../src/upstream/rate-limiter.js'
 import { ShapeWarnings } from '../../src/upstream/shape-warnings.js'
 import type { TokenCache } from '../../src/upstream/token-cache.js'
 import { passwordGrant } from '../../src/upstream/v8-auth.js'
+import { parseV8Event } from '../../src/upstream/v8-events.js'
+import { V8Operations, type OperationBorrower } from '../../src/upstream/v8-operations.js'
 import { V8Client } from '../../src/upstream/v8.js'
 import { testConfig } from '../fixtures/config.js'
 import { contract, loadContracts, serveContracts, type ContractServer, type Envelope } from '../fixtures/contracts.js'
 import { silentLogger } from '../fixtures/upstream.js'
 
-type Clients = { v8: V8Client; kentro: KentroClient; http: HttpClient; warnings: ShapeWarnings; server: ContractServer }
+type Clients = { v8: V8Client; ops: V8Operations; kentro: KentroClient; http: HttpClient; warnings: ShapeWarnings; server: ContractServer }
 type Check = (c: Clients, e: Envelope, t: Test) => Promise<void>
 
 /** A refusal: the code and tenant-API status it must become. */
@@ -25,13 +27,37 @@ const fails = (code: string, statusCode: number, extra: Record<string, unknown> 
   await t.rejects(call(c), { code, statusCode, ...extra }, `${e.name} → ${code} (${statusCode})`)
 }
 
+/** What our client sent (the answer itself carries nothing: only 2xx is checked). */
+const sent = (check: (r: ContractServer['seen'][number], t: Test) => void): Check => async (c, e, t) => {
+  await CALLS[e.call]!(c)
+  t.equal(c.server.seen.length, 1, 'sent once')
+  check(c.server.seen[0]!, t)
+}
+
+/** An event V8 POSTs to us: parsed by the real parser. */
+const inbound = (check: (v: ReturnType<typeof parseV8Event>, t: Test) => void): Check => async (_c, e, t) => {
+  check(parseV8Event(e.request), t)
+}
+
 const ok = (check: (value: any, t: Test, c: Clients) => void = () => undefined): Check => async (c, e, t) => {
   const value = await CALLS[e.call]!(c)
   check(value, t, c)
 }
 
 const CPF = '38691815590'
+const OP = '4fb8ef3f-c80d-4425-871d-c8f1c0fffeba'
+/** The borrower of the PIX fixture's request: what we send must be what the callers send. */
+const BORROWER = (contract('v8', 'operation.create.success').request as { borrower: OperationBorrower }).borrower
 const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
+  'POST /user/webhook/private-consignment/consult': (c) => c.ops.registerWebhook('consult', 'https://receiver.example.com/webhooks/v8/s3cr3t/consult'),
+  'POST /user/webhook/private-consignment/operation': (c) => c.ops.registerWebhook('operation', 'https://receiver.example.com/webhooks/v8/s3cr3t/operation'),
+  'POST /private-consignment/operation': (c) => c.ops.create({ simulation_id: '83c9475a-9fbd-475d-9514-fb3e968d13c2', borrower: BORROWER }),
+  'GET /private-consignment/operation/{id}': (c) => c.ops.get(OP),
+  'POST /private-consignment/operation/{id}/cancel': (c) => c.ops.cancel(OP, { cancel_reason: 'invalid_data:other', cancel_description: 'Cliente desistiu' }),
+  'PATCH /private-consignment/operation/{id}/pendency/payment-data': (c) => c.ops.paymentData(OP, { transfer_method: 'pix', pix_key: '+5511987654321', pix_key_type: 'phone' }),
+  'PATCH /private-consignment/operation/{id}/pendency/presentation': (c) => c.ops.present(OP),
+  'POST /private-consignment/operation/{id}/document': (c) => c.ops.uploadDocument(OP, { type: 'identification_front', fileName: 'rg_frente.jpg', contentType: 'image/jpeg', data: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]) }),
+  'GET /banks': (c) => c.ops.banks(),
   'POST https://auth.v8sistema.com/oauth/token': (c) =>
     passwordGrant(c.http, { authUrl: `${c.server.url}/oauth/token`, clientId: 'x', audience: 'https://bff.v8sistema.com', username: 'u@example.com', password: 'p' }),
   'GET /private-consignment/consult/client-data/basic/{cpf}': (c) => c.v8.clientData(CPF),
@@ -114,6 +140,38 @@ const EXPECT: Record<string, Check> = {
     t.ok(c.warnings.total > 0, 'and counted as a variant')
   }),
   'operation.list.empty': ok((v, t) => t.same(v, [], 'empty')),
+  // V8 operations (proposals) and webhooks
+  'webhook.register-consult.success': sent((r, t) => t.same([r.method, r.path, JSON.parse(r.body)], ['POST', '/user/webhook/private-consignment/consult', { url: 'https://receiver.example.com/webhooks/v8/s3cr3t/consult' }], '{url} to the consult path; an empty 2xx is success')),
+  'webhook.register-operation.success': sent((r, t) => t.equal(r.path, '/user/webhook/private-consignment/operation', 'a separate registration for operations')),
+  'operation.create.success': async (c, e, t) => {
+    const v = await CALLS[e.call]!(c)
+    t.same(v, { id: OP, formalizationUrl: `https://formalizacao.example.com/f/${OP}`, status: null, variant: false }, '{id, formalization_url}')
+    const body = JSON.parse(c.server.seen[0]!.body)
+    t.same(body, { simulation_id: '83c9475a-9fbd-475d-9514-fb3e968d13c2', provider: 'QI', borrower: BORROWER }, 'the body the callers send (snake_case borrower), provider at the top level')
+  },
+  'operation.create.success-ted': ok((v, t) => t.match(v, { id: 'bc48a6c8-d231-4cc0-8bed-7bb69ffbb7c6', formalizationUrl: /^https:/ }, 'TED answer read the same way')),
+  'operation.create.error-400': async (c, e, t) => {
+    await fails('upstream_rejected', 422, { message: /borrower\.email must be an email/ })(c, e, t)
+    t.equal(c.server.seen.length, 1, 'a refused creation is not sent again')
+  },
+  'operation.detail.formalization': ok((v, t) => t.match(v, { id: OP, status: 'formalization', contract_url: /^https:/, contract_number: 'MAG5820193746', operation_data: { disbursed_issue_amount: 1908.29, number_of_installments: 24 } }, 'snake_case detail')),
+  'operation.detail.paid': ok((v, t) => t.match(v, { status: 'paid', operation_history: Array }, 'paid detail')),
+  'operation.detail.pending': ok((v, t) => t.equal(v.status, 'pending', 'pending detail')),
+  'operation.cancel.success': sent((r, t) => t.same(JSON.parse(r.body), { cancel_reason: 'invalid_data:other', cancel_description: 'Cliente desistiu', provider: 'QI' }, 'cancel body with the provider')),
+  'operation.cancel.error-400': fails('upstream_rejected', 422, { message: /cannot be canceled/ }),
+  'operation.pendency-payment-data.success': sent((r, t) => t.same([r.method, JSON.parse(r.body)], ['PATCH', { bank: { transfer_method: 'pix', pix_key: '+5511987654321', pix_key_type: 'phone' } }], 'PATCH {bank}')),
+  'operation.pendency-presentation.success': sent((r, t) => t.same([r.method, r.body], ['PATCH', ''], 'PATCH without a body')),
+  'operation.document-upload.success': sent((r, t) => t.ok(/name="type"\r\n\r\nidentification_front/.test(r.body) && /name="file"; filename="rg_frente.jpg"/.test(r.body), 'multipart type + file')),
+  'operation.banks-list.success': ok((v, t) => t.same(v.map((b: any) => [b.id, b.code]), [['0d6b1f2e-9a4c-4e37-8b21-5c3f7a9e2d10', '341'], ['a3c5e7f9-1b2d-4f60-8a9c-0e1f2a3b4c5d', '001']], 'id and code')),
+  // Inbound: what V8 POSTs to us, through the real event parser (the receiver test sends them over a socket).
+  'webhook.event.test': inbound((v, t) => t.equal(v.kind, 'test', 'handshake test')),
+  'webhook.event.registered': inbound((v, t) => t.equal(v.kind, 'registered', 'handshake registered')),
+  'webhook.event.consult-updated.success': inbound((v, t) => t.match(v, { kind: 'consult', consultId: /\S/, status: 'SUCCESS', availableMarginValue: '350.00', simulationLimit: { installmentsMax: 24 } }, 'consult success')),
+  'webhook.event.consult-updated.rejected': inbound((v, t) => t.match(v, { kind: 'consult', status: 'REJECTED', description: 'Data de nascimento nao confere' }, 'reason')),
+  'webhook.event.consult-updated.intermediate': inbound((v, t) => t.match(v, { kind: 'consult', status: 'CONSENT_APPROVED' }, 'intermediate')),
+  'webhook.event.operation-created': inbound((v, t) => t.match(v, { kind: 'operation', operationId: OP, status: 'generating_ccb' }, 'operation created')),
+  'webhook.event.operation-updated.paid': inbound((v, t) => t.match(v, { kind: 'operation', status: 'paid' }, 'paid')),
+  'webhook.event.operation-updated.pending': inbound((v, t) => t.match(v, { kind: 'operation', status: 'pending' }, 'pending')),
   // Kentro
   'getPipeOpportunities.success-mixed': ok((v, t) => {
     t.equal(v.length, 6, 'all six opportunities read, odd fields and all')
@@ -158,7 +216,8 @@ async function clients (t: Test): Promise<Clients> {
   const tokens = { get: async () => 'token', invalidateToken: () => undefined } as unknown as TokenCache
   const v8 = new V8Client({ http, tokens, limiter: new RateLimiter(() => 1000), config: () => store.get(), logger: silentLogger, warnings })
   const kentro = new KentroClient(http, () => store.get(), warnings)
-  return { v8, kentro, http, warnings, server }
+  const ops = new V8Operations(v8, () => store.get(), warnings)
+  return { v8, ops, kentro, http, warnings, server }
 }
 
 for (const upstream of ['v8', 'kentro'] as const) {
@@ -175,7 +234,7 @@ for (const upstream of ['v8', 'kentro'] as const) {
         const call = callOf(e)
         c.server.use(e)
         await check(c, { ...e, call }, t)
-        t.ok(c.server.seen.length > 0, 'went over the socket')
+        if (e.direction !== 'inbound') t.ok(c.server.seen.length > 0, 'went over the socket')
       })
     }
   })
@@ -198,4 +257,26 @@ t.test('one odd opportunity in a listing is skipped and counted, never the whole
   t.equal(list.length, 6, 'the six good ones')
   t.equal(c.warnings.total, 2, 'two odd items counted')
   t.same(c.warnings.byRoute(), { 'Kentro getPipeOpportunities': 2 }, 'per route')
+})
+
+t.test('a creation answered 503 is sent once and goes up as ambiguous (the caller looks it up, never resends)', async (t) => {
+  const c = await clients(t)
+  c.server.use({ ...contract('v8', 'operation.create.success'), status: 503, body: { title: 'Service Unavailable' } })
+  await t.rejects(CALLS['POST /private-consignment/operation']!(c), { code: 'upstream_unavailable', ambiguous: true }, 'ambiguous 503')
+  t.equal(c.server.seen.length, 1, 'not retried')
+})
+
+t.test('other callers’ guesses at the create answer are read and counted: {data:{…}}, operation_id', async (t) => {
+  const c = await clients(t)
+  const base = contract('v8', 'operation.create.success')
+  c.server.use({ ...base, body: { data: { operation_id: 'op-9', formalization_url: 'https://f.example.com/x' } } })
+  t.match(await CALLS['POST /private-consignment/operation']!(c), { id: 'op-9', formalizationUrl: 'https://f.example.com/x' }, 'wrapped, other key')
+  t.ok(c.warnings.total >= 1, 'counted as a variant')
+})
+
+t.test('event key variants other receivers try are read; a payload without its id is not applied', async (t) => {
+  t.match(parseV8Event({ type: 'private.consignment.consult.updated', consult_id: 'c-1', status: 'success', data: { description: 'x' } }), { kind: 'consult', consultId: 'c-1', status: 'SUCCESS', description: 'x' }, 'consult_id, lower-case status, data.description')
+  t.match(parseV8Event({ type: 'private.consignment.operation.updated', operation_id: 'o-1', status: 'PAID' }), { kind: 'operation', operationId: 'o-1', status: 'paid' }, 'operation_id, upper-case status')
+  t.match(parseV8Event({ type: 'private.consignment.operation.updated', status: 'paid' }), { kind: 'unknown', problem: 'operationId missing' }, 'no id → unknown')
+  t.match(parseV8Event([]), { kind: 'unknown' }, 'an array is not an event')
 })

@@ -230,8 +230,10 @@ export class ProposalService {
   async refresh (id: string, signal?: AbortSignal): Promise<Proposal> {
     const p = this.#withOperation(id)
     const d = await this.#d.ops.get(p.operationId!, signal)
-    const url = d.formalization_url ?? d.contract_url ?? undefined
     const status = canMove(p.status, d.status) ? d.status : undefined
+    // contract_url is the signing link while the contract awaits signature (one caller); later it is the contract itself.
+    const signing = ['generating_ccb', 'formalization'].includes(status ?? p.status)
+    const url = d.formalization_url ?? (signing ? d.contract_url : null) ?? undefined
     return this.#move(p, { ...(status ? { status } : {}), formalizationUrl: p.formalizationUrl ? undefined : url, contractNumber: d.contract_number ?? undefined }, 'consulta')
   }
 
