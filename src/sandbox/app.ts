@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG, SandboxState, type SandboxConfig } from './state.js'
 import { consultRoutes } from './v8-consult.js'
 import { operationRoutes } from './v8-operations.js'
 import { simulationRoutes } from './v8-simulation.js'
+import { WebhookDispatcher, webhookRoutes } from './v8-webhooks.js'
 
 export interface SandboxOptions extends Partial<SandboxConfig> {
   /** Defaults to a silent pino logger. */
@@ -18,7 +19,7 @@ export interface SandboxOptions extends Partial<SandboxConfig> {
   now?: () => number
 }
 
-export type SandboxApp = FastifyInstance & { sandboxState: SandboxState }
+export type SandboxApp = FastifyInstance & { sandboxState: SandboxState; webhooks: WebhookDispatcher }
 
 /** The error body each upstream would use for a malformed request or an unknown route. */
 function errorBody (request: FastifyRequest, status: number, text: string): Record<string, unknown> {
@@ -44,11 +45,15 @@ export async function buildSandbox (opts: SandboxOptions = {}): Promise<SandboxA
     return503OnClosing: false,
   })
   app.decorate('sandboxState', state)
+  const dispatcher = new WebhookDispatcher(state)
+  app.decorate('webhooks', dispatcher)
 
   // Auth0 and Kentro also take form-encoded bodies.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
+  // Operation documents arrive as multipart/form-data; the route reads the raw bytes.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status === 500) request.log.error({ err: error }, 'sandbox handler failed')
@@ -64,6 +69,7 @@ export async function buildSandbox (opts: SandboxOptions = {}): Promise<SandboxA
   app.addHook('onRequest', faults.onRequest)
   app.addHook('onSend', faults.onSend)
   app.addHook('onClose', async () => {
+    dispatcher.close()
     for (const request of held) request.raw.socket.destroy()
     held.clear()
   })
@@ -72,8 +78,10 @@ export async function buildSandbox (opts: SandboxOptions = {}): Promise<SandboxA
   consultRoutes(app, state)
   simulationRoutes(app, state)
   operationRoutes(app, state)
+  webhookRoutes(app, state, dispatcher)
   kentroRoutes(app, state)
   presencaRoutes(app, state)
   controlRoutes(app, state)
+  dispatcher.start()
   return app as unknown as SandboxApp
 }

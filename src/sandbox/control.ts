@@ -33,6 +33,7 @@ const configBody = z.object({
   presenca_self_sign: z.boolean().optional(),
   reject_duplicate_simulations: z.boolean().optional(),
   timeout_hold_ms: z.number().int().min(0).max(600_000).optional(),
+  operation_delay_ms: z.number().int().min(0).max(600_000).optional(),
 }).strict()
 
 /** Body key → config field. */
@@ -55,6 +56,7 @@ const CONFIG_KEYS: Record<keyof z.infer<typeof configBody>, keyof SandboxConfig>
   presenca_self_sign: 'presencaSelfSign',
   reject_duplicate_simulations: 'rejectDuplicateSimulations',
   timeout_hold_ms: 'timeoutHoldMs',
+  operation_delay_ms: 'operationDelayMs',
 }
 
 export function configView (c: SandboxConfig): Record<string, unknown> {

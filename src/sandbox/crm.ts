@@ -21,6 +21,12 @@ export const FORM_KEYS = {
   state: 'f6384400',
   provider: '80b68ec0',
   table: 'f0a67ce0',
+  /** "Documento" (the RG), "PIX", and the bank account fields by the CRM's own labels. */
+  document: '6a93f650',
+  pix: '66f9ee40',
+  bank: 'cd34f870',
+  branch: '7f6a0eb0',
+  account: '769db520',
 } as const
 
 export type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<string, unknown> }
@@ -92,6 +98,12 @@ export function opportunityOf (p: Person, clone = false): Opportunity {
   if (p.index % 4 === 2) formsdata[FORM_KEYS.email] = 'null'
   if (p.index % 5 === 3 || p.index % 5 === 0) formsdata[FORM_KEYS.cpf] = p.cpf
   if (p.scenario === 'incomplete') delete formsdata[FORM_KEYS.birthDate]
+  // Payment data as CRMs hold it (index % 3): the CPF as PIX key, the e-mail as PIX key, or only a bank name (unusable).
+  if (p.index % 3 === 0) formsdata[FORM_KEYS.pix] = p.cpf
+  if (p.index % 3 === 1) formsdata[FORM_KEYS.pix] = p.email
+  if (p.index % 3 === 2) Object.assign(formsdata, { [FORM_KEYS.bank]: 'NUBANK', [FORM_KEYS.branch]: 'null', [FORM_KEYS.account]: 'null' })
+  // The RG for even indexes; odd ones have none in the CRM (the caller must send it).
+  if (p.index % 2 === 0) formsdata[FORM_KEYS.document] = String(10_000_000 + (Number(p.cpf.slice(0, 8)) % 89_999_999))
   const created = Date.parse(p.createdAt) - (clone ? 90 * 86_400_000 : 0)
   return {
     id: (clone ? p.cloneId : p.opportunityId) ?? 0,

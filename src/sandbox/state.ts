@@ -39,6 +39,8 @@ export interface SandboxConfig {
   rejectDuplicateSimulations: boolean
   /** How long a 'timeout' fault holds a request before dropping it. */
   timeoutHoldMs: number
+  /** How long an operation stays in each automatic step (generating_ccb → formalization; signed → analysis → processing → paid). */
+  operationDelayMs: number
 }
 
 export const DEFAULT_CONFIG: SandboxConfig = {
@@ -62,6 +64,7 @@ export const DEFAULT_CONFIG: SandboxConfig = {
   kentroPeoplePerScenario: 50,
   rejectDuplicateSimulations: false,
   timeoutHoldMs: 60_000,
+  operationDelayMs: 300,
 }
 
 export interface TokenEntry {
@@ -100,6 +103,50 @@ export interface Consult {
   slow: boolean
 }
 
+/** A proposal made through POST /private-consignment/operation; its status is the last timeline step due. */
+export interface OperationRecord {
+  id: string
+  user: string
+  cpf: string
+  name: string
+  provider: string
+  simulationId: string
+  consultId: string
+  simulation: Record<string, unknown>
+  borrower: Record<string, unknown>
+  formalizationUrl: string
+  contractNumber: string
+  createdAt: number
+  /** Status steps with the time each takes effect; controls and actions append. */
+  timeline: Array<{ at: number; status: string; description: string }>
+  documents: number
+}
+
+export interface WebhookFaults {
+  /** Share of events never delivered (0..1), and a count of the next events to drop regardless. */
+  dropRate: number
+  dropNext: number
+  /** Share of events delivered twice, and a count of the next ones to duplicate. */
+  duplicateRate: number
+  duplicateNext: number
+  /** Wait before each delivery. */
+  delayMs: number
+}
+
+/** One event the sandbox sent (or dropped) to a registered URL. */
+export interface SentEvent {
+  seq: number
+  user: string
+  url: string
+  payload: Record<string, unknown>
+  /** delivered, dropped, failed (every attempt refused), pending. */
+  result: 'pending' | 'delivered' | 'dropped' | 'failed'
+  attempts: number
+  lastStatus: number | null
+  duplicated: boolean
+  at: number
+}
+
 export interface SimulationRecord {
   key: string
   body: Record<string, unknown>
@@ -123,6 +170,11 @@ export interface Stats {
   presenca_terms_signed: number
   presenca_rate_limited: number
   faults_injected: number
+  webhooks_registered: number
+  webhook_deliveries: number
+  operations_created: number
+  operations_by_cpf: Record<string, number>
+  operations_canceled: number
 }
 
 export interface PresencaTerm {
@@ -153,7 +205,16 @@ function emptyStats (): Stats {
     presenca_terms_signed: 0,
     presenca_rate_limited: 0,
     faults_injected: 0,
+    webhooks_registered: 0,
+    webhook_deliveries: 0,
+    operations_created: 0,
+    operations_by_cpf: {},
+    operations_canceled: 0,
   }
+}
+
+export function noWebhookFaults (): WebhookFaults {
+  return { dropRate: 0, dropNext: 0, duplicateRate: 0, duplicateNext: 0, delayMs: 0 }
 }
 
 export class SandboxState {
@@ -183,12 +244,21 @@ export class SandboxState {
   faults: FaultRule[] = []
   faultRandom: () => number
   stats: Stats = emptyStats()
+  /** user → kind (consult | operation) → registered URL. */
+  webhooks = new Map<string, Partial<Record<'consult' | 'operation', string>>>()
+  webhookFaults: WebhookFaults = noWebhookFaults()
+  webhookRandom: () => number
+  sentEvents: SentEvent[] = []
+  /** consult id / operation id → the last status an event was sent for. */
+  notified = new Map<string, string>()
+  operations = new Map<string, OperationRecord>()
 
   constructor (config: SandboxConfig, now: () => number) {
     this.config = { ...config }
     this.initialConfig = { ...config }
     this.now = now
     this.faultRandom = prng(config.seed)
+    this.webhookRandom = prng(config.seed + 1)
     this.kentroListed = Object.fromEntries(SCENARIOS.map((s) => [s, config.kentroPeoplePerScenario])) as Record<Scenario, number>
   }
 
@@ -210,6 +280,12 @@ export class SandboxState {
     this.faults = []
     this.faultRandom = prng(this.config.seed)
     this.stats = emptyStats()
+    this.webhooks.clear()
+    this.webhookFaults = noWebhookFaults()
+    this.webhookRandom = prng(this.config.seed + 1)
+    this.sentEvents = []
+    this.notified.clear()
+    this.operations.clear()
   }
 
   consultsOf (user: string): Map<string, Consult> {
@@ -221,7 +297,7 @@ export class SandboxState {
     return mine
   }
 
-  count (key: 'tokens_by_user' | 'consults_by_cpf' | 'routes' | 'presenca_terms_by_cpf', name: string): void {
+  count (key: 'tokens_by_user' | 'consults_by_cpf' | 'routes' | 'presenca_terms_by_cpf' | 'operations_by_cpf', name: string): void {
     const table = this.stats[key]
     table[name] = (table[name] ?? 0) + 1
   }
