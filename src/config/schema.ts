@@ -198,8 +198,7 @@ export const configSchema = z.object({
     .string()
     .trim()
     .regex(/^([a-z_]+\s*:\s*\d+(\s*,\s*[a-z_]+\s*:\s*\d+)*)?$/, 'must be status:stage pairs, e.g. formalization:22,paid:30')
-    .default('')
-    .transform((s): Readonly<Record<string, number>> => Object.fromEntries(s.split(',').filter((p) => p.trim()).map((p) => p.split(':').map((x) => x.trim())).map(([k, v]) => [k!, Number(v)]))),
+    .default(''),
   /**
    * Nationality this tenant declares for proposals when the request does not say (V8 wants one; callers send
    * `brazilian`). Empty = none declared: a proposal without `nacionalidade` gets 422 dados_faltantes.
@@ -251,6 +250,12 @@ export function v8Configured (config: TenantConfig): boolean {
 
 export function kentroConfigured (config: TenantConfig): boolean {
   return config.KENTRO_API_URL !== '' && config.KENTRO_API_KEY !== '' && config.KENTRO_QUEUE_ID !== undefined
+}
+
+/** KENTRO_STAGE_BY_STATUS as a map: proposal status → Kentro stage id. */
+export function stageByStatus (config: TenantConfig): Readonly<Record<string, number>> {
+  const pairs = config.KENTRO_STAGE_BY_STATUS.split(',').filter((p) => p.trim() !== '').map((p) => p.split(':').map((x) => x.trim()))
+  return Object.fromEntries(pairs.map(([status, stage]) => [status!, Number(stage)]))
 }
 
 /** V8 can deliver webhooks to this tenant: a public URL and a V8 login to register them with. */

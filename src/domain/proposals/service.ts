@@ -4,7 +4,7 @@
  * V8's events and detail reads without ever leaving a final status, announced to the client (outbox) and the CRM.
  */
 import { randomUUID } from 'node:crypto'
-import type { TenantConfig } from '../../config/schema.js'
+import { stageByStatus, type TenantConfig } from '../../config/schema.js'
 import type { Db } from '../../db/database.js'
 import { AppError, conflict, notFound, unprocessable } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
@@ -282,7 +282,7 @@ export class ProposalService {
   async syncKentro (id: string, strict: boolean, signal?: AbortSignal): Promise<void> {
     const p = this.repo.get(id)
     if (!p?.opportunityId || !this.#d.kentro.configured) return
-    const stage = this.#d.config().KENTRO_STAGE_BY_STATUS[p.status]
+    const stage = stageByStatus(this.#d.config())[p.status]
     if (stage === undefined || p.kentroStatus === p.status) return
     try {
       await this.#d.kentro.changeOpportunityStage(p.opportunityId, stage, signal)

@@ -43,6 +43,11 @@ export class WebhookService {
     return { accepted: true, id: stored.id, duplicate: stored.duplicate, type: event.type }
   }
 
+  /** A delivery to a path that is not ours (unknown kind): counted like a wrong secret. */
+  refuse (): void {
+    this.registrar.refused++
+  }
+
   status (): WebhookStatus {
     const regs = this.registrar.status()
     const configured = regs.some((r) => r.status !== 'not_configured')

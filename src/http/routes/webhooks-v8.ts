@@ -11,7 +11,7 @@ import type { ErrorBody } from '../errors.js'
 import { redactWebhookPath } from '../webhook-path.js'
 
 export interface WebhookRouteOptions {
-  webhooks: Pick<WebhookService, 'receive'>
+  webhooks: Pick<WebhookService, 'receive' | 'refuse'>
 }
 
 /** V8 payloads are 2–10 KB; a megabyte leaves room and caps abuse. */
@@ -25,7 +25,10 @@ export const v8WebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (a
 
   const handler = async (req: FastifyRequest<{ Params: { secret: string; kind?: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const kind = req.params.kind === 'consult' || req.params.kind === 'operation' ? (req.params.kind as WebhookKind) : undefined
-    if (req.params.kind !== undefined && kind === undefined) return notFound(req, reply)
+    if (req.params.kind !== undefined && kind === undefined) {
+      webhooks.refuse()
+      return notFound(req, reply)
+    }
     let payload: unknown
     try {
       payload = typeof req.body === 'string' && req.body.trim() !== '' ? JSON.parse(req.body) : req.body
