@@ -92,6 +92,7 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     if (raw['API_KEY']) throw new CliError(`port ${port} is already a tenant (${paths.configFile}); use tenant:remove first`)
     const apiKey = newApiKey()
     const updates: Record<string, string | undefined> = { API_KEY: apiKey }
+    if (!raw['CALLBACK_SECRET']) updates['CALLBACK_SECRET'] = newApiKey()
     if (!raw['PORT']) updates['PORT'] = String(port)
     if (!raw['TENANT_NAME']) updates['TENANT_NAME'] = opts.name ?? `tenant-${port}`
     if (opts.sandbox) Object.assign(updates, sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL))
@@ -112,6 +113,8 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     PORT: String(port),
     TENANT_NAME: opts.name ?? `tenant-${port}`,
     API_KEY: apiKey,
+    // Ready for when the operator sets CALLBACK_URL: the client verifies callbacks with it (README, Eventos).
+    CALLBACK_SECRET: newApiKey(),
     ...(opts.host ? { HOST: opts.host } : {}),
     ...(opts.sandbox ? sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL) : {}),
     ...(opts.defaultGender !== undefined ? { DEFAULT_GENDER: parseDefaultGender(opts.defaultGender) } : {}),

@@ -61,6 +61,8 @@ t.test('tenant:add writes a 0600 config with a fresh key, and refuses a second t
   t.equal(config.TENANT_NAME, 'Cliente A', 'name written')
   t.ok(r.out.includes(config.API_KEY), 'API key printed once')
   t.ok(config.API_KEY.length >= 40, 'key is long')
+  t.ok(config.CALLBACK_SECRET.length >= 40 && config.CALLBACK_SECRET !== config.API_KEY, 'a callback secret of its own, ready for CALLBACK_URL')
+  t.notOk(r.out.includes(config.CALLBACK_SECRET), 'not printed (it stays in the file)')
   t.equal(config.V8_AUTH_URL, 'https://auth.v8sistema.com/oauth/token', 'real hosts by default')
   const again = await cli(['add', String(port), '--root', root])
   t.match(again.err, /already a tenant/, 'second add refused')

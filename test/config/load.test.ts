@@ -3,7 +3,7 @@ import path from 'node:path'
 import t from 'tap'
 import { ConfigError } from '../../src/config/errors.js'
 import { loadTenantConfig } from '../../src/config/load.js'
-import { stageOfPipeline } from '../../src/config/schema.js'
+import { stageByStatus, stageOfPipeline, webhooksConfigured } from '../../src/config/schema.js'
 import { configText, tempRoot, writeTenantConfig } from '../fixtures/config.js'
 
 t.test('a good file loads into a typed config with defaults', async (t) => {
@@ -40,6 +40,10 @@ t.test('each kind of bad file gives one line naming file and key', async (t) => 
     ['TRUST_PROXY=true', { TRUST_PROXY: 'true' }, /TRUST_PROXY true is no longer accepted.*TRUST_PROXY=127\.0\.0\.1/],
     ['TRUST_PROXY junk', { TRUST_PROXY: '10.0.0.0/8, proxy.local' }, /TRUST_PROXY "proxy\.local" is not an address/],
     ['TRUST_PROXY hops', { TRUST_PROXY: '11' }, /TRUST_PROXY as a hop count/],
+    ['callback URL without a secret', { CALLBACK_URL: 'https://client.example.com/cb' }, /CALLBACK_SECRET is missing/],
+    ['callback secret too short', { CALLBACK_URL: 'https://client.example.com/cb', CALLBACK_SECRET: 'short' }, /CALLBACK_SECRET must be at least 32 characters when CALLBACK_URL is set/],
+    ['bad stage map', { KENTRO_STAGE_BY_STATUS: 'paid=30' }, /KENTRO_STAGE_BY_STATUS must be status:stage pairs/],
+    ['bad public url', { PUBLIC_URL: 'clt.example.com' }, /PUBLIC_URL .*URL/],
   ]
   for (const [name, extra, re] of cases) {
     const file = writeTenantConfig(root, 6002, extra)
@@ -131,4 +135,16 @@ t.test('values in the shell environment never reach the loaded config', async (t
 
 t.test('configText fixture is itself valid', async (t) => {
   t.match(configText(6008), /PORT='6008'/, 'renders port')
+})
+
+t.test('webhook and callback settings: off by default, the stage map read as pairs', async (t) => {
+  const root = tempRoot(t)
+  writeTenantConfig(root, 6010)
+  const off = loadTenantConfig(root, 6010).config
+  t.same([off.PUBLIC_URL, off.CALLBACK_URL, off.CALLBACK_SECRET, off.CALLBACK_MAX_ATTEMPTS, off.KENTRO_STAGE_BY_STATUS, off.DEFAULT_NATIONALITY], ['', '', '', 12, '', ''], 'nothing registered, nothing sent, nothing declared')
+  writeTenantConfig(root, 6011, { PUBLIC_URL: 'https://clt.example.com/6011', CALLBACK_URL: 'https://client.example.com/cb', CALLBACK_SECRET: 'x'.repeat(32), KENTRO_STAGE_BY_STATUS: 'formalization:22, paid : 30' })
+  const on = loadTenantConfig(root, 6011).config
+  t.same(stageByStatus(on), { formalization: 22, paid: 30 }, 'status → stage')
+  t.ok(webhooksConfigured({ ...on, V8_USERNAME: 'u', V8_PASSWORD: 'p' }), 'webhooks need PUBLIC_URL and a V8 login')
+  t.notOk(webhooksConfigured(on), 'without a V8 login there is nothing to register with')
 })
