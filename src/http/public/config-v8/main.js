@@ -4,6 +4,7 @@ import { explain, loadKey, saveKey, forgetKey } from './api.js'
 import { $, alertBox, badge, button, clearAlert, describeAge, describeDuration, input, setText, show } from './dom.js'
 import { renderIntegrations, wireIntegrations } from './integrations.js'
 import { closeEdit, renderCard, wireLogin } from './login.js'
+import { wireWebhooks } from './webhooks.js'
 import { call, run, state, whenUnauthorized } from './session.js'
 
 /** @param {string | null} message */
@@ -97,6 +98,7 @@ function start () {
   $('btn-sair').addEventListener('click', onLogout)
   wireLogin(() => refresh())
   wireIntegrations(renderHeader)
+  wireWebhooks()
 
   const key = loadKey()
   if (!key) { showKeyView(null); return }
