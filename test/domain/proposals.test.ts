@@ -157,6 +157,7 @@ t.test('a lost create answer: found later → adopted; not found after the grace
   t.equal(creates, 1, 'still sent once')
   const again = await svc.create(CPF, body)
   t.match(again, { created: false, proposal: { operationId: 'op-late' } }, 'the same simulation again: the same proposal')
+  await t.rejects(svc.create(CPF, { ...body, id_simulacao: 'sim-2' }), { code: 'proposta_ativa', statusCode: 409 }, 'another simulation while one proposal is live: 409, cancel it first')
 
   // Another CPF-less case: a lost answer never found within the grace is given up and a new creation may go.
   db.prepare("UPDATE proposals SET status = 'canceled'").run()

@@ -63,7 +63,11 @@ export class ProposalService {
       const record = this.#d.results.get(cpf)
       const simulationId = this.#simulationOf(cpf, input.id_simulacao)
       const latest = this.repo.latestOf(cpf)
-      if (latest && latest.simulationId === simulationId && isOpen(latest.status)) return { proposal: latest, created: false }
+      if (latest && isOpen(latest.status)) {
+        if (latest.simulationId === simulationId) return { proposal: latest, created: false }
+        // Two live loans for one CPF are never what a bot retrying meant: the first one is canceled on purpose first.
+        throw conflict('proposta_ativa', `Este CPF já tem uma proposta ${STATUS_PT[latest.status] ?? latest.status}; cancele-a (POST /clt/propostas/${latest.id}/cancelar) antes de criar outra.`, { proposta_id: latest.id })
+      }
 
       const flow = record?.resultado?.dados_validados
       if (!flow) throw unprocessable('sem_fluxo', 'Este CPF não tem dados validados; execute POST /clt/fluxo-completo antes da proposta.')
