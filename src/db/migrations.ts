@@ -119,12 +119,14 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE webhook_inbox (
     id           TEXT PRIMARY KEY,
+    content_id   TEXT NOT NULL,
     type         TEXT NOT NULL,
     ref          TEXT,
     status       TEXT,
     payload      TEXT NOT NULL,
     received_at  INTEGER NOT NULL,
     deliveries   INTEGER NOT NULL DEFAULT 1,
+    last_received_at INTEGER,
     state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'applied', 'ignored', 'failed')),
     outcome      TEXT,
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -133,6 +135,7 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX webhook_inbox_due ON webhook_inbox (state, next_try_at);
   CREATE INDEX webhook_inbox_received ON webhook_inbox (received_at);
+  CREATE INDEX webhook_inbox_content ON webhook_inbox (content_id, received_at);
 
   CREATE TABLE outbox (
     id               TEXT PRIMARY KEY,

@@ -1,12 +1,18 @@
 /**
  * The V8 webhook inbox (table `webhook_inbox`): every delivery is stored before V8 gets its 2xx, keyed by its content
- * id (a redelivery only bumps `deliveries`), then applied by the applier; state pending → applied | ignored | failed.
+ * id, then applied by the applier; state pending → applied | ignored | failed. The same content within
+ * DUPLICATE_WINDOW_MS of its last delivery (or while still pending) is a redelivery: it only bumps `deliveries`.
+ * Later, it is a new event (`<id>.2`, …): V8's minimal events cannot tell "pending again" from a redelivery of the
+ * first "pending" otherwise, and applying one is safe (final statuses never move; a consult is read back at V8).
  */
 import type { Statement } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
 import { eventId, type V8Event } from '../../upstream/v8-events.js'
 
 export type InboxState = 'pending' | 'applied' | 'ignored' | 'failed'
+
+/** Redeliveries of one event come within minutes (every receiver seen answers at once); a later repeat is a new event. */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000
 
 export interface InboxItem {
   id: string
@@ -46,16 +52,17 @@ interface Row {
 }
 
 export class WebhookInbox {
-  readonly #s: Record<'insert' | 'bump' | 'claim' | 'done' | 'retry' | 'counts' | 'dups' | 'list' | 'nextDue' | 'purge', Statement>
+  readonly #s: Record<'insert' | 'bump' | 'last' | 'claim' | 'done' | 'retry' | 'counts' | 'dups' | 'list' | 'nextDue' | 'purge', Statement>
   readonly #store
 
   constructor (db: Db) {
     this.#s = {
       insert: db.prepare(
-        `INSERT INTO webhook_inbox (id, type, ref, status, payload, received_at, state, outcome, next_try_at, applied_at)
-         VALUES (@id, @type, @ref, @status, @payload, @now, @state, @outcome, @now, @appliedAt) ON CONFLICT (id) DO NOTHING`
+        `INSERT INTO webhook_inbox (id, content_id, type, ref, status, payload, received_at, state, outcome, next_try_at, applied_at)
+         VALUES (@id, @contentId, @type, @ref, @status, @payload, @now, @state, @outcome, @now, @appliedAt)`
       ),
-      bump: db.prepare('UPDATE webhook_inbox SET deliveries = deliveries + 1 WHERE id = ?'),
+      bump: db.prepare('UPDATE webhook_inbox SET deliveries = deliveries + 1, last_received_at = @now WHERE id = @id'),
+      last: db.prepare('SELECT id, state, coalesce(last_received_at, received_at) AS at, (SELECT count(*) FROM webhook_inbox WHERE content_id = @contentId) AS n FROM webhook_inbox WHERE content_id = @contentId ORDER BY received_at DESC, rowid DESC LIMIT 1'),
       // One statement takes the row: a second process (a reload's overlap) cannot take it within the lease.
       claim: db.prepare(
         `UPDATE webhook_inbox SET attempts = attempts + 1, next_try_at = @until
@@ -70,13 +77,20 @@ export class WebhookInbox {
       nextDue: db.prepare('SELECT min(next_try_at) AS due FROM webhook_inbox WHERE state = \'pending\''),
       purge: db.prepare('DELETE FROM webhook_inbox WHERE state <> \'pending\' AND received_at < ?'),
     }
-    this.#store = db.transaction((id: string, e: V8Event, payload: unknown, now: number) => {
+    this.#store = db.transaction((contentId: string, e: V8Event, payload: unknown, now: number) => {
+      const last = this.#s.last.get({ contentId }) as { id: string; state: InboxState; at: number; n: number } | undefined
+      if (last && (last.state === 'pending' || now - last.at < DUPLICATE_WINDOW_MS)) {
+        this.#s.bump.run({ id: last.id, now })
+        return { id: last.id, duplicate: true }
+      }
+      const id = last ? `${contentId}.${last.n + 1}` : contentId
       const ref = e.kind === 'consult' ? e.consultId : e.kind === 'operation' ? e.operationId : null
       const status = e.kind === 'consult' || e.kind === 'operation' ? e.status : null
       // Handshakes and events we cannot use are kept for the record only.
       const closed = e.kind === 'test' || e.kind === 'registered' || e.kind === 'unknown'
-      const inserted = this.#s.insert.run({
+      this.#s.insert.run({
         id,
+        contentId,
         type: e.type || '(sem tipo)',
         ref,
         status,
@@ -85,13 +99,12 @@ export class WebhookInbox {
         state: closed ? 'ignored' : 'pending',
         outcome: e.kind === 'unknown' ? e.problem : closed ? 'handshake' : null,
         appliedAt: closed ? now : null,
-      }).changes > 0
-      if (!inserted) this.#s.bump.run(id)
-      return { id, duplicate: !inserted }
+      })
+      return { id, duplicate: false }
     })
   }
 
-  /** Store one delivery (synchronous, one transaction); a known id is a duplicate and only counted. */
+  /** Store one delivery (synchronous, one transaction); a redelivery is only counted. */
   store (e: V8Event, payload: unknown, now: number): { id: string; duplicate: boolean } {
     return this.#store(eventId(payload), e, payload, now)
   }
