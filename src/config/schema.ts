@@ -209,6 +209,9 @@ export const configSchema = z.object({
     const problem = c[key] === '' ? undefined : urlProblem(c[key], upstreamPolicy(c))
     if (problem) ctx.addIssue({ code: 'custom', path: [key], message: URL_PROBLEM_TEXT[problem] })
   }
+  // The client's callback URL receives signed data from this host: the same policy as the upstreams' URLs.
+  const callbackProblem = c.CALLBACK_URL === '' ? undefined : urlProblem(c.CALLBACK_URL, upstreamPolicy(c))
+  if (callbackProblem) ctx.addIssue({ code: 'custom', path: ['CALLBACK_URL'], message: URL_PROBLEM_TEXT[callbackProblem] })
   if (c.CALLBACK_URL !== '' && c.CALLBACK_SECRET.length < 32) {
     ctx.addIssue({ code: 'custom', path: ['CALLBACK_SECRET'], message: 'must be at least 32 characters when CALLBACK_URL is set (run npm run tenant:add or generate one)' })
   }

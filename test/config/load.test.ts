@@ -44,6 +44,8 @@ t.test('each kind of bad file gives one line naming file and key', async (t) => 
     ['callback secret too short', { CALLBACK_URL: 'https://client.example.com/cb', CALLBACK_SECRET: 'short' }, /CALLBACK_SECRET must be at least 32 characters when CALLBACK_URL is set/],
     ['bad stage map', { KENTRO_STAGE_BY_STATUS: 'paid=30' }, /KENTRO_STAGE_BY_STATUS must be status:stage pairs/],
     ['bad public url', { PUBLIC_URL: 'clt.example.com' }, /PUBLIC_URL .*URL/],
+    ['callback to loopback', { CALLBACK_URL: 'http://127.0.0.1:9000/cb', CALLBACK_SECRET: 'x'.repeat(32) }, /CALLBACK_URL /],
+    ['callback over plain http', { CALLBACK_URL: 'http://client.example.com/cb', CALLBACK_SECRET: 'x'.repeat(32) }, /CALLBACK_URL /],
   ]
   for (const [name, extra, re] of cases) {
     const file = writeTenantConfig(root, 6002, extra)
