@@ -1,4 +1,5 @@
 /** CPF rules (UPSTREAM.md §4): strip formatting, two mod-11 check digits, all-equal digits invalid. */
+import { unprocessable } from '../errors.js'
 
 /**
  * The digits of a CPF as typed or exported: `.`, `-` and blanks removed. A number (or a bare digit
@@ -31,4 +32,14 @@ export function isValidCpf (cpf: string): boolean {
   const d1 = checkDigit(cpf.slice(0, 9))
   const d2 = checkDigit(cpf.slice(0, 9) + String(d1))
   return cpf.slice(9) === `${d1}${d2}`
+}
+
+/**
+ * The CPF's 11 digits, or a 422 `cpf_invalido` — the one rule every route, cache and batch uses (a well-typed
+ * but wrong CPF is a business error, not a malformed request).
+ */
+export function validCpf (raw: string | number): string {
+  const cpf = normalizeCpf(raw)
+  if (!isValidCpf(cpf)) throw unprocessable('cpf_invalido', 'CPF inválido: informe 11 dígitos com os dígitos verificadores corretos.', { campo: 'cpf' })
+  return cpf
 }

@@ -1,7 +1,6 @@
 /** The tenant's simulation cache (table simulation_cache): one row per normalized CPF, a TTL, expired rows invisible and purged lazily. */
 import type { Db } from '../db/database.js'
-import { unprocessable } from '../errors.js'
-import { isValidCpf, normalizeCpf } from './cpf.js'
+import { validCpf } from './cpf.js'
 
 export interface SimulationCacheEntry {
   cpf: string
@@ -34,13 +33,6 @@ interface Row {
   dados_cliente: string | null
   created_at: number
   expires_at: number
-}
-
-/** The CPF as stored (11 digits) or a 422 `cpf_invalido`. */
-export function cpfKey (raw: string | number): string {
-  const cpf = normalizeCpf(raw)
-  if (!isValidCpf(cpf)) throw unprocessable('cpf_invalido', 'CPF inválido: informe 11 dígitos com dígitos verificadores corretos.', { campo: 'cpf' })
-  return cpf
 }
 
 const asObject = (text: string | null): Record<string, unknown> | null => {
@@ -94,7 +86,7 @@ export class SimulationCache {
 
   /** Save (or replace) the CPF's simulation; the CPF is normalized and checked (422 `cpf_invalido`). */
   save (entry: SaveSimulation): SimulationCacheEntry {
-    const cpf = cpfKey(entry.cpf)
+    const cpf = validCpf(entry.cpf)
     const at = this.#now()
     this.#maybePurge(at)
     const row: Row = {
@@ -111,7 +103,7 @@ export class SimulationCache {
 
   /** The CPF's unexpired simulation, if any. */
   get (rawCpf: string | number): SimulationCacheEntry | undefined {
-    const row = this.#get.get(cpfKey(rawCpf), this.#now())
+    const row = this.#get.get(validCpf(rawCpf), this.#now())
     return row ? toEntry(row) : undefined
   }
 
@@ -126,7 +118,7 @@ export class SimulationCache {
 
   /** Remove the CPF's row; false when there was no unexpired row. */
   delete (rawCpf: string | number): boolean {
-    return this.#delete.run(cpfKey(rawCpf), this.#now()).changes > 0
+    return this.#delete.run(validCpf(rawCpf), this.#now()).changes > 0
   }
 
   /** Delete every expired row now; returns how many went. */

@@ -1,17 +1,11 @@
 /** zod schemas of the CLT routes: lenient on how numbers arrive (number or numeric text), strict on what they mean. */
 import { z } from 'zod'
-import { badRequest, unprocessable } from '../../errors.js'
-import { isValidCpf, normalizeCpf } from '../../domain/cpf.js'
+import { badRequest } from '../../errors.js'
 import { flowResultSchema, type Amount } from '../../domain/flow/types.js'
 
 export const cpfField = z.union([z.string().max(32), z.number()]).describe('CPF: 11 dígitos, com ou sem pontuação')
 
-/** The CPF's digits, or 422 cpf_invalido (a well-typed but wrong CPF is a business error, not a malformed request). */
-export function validCpf (raw: string | number): string {
-  const cpf = normalizeCpf(raw)
-  if (!isValidCpf(cpf)) throw unprocessable('cpf_invalido', 'CPF inválido: informe 11 dígitos com os dígitos verificadores corretos.')
-  return cpf
-}
+export { validCpf } from '../../domain/cpf.js'
 
 const decimalText = z.string().trim().regex(/^\d{1,9}([.,]\d{1,2})?$/, 'use um número, por exemplo 5000 ou 5000.50')
 const intText = z.string().trim().regex(/^\d{1,3}$/, 'use um número inteiro')
