@@ -124,7 +124,7 @@ t.test('a client going away removes its listener; server shutdown ends open stre
   open()
   await app.close()
   await b.finished
-  t.ok(Date.now() - t0 < 3000, 'app.close is not held by an open event stream')
+  t.ok(Date.now() - t0 < 20_000, 'app.close is not held by an open event stream (it would stay open for good)')
   t.ok(b.ended(), 'the open stream was ended by the server')
   t.equal(services.batches.subscribers(id), 0, 'no listener left')
 })

@@ -130,7 +130,7 @@ t.test('closing the sandbox does not wait for held requests', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 50))
   const started = performance.now()
   await sb.close()
-  t.ok(performance.now() - started < 1000, 'close() returns promptly')
+  t.ok(performance.now() - started < 30_000, 'close() does not wait out the 60 s hold')
   t.equal(await pending, 'dropped', 'the held request is dropped')
 })
 

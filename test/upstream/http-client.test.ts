@@ -68,7 +68,7 @@ t.test('timeouts and connection resets on a GET are retried and succeed', async 
   const res = await http.send(get({ timeoutMs: 300 }))
   t.equal(res.status, 200, 'succeeded')
   t.equal(await calls(`GET ${CONFIGS}`), 3, 'timeout + reset + success')
-  t.ok(Date.now() - started < 2000, 'the per-attempt deadline cut the held request')
+  t.ok(Date.now() - started < 30_000, 'the per-attempt deadline cut the request the sandbox holds for 60 s')
 })
 
 t.test('a non-idempotent POST is sent once: no retry on 503, timeout or reset', async (t) => {
@@ -108,14 +108,14 @@ t.test('connection refused: upstream_unavailable, not ambiguous (nothing was sen
 })
 
 t.test("the caller's signal stops the call and its retries", async (t) => {
-  const { sb, http, get, calls } = await setup(t, { backoffMs: 400, sleep: (ms, signal) => new Promise((resolve, reject) => { const tm = setTimeout(resolve, ms); signal?.addEventListener('abort', () => { clearTimeout(tm); reject(signal.reason) }) }) })
+  const { sb, http, get, calls } = await setup(t, { backoffMs: 60_000, sleep: (ms, signal) => new Promise((resolve, reject) => { const tm = setTimeout(resolve, ms); signal?.addEventListener('abort', () => { clearTimeout(tm); reject(signal.reason) }) }) })
   await sb.faults({ status: 503, routes: [CONFIGS] })
   const ac = new AbortController()
   setTimeout(() => ac.abort(), 100)
   const started = Date.now()
   const err = await http.send(get({ signal: ac.signal })).catch((e: unknown) => e)
   t.match(err, { code: 'upstream_unavailable', message: /cancelada/ }, 'cancelled')
-  t.ok(Date.now() - started < 1000, 'promptly')
+  t.ok(Date.now() - started < 30_000, 'the 60 s pause was cut short')
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.equal(await calls(`GET ${CONFIGS}`), 1, 'aborted during the first pause: no retry after it')
 })
