@@ -1,6 +1,7 @@
 /** The flow under upstream trouble, and as the batch workers' runner: no duplicate consults, results where callers look. */
 import t from 'tap'
-import { cltTenant, sleep } from '../fixtures/clt.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { cltTenant } from '../fixtures/clt.js'
 
 t.test('consult created but its answer lost (503 after acting): the consult is found, not created again', async (t) => {
   const c = await cltTenant(t)

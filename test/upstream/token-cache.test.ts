@@ -7,8 +7,7 @@ import { credentialsOf, passwordGrant } from '../../src/upstream/v8-auth.js'
 import { testConfig, tempRoot } from '../fixtures/config.js'
 import { startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
 import { consultRequestFor, httpClientFor, lastDays, servicesFor, silentLogger } from '../fixtures/upstream.js'
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { setTimeout as sleep } from 'node:timers/promises'
 
 /** A bare TokenCache on `db` logging in to the sandbox with the tenant config plus `extra`. */
 function cacheFor (tt: { teardown(fn: () => unknown): void }, sb: RunningSandbox, db: ReturnType<typeof openDatabase>, extra: Record<string, string> = {}, negativeTtlMs?: number): TokenCache {

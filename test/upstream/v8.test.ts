@@ -3,10 +3,10 @@ import t from 'tap'
 import { UpstreamError } from '../../src/upstream/errors.js'
 import { startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
 import { consultRequestFor, lastDays, servicesFor } from '../fixtures/upstream.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const CONSULT = '/private-consignment/consult'
 const SIMULATION = '/private-consignment/simulation'
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function fastSandbox (t: { teardown(fn: () => unknown): void }): Promise<RunningSandbox> {
   const sb = await startSandbox(t)
