@@ -201,13 +201,13 @@ export class BatchEngine {
       const write = result.kind === 'final' ? this.#o.repo.finish(this.owner, item.batchId, item.seq, result.outcome, this.#o.now()) : this.#o.repo.retry(this.owner, item.batchId, item.seq, result.retry, this.#o.now())
       this.#o.logger[result.kind === 'final' && result.outcome.status === 'FAILED' && result.outcome.erro === 'erro_interno' ? 'error' : 'debug'](
         {
-          lote: item.batchId,
+          batch: item.batchId,
           seq: item.seq,
           cpf: maskCpf(item.cpf),
           attempt: item.attempts,
           ms: this.#o.now() - started,
           result: result.kind === 'final' ? result.outcome.status : 'retry',
-          etapa: result.kind === 'final' ? result.outcome.etapa : result.retry.etapa,
+          step: result.kind === 'final' ? result.outcome.etapa : result.retry.etapa,
           erro: result.kind === 'final' ? result.outcome.erro : result.retry.erro,
           recorded: write.ok,
         },
@@ -216,16 +216,16 @@ export class BatchEngine {
       if (write.ok) this.#o.events.notify(item.batchId)
       if (write.batchFinished) {
         this.#params.delete(item.batchId)
-        this.#o.logger.info({ lote: item.batchId, counts: this.#o.repo.countItems(item.batchId) }, 'batch: finished')
+        this.#o.logger.info({ batch: item.batchId, counts: this.#o.repo.countItems(item.batchId) }, 'batch: finished')
       }
       if (write.ok && result.kind === 'retry') this.wake()
     } catch (err) {
       if (this.#stopping) {
         // aborted or released at shutdown: the next process resumes the item
       } else if (abort.signal.aborted) {
-        this.#o.logger.warn({ lote: item.batchId, seq: item.seq }, 'batch: lease lost to another worker; result dropped')
+        this.#o.logger.warn({ batch: item.batchId, seq: item.seq }, 'batch: lease lost to another worker; result dropped')
       } else {
-        this.#o.logger.error({ err, lote: item.batchId, seq: item.seq }, 'batch: could not record an item outcome')
+        this.#o.logger.error({ err, batch: item.batchId, seq: item.seq }, 'batch: could not record an item outcome')
       }
     } finally {
       clearInterval(renewal)
@@ -266,7 +266,7 @@ export class BatchEngine {
         return { kind: 'retry', retry: { etapa: 'aguardando_upstream', erro: err.code, mensagem: err.message, resultado: null, retries, nextRunAt: this.#o.now() + delay } }
       }
       if (err instanceof AppError) return { kind: 'final', outcome: failed('fluxo', err.code, err.message) }
-      this.#o.logger.error({ err, lote: item.batchId, seq: item.seq }, 'batch: the flow threw an unexpected error')
+      this.#o.logger.error({ err, batch: item.batchId, seq: item.seq }, 'batch: the flow threw an unexpected error')
       return { kind: 'final', outcome: failed('fluxo', 'erro_interno', 'Erro interno ao processar o CPF; o problema foi registrado no log do serviço.') }
     }
     switch (outcome.kind) {

@@ -128,7 +128,7 @@ export class BatchService {
     const id = randomUUID()
     this.#repo.insertBatch({ id, origin, params, items, now: this.#deps.now() })
     const invalid = items.filter((i) => !i.valid).length
-    this.#deps.logger.info({ lote: id, origem: origin, banco: params.banco ?? 'v8', total: items.length, invalid, duplicates }, 'batch: created')
+    this.#deps.logger.info({ batch: id, origin, bank: params.banco ?? 'v8', total: items.length, invalid, duplicates }, 'batch: created')
     this.#engine.wake()
     return { batch: this.#repo.getBatch(id)!, invalid, duplicates }
   }
@@ -209,7 +209,7 @@ export class BatchService {
   cancel (id: string): (CancelResult & { batch: Batch }) | undefined {
     const result = this.#repo.cancel(id, this.#deps.now())
     if (result && result.cancelled > 0) {
-      this.#deps.logger.info({ lote: id, cancelled: result.cancelled, inFlight: result.inFlight }, 'batch: cancelled')
+      this.#deps.logger.info({ batch: id, cancelled: result.cancelled, inFlight: result.inFlight }, 'batch: cancelled')
     }
     if (result) this.#events.notify(id)
     return result

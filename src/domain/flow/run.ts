@@ -139,7 +139,7 @@ export function fail (
 ): Done {
   const resultado = resultOf(k, { motivo_falha: f.erro, ...f.extra })
   save(run, k, 'FAILED', f.etapa, { resultado, kentroSynced: false, code: f.code, erro: f.erro, details: f.details ?? null })
-  run.deps.logger.info({ cpf: maskCpf(run.input.cpf), etapa: f.etapa, code: f.code }, 'clt flow: not completed')
+  run.deps.logger.info({ cpf: maskCpf(run.input.cpf), step: f.etapa, code: f.code }, 'clt flow: not completed')
   return new Done({ kind: 'failed', etapa: f.etapa, code: f.code, erro: f.erro, resultado, ...(f.details ? { details: f.details } : {}) })
 }
 

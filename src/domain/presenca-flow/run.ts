@@ -165,7 +165,7 @@ export function fail (
 ): Done {
   const resultado = resultOf(run, k, f.etapa, { motivo_falha: f.erro, ...f.extra })
   save(run, k, 'FAILED', f.etapa, { resultado, code: f.code, erro: f.erro, details: f.details ?? null })
-  run.deps.logger.info({ cpf: maskCpf(run.input.cpf), etapa: f.etapa, code: f.code }, 'presencabank flow: not completed')
+  run.deps.logger.info({ cpf: maskCpf(run.input.cpf), step: f.etapa, code: f.code }, 'presencabank flow: not completed')
   return new Done({ kind: 'failed', etapa: f.etapa, code: f.code, erro: f.erro, resultado, ...(f.details ? { details: f.details } : {}) })
 }
 
