@@ -20,10 +20,10 @@ import { SimulationCache } from './domain/simulation-cache.js'
 import { BatchService, type BatchServiceDeps } from './domain/batches/service.js'
 import type { FlowRunner } from './domain/flow/types.js'
 import { CltFlow } from './domain/flow/index.js'
-import { FlowResultsRepo } from './domain/flow/results.js'
+import { FlowResultsRepository } from './domain/flow/results.js'
 import { CltSimulations } from './domain/flow/simulations.js'
 import { PresencaFlow } from './domain/presenca-flow/index.js'
-import { PresencaStore } from './domain/presenca-flow/store.js'
+import { PresencaRepository } from './domain/presenca-flow/store.js'
 import { batchEvent, flowEvent } from './domain/events/catalog.js'
 import { DeliveryWorker, type DeliveryWorkerOptions } from './domain/events/delivery.js'
 import { Outbox } from './domain/events/outbox.js'
@@ -40,7 +40,7 @@ export interface TenantServices extends AppServices {
   v8: V8Client
   kentro: KentroClient
   presenca: PresencaClient
-  presencaStore: PresencaStore
+  presencaStore: PresencaRepository
   tokens: TokenCache
   /** Upstream answers that did not match the known shapes (GET /health: checks.upstream_shape_warnings). */
   shapeWarnings: ShapeWarnings
@@ -103,12 +103,12 @@ export function createServices (deps: ServiceDeps): TenantServices {
 
   // Events for the client's CALLBACK_URL are queued in the same transaction as the change they announce.
   const outbox = new Outbox(deps.db, { now, tenant: () => ({ name: config().TENANT_NAME, port: config().PORT }), enabled: () => config().CALLBACK_URL !== '' })
-  const flowResults = new FlowResultsRepo(deps.db, { final: (record) => outbox.enqueue(flowEvent(record)) })
+  const flowResults = new FlowResultsRepository(deps.db, { final: (record) => outbox.enqueue(flowEvent(record)) })
   // One repository over simulation_cache serves the flow (its SimulationCachePort) and the /cache routes.
   const simulationCache = new SimulationCache(deps.db, { ttlMs: () => config().CACHE_TTL_HOURS * 3_600_000, now })
   const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
   const simulations = new CltSimulations({ v8, config, results: flowResults, cache: simulationCache, now })
-  const presencaStore = new PresencaStore(deps.db)
+  const presencaStore = new PresencaRepository(deps.db)
   const presencaFlow = new PresencaFlow({
     presenca,
     kentro,

@@ -7,10 +7,10 @@ import type { Db } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
 import type { BatchService } from '../domain/batches/service.js'
 import type { ConfigAudit } from '../domain/config-audit.js'
-import type { FlowResultsRepo } from '../domain/flow/results.js'
+import type { FlowResultsRepository } from '../domain/flow/results.js'
 import type { CltSimulations } from '../domain/flow/simulations.js'
 import type { FlowRunner } from '../domain/flow/types.js'
-import type { PresencaStore } from '../domain/presenca-flow/store.js'
+import type { PresencaRepository } from '../domain/presenca-flow/store.js'
 import type { PresencaResult } from '../domain/presenca-flow/types.js'
 import type { SimulationCache } from '../domain/simulation-cache.js'
 import type { PresencaStatus } from '../upstream/presenca.js'
@@ -38,13 +38,13 @@ export interface AppServices {
   /** The CLT flow (POST /clt/fluxo-completo). */
   flow: FlowRunner
   /** Latest flow outcome per CPF (mensagem-whatsapp). */
-  flowResults: FlowResultsRepo
+  flowResults: FlowResultsRepository
   /** simular-personalizada / simular-cache against the CPF's approved consult. */
   simulations: CltSimulations
   /** PresençaBank's eligibility-and-margin flow (POST /clt/fluxo-completo-precencabank, batches with banco presencabank). */
   presencaFlow: FlowRunner<PresencaResult>
   /** Latest PresençaBank result per CPF (status route, mensagem-whatsapp). */
-  presencaResults: Pick<PresencaStore, 'result' | 'counts'>
+  presencaResults: Pick<PresencaRepository, 'result' | 'counts'>
   /** Configured, token, last error, pacing (GET /health, the config page). */
   presencaStatus(): PresencaStatus
   /** A login with the saved PresençaBank credentials (the config page's check). */

@@ -3,7 +3,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { openDatabase } from '../../src/db/database.js'
 import { CltFlow, type FlowDeps } from '../../src/domain/flow/index.js'
-import { FlowResultsRepo } from '../../src/domain/flow/results.js'
+import { FlowResultsRepository } from '../../src/domain/flow/results.js'
 import { simulatedStage } from '../../src/domain/flow/kentro-write.js'
 import { installmentPlan, orderTables } from '../../src/domain/flow/simulation.js'
 import { SimulationCache } from '../../src/domain/simulation-cache.js'
@@ -138,7 +138,7 @@ function harness (t: { teardown(fn: () => void): void }, script: Script = {}, op
     },
   }
   const config = testConfig(6999, { KENTRO_STAGE_ID: '21', KENTRO_TAG_ID: '7', ...opts.config })
-  const results = new FlowResultsRepo(db)
+  const results = new FlowResultsRepository(db)
   const flow = new CltFlow({
     v8,
     kentro,

@@ -3,7 +3,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { openDatabase } from '../../src/db/database.js'
 import { Outbox } from '../../src/domain/events/outbox.js'
-import { FlowResultsRepo } from '../../src/domain/flow/results.js'
+import { FlowResultsRepository } from '../../src/domain/flow/results.js'
 import { pixKey, PROPOSAL_FORM_KEYS, resolveProposalBorrower, type ResolveInput } from '../../src/domain/proposals/borrower.js'
 import { proposalMessage } from '../../src/domain/proposals/message.js'
 import { ProposalService } from '../../src/domain/proposals/service.js'
@@ -125,7 +125,7 @@ t.test('a lost create answer: found later → adopted; not found after the grace
   let now = Date.UTC(2026, 5, 1, 12)
   const config = testConfig(6999, { DEFAULT_NATIONALITY: 'brazilian' })
   const outbox = new Outbox(db, { now: () => now, tenant: () => ({ name: 't', port: 1 }), enabled: () => true })
-  const results = new FlowResultsRepo(db)
+  const results = new FlowResultsRepository(db)
   results.save({ cpf: CPF, status: 'SUCCESS', etapa: 'concluido', code: null, erro: null, details: null, consultId: 'c1', birthDateUsed: null, request: {}, kentroSynced: true, updatedAt: now, resultado: { sucesso: true, oportunidade_id: null, dados_validados: FLOW, termo_resultado: null, simulacao_resultado: { id_simulation: 'sim-1' }, status_termo: 'SUCCESS', motivo_falha: null } })
   const listed: Array<{ operationId: string; status: string; createdAt: string }> = []
   let creates = 0

@@ -49,7 +49,7 @@ interface Row {
 /** The JSON in column `resultado`: the FlowResult plus the bookkeeping a resume needs. */
 type Stored = Omit<FlowRecord, 'cpf' | 'status' | 'consultId' | 'updatedAt'>
 
-export class FlowResultsRepo {
+export class FlowResultsRepository {
   readonly #get
   readonly #put
   readonly #byConsult

@@ -9,7 +9,7 @@ import type { KentroClient, Opportunity } from '../../upstream/kentro.js'
 import type { Consult, V8Client } from '../../upstream/v8.js'
 import type { Borrower, Field, Source } from '../borrower.js'
 import type { SimulationCachePort } from './cache-port.js'
-import type { FlowRecord, FlowResultsRepo } from './results.js'
+import type { FlowRecord, FlowResultsRepository } from './results.js'
 import type { SimulacaoResultado } from './simulation.js'
 import type { FlowInput, FlowOutcome, FlowResult, Origem } from './types.js'
 
@@ -17,7 +17,7 @@ export interface FlowDeps {
   v8: Pick<V8Client, 'createConsult' | 'authorizeConsult' | 'getConsult' | 'findLatestConsultByCpf' | 'clientData' | 'simulationConfigs' | 'simulate'>
   kentro: Pick<KentroClient, 'configured' | 'findOpportunityByCpf' | 'getOpportunity' | 'mergeIntoOpportunity' | 'changeOpportunityStage'>
   config: () => TenantConfig
-  results: FlowResultsRepo
+  results: FlowResultsRepository
   cache: SimulationCachePort
   logger: Logger
   now?: () => number

@@ -5,14 +5,14 @@ import { UpstreamError } from '../../upstream/errors.js'
 import type { Consult, V8Client } from '../../upstream/v8.js'
 import type { SimulationCachePort } from './cache-port.js'
 import { completeMargin, isSimulable, marginOf } from './margin.js'
-import type { FlowRequest, FlowResultsRepo } from './results.js'
+import type { FlowRequest, FlowResultsRepository } from './results.js'
 import { installmentPlan, simulateFirst, type SimulacaoResultado } from './simulation.js'
 import type { Amount } from './types.js'
 
 export interface SimulationsDeps {
   v8: Pick<V8Client, 'getConsult' | 'findLatestConsultByCpf' | 'simulationConfigs' | 'simulate'>
   config: () => TenantConfig
-  results: FlowResultsRepo
+  results: FlowResultsRepository
   cache: SimulationCachePort
   now?: () => number
 }

@@ -9,7 +9,7 @@ import type { KentroClient } from '../../upstream/kentro.js'
 import type { CallOptions, Margem, PresencaClient, Vinculo } from '../../upstream/presenca.js'
 import type { V8Client } from '../../upstream/v8.js'
 import type { FlowInput, Origem } from '../flow/types.js'
-import type { PresencaRecord, PresencaStatus, PresencaStore, TermRecord } from './store.js'
+import type { PresencaRecord, PresencaStatus, PresencaRepository, TermRecord } from './store.js'
 import type { PresencaOutcome, PresencaResult } from './types.js'
 
 export interface PresencaFlowDeps {
@@ -18,7 +18,7 @@ export interface PresencaFlowDeps {
   /** What V8 knows of the person (asked only when V8 is configured and a field is still missing). */
   v8: Pick<V8Client, 'clientData'>
   config: () => TenantConfig
-  store: PresencaStore
+  store: PresencaRepository
   logger: Logger
   now?: () => number
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>

@@ -69,7 +69,7 @@ function json<T> (text: string | null): T | null {
   }
 }
 
-export class PresencaStore {
+export class PresencaRepository {
   readonly #getTerm
   readonly #putTerm
   readonly #getResult

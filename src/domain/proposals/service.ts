@@ -15,7 +15,7 @@ import type { BankData, DocumentType, OperationBorrower, V8Operations } from '..
 import type { V8Client } from '../../upstream/v8.js'
 import type { Outbox } from '../events/outbox.js'
 import type { SimulationCachePort } from '../flow/cache-port.js'
-import type { FlowResultsRepo } from '../flow/results.js'
+import type { FlowResultsRepository } from '../flow/results.js'
 import { pixKey, resolveProposalBorrower, type PendingBank, type ProposalInput } from './borrower.js'
 import { ProposalRepository, type ListQuery, type Proposal } from './repository.js'
 import { canMove, isOpen, STATUS_PT } from './statuses.js'
@@ -25,7 +25,7 @@ export interface ProposalServiceDeps {
   v8: Pick<V8Client, 'getConsult'>
   ops: Pick<V8Operations, 'create' | 'get' | 'findByCpf' | 'cancel' | 'paymentData' | 'uploadDocument' | 'present' | 'bankId'>
   kentro: Pick<KentroClient, 'configured' | 'getOpportunity' | 'findOpportunityByCpf' | 'changeOpportunityStage'>
-  results: Pick<FlowResultsRepo, 'get'>
+  results: Pick<FlowResultsRepository, 'get'>
   cache: Pick<SimulationCachePort, 'get'>
   outbox: Pick<Outbox, 'enqueue'>
   config: () => TenantConfig

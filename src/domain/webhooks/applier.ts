@@ -9,14 +9,14 @@ import { maskCpf } from '../../log/mask.js'
 import { parseV8Event } from '../../upstream/v8-events.js'
 import type { BatchService } from '../batches/service.js'
 import { isTransient } from '../batches/policy.js'
-import type { FlowResultsRepo } from '../flow/results.js'
+import type { FlowResultsRepository } from '../flow/results.js'
 import type { FlowRunner } from '../flow/types.js'
 import type { ProposalService } from '../proposals/service.js'
 import type { InboxItem, WebhookInbox } from './inbox.js'
 
 export interface ApplierDeps {
   inbox: WebhookInbox
-  results: Pick<FlowResultsRepo, 'get' | 'cpfsOfConsult'>
+  results: Pick<FlowResultsRepository, 'get' | 'cpfsOfConsult'>
   flow: FlowRunner
   batches: Pick<BatchService, 'dueNow'>
   proposals: Pick<ProposalService, 'applyEvent' | 'syncKentro'>

@@ -1,9 +1,9 @@
 /** CLT routes: the complete flow, the WhatsApp text of its latest result, and simulations against an approved consult. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { AppError, badRequest, notFound } from '../../errors.js'
-import type { FlowResultsRepo } from '../../domain/flow/results.js'
+import type { FlowResultsRepository } from '../../domain/flow/results.js'
 import { presencaWhatsappMessage } from '../../domain/presenca-flow/message.js'
-import type { PresencaStore } from '../../domain/presenca-flow/store.js'
+import type { PresencaRepository } from '../../domain/presenca-flow/store.js'
 import type { CltSimulations } from '../../domain/flow/simulations.js'
 import type { FlowOutcome, FlowRunner } from '../../domain/flow/types.js'
 import { whatsappMessage } from '../../domain/message.js'
@@ -25,9 +25,9 @@ function pendingMessage (outcome: Extract<FlowOutcome, { kind: 'pending' }>): st
 
 export interface CltRouteOptions {
   flow: FlowRunner
-  flowResults: FlowResultsRepo
+  flowResults: FlowResultsRepository
   simulations: CltSimulations
-  presencaResults: Pick<PresencaStore, 'result'>
+  presencaResults: Pick<PresencaRepository, 'result'>
   /** The CPF's latest V8 proposal speaks for it once it is newer than its flow result. */
   proposals: Pick<ProposalService, 'latestOf'>
 }
