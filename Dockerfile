@@ -52,6 +52,8 @@ COPY --from=deps /app/package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=compile /app/dist ./dist
 COPY bin ./bin
+# The operator commands (node scripts/tenant.js backup|restore|check …) inside the container.
+COPY scripts ./scripts
 COPY src/http/public ./src/http/public
 # User `node` 1000:1000 as in the official Node images (numeric below, so Kubernetes' runAsNonRoot can verify it).
 # tenants/ holds config-<PORT>.env and data-<PORT>.sqlite: mount a directory owned by uid 1000 there (a volume);

@@ -1,7 +1,7 @@
 /** A bench tenant: a temp project root, a config made by the real `tenant add` (plus bench settings), a real process. */
 import fs from 'node:fs'
 import path from 'node:path'
-import { addTenant } from '../../src/cli/tenant-add.js'
+import { addTenant } from '../../src/cli/tenant/add.js'
 import { updateEnvText, writeFileAtomic } from '../../src/config/env-file.js'
 import { TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
 import { tenantPaths } from '../../src/config/paths.js'

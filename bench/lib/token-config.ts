@@ -1,5 +1,5 @@
 /** The tenant config the token bench uses: pointed at the sandbox process, built the way `tenant add --sandbox` builds it. */
-import { sandboxSettings } from '../../src/cli/tenant-add.js'
+import { sandboxSettings } from '../../src/cli/tenant/add.js'
 import { updateEnvText } from '../../src/config/env-file.js'
 import { parseTenantConfig } from '../../src/config/load.js'
 import type { TenantConfig } from '../../src/config/schema.js'

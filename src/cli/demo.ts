@@ -7,7 +7,9 @@ import { CODE_DIR, tenantPaths } from '../config/paths.js'
 import { writeEcosystem } from './ecosystem.js'
 import { probeHealth } from './net.js'
 import { pm2, pm2Home } from './pm2.js'
-import { addTenant, CliError, parsePort } from './tenant-add.js'
+import { CliError } from './errors.js'
+import { addTenant } from './tenant/add.js'
+import { parsePort } from './tenant/port.js'
 
 const out = (s = ''): void => { process.stdout.write(s + '\n') }
 
@@ -67,15 +69,4 @@ API docs: ${base}/docs
 Sandbox people by scenario: curl -s '${sandboxUrl}/__sandbox/people?scenario=ok&limit=5'   (ok, rejected, no_opportunity, incomplete, no_margin, slow, no_gender, no_links)
 Fleet: npx pm2 status · npx pm2 logs · npm run tenant:list · stop with: npx pm2 delete ecosystem.config.cjs`)
   return 0
-}
-
-const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${fs.realpathSync(process.argv[1])}`).href
-if (isMain) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`)
-      process.exitCode = 1
-    }
-  )
 }

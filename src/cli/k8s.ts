@@ -129,14 +129,3 @@ export async function main (argv: string[], io: K8sIo): Promise<number> {
   io.out(`next: kubectl apply${args.render.namespace ? '' : ' -n <namespace>'} -f ${args.out}\n`)
   return 0
 }
-
-const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${fs.realpathSync(process.argv[1])}`).href
-if (isMain) {
-  main(process.argv.slice(2), { out: (s) => { process.stdout.write(s) }, err: (s) => { process.stderr.write(s) } }).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`)
-      process.exitCode = 1
-    }
-  )
-}

@@ -182,8 +182,8 @@ if (why !== undefined) {
     t.equal(saved.status, 200, `config saved from the API (${JSON.stringify(saved.json)})`)
     t.match(fs.readFileSync(path.join(vol, file), 'utf8'), /novo@empresa\.com\.br/, 'the save is in the file on the volume')
 
-    // The backup recipe of docs/KUBERNETES.md, as `kubectl exec … -- node dist/cli/tenant.js backup` runs it.
-    const backup = await podman(['exec', id, 'node', 'dist/cli/tenant.js', 'backup', String(port), '--out', `/app/tenants/backup-${port}.sqlite`])
+    // The backup recipe of docs/KUBERNETES.md, as `kubectl exec … -- node scripts/tenant.js backup` runs it.
+    const backup = await podman(['exec', id, 'node', 'scripts/tenant.js', 'backup', String(port), '--out', `/app/tenants/backup-${port}.sqlite`])
     t.equal(backup.code, 0, `online backup inside the container (${backup.stderr.trim()})`)
     // Read as `kubectl cp` would carry it: the file alone, copied out of the volume.
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cltv8-backup-'))

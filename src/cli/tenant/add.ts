@@ -2,14 +2,14 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { updateEnvText, writeFileAtomic, parseEnvText } from '../config/env-file.js'
-import { parseTenantConfig } from '../config/load.js'
-import { tenantPaths } from '../config/paths.js'
-import { portInUse } from './net.js'
-
-export class CliError extends Error {
-  override name = 'CliError'
-}
+import { updateEnvText, writeFileAtomic, parseEnvText } from '../../config/env-file.js'
+import { parseTenantConfig } from '../../config/load.js'
+import { tenantPaths } from '../../config/paths.js'
+import { writeEcosystem } from '../ecosystem.js'
+import { CliError } from '../errors.js'
+import { portInUse } from '../net.js'
+import { defineCommand } from './command.js'
+import { parsePort } from './port.js'
 
 export interface AddOptions {
   root: string
@@ -34,13 +34,6 @@ export interface AddResult {
 }
 
 export const DEFAULT_SANDBOX_URL = 'http://127.0.0.1:7070'
-
-export function parsePort (raw: string): number {
-  if (!/^\d+$/.test(raw.trim())) throw new CliError(`port "${raw}" is not a number`)
-  const port = Number(raw)
-  if (port < 1024 || port > 65535) throw new CliError(`port ${port} is outside 1024–65535`)
-  return port
-}
 
 export const newApiKey = (): string => randomBytes(32).toString('base64url')
 
@@ -131,3 +124,37 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
   }
   return { port, file: paths.configFile, apiKey, completedSeed: false, warnings: [] }
 }
+
+export const addCommand = defineCommand({
+  name: 'add',
+  usage: 'add <PORT> [-- --name "Cliente" --sandbox [--sandbox-url URL] --import OLD.env --host H --default-gender M|F|none]',
+  options: {
+    name: { type: 'string' },
+    sandbox: { type: 'boolean', default: false },
+    'sandbox-url': { type: 'string' },
+    import: { type: 'string' },
+    host: { type: 'string' },
+    'default-gender': { type: 'string' },
+  },
+  async run ({ root, codeDir, out }, values, positionals) {
+    if (positionals[0] === undefined) throw new CliError('tenant:add needs a port, e.g. npm run tenant:add 6000')
+    const r = await addTenant({
+      root,
+      codeDir,
+      port: positionals[0],
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      sandbox: values.sandbox,
+      ...(values['sandbox-url'] !== undefined ? { sandboxUrl: values['sandbox-url'] } : {}),
+      ...(values.import !== undefined ? { importFile: values.import } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(values['default-gender'] !== undefined ? { defaultGender: values['default-gender'] } : {}),
+    })
+    const eco = writeEcosystem(root, codeDir)
+    out(r.completedSeed ? `Completed the existing config ${r.file} (kept its values, added what was missing).` : `Created ${r.file} (mode 0600).`)
+    for (const w of r.warnings) out(`  note: ${w}`)
+    out(`API key for port ${r.port} (shown once; keep it in the client's bot config):\n\n  ${r.apiKey}\n`)
+    out(`Regenerated ${eco.file} (${eco.ports.length} tenant(s)${eco.sandboxPorts.length ? ', + sandbox' : ''}).`)
+    out(`Next: npx pm2 startOrReload ecosystem.config.cjs   then open http://<host>:${r.port}/config-v8`)
+    return 0
+  },
+})
