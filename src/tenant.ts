@@ -33,7 +33,7 @@ import { WebhookInbox } from './domain/webhooks/inbox.js'
 import { WebhookRegistrar } from './domain/webhooks/registration.js'
 import { WebhookService } from './domain/webhooks/service.js'
 import { buildApp } from './http/app.js'
-import type { App, AppServices } from './http/types.js'
+import type { App, AppDeps, AppServices } from './http/types.js'
 
 /** Everything a tenant runs besides HTTP; tests reach the clients through it. */
 export interface TenantServices extends AppServices {
@@ -215,6 +215,8 @@ export interface TenantDeps extends ServiceDeps {
   startedAt?: number
   /** How long /health reuses a healthy reading (tests use 0). */
   healthCacheMs?: number
+  /** Keep-alive and drain timings of the HTTP server (tests shorten them). */
+  server?: AppDeps['server']
 }
 
 export interface Tenant {
@@ -236,6 +238,7 @@ export async function createTenant (deps: TenantDeps): Promise<Tenant> {
     now,
     startedAt: deps.startedAt ?? now(),
     ...(deps.healthCacheMs !== undefined ? { healthCacheMs: deps.healthCacheMs } : {}),
+    ...(deps.server ? { server: deps.server } : {}),
   })
   // V8 tests a webhook URL before accepting it: register once this process answers on it (and again on changes).
   app.addHook('onListen', async () => services.webhooks.registrar.register())

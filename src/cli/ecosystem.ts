@@ -17,7 +17,7 @@ export const TENANT_ENTRY_DEFAULTS = {
   instances: 1,
   wait_ready: true, // the app sends 'ready' after listen
   listen_timeout: 15_000,
-  kill_timeout: SHUTDOWN_GRACE_MS + 2_000, // above the app's own grace, so PM2 never SIGKILLs a clean shutdown
+  kill_timeout: SHUTDOWN_GRACE_MS + 2_000, // above the app's own grace (drain included), so PM2 never SIGKILLs a clean shutdown
   merge_logs: true,
   max_memory_restart: '300M', // a tenant idles near 60–90 MB; 300 MB means a leak
   exp_backoff_restart_delay: 200, // 200 ms doubling up to 15 s on crash loops

@@ -3,11 +3,13 @@ import Fastify, { type FastifyBaseLogger } from 'fastify'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { DRAIN_DEADLINE_MS, KEEP_ALIVE_TIMEOUT_MS } from '../config/lifecycle.js'
 import { AuthFailureGuard, requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { registerJsonBody } from './json-body.js'
 import { RequestLog } from './request-log.js'
 import { registerSecurityHeaders } from './security-headers.js'
+import { drainingServerFactory } from './server.js'
 import { healthRoutes } from './routes/health.js'
 import { cacheRoutes } from './routes/cache.js'
 import { configRoutes } from './routes/config.js'
@@ -39,9 +41,16 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     logController: new RequestLog({ secrets: () => deps.config.secrets() }),
     bodyLimit: BODY_LIMIT,
     trustProxy,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-    requestTimeout: 120_000,
+    // Closing drains (src/http/server.ts): a request arriving on an open connection is answered with
+    // `Connection: close`, not refused with 503, and idle connections are not dropped under their clients.
+    serverFactory: drainingServerFactory({
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeoutMs: 120_000,
+      drainDeadlineMs: DRAIN_DEADLINE_MS,
+      ...deps.server,
+    }),
+    return503OnClosing: false,
+    forceCloseConnections: false,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)

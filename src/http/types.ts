@@ -21,6 +21,7 @@ import type { V8Operations } from '../upstream/v8-operations.js'
 import type { ShapeWarnings } from '../upstream/shape-warnings.js'
 import type { TokenCache, TokenCacheStatus } from '../upstream/token-cache.js'
 import type { V8Client } from '../upstream/v8.js'
+import type { DrainingServerOptions } from './server.js'
 
 /** The app type every route plugin receives (zod type provider). */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
@@ -67,4 +68,6 @@ export interface AppDeps {
   startedAt: number
   /** How long /health reuses a healthy reading (default HEALTH_CACHE_MS; 0 reads on every probe). */
   healthCacheMs?: number
+  /** Keep-alive and drain timings of the HTTP server (default config/lifecycle.ts; tests shorten them). */
+  server?: Partial<DrainingServerOptions>
 }
