@@ -41,11 +41,7 @@ export function parsePortArg (argv: string[], envPort: string | undefined): { po
 export async function run (argv: string[]): Promise<void> {
   // A native addon built for the pinned Node fails obscurely on another; say so plainly instead.
   const wrongRuntime = runtimeProblem()
-  if (wrongRuntime !== undefined) {
-    process.stderr.write(`clt-v8: ${wrongRuntime}\n`)
-    process.exitCode = 1
-    return
-  }
+  if (wrongRuntime !== undefined) return failNow(wrongRuntime)
   // Everything this process creates (database, WAL, logs, config temp files) is the owner's alone from its first byte.
   process.umask(0o077)
   let port: number
@@ -62,17 +58,25 @@ export async function run (argv: string[]): Promise<void> {
     store = new ConfigStore(loaded.config, loaded.file)
     warnings = loaded.warnings
   } catch (err) {
-    process.stderr.write(`clt-v8: ${err instanceof Error ? err.message : String(err)}\n`)
-    process.exitCode = 1
-    return
+    return failNow(err instanceof Error ? err.message : String(err))
   }
   try {
     await start(store, root, port, warnings, overrides)
   } catch (err) {
     // Anything failing before the logger and signal handlers are up still leaves one clear line.
-    process.stderr.write(`clt-v8: port ${port}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`)
-    process.exitCode = 1
+    failNow(`port ${port}: cannot start: ${err instanceof Error ? err.message : String(err)}`)
   }
+}
+
+/**
+ * Say why on stderr and exit non-zero now. Under PM2 (cluster mode) the IPC channel to the daemon would keep a
+ * process that gave up alive and "online" with nothing listening; exiting makes PM2 restart it a few times, then
+ * mark it errored, and `tenant:list` shows this line (logs/pm2-<PORT>.log).
+ */
+function failNow (message: string): void {
+  process.exitCode = 1
+  process.stderr.write(`clt-v8: ${message}\n`, () => process.exit(1))
+  setTimeout(() => process.exit(1), 2000).unref()
 }
 
 async function start (store: ConfigStore, root: string, port: number, warnings: string[], overrides: ProcessOverrides): Promise<void> {
@@ -117,10 +121,10 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
     await app.listen({ port, host })
   } catch (err) {
     logger.fatal({ err }, `cannot listen on ${host}:${port}`)
-    process.exitCode = 1
     shutdown.uninstall()
     await tenant.close()
     await log.close()
+    failNow(`port ${port}: cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`)
     return
   }
   logger.info({ host, port }, 'listening')

@@ -20,8 +20,13 @@ export const TENANT_ENTRY_DEFAULTS = {
   kill_timeout: SHUTDOWN_GRACE_MS + 2_000, // above the app's own grace (drain included), so PM2 never SIGKILLs a clean shutdown
   merge_logs: true,
   max_memory_restart: '300M', // a tenant idles near 60–90 MB; 300 MB means a leak
-  exp_backoff_restart_delay: 200, // 200 ms doubling up to 15 s on crash loops
+  // A process that exits within 10 s of starting (bad config, wrong Node) counts as unstable; after 5 of those
+  // PM2 stops retrying and shows it `errored` (a few seconds after the first try), and tenant:list says why.
+  // One that crashes after running longer is restarted at once (so at most once per 10 s). No restart delay:
+  // with `restart_delay` or `exp_backoff_restart_delay` set, PM2 7 shows a given-up process as "waiting restart"
+  // forever instead of `errored`.
   min_uptime: '10s',
+  max_restarts: 5,
   autorestart: true,
   watch: false,
   time: true,

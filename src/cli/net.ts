@@ -31,9 +31,10 @@ export interface HealthProbe {
   body?: Record<string, unknown>
 }
 
-export async function probeHealth (port: number, timeoutMs = 1000): Promise<HealthProbe> {
+export async function probeHealth (port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<HealthProbe> {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
   try {
-    const res = await request(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) })
+    const res = await request(`http://${h}:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) })
     const body = (await res.body.json()) as Record<string, unknown>
     return { reachable: true, status: typeof body['status'] === 'string' ? body['status'] : String(res.statusCode), body }
   } catch {

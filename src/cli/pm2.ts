@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { CODE_DIR } from '../config/paths.js'
+import { NODE_MAJOR } from '../config/runtime.js'
 
 const run = promisify(execFile)
 export const PM2_BIN = path.join(CODE_DIR, 'node_modules', 'pm2', 'bin', 'pm2')
@@ -29,6 +30,10 @@ export interface Pm2Process {
   pid: number
   memory: number
   restarts: number
+  /** Exit code of the last exit, when it exited. */
+  exitCode?: number
+  /** The Node version of the PM2 daemon: cluster-mode workers run on it, whatever the entry's interpreter says. */
+  daemonNode?: string
 }
 
 /** Processes known to PM2, or [] when no daemon runs (does not start one). */
@@ -40,7 +45,7 @@ export async function pm2List (): Promise<Pm2Process[]> {
     name: string
     pid: number
     monit?: { memory?: number }
-    pm2_env?: { status?: string; restart_time?: number }
+    pm2_env?: { status?: string; restart_time?: number; exit_code?: number; node_version?: string }
   }>
   return list.map((p) => ({
     name: p.name,
@@ -48,5 +53,19 @@ export async function pm2List (): Promise<Pm2Process[]> {
     pid: p.pid,
     memory: p.monit?.memory ?? 0,
     restarts: p.pm2_env?.restart_time ?? 0,
+    ...(typeof p.pm2_env?.exit_code === 'number' ? { exitCode: p.pm2_env.exit_code } : {}),
+    ...(p.pm2_env?.node_version ? { daemonNode: p.pm2_env.node_version } : {}),
   }))
+}
+
+/**
+ * Why the PM2 daemon cannot run the tenants, or undefined. PM2 forks cluster-mode workers with its own Node, so a
+ * daemon started by a global `pm2` on the machine's Node 20 runs every tenant on Node 20 (which refuses to start).
+ */
+export function daemonRuntimeProblem (procs: readonly Pm2Process[]): string | undefined {
+  const version = procs.find((p) => p.daemonNode)?.daemonNode
+  if (version === undefined || Number(version.split('.')[0]) === NODE_MAJOR) return undefined
+  return `the PM2 daemon runs on Node ${version}, and PM2 runs every tenant (cluster mode) on the daemon's Node; tenants need Node ${NODE_MAJOR}. ` +
+    'It was started by a pm2 outside this project. Fix: from the project folder run `npx pm2 update` ' +
+    '(saves the process list, restarts the daemon on the project\'s Node, restores the list; every app restarts once).'
 }

@@ -119,7 +119,7 @@ t.test('the generated ecosystem parses back with one safe entry per tenant, and 
   t.equal(app['merge_logs'], true, 'merge_logs')
   t.equal(app['out_file'], path.join(root, 'logs', `pm2-${p1}.log`), 'pm2 out file per port')
   t.equal(app['kill_timeout'], TENANT_ENTRY_DEFAULTS.kill_timeout, 'kill timeout above the shutdown grace')
-  t.ok((app['exp_backoff_restart_delay'] as number) > 0, 'exponential backoff')
+  t.same([app['min_uptime'], app['max_restarts'], app['exp_backoff_restart_delay'], app['restart_delay']], ['10s', 5, undefined, undefined], 'a process failing at start ends errored after 5 tries (no delay setting, which would hide it)')
   t.equal(app['env'], undefined, 'no env block (no values passed through the environment)')
   const sandbox = eco.apps.find((a) => a['name'] === 'clt-v8-sandbox')!
   t.same(sandbox['args'], ['--port', '7272'], 'sandbox on the port the tenant uses')

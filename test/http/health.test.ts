@@ -18,6 +18,17 @@ t.test('GET /health is public and reports the tenant', async (t) => {
   t.same(body.checks.batches, { pending: 0, running: 0 }, 'batch counts present')
   t.equal(body.checks.upstream_shape_warnings, 0, 'no upstream shape warnings yet')
   t.notOk(JSON.stringify(body).includes('test-api-key'), 'no secret in the body')
+  t.same(body.checks.integrations, { v8: { configured: false }, kentro: { configured: false }, presencabank: { configured: false } }, 'an unconfigured tenant says so per integration, and stays live')
+})
+
+t.test('GET /health reports each integration configured once its keys are set', async (t) => {
+  const { app, store } = await build(t, { config: { V8_USERNAME: 'u@x.com', V8_PASSWORD: 'secret-pass', KENTRO_API_URL: 'http://127.0.0.1:1/int', KENTRO_API_KEY: 'k', KENTRO_QUEUE_ID: '25' } })
+  let body = (await app.inject({ method: 'GET', url: '/health' })).json()
+  t.same(body.checks.integrations, { v8: { configured: true }, kentro: { configured: true }, presencabank: { configured: false } }, 'V8 and Kentro configured, PresençaBank off')
+  t.notOk(JSON.stringify(body).includes('secret-pass'), 'no secret in the body')
+  store.update({ V8_PASSWORD: '' })
+  body = (await app.inject({ method: 'GET', url: '/health' })).json()
+  t.equal(body.checks.integrations.v8.configured, false, 'a cleared V8 password shows at once')
 })
 
 t.test('contract drift shows in /health at once: checks.upstream_shape_warnings', async (t) => {

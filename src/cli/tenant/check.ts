@@ -1,7 +1,10 @@
-/** `tenant check <PORT>`: validate the tenant's file, name what is not configured, and ask its /health. */
-import { presencaConfigured } from '../../config/schema.js'
+/**
+ * `tenant check <PORT>`: validate the tenant's file, name what is not set up, ask PM2 and /health. Exits 1 when the
+ * tenant is invalid, down, not online in PM2, unhealthy or without its V8 login, so scripts and monitors can use it.
+ */
 import { CliError } from '../errors.js'
-import { probeHealth } from '../net.js'
+import { daemonRuntimeProblem, pm2List } from '../pm2.js'
+import { tenantStatus } from '../status.js'
 import { readTenants } from '../tenants.js'
 import { defineCommand } from './command.js'
 import { portArgument } from './port.js'
@@ -14,18 +17,34 @@ export const checkCommand = defineCommand({
     const p = portArgument(positionals, 'check')
     const t = readTenants(root).find((x) => x.port === p)
     if (!t) throw new CliError(`port ${p} is not a tenant; run npm run tenant:add ${p}`)
-    if (t.error) {
-      out(t.error)
-      return 1
+    const procs = await pm2List()
+    const s = await tenantStatus(root, t, procs)
+    const failures: string[] = []
+    if (t.loaded) {
+      const c = t.loaded.config
+      out(`${t.loaded.file}: ok — ${c.TENANT_NAME}, listens on ${c.HOST}:${p}`)
+      out(`  V8: ${c.V8_USERNAME ? `user ${c.V8_USERNAME}` : 'login not set (open /config-v8)'}; Kentro: ${s.off.includes('Kentro not set') ? 'not set (flows take borrower data from dados_cliente)' : 'set'}; PresençaBank: ${s.off.includes('PresençaBank off') ? 'off' : 'set'}`)
+      out(`  default gender (DEFAULT_GENDER): ${genderLine(c.DEFAULT_GENDER)}`)
+      for (const w of t.loaded.warnings) out(`  note: ${w}`)
+      if (/api\.v8digital\.com/.test(c.V8_API_URL)) out(`  warning: V8_API_URL=${c.V8_API_URL} is the older system's wrong host; the BFF is https://bff.v8sistema.com`)
+    } else {
+      failures.push('config invalid')
     }
-    const c = t.loaded!.config
-    out(`${t.loaded!.file}: ok — ${c.TENANT_NAME}, V8 ${c.V8_USERNAME ? `user ${c.V8_USERNAME}` : 'login not set (open /config-v8)'}, Kentro ${c.KENTRO_API_URL ? 'configured' : 'not configured'}, PresençaBank ${presencaConfigured(c) ? 'configured' : 'off'}`)
-    out(`  default gender (DEFAULT_GENDER): ${genderLine(c.DEFAULT_GENDER)}`)
-    for (const w of t.loaded!.warnings) out(`  note: ${w}`)
-    if (/api\.v8digital\.com/.test(c.V8_API_URL)) out(`  warning: V8_API_URL=${c.V8_API_URL} is the older system's wrong host; the BFF is https://bff.v8sistema.com`)
-    const health = await probeHealth(p, 800)
-    out(`  health: ${health.reachable ? String(health.status) : 'not answering'}`)
-    return 0
+    failures.push(...s.missing)
+    const daemon = daemonRuntimeProblem(procs)
+    if (daemon) failures.push('PM2 daemon on the wrong Node')
+    out(`  pm2: ${s.pm2}`)
+    if (s.pm2 !== 'pm2 not running' && s.pm2 !== 'not in pm2' && !s.pm2.startsWith('online')) failures.push(`PM2 state ${s.pm2}`)
+    out(`  health: ${s.health.reachable ? String(s.health.status) : 'not answering'}`)
+    if (!s.health.reachable) failures.push('not answering')
+    else if (s.health.status !== 'OK') failures.push(`health ${s.health.status}`)
+    for (const problem of s.problems) out(`  problem: ${problem}`)
+    if (failures.length === 0) {
+      out('  result: OK')
+      return 0
+    }
+    out(`  result: NOT OK — ${failures.join('; ')}`)
+    return 1
   },
 })
 

@@ -1,7 +1,6 @@
-/** `tenant list`: every tenant of tenants/ with its name, config state, PM2 state and health. */
-import { appName } from '../ecosystem.js'
-import { probeHealth } from '../net.js'
-import { pm2DaemonRunning, pm2List } from '../pm2.js'
+/** `tenant list`: every tenant of tenants/ with where it listens, config state, PM2 state, health, what is not set up, and why it is down. */
+import { daemonRuntimeProblem, pm2List } from '../pm2.js'
+import { tenantStatus, type TenantStatus } from '../status.js'
 import { readTenants } from '../tenants.js'
 import { defineCommand } from './command.js'
 
@@ -11,25 +10,30 @@ export const listCommand = defineCommand({
   options: {},
   async run ({ root, out }) {
     const tenants = readTenants(root)
-    const procs = await pm2List()
-    const rows = [['PORT', 'NAME', 'CONFIG', 'PM2', 'HEALTH']]
-    for (const t of tenants) {
-      const proc = procs.find((p) => p.name === appName(t.port))
-      const health = await probeHealth(t.port, 800)
-      rows.push([
-        String(t.port),
-        t.loaded?.config.TENANT_NAME ?? '?',
-        t.loaded ? (t.loaded.warnings.length ? `ok (${t.loaded.warnings.length} note(s))` : 'ok') : 'INVALID',
-        proc ? `${proc.status}${proc.restarts ? ` (${proc.restarts} restarts)` : ''}` : pm2DaemonRunning() ? 'not in pm2' : 'pm2 not running',
-        health.reachable ? String(health.status) : 'down',
-      ])
+    if (tenants.length === 0) {
+      out('No tenants yet: npm run tenant:add <PORT>')
+      return 0
     }
-    if (tenants.length === 0) out('No tenants yet: npm run tenant:add <PORT>')
-    else out(formatTable(rows))
-    for (const t of tenants) if (t.error) out(`  ${t.error}`)
+    const procs = await pm2List()
+    const daemon = daemonRuntimeProblem(procs)
+    if (daemon) out(`PROBLEM: ${daemon}\n`)
+    const statuses = await Promise.all(tenants.map((t) => tenantStatus(root, t, procs)))
+    const rows = [['PORT', 'NAME', 'HOST', 'CONFIG', 'PM2', 'HEALTH', 'SETUP']]
+    for (const s of statuses) {
+      rows.push([String(s.port), s.name, s.host, s.config, s.pm2, s.health.reachable ? String(s.health.status) : 'down', setupText(s)])
+    }
+    out(formatTable(rows))
+    for (const s of statuses) for (const p of s.problems) if (p !== daemon) out(`  ${s.port}: ${p}`)
     return 0
   },
 })
+
+/** "ready", or what is missing first, then the optional integrations that are off. */
+export function setupText (s: TenantStatus): string {
+  if (s.config !== 'ok') return '?'
+  const off = s.off.map((o) => o.replace(/ (not set|off)$/, '')).map((o) => `no ${o}`)
+  return [...(s.missing.length ? s.missing : ['ready']), ...off].join(', ')
+}
 
 export function formatTable (rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))

@@ -1,5 +1,6 @@
-/** GET /health — liveness and readiness of this tenant, public (no secrets in it). */
+/** GET /health — liveness and readiness of this tenant, and which integrations are configured; public (no secrets in it). */
 import type { FastifyPluginAsync } from 'fastify'
+import { kentroConfigured, presencaConfigured, v8Configured } from '../../config/schema.js'
 import type { ConfigStore } from '../../config/store.js'
 import { databaseProbe, type Db } from '../../db/database.js'
 import type { PresencaStatus } from '../../upstream/presenca.js'
@@ -95,6 +96,13 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         batches,
         upstream_shape_warnings: deps.status.shapeWarnings(),
         presencabank: presencaCheck(deps.status.presencaStatus()),
+        // Liveness does not depend on these (a tenant without its V8 login still runs and serves its page), but an
+        // operator or a monitor must see that it cannot do its work yet.
+        integrations: {
+          v8: { configured: v8Configured(config) },
+          kentro: { configured: kentroConfigured(config) },
+          presencabank: { configured: presencaConfigured(config) },
+        },
         ...(webhooks ? { webhooks } : {}),
       },
       // The older system's block, for monitors that read it (only when PresençaBank is configured here).
