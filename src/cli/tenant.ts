@@ -5,9 +5,10 @@ import { checkCommand } from './tenant/check.js'
 import type { TenantCommand } from './tenant/command.js'
 import { ecosystemCommand } from './tenant/ecosystem.js'
 import { listCommand } from './tenant/list.js'
+import { reloadCommand } from './tenant/reload.js'
 import { removeCommand } from './tenant/remove.js'
 
-export const COMMANDS: readonly TenantCommand[] = [addCommand, removeCommand, listCommand, checkCommand, backupCommand, ecosystemCommand]
+export const COMMANDS: readonly TenantCommand[] = [addCommand, reloadCommand, listCommand, checkCommand, removeCommand, backupCommand, ecosystemCommand]
 
 const out = (s = ''): void => { process.stdout.write(s + '\n') }
 

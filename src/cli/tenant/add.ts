@@ -154,7 +154,7 @@ export const addCommand = defineCommand({
     for (const w of r.warnings) out(`  note: ${w}`)
     out(`API key for port ${r.port} (shown once; keep it in the client's bot config):\n\n  ${r.apiKey}\n`)
     out(`Regenerated ${eco.file} (${eco.ports.length} tenant(s)${eco.sandboxPorts.length ? ', + sandbox' : ''}).`)
-    out(`Next: npx pm2 startOrReload ecosystem.config.cjs   then open http://<host>:${r.port}/config-v8`)
+    out(`Next: npm run tenant:reload ${r.port}   (starts it under PM2), then open http://<host>:${r.port}/config-v8`)
     return 0
   },
 })
