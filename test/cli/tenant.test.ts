@@ -140,7 +140,8 @@ t.test('an invalid tenant file is skipped from the ecosystem and shown by list',
   const r = await cli(['ecosystem', '--root', root])
   t.match(r.out, /skipped: .*API_KEY/, 'skip reported')
   const list = await cli(['list', '--root', root])
-  t.match(list.out, /6020\s+\?\s+INVALID/, 'list shows it invalid')
+  t.match(list.out, /6020\s+\?\s+\?\s+INVALID/, 'list shows it invalid')
+  t.match(list.out, /6020: .*API_KEY must be at least 32 characters/, 'and why')
 })
 
 t.test('tenant:list shows name, config state, pm2 and health', async (t) => {
@@ -148,7 +149,7 @@ t.test('tenant:list shows name, config state, pm2 and health', async (t) => {
   const port = await freePort()
   await cli(['add', String(port), '--root', root, '--name', 'Listed'])
   const list = await cli(['list', '--root', root])
-  t.match(list.out, new RegExp(`${port}\\s+Listed\\s+ok\\s+pm2 not running\\s+down`), 'row with state')
+  t.match(list.out, new RegExp(`${port}\\s+Listed\\s+\\S+\\s+ok\\s+pm2 not running\\s+down\\s+V8 login not set, no Kentro, no PresençaBank`), 'row with state and what is not set up')
   t.match((await cli(['list', '--root', tempRoot(t)])).out, /No tenants yet/, 'empty root')
 })
 
@@ -185,7 +186,8 @@ t.test('tenant:check reports the file and warns about the older wrong V8 host', 
   const root = tempRoot(t)
   fs.writeFileSync(path.join(root, 'tenants', 'config-6030.env'), `PORT=6030\nAPI_KEY=${'a'.repeat(40)}\nV8_API_URL=https://api.v8digital.com\n`)
   const r = await cli(['check', '6030', '--root', root])
-  t.equal(r.code, 0, 'exit 0')
+  t.equal(r.code, 1, 'exit 1: not running and no V8 login')
+  t.match(r.out, /result: NOT OK — V8 login not set; not answering/, 'says both')
   t.match(r.out, /older system's wrong host/, 'warns about api.v8digital.com')
   t.match(r.out, /login not set/, 'says the V8 login is not set')
   t.match(r.out, /default gender \(DEFAULT_GENDER\): none declared — .*422 dados_faltantes \(sexo\)/, 'says no gender is declared, and what that means')
