@@ -64,6 +64,8 @@ t.test('tenant:add writes a 0600 config with a fresh key, and refuses a second t
   t.ok(config.CALLBACK_SECRET.length >= 40 && config.CALLBACK_SECRET !== config.API_KEY, 'a callback secret of its own, ready for CALLBACK_URL')
   t.notOk(r.out.includes(config.CALLBACK_SECRET), 'not printed (it stays in the file)')
   t.equal(config.V8_AUTH_URL, 'https://auth.v8sistema.com/oauth/token', 'real hosts by default')
+  t.equal(config.HOST, '127.0.0.1', 'loopback unless the operator chose otherwise')
+  t.match(r.out, /Listens on 127\.0\.0\.1:\d+: this machine only/, 'says where it listens')
   const again = await cli(['add', String(port), '--root', root])
   t.match(again.err, /already a tenant/, 'second add refused')
   t.equal(loadTenantConfig(root, port).config.API_KEY, config.API_KEY, 'existing key untouched')
@@ -73,6 +75,13 @@ t.test('tenant:add writes a 0600 config with a fresh key, and refuses a second t
   const c2 = loadTenantConfig(root, port2).config
   t.equal(c2.V8_AUTH_URL, 'http://127.0.0.1:7171/oauth/token', '--sandbox points V8 auth at the sandbox')
   t.equal(c2.KENTRO_API_URL, 'http://127.0.0.1:7171/kentro/int', '--sandbox points Kentro at the sandbox')
+  t.equal(c2.ENVIRONMENT, 'sandbox', '--sandbox says so in ENVIRONMENT (and /health)')
+
+  const portPublic = await freePort()
+  const pub = await cli(['add', String(portPublic), '--root', root, '--public'])
+  t.equal(loadTenantConfig(root, portPublic).config.HOST, '0.0.0.0', '--public listens on every interface')
+  t.match(pub.out, /every interface: reachable from other machines/, 'and says what that means')
+  t.match((await cli(['add', String(await freePort()), '--root', root, '--public', '--host', '10.0.0.5'])).err, /either --public .* or --host/, '--public with --host refused')
   t.not(c2.API_KEY, config.API_KEY, 'keys differ per tenant')
   t.equal(config.DEFAULT_GENDER, '', 'no default gender unless the operator declares one')
 
@@ -94,6 +103,7 @@ t.test('a config carried over from the older system is completed, not overwritte
   t.equal(config.V8_USERNAME, 'cliente@x.com', 'username kept')
   t.equal(config.V8_PASSWORD, 'p@ss "q"', 'password kept')
   t.equal(config.PORT, 6010, 'port filled')
+  t.equal(config.HOST, '127.0.0.1', 'no HOST in the old file: loopback')
   t.ok(config.API_KEY.length >= 40, 'key added')
   t.ok(warnings.length >= 2, 'seed keys noted')
   // The same, with the seed file already in place under tenants/.

@@ -20,6 +20,9 @@ export interface AddOptions {
   sandboxUrl?: string
   /** A config file of the older system to take over (copied, then completed). */
   importFile?: string
+  /** Listen on every interface (HOST=0.0.0.0); the default is loopback only. */
+  public?: boolean
+  /** Listen on this address instead (e.g. one private interface). */
   host?: string
   /** The gender this tenant DECLARES for consults when nobody knows it (DEFAULT_GENDER): M, F, or '' for none. */
   defaultGender?: string
@@ -31,7 +34,13 @@ export interface AddResult {
   apiKey: string
   completedSeed: boolean
   warnings: string[]
+  /** Where it will listen (HOST of the file). */
+  host: string
 }
+
+/** Loopback unless the operator chose otherwise: a tenant is reachable from other machines only on purpose. */
+export const LOOPBACK = '127.0.0.1'
+export const EVERY_INTERFACE = '0.0.0.0'
 
 export const DEFAULT_SANDBOX_URL = 'http://127.0.0.1:7070'
 
@@ -62,11 +71,15 @@ export function sandboxSettings (url: string): Record<string, string> {
     PRESENCABANK_URL: `${base}/presenca`,
     PRESENCABANK_LOGIN: 'demo',
     PRESENCABANK_PASSWORD: 'sandbox',
+    // /health and the logs say which kind of tenant this is.
+    ENVIRONMENT: 'sandbox',
   }
 }
 
 export async function addTenant (opts: AddOptions): Promise<AddResult> {
   const port = parsePort(opts.port)
+  if (opts.public && opts.host !== undefined) throw new CliError('give either --public (every interface) or --host ADDRESS, not both')
+  const chosenHost = opts.host ?? (opts.public ? EVERY_INTERFACE : undefined)
   const paths = tenantPaths(opts.root, port)
   fs.mkdirSync(paths.tenantsDir, { recursive: true })
   fs.mkdirSync(paths.logsDir, { recursive: true })
@@ -88,15 +101,18 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     if (!raw['CALLBACK_SECRET']) updates['CALLBACK_SECRET'] = newApiKey()
     if (!raw['PORT']) updates['PORT'] = String(port)
     if (!raw['TENANT_NAME']) updates['TENANT_NAME'] = opts.name ?? `tenant-${port}`
+    // The file's own HOST is kept unless the operator chose here; a file without one gets loopback, like a new tenant.
+    if (chosenHost !== undefined || !raw['HOST']) updates['HOST'] = chosenHost ?? LOOPBACK
     if (opts.sandbox) Object.assign(updates, sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL))
     if (opts.defaultGender !== undefined) updates['DEFAULT_GENDER'] = parseDefaultGender(opts.defaultGender)
     const next = updateEnvText(text, updates)
     const loaded = parseTenantConfig(next, paths.configFile, port) // refuse to write a file that would not load
     writeFileAtomic(paths.configFile, next)
-    return { port, file: paths.configFile, apiKey, completedSeed: true, warnings: loaded.warnings }
+    return { port, file: paths.configFile, apiKey, completedSeed: true, warnings: loaded.warnings, host: loaded.config.HOST }
   }
 
-  if (await portInUse(port, opts.host ?? '0.0.0.0')) {
+  const host = chosenHost ?? LOOPBACK
+  if (await portInUse(port, host)) {
     throw new CliError(`port ${port} is in use by another program; pick a free port`)
   }
   const template = path.join(opts.codeDir, 'tenants', 'config.example.env')
@@ -108,7 +124,7 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     API_KEY: apiKey,
     // Ready for when the operator sets CALLBACK_URL: the client verifies callbacks with it (README, Eventos).
     CALLBACK_SECRET: newApiKey(),
-    ...(opts.host ? { HOST: opts.host } : {}),
+    HOST: host,
     ...(opts.sandbox ? sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL) : {}),
     ...(opts.defaultGender !== undefined ? { DEFAULT_GENDER: parseDefaultGender(opts.defaultGender) } : {}),
   }
@@ -122,17 +138,18 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
   } finally {
     fs.closeSync(fd)
   }
-  return { port, file: paths.configFile, apiKey, completedSeed: false, warnings: [] }
+  return { port, file: paths.configFile, apiKey, completedSeed: false, warnings: [], host }
 }
 
 export const addCommand = defineCommand({
   name: 'add',
-  usage: 'add <PORT> [-- --name "Cliente" --sandbox [--sandbox-url URL] --import OLD.env --host H --default-gender M|F|none]',
+  usage: 'add <PORT> [-- --name "Cliente" --public | --host ADDR --sandbox [--sandbox-url URL] --import OLD.env --default-gender M|F|none]',
   options: {
     name: { type: 'string' },
     sandbox: { type: 'boolean', default: false },
     'sandbox-url': { type: 'string' },
     import: { type: 'string' },
+    public: { type: 'boolean', default: false },
     host: { type: 'string' },
     'default-gender': { type: 'string' },
   },
@@ -146,12 +163,16 @@ export const addCommand = defineCommand({
       sandbox: values.sandbox,
       ...(values['sandbox-url'] !== undefined ? { sandboxUrl: values['sandbox-url'] } : {}),
       ...(values.import !== undefined ? { importFile: values.import } : {}),
+      public: values.public,
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(values['default-gender'] !== undefined ? { defaultGender: values['default-gender'] } : {}),
     })
     const eco = writeEcosystem(root, codeDir)
     out(r.completedSeed ? `Completed the existing config ${r.file} (kept its values, added what was missing).` : `Created ${r.file} (mode 0600).`)
     for (const w of r.warnings) out(`  note: ${w}`)
+    out(r.host === LOOPBACK
+      ? `Listens on ${LOOPBACK}:${r.port}: this machine only (a reverse proxy here can publish it). For clients on other machines: --public at tenant:add, or HOST=0.0.0.0 in the file, then npm run tenant:reload ${r.port}.`
+      : `Listens on ${r.host}:${r.port}${r.host === EVERY_INTERFACE ? ' (every interface: reachable from other machines; firewall it or put TLS in front)' : ''}.`)
     out(`API key for port ${r.port} (shown once; keep it in the client's bot config):\n\n  ${r.apiKey}\n`)
     out(`Regenerated ${eco.file} (${eco.ports.length} tenant(s)${eco.sandboxPorts.length ? ', + sandbox' : ''}).`)
     out(`Next: npm run tenant:reload ${r.port}   (starts it under PM2), then open http://<host>:${r.port}/config-v8`)
