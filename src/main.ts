@@ -105,12 +105,21 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
   const tenant = await createTenant({ config: store, db: openDatabase(paths.dbFile), logger })
   const { app } = tenant
 
-  const shutdown = closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  // SIGHUP means "re-read your config file" (tenant:key --rotate sends it), as for most daemons, not "stop".
+  const shutdown = closeWithGrace({ delay: SHUTDOWN_GRACE_MS, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) logger.fatal({ err }, 'uncaught error; shutting down')
     else logger.info({ signal }, 'shutting down')
     await tenant.close() // the order lives in the composition root (src/tenant.ts)
     logger.info('stopped')
     await log.close()
+  })
+  process.on('SIGHUP', () => {
+    try {
+      const changed = store.reload()
+      logger.info({ changed }, changed.length ? 'config: re-read on SIGHUP' : 'config: re-read on SIGHUP, nothing changed')
+    } catch (err) {
+      logger.error({ err }, 'config: re-read on SIGHUP refused; the config in force stays')
+    }
   })
   // PM2 asks a process to stop with a message where signals are unreliable (e.g. Windows, some reloads).
   process.on('message', (msg) => {

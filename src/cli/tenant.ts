@@ -4,11 +4,13 @@ import { backupCommand } from './tenant/backup.js'
 import { checkCommand } from './tenant/check.js'
 import type { TenantCommand } from './tenant/command.js'
 import { ecosystemCommand } from './tenant/ecosystem.js'
+import { keyCommand } from './tenant/key.js'
 import { listCommand } from './tenant/list.js'
 import { reloadCommand } from './tenant/reload.js'
 import { removeCommand } from './tenant/remove.js'
+import { restoreCommand } from './tenant/restore.js'
 
-export const COMMANDS: readonly TenantCommand[] = [addCommand, reloadCommand, listCommand, checkCommand, removeCommand, backupCommand, ecosystemCommand]
+export const COMMANDS: readonly TenantCommand[] = [addCommand, reloadCommand, listCommand, checkCommand, keyCommand, removeCommand, backupCommand, restoreCommand, ecosystemCommand]
 
 const out = (s = ''): void => { process.stdout.write(s + '\n') }
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parse } from 'dotenv'
+import { keepBackup } from './backups.js'
 
 export function parseEnvText (text: string): Record<string, string> {
   return parse(text)
@@ -167,7 +168,7 @@ const tempName = (file: string): string =>
 
 /**
  * Write a file atomically: temp file (created with `mode`) in the same folder, fsync, `verify` the bytes as read
- * back from disk, keep the old file as .bak (unless told not to), rename.
+ * back from disk, keep the old file as a timestamped .bak-<time> copy (unless told not to), rename.
  */
 export function writeFileAtomic (file: string, content: string, mode = 0o600, backup = true, verify?: (written: string) => void): void {
   const dir = path.dirname(file)
@@ -182,10 +183,7 @@ export function writeFileAtomic (file: string, content: string, mode = 0o600, ba
   try {
     fs.chmodSync(tmp, mode)
     verify?.(fs.readFileSync(tmp, 'utf8'))
-    if (backup && fs.existsSync(file)) {
-      fs.copyFileSync(file, `${file}.bak`)
-      fs.chmodSync(`${file}.bak`, mode)
-    }
+    if (backup && fs.existsSync(file)) keepBackup(file, mode)
     fs.renameSync(tmp, file)
   } catch (err) {
     fs.rmSync(tmp, { force: true })

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import { updateEnvText, verifyEnvEdit, writeFileAtomic } from './env-file.js'
 import { parseTenantConfig } from './load.js'
-import { SECRET_KEYS, type ConfigKey, type TenantConfig } from './schema.js'
+import { CONFIG_KEYS, SECRET_KEYS, type ConfigKey, type TenantConfig } from './schema.js'
 
 export type ConfigListener = (next: TenantConfig, previous: TenantConfig, changedKeys: ConfigKey[]) => void
 
@@ -42,7 +42,7 @@ export class ConfigStore {
   }
 
   /**
-   * Validate and persist changes: the file is rewritten atomically (temp + fsync + rename, .bak kept) after the
+   * Validate and persist changes: the file is rewritten atomically (temp + fsync + rename, the previous file kept as a timestamped .bak-<time> copy) after the
    * whole new file, read back from disk, is checked to differ from the old one in exactly these keys;
    * then the in-memory config switches and listeners run. Returns the keys whose value changed.
    * Synchronous on purpose: two saves can never interleave inside one process.
@@ -69,6 +69,22 @@ export class ConfigStore {
       const text = updateEnvText('', merged)
       next = parseTenantConfig(text, '(memory)', previous.PORT).config
     }
+    this.#config = next
+    this.#generation++
+    for (const listener of this.#listeners) listener(next, previous, changed)
+    return changed
+  }
+
+  /**
+   * Re-read the file after an operator command rewrote it (tenant:key --rotate sends SIGHUP) and switch to it, with
+   * listeners run as for a save. An invalid file throws and the config in force stays. Returns the changed keys.
+   */
+  reload (): ConfigKey[] {
+    if (!this.#file) return []
+    const previous = this.#config
+    const next = parseTenantConfig(fs.readFileSync(this.#file, 'utf8'), this.#file, previous.PORT).config
+    const changed = CONFIG_KEYS.filter((k) => String(previous[k] ?? '') !== String(next[k] ?? ''))
+    if (changed.length === 0) return []
     this.#config = next
     this.#generation++
     for (const listener of this.#listeners) listener(next, previous, changed)

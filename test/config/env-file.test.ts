@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { CONFIG_BACKUPS_KEPT, keepBackup, listBackups } from '../../src/config/backups.js'
 import { EnvRewriteError, parseEnvText, quoteEnvValue, removeStaleTempFiles, UnrepresentableValueError, updateEnvText, verifyEnvEdit, writeFileAtomic } from '../../src/config/env-file.js'
 import { tempRoot } from '../fixtures/config.js'
 
@@ -93,15 +94,18 @@ t.test('updateEnvText keeps comments, order and other entries, replaces multi-li
   t.same(parsed, { A: '1', B: 'x', C: '3', D: 'new' }, 'parses back')
 })
 
-t.test('writeFileAtomic keeps a .bak with mode 0600 and leaves no temp file', async (t) => {
+t.test('writeFileAtomic keeps timestamped 0600 copies of the previous versions and leaves no temp file', async (t) => {
   const root = tempRoot(t)
   const file = path.join(root, 'tenants', 'x.env')
   writeFileAtomic(file, 'A=1\n')
   writeFileAtomic(file, 'A=2\n')
-  t.equal(fs.readFileSync(file, 'utf8'), 'A=2\n', 'new content')
-  t.equal(fs.readFileSync(`${file}.bak`, 'utf8'), 'A=1\n', 'previous kept as .bak')
+  writeFileAtomic(file, 'A=3\n')
+  t.equal(fs.readFileSync(file, 'utf8'), 'A=3\n', 'new content')
+  const kept = listBackups(file)
+  t.same(kept.map((f) => fs.readFileSync(f, 'utf8')), ['A=2\n', 'A=1\n'], 'both previous versions kept, newest first (a second save does not overwrite the first one\'s copy)')
+  t.ok(kept.every((f) => /\.bak-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z(-\d+)?$/.test(f)), 'named by time')
   t.equal(fs.statSync(file).mode & 0o777, 0o600, 'file is 0600')
-  t.equal(fs.statSync(`${file}.bak`).mode & 0o777, 0o600, '.bak is 0600')
+  t.ok(kept.every((f) => (fs.statSync(f).mode & 0o777) === 0o600), 'copies are 0600')
   t.same(fs.readdirSync(path.dirname(file)).filter((f) => f.includes('.tmp-')), [], 'no temp files left')
 })
 
@@ -129,4 +133,19 @@ t.test('removeStaleTempFiles deletes a dead writer\'s temp files and keeps a liv
   t.notOk(fs.existsSync(dead), 'dead writer\'s temp file removed')
   t.ok(fs.existsSync(live), 'a live writer\'s temp file kept')
   t.ok(fs.existsSync(other), 'another port\'s temp file kept')
+})
+
+t.test('keepBackup keeps the newest CONFIG_BACKUPS_KEPT copies', async (t) => {
+  const root = tempRoot(t)
+  const file = path.join(root, 'tenants', 'y.env')
+  for (let i = 0; i < CONFIG_BACKUPS_KEPT + 3; i++) {
+    fs.writeFileSync(file, `A=${i}\n`)
+    keepBackup(file, 0o600, CONFIG_BACKUPS_KEPT, new Date(Date.UTC(2026, 0, 1, 0, 0, i)))
+  }
+  const kept = listBackups(file)
+  t.equal(kept.length, CONFIG_BACKUPS_KEPT, 'older copies dropped')
+  t.equal(fs.readFileSync(kept[0]!, 'utf8'), `A=${CONFIG_BACKUPS_KEPT + 2}\n`, 'the newest is first')
+  t.equal(fs.readFileSync(kept.at(-1)!, 'utf8'), 'A=3\n', 'the oldest kept is the 10th newest')
+  keepBackup(file, 0o600, CONFIG_BACKUPS_KEPT, new Date(Date.UTC(2026, 0, 1, 0, 0, CONFIG_BACKUPS_KEPT + 2)))
+  t.match(listBackups(file)[0]!, /-1$/, 'two copies in the same millisecond get distinct names')
 })

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { listBackups } from '../../src/config/backups.js'
 import { loadTenantConfig } from '../../src/config/load.js'
 import { ConfigStore } from '../../src/config/store.js'
 import { AUTH, build } from '../fixtures/app.js'
@@ -94,8 +95,8 @@ t.test('salvar writes the file atomically, round-trips #, $&, quotes and a backs
   t.equal(loadTenantConfig(root, PORT).config.V8_PASSWORD, TRICKY, 'the file loads back to the exact password')
   t.equal(loadTenantConfig(root, PORT).config.V8_USERNAME, 'novo@empresa.com.br', 'the file has the new user')
   t.equal(fs.statSync(file).mode & 0o777, 0o600, 'file mode 0600')
-  t.ok(fs.existsSync(`${file}.bak`), '.bak kept')
-  t.match(fs.readFileSync(`${file}.bak`, 'utf8'), /V8_PASSWORD='old'/, '.bak holds the previous file')
+  t.equal(listBackups(file).length, 1, 'previous file kept')
+  t.match(fs.readFileSync(listBackups(file)[0]!, 'utf8'), /V8_PASSWORD='old'/, 'the copy holds the previous file')
   t.equal(fs.readdirSync(path.dirname(file)).filter((f) => f.includes('.tmp-')).length, 0, 'no temp file left behind')
   t.equal((db.prepare('SELECT count(*) AS n FROM token_cache').get() as { n: number }).n, 0, 'cached token dropped')
   t.equal(services.tokenStatus().cached, false, 'token status: nothing cached')

@@ -81,7 +81,7 @@ t.test('tenant:backup creates its copy 0600 before the first byte and never over
     if (watching) setImmediate(watch)
   }
   watch()
-  const cli = spawn(process.execPath, [path.join(CODE_DIR, 'dist', 'cli', 'tenant.js'), 'backup', String(tenant.port), '--root', tenant.root, '--out', target], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const cli = spawn(process.execPath, [path.join(CODE_DIR, 'scripts', 'tenant.js'), 'backup', String(tenant.port), '--root', tenant.root, '--out', target], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   cli.stderr.on('data', (d: Buffer) => { err += d.toString() })
   const code = await new Promise<number | null>((resolve) => cli.once('exit', (c) => resolve(c)))
@@ -90,7 +90,7 @@ t.test('tenant:backup creates its copy 0600 before the first byte and never over
   t.ok(modes.size > 0, 'the file was seen while it was written')
   t.same([...modes], [0o600], 'every look at it saw 0600')
   t.ok(fs.statSync(target).size > 20 * 1024 * 1024, 'the copy is whole')
-  const second = spawn(process.execPath, [path.join(CODE_DIR, 'dist', 'cli', 'tenant.js'), 'backup', String(tenant.port), '--root', tenant.root, '--out', target], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const second = spawn(process.execPath, [path.join(CODE_DIR, 'scripts', 'tenant.js'), 'backup', String(tenant.port), '--root', tenant.root, '--out', target], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err2 = ''
   second.stderr.on('data', (d: Buffer) => { err2 += d.toString() })
   t.equal(await new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c))), 1, 'a second backup to the same file fails')

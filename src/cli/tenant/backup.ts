@@ -1,7 +1,7 @@
-/** `tenant backup <PORT> [--out FILE]`: a consistent copy of the tenant's SQLite file while it runs (SQLite's online backup). */
+/** `tenant backup <PORT> [--out FILE]`: the tenant's database and config file in one 0600 file, consistent while it runs. */
 import fs from 'node:fs'
-import Database from 'better-sqlite3'
 import { tenantPaths } from '../../config/paths.js'
+import { writeBackup } from '../backup-file.js'
 import { CliError } from '../errors.js'
 import { defineCommand } from './command.js'
 import { portArgument } from './port.js'
@@ -13,32 +13,11 @@ export const backupCommand = defineCommand({
   async run ({ root, out }, values, positionals) {
     const p = portArgument(positionals, 'backup')
     const paths = tenantPaths(root, p)
+    if (!fs.existsSync(paths.configFile)) throw new CliError(`port ${p} is not a tenant (no ${paths.configFile})`)
     if (!fs.existsSync(paths.dbFile)) throw new CliError(`no database for port ${p} (${paths.dbFile})`)
     const target = values.out ?? `${paths.dbFile.replace(/\.sqlite$/, '')}-${new Date().toISOString().replace(/[:.]/g, '-')}.backup.sqlite`
-    // The copy holds the V8 token and CPFs: it is created 0600 before the first byte is written (and SQLite's
-    // own journal beside it inherits the 0077 umask); an existing file is never overwritten.
-    const umask = process.umask(0o077)
-    try {
-      try {
-        fs.closeSync(fs.openSync(target, 'wx', 0o600))
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${target} already exists; not overwriting it (choose another --out)`)
-        throw err
-      }
-      // SQLite's online backup: consistent while the tenant keeps running.
-      const db = new Database(paths.dbFile, { readonly: true, fileMustExist: true })
-      try {
-        await db.backup(target)
-      } catch (err) {
-        fs.rmSync(target, { force: true })
-        throw err
-      } finally {
-        db.close()
-      }
-    } finally {
-      process.umask(umask)
-    }
-    out(`Backed up ${paths.dbFile} → ${target}`)
+    await writeBackup({ dbFile: paths.dbFile, configFile: paths.configFile, port: p, target })
+    out(`Backed up ${paths.dbFile} and ${paths.configFile} → ${target} (mode 0600; restore with npm run tenant:restore ${p} ${target})`)
     return 0
   },
 })
