@@ -17,8 +17,7 @@ import { freePort } from '../fixtures/net.js'
 import { privatePm2 } from '../fixtures/pm2.js'
 import { captureStdout } from '../fixtures/stdout.js'
 import { waitHealthy } from '../fixtures/batches-process.js'
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { waitFor } from '../fixtures/batches.js'
 
 t.test('keep-alive, fresh and POST clients through reloads of one tenant and of the fleet: 0 failed, 0 lost, 0 doubled', async (t) => {
   const root = tempRoot(t, 'cltv8-ka-')
@@ -55,7 +54,7 @@ t.test('keep-alive, fresh and POST clients through reloads of one tenant and of 
       { kind: 'http-agent', port: b },
     ]
     const loops = startLoops(specs)
-    await sleep(500)
+    await waitFor('the clients to be answered', () => loops.answered() >= 100, 30_000)
     for (let i = 1; i <= 3; i++) {
       const before = await pids()
       const answered = loops.answered()
@@ -63,8 +62,7 @@ t.test('keep-alive, fresh and POST clients through reloads of one tenant and of 
       const after = await pids()
       t.not(after.get(`clt-v8-api-${a}`), before.get(`clt-v8-api-${a}`), `reload ${i}: the process was replaced`)
       t.equal(after.get(`clt-v8-api-${b}`), before.get(`clt-v8-api-${b}`), `reload ${i}: the other tenant untouched`)
-      await sleep(300)
-      t.ok(loops.answered() > answered, `reload ${i}: the clients kept being answered`)
+      t.ok(await waitFor('answers after the reload', () => loops.answered() > answered + 50, 30_000), `reload ${i}: the clients kept being answered`)
     }
     const tallies = await loops.stop()
     t.same(tallies.flatMap((x) => x.failures), [], `no failed request (${report(tallies)})`)
@@ -81,7 +79,7 @@ t.test('keep-alive, fresh and POST clients through reloads of one tenant and of 
       { kind: 'post' as const, port, apiKey: key(port) },
     ])
     const loops = startLoops(specs)
-    await sleep(500)
+    await waitFor('the clients to be answered', () => loops.answered() >= 100, 30_000)
     let before = await pids()
     const rolling = await captureStdout(() => tenantCli(['reload', '--root', root]))
     t.equal(rolling.value, 0, `rolling reload succeeded:\n${rolling.out}`)
@@ -93,7 +91,8 @@ t.test('keep-alive, fresh and POST clients through reloads of one tenant and of 
     await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
     after = await pids()
     t.ok(ports.every((p) => after.get(`clt-v8-api-${p}`) !== before.get(`clt-v8-api-${p}`)), 'plain pm2 reload: every process replaced')
-    await sleep(300)
+    const settled = loops.answered()
+    await waitFor('answers after the reloads', () => loops.answered() > settled + 50, 30_000)
     const tallies = await loops.stop()
     t.same(tallies.flatMap((x) => x.failures), [], `no failed request (${report(tallies)})`)
     t.ok(tallies.every((x) => x.ok > 0), 'every client loop was answered')

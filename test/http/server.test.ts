@@ -4,8 +4,7 @@ import net from 'node:net'
 import t from 'tap'
 import { Pool } from 'undici'
 import { DrainingServer } from '../../src/http/server.js'
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+import { waitFor } from '../fixtures/batches.js'
 
 interface Started {
   server: DrainingServer
@@ -70,8 +69,9 @@ t.test('a request in flight when close() starts finishes, and tells its client t
   const { server, port, closed } = await start()
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   t.teardown(() => agent.destroy())
+  const arrived = new Promise((resolve) => server.once('request', resolve))
   const pending = agentGet(agent, port, '/slow?ms=300')
-  await sleep(50)
+  await arrived
   server.close()
   t.same(await pending, { status: 200, connection: 'close' }, 'answered, with Connection: close')
   await closed
@@ -137,15 +137,15 @@ t.test('client loops hammering kept-alive connections through close(): none fail
       }
     })())
   }
-  await sleep(300)
+  // Close once every loop is under way (however long that takes on a busy machine).
+  await waitFor('the loops to be busy', () => answered >= 50, 30_000)
   const before = answered
   old.server.close()
   moved = true
   await old.closed
-  await sleep(200)
+  await waitFor('answers from the next server', () => answered > before + 20, 30_000)
   running = false
   await Promise.all(loops)
-  t.ok(before > 50, `the loops were busy before close (${before} answers)`)
   t.same(failures, [], `no failed request (${answered} answered, ${afterClose} of them by the closing server after close())`)
   t.ok(answered > before, 'the loops carried on against the next server')
 })
@@ -164,8 +164,9 @@ t.test('an idle connection is closed cleanly once idle past its keep-alive time;
     s.resume()
   }
   await new Promise<void>((resolve) => used.once('connect', resolve))
+  const answered = new Promise((resolve) => used.once('data', resolve))
   used.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
-  await sleep(50)
+  await answered
   server.close()
   await closed
   await Promise.all(ended)
@@ -176,8 +177,9 @@ t.test('connections still busy at the deadline are cut, so close() always ends',
   const { server, port, closed } = await start({ drainDeadlineMs: 300 })
   const agent = new http.Agent({ keepAlive: true })
   t.teardown(() => agent.destroy())
+  const arrived = new Promise((resolve) => server.once('request', resolve))
   const hanging = agentGet(agent, port, '/hang')
-  await sleep(50)
+  await arrived
   server.close()
   await closed
   t.match(await hanging, { error: /ECONNRESET|socket hang up/ }, 'the hanging request was cut at the deadline')
