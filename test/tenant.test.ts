@@ -1,7 +1,6 @@
 /** The composition root: one tenant built from config, db and logger, closed in order, once. */
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { pino } from 'pino'
 import { Pool } from 'undici'
 import { KEEP_ALIVE_TIMEOUT_MS } from '../src/config/lifecycle.js'
 import { ConfigStore } from '../src/config/store.js'
@@ -10,6 +9,7 @@ import { createTenant } from '../src/tenant.js'
 import { FAST_ENGINE, FakeRunner, validCpfs, waitFor } from './fixtures/batches.js'
 import { AUTH } from './fixtures/app.js'
 import { testConfig } from './fixtures/config.js'
+import { quietLogger } from './fixtures/log.js'
 
 t.test('close(): batch claims stop while HTTP drains, in-flight items end, then the database closes; twice is once', async (t) => {
   const runner = new FakeRunner()
@@ -18,7 +18,7 @@ t.test('close(): batch claims stop while HTTP drains, in-flight items end, then 
   const tenant = await createTenant({
     config: new ConfigStore(testConfig()),
     db,
-    logger: pino({ level: 'silent' }),
+    logger: quietLogger(),
     batch: { runner, engine: { ...FAST_ENGINE, concurrency: 2, shutdownBudgetMs: 5_000 } },
   })
   await tenant.services.batches.create({ origem: 'lista', cpfs: validCpfs(6) })
@@ -38,7 +38,7 @@ t.test('close(): batch claims stop while HTTP drains, in-flight items end, then 
 
 t.test('close() drains HTTP: a kept-alive client reusing its connection is answered (database still open), then told to go', async (t) => {
   const db = openDatabase(':memory:')
-  const tenant = await createTenant({ config: new ConfigStore(testConfig()), db, logger: pino({ level: 'silent' }), batch: { start: false } })
+  const tenant = await createTenant({ config: new ConfigStore(testConfig()), db, logger: quietLogger(), batch: { start: false } })
   t.teardown(() => tenant.close())
   await tenant.app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = tenant.app.server.address() as AddressInfo

@@ -80,7 +80,9 @@ const sandbox = (port) => ({
   name: ${JSON.stringify(SANDBOX_APP)},
   interpreter,
   script: path.join(code, 'bin', 'clt-v8-sandbox.js'),
-  args: ['--port', String(port)],
+  // Warnings only: a request line per upstream call would bury the tenants' own lines in \`pm2 logs\`
+  // (\`npm run sandbox\` in a terminal still shows every request).
+  args: ['--port', String(port), '--log-level', 'warn'],
   cwd: root,
   exec_mode: 'fork',
   instances: 1,

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { AppError } from '../errors.js'
 import { boundText } from '../log/mask.js'
+import { UpstreamError } from '../upstream/errors.js'
 import { redactWebhookPath } from './webhook-path.js'
 
 export interface ErrorBody {
@@ -58,7 +59,10 @@ export function registerErrorHandling (app: FastifyInstance): void {
     // When to come back, for clients that read headers rather than bodies (quotas, lockouts, a busy upstream).
     const retryAfter = body.details?.['retry_after_s']
     if ((status === 429 || status === 503) && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))
-    if (status >= 500) req.log.error({ err }, 'request failed')
+    // An upstream's refusal or outage (a wrong V8 password typed into "Testar conexão", V8 down) is not a fault of
+    // this service: one warning with the upstream's reason, no stack trace. Only our own failures are errors.
+    if (err instanceof UpstreamError) req.log.warn({ code: body.error, status, upstream: err.upstream, reason: body.message }, 'upstream refused or failed')
+    else if (status >= 500) req.log.error({ err }, 'request failed')
     // 401, 404 and 429 say nothing the request line does not (and an attacker makes them at will): no second line.
     else if (status !== 401 && status !== 404 && status !== 429) req.log.info({ code: body.error, status }, 'request rejected')
     return reply.code(status).send(body)

@@ -4,7 +4,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { MANIFEST_TABLE } from '../../src/cli/backup-file.js'
 import { main } from '../../src/cli/tenant.js'
 import { keyFingerprint } from '../../src/cli/tenant/key.js'
@@ -27,7 +27,7 @@ async function cli (args: string[]): Promise<{ code: number; out: string; err: s
 }
 
 /** A tenant with a database holding `rows` audit rows. */
-async function tenantWithData (t: Parameters<typeof tempRoot>[0], root: string, rows: number): Promise<number> {
+async function tenantWithData (t: Test, root: string, rows: number): Promise<number> {
   const port = await freePort()
   t.equal((await cli(['add', String(port), '--root', root, '--name', 'Before'])).code, 0, 'tenant added')
   const db = openDatabase(path.join(root, 'tenants', `data-${port}.sqlite`))

@@ -132,7 +132,7 @@ t.test('the generated ecosystem parses back with one safe entry per tenant, and 
   t.same([app['min_uptime'], app['max_restarts'], app['exp_backoff_restart_delay'], app['restart_delay']], ['10s', 5, undefined, undefined], 'a process failing at start ends errored after 5 tries (no delay setting, which would hide it)')
   t.equal(app['env'], undefined, 'no env block (no values passed through the environment)')
   const sandbox = eco.apps.find((a) => a['name'] === 'clt-v8-sandbox')!
-  t.same(sandbox['args'], ['--port', '7272'], 'sandbox on the port the tenant uses')
+  t.same(sandbox['args'], ['--port', '7272', '--log-level', 'warn'], 'sandbox on the port the tenant uses, logging warnings only')
   const text = fs.readFileSync(path.join(root, 'ecosystem.config.cjs'), 'utf8')
   for (const port of [p1, p2]) {
     const key = loadTenantConfig(root, port).config.API_KEY

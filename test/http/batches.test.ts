@@ -3,6 +3,7 @@ import t from 'tap'
 import { AUTH } from '../fixtures/app.js'
 import { FakeRunner, buildWithRunner, failure, success, validCpf, validCpfs, waitFor } from '../fixtures/batches.js'
 import type { App } from '../../src/http/app.js'
+import { createdMessage } from '../../src/http/routes/batches.js'
 
 const post = (app: App, payload: unknown, url = '/clt/lotes') => app.inject({ method: 'POST', url, headers: AUTH, payload: payload as object })
 const get = (app: App, url: string) => app.inject({ method: 'GET', url, headers: AUTH })
@@ -25,6 +26,7 @@ t.test('POST /clt/lotes normalizes, de-duplicates, records invalid CPFs and runs
   t.equal(body.duplicados, 1, 'one duplicate')
   t.equal(body.status_url, `/clt/lotes/${body.lote_id}`, 'status_url')
   t.equal(body.eventos_url, `/clt/lotes/${body.lote_id}/eventos`, 'eventos_url')
+  t.equal(body.message, 'Lote criado com 5 CPFs (2 inválidos, registrados como erro; 1 repetido ignorado).', 'the message counts invalid and repeated CPFs')
 
   const final = await waitFor('batch end', done(app, body.lote_id))
   t.equal(final.status, 'COMPLETED', 'COMPLETED')
@@ -133,6 +135,11 @@ t.test('unknown batch ids answer 404', async (t) => {
   }
 })
 
+t.test('the created message: singular, plural, invalid and repeated CPFs', async (t) => {
+  t.equal(createdMessage(1, 0, 0), 'Lote criado com 1 CPF.', 'one CPF')
+  t.equal(createdMessage(3, 1, 2), 'Lote criado com 3 CPFs (1 inválido, registrado como erro; 2 repetidos ignorados).', 'both notes')
+})
+
 t.test('cancel: pending items become CANCELLED, in-flight ones finish; /health counts pending and running', async (t) => {
   const runner = new FakeRunner()
   const open = runner.hold()
@@ -148,6 +155,7 @@ t.test('cancel: pending items become CANCELLED, in-flight ones finish; /health c
   t.equal(body.em_andamento, 2, 'two still running')
   t.equal(body.status, 'CANCELLED', 'status CANCELLED')
   t.equal(body.finished_at, null, 'not finished while items run')
+  t.equal(body.message, 'Lote cancelado: 8 CPFs não serão processados; 2 em andamento ficam com o resultado se terminarem nesta tentativa, senão são cancelados.', 'the message says what happens to the in-flight items')
   open()
   const final = await waitFor('batch end', done(app, id))
   t.equal(final.status, 'CANCELLED', 'stays CANCELLED')

@@ -49,6 +49,18 @@ const itemsQuery = z.object({
 
 const loteNaoEncontrado = (id: string): Error => notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
 
+/** "1 CPF", "2 CPFs". */
+const cpfs = (n: number): string => `${n} ${n === 1 ? 'CPF' : 'CPFs'}`
+
+/** What a created batch holds: its items (invalid ones are stored as errors) and the repeated CPFs dropped from the list. */
+export function createdMessage (total: number, invalid: number, duplicates: number): string {
+  const notes = [
+    ...(invalid > 0 ? [`${invalid} ${invalid === 1 ? 'inválido, registrado' : 'inválidos, registrados'} como erro`] : []),
+    ...(duplicates > 0 ? [`${duplicates} ${duplicates === 1 ? 'repetido ignorado' : 'repetidos ignorados'}`] : []),
+  ]
+  return `Lote criado com ${cpfs(total)}${notes.length ? ` (${notes.join('; ')})` : ''}.`
+}
+
 export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, events, streamLimits }) => {
   const app = plain.withTypeProvider<ZodTypeProvider>()
   const streams = new Set<() => void>()
@@ -84,7 +96,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
       const { batch, invalid, duplicates } = await batches.create(input, abort.signal)
       return reply.code(202).send({
         success: true,
-        message: `Lote criado com ${batch.total} CPFs${invalid > 0 ? ` (${invalid} inválidos, registrados como erro)` : ''}.`,
+        message: createdMessage(batch.total, invalid, duplicates),
         lote_id: batch.id,
         status: batch.status,
         total: batch.total,
@@ -160,8 +172,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
       batch.status === 'COMPLETED'
         ? 'O lote já estava concluído; nada a cancelar.'
         : result.inFlight > 0
-          ? `Lote cancelado: ${result.cancelled} CPFs não serão processados; ${result.inFlight} em andamento terminarão.`
-          : `Lote cancelado: ${result.cancelled} CPFs não serão processados.`
+          ? `Lote cancelado: ${cpfs(result.cancelled)} não ${result.cancelled === 1 ? 'será processado' : 'serão processados'}; ${result.inFlight} em andamento ${result.inFlight === 1 ? 'fica' : 'ficam'} com o resultado se ${result.inFlight === 1 ? 'terminar' : 'terminarem'} nesta tentativa, senão ${result.inFlight === 1 ? 'é cancelado' : 'são cancelados'}.`
+          : `Lote cancelado: ${cpfs(result.cancelled)} não ${result.cancelled === 1 ? 'será processado' : 'serão processados'}.`
     return { success: true, message, cancelados_agora: result.cancelled, ...batchView(batch, batches.counts(batch.id)) }
   })
 }
