@@ -16,7 +16,10 @@ export const TENANT_ENTRY_DEFAULTS = {
   exec_mode: 'cluster', // reload = start new, then stop old (fork mode drops connections)
   instances: 1,
   wait_ready: true, // the app sends 'ready' after listen
-  listen_timeout: 15_000,
+  // How long a reload waits for the new process's 'ready' before stopping the old one anyway. PM2 (the cluster
+  // master) hands every new connection to a worker itself, so under heavy load it forks slowly: with 15 s, a
+  // 10-tenant reload under load stopped old processes before their successors listened (BENCHMARKS.md, fleet).
+  listen_timeout: 60_000,
   kill_timeout: SHUTDOWN_GRACE_MS + 2_000, // above the app's own grace (drain included), so PM2 never SIGKILLs a clean shutdown
   merge_logs: true,
   max_memory_restart: '300M', // a tenant idles near 60–90 MB; 300 MB means a leak

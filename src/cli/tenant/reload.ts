@@ -13,8 +13,8 @@ import { tenantPaths } from '../../config/paths.js'
 import { defineCommand } from './command.js'
 import { parsePort } from './port.js'
 
-/** How long a reloaded tenant gets to answer /health with OK once PM2 says its new process is ready. */
-const HEALTHY_WITHIN_MS = 20_000
+/** How long a reloaded tenant gets to answer /health with OK once PM2 says its new process is ready (generous: a busy machine). */
+const HEALTHY_WITHIN_MS = 60_000
 
 export const reloadCommand = defineCommand({
   name: 'reload',
