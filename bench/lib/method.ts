@@ -121,7 +121,14 @@ bare; the changes they led to are listed with each item.
 - Idle RSS: VmRSS of each tenant process 25 s after the last start, also read at 10 s and right after its first
   200 (V8 shrinks each process's start-up heap after some quiet seconds, not all at the same moment); PSS from
   \`/proc/<pid>/smaps_rollup\` beside it. PM2 daemon: VmRSS of the pid in \`PM2_HOME/pm2.pid\`.
-- Reload: one client loop per tenant requesting \`/health\` on fresh connections (like curl) while
-  \`pm2 reload ecosystem.config.cjs\` replaces every process; any non-200 or connection error is a failure.
+- Reloads under load: per tenant, one client loop on fresh connections (like curl) and one on kept-alive
+  connections (Node's \`http.Agent({ keepAlive: true })\`, as fetch, axios or Python's \`requests.Session\` reuse
+  connections), both requesting \`/health\` as fast as they are answered with a 5 s client timeout; any non-200,
+  connection error or timeout is a failure, counted per kind of client. Two reloads in a row: the rolling
+  \`npm run tenant:reload\` (\`node scripts/tenant.js reload\`: one tenant at a time, the new process healthy before
+  the next) and a plain \`pm2 reload ecosystem.config.cjs\` (PM2 replaces two processes at a time). A stopping
+  tenant drains: a request on a kept-alive connection is answered with \`Connection: close\`, idle connections
+  are closed only after the advertised keep-alive time (5 s), so no request is reset
+  (\`src/http/server.ts\`, timings in \`src/config/lifecycle.ts\`).
 `,
 }

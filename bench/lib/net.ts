@@ -41,8 +41,13 @@ export async function callJson<T = Record<string, unknown>> (
 
 /** One GET on a fresh connection (like curl, no keep-alive): the status, or the error code. */
 export function freshGet (port: number, urlPath: string, timeoutMs = 5000): Promise<number | string> {
+  return agentGet(false, port, urlPath, timeoutMs)
+}
+
+/** One GET through `agent` (an http.Agent with keepAlive reuses its connections, like most API clients): the status, or the error code. */
+export function agentGet (agent: http.Agent | false, port: number, urlPath: string, timeoutMs = 5000): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent, timeout: timeoutMs }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
       res.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message))

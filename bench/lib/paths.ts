@@ -21,5 +21,7 @@ export const BENCHMARKS_MD = path.join(REPO_DIR, 'BENCHMARKS.md')
 export const TENANT_BIN = path.join(REPO_DIR, 'bin', 'clt-v8-api.js')
 export const SANDBOX_BIN = path.join(REPO_DIR, 'bin', 'clt-v8-sandbox.js')
 export const PM2_BIN = path.join(REPO_DIR, 'node_modules', 'pm2', 'bin', 'pm2')
+/** The operator's tenant commands (`npm run tenant:reload` = `node scripts/tenant.js reload`). */
+export const TENANT_SCRIPT = path.join(REPO_DIR, 'scripts', 'tenant.js')
 /** Compiled bench helpers (servers, probes) run as separate processes from here. */
 export const BENCH_SERVERS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'servers')

@@ -3,8 +3,9 @@ import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { writeEcosystem } from '../../src/cli/ecosystem.js'
-import { freePort, freshGet } from '../lib/net.js'
-import { BENCH_SERVERS_DIR, REPO_DIR } from '../lib/paths.js'
+import http from 'node:http'
+import { agentGet, freePort, freshGet } from '../lib/net.js'
+import { BENCH_SERVERS_DIR, REPO_DIR, TENANT_SCRIPT } from '../lib/paths.js'
 import { privatePm2 } from '../lib/pm2.js'
 import { stopChild } from '../lib/procs.js'
 import { figure } from '../lib/result.js'
@@ -41,10 +42,59 @@ async function firstHealthy (port: number, deadline: number): Promise<number> {
   throw new Error(`port ${port}: /health never answered 200`)
 }
 
+interface Tally {
+  requests: number
+  failed: number
+  /** Distinct failure kinds (status or error code). */
+  kinds: string[]
+}
+
+interface ReloadRun {
+  ms: number
+  fresh: Tally
+  keepAlive: Tally
+  replaced: number
+}
+
+/** Run `reload` while every tenant gets a fresh-connection loop and a keep-alive loop; count what failed, per kind of client. */
+async function underLoad (ports: number[], reload: () => Promise<unknown>): Promise<ReloadRun> {
+  const agent = new http.Agent({ keepAlive: true })
+  const results = { fresh: [] as Array<number | string>, keepAlive: [] as Array<number | string> }
+  let looping = true
+  const loops = ports.flatMap((port) => [
+    (async () => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- cleared by the other task while this one awaits
+      while (looping) results.fresh.push(await freshGet(port, '/health', 5000))
+    })(),
+    (async () => {
+      // eslint-disable-next-line no-unmodified-loop-condition -- cleared by the other task while this one awaits
+      while (looping) results.keepAlive.push(await agentGet(agent, port, '/health', 5000))
+    })(),
+  ])
+  await sleep(500)
+  const t0 = Date.now()
+  await reload()
+  const ms = Date.now() - t0
+  await sleep(1000)
+  looping = false
+  await Promise.all(loops)
+  agent.destroy()
+  const tally = (r: Array<number | string>): Tally => {
+    const failed = r.filter((x) => x !== 200)
+    return { requests: r.length, failed: failed.length, kinds: [...new Set(failed.map(String))] }
+  }
+  return { ms, fresh: tally(results.fresh), keepAlive: tally(results.keepAlive), replaced: 0 }
+}
+
+const describe = (r: ReloadRun): string =>
+  `fresh ${r.fresh.requests} requests, ${r.fresh.failed} failed${r.fresh.kinds.length ? ` (${r.fresh.kinds.join(', ')})` : ''}; ` +
+  `keep-alive ${r.keepAlive.requests} requests, ${r.keepAlive.failed} failed${r.keepAlive.kinds.length ? ` (${r.keepAlive.kinds.join(', ')})` : ''}`
+const kinds = (t: Tally): string => (t.kinds.length ? `; failures: ${t.kinds.join(', ')}` : '')
+
 export const fleetSuite: Suite = {
   name: 'fleet',
   title: `Fleet of ${K} tenants under a private PM2`,
-  budgetS: 240,
+  budgetS: 360,
   async run (ctx, draft) {
     draft.params = { tenants: K, idle_settle_ms: IDLE_SETTLE_MS, early_sample_ms: EARLY_SAMPLE_MS, direct_starts: DIRECT_STARTS, pm2_entry: 'generated ecosystem.config.cjs: cluster mode, 1 instance, wait_ready, pmx off' }
     const root = makeRoot(ctx.scratch)
@@ -113,30 +163,44 @@ export const fleetSuite: Suite = {
       'RSS counts the node binary and shared libraries (~45 MB of clean shared pages) in full for every process; PSS divides them among the processes sharing them, so it is what each extra tenant adds'))
     draft.figures.push(figure('pm2_daemon_rss_mb', `PM2 daemon RSS with ${K} tenants`, daemonRss === undefined ? null : round(daemonRss, 1), 'MB'))
 
-    // 3. `pm2 reload` of the whole fleet while one client loop per tenant requests /health on fresh connections.
-    const results: Array<number | string> = []
-    let looping = true
-    const loops = ports.map(async (port) => {
-      // eslint-disable-next-line no-unmodified-loop-condition -- cleared by the other task while this one awaits
-      while (looping) results.push(await freshGet(port, '/health', 5000))
-    })
-    await sleep(500)
-    const pidsBefore = new Map(list.map((p) => [p.name, p.pid]))
-    const r0 = Date.now()
-    await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
-    const reloadMs = Date.now() - r0
-    await sleep(1000)
-    looping = false
-    await Promise.all(loops)
-    const after = await pm.jlist()
-    const replaced = after.filter((p) => pidsBefore.has(p.name) && pidsBefore.get(p.name) !== p.pid).length
-    const failed = results.filter((x) => x !== 200)
-    const kinds = [...new Set(failed.map(String))]
-    ctx.log(`reload of ${K} tenants in ${reloadMs} ms: ${results.length} requests, ${failed.length} failed${kinds.length ? ` (${kinds.join(', ')})` : ''}; ${replaced}/${K} processes replaced`)
-    draft.raw = { import_times: imports, direct_start_ms: direct, start: startRows, rss_at_10s: early, idle_rss: rss, reload: { ms: reloadMs, requests: results.length, failed: failed.length, failure_kinds: kinds, replaced } }
-    draft.figures.push(figure('reload_failed_requests', `\`pm2 reload\` of ${K} tenants under a client loop → failed requests`, failed.length, 'requests', { op: '==', value: 0 },
-      `${results.length} requests on fresh connections during a ${reloadMs} ms reload; ${replaced}/${K} processes replaced${kinds.length ? `; failures: ${kinds.join(', ')}` : ''}`))
-    if (replaced !== K) draft.notes.push(`Only ${replaced} of ${K} processes had a new pid after the reload.`)
+    // 3. Reloads of the whole fleet under load: per tenant, one client loop on fresh connections (curl) and one
+    //    on kept-alive connections (http.Agent keepAlive, as fetch, axios or requests.Session do), both requesting
+    //    /health as fast as answered. First the rolling `npm run tenant:reload` (one tenant at a time, each healthy
+    //    before the next), then a plain `pm2 reload ecosystem.config.cjs` (PM2 replaces two at a time).
+    const reloads: Record<string, ReloadRun> = {}
+    for (const kind of ['rolling', 'plain'] as const) {
+      const before = new Map((await pm.jlist()).map((p) => [p.name, p.pid]))
+      const run = await underLoad(ports, async () => {
+        if (kind === 'rolling') {
+          try {
+            await exec(process.execPath, [TENANT_SCRIPT, 'reload', '--root', root], { env: { ...process.env, PM2_HOME: pm.home }, timeout: 240_000 })
+          } catch (err) {
+            const e = err as { stdout?: string; stderr?: string; message: string }
+            throw new Error(`npm run tenant:reload failed: ${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message)
+          }
+        }
+        else await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
+      })
+      const after = await pm.jlist()
+      run.replaced = after.filter((p) => before.has(p.name) && before.get(p.name) !== p.pid).length
+      reloads[kind] = run
+      ctx.log(`${kind} reload of ${K} tenants in ${run.ms} ms: ${describe(run)}; ${run.replaced}/${K} processes replaced`)
+      if (run.replaced !== K) draft.notes.push(`${kind} reload: only ${run.replaced} of ${K} processes had a new pid afterwards.`)
+    }
+    draft.raw = { import_times: imports, direct_start_ms: direct, start: startRows, rss_at_10s: early, idle_rss: rss, reloads }
+    const rolling = reloads['rolling']!
+    const plain = reloads['plain']!
+    const load = 'one fresh-connection loop and one keep-alive loop per tenant requesting /health as fast as answered'
+    draft.figures.push(figure('rolling_reload_failed_fresh', `\`npm run tenant:reload\` (rolling) of ${K} tenants → failed requests, fresh connections`, rolling.fresh.failed, 'requests', { op: '==', value: 0 },
+      `${rolling.fresh.requests} requests during a ${rolling.ms} ms rolling reload (${load}); ${rolling.replaced}/${K} replaced${kinds(rolling.fresh)}`))
+    draft.figures.push(figure('rolling_reload_failed_keepalive', `\`npm run tenant:reload\` (rolling) of ${K} tenants → failed requests, kept-alive connections`, rolling.keepAlive.failed, 'requests', { op: '==', value: 0 },
+      `${rolling.keepAlive.requests} requests on http.Agent keepAlive connections in the same run${kinds(rolling.keepAlive)}`))
+    draft.figures.push(figure('rolling_reload_ms', `\`npm run tenant:reload\` of ${K} tenants under that load, wall time`, rolling.ms, 'ms', undefined,
+      'one tenant at a time: start the new process, wait for its ready message, drain and stop the old one, then /health OK before the next'))
+    draft.figures.push(figure('reload_failed_fresh', `\`pm2 reload ecosystem.config.cjs\` of ${K} tenants (all, two at a time) → failed requests, fresh connections`, plain.fresh.failed, 'requests', { op: '==', value: 0 },
+      `${plain.fresh.requests} requests during a ${plain.ms} ms reload; ${plain.replaced}/${K} replaced${kinds(plain.fresh)}`))
+    draft.figures.push(figure('reload_failed_keepalive', `\`pm2 reload ecosystem.config.cjs\` of ${K} tenants → failed requests, kept-alive connections`, plain.keepAlive.failed, 'requests', { op: '==', value: 0 },
+      `${plain.keepAlive.requests} requests on http.Agent keepAlive connections in the same run${kinds(plain.keepAlive)}`))
     await pm.kill()
   },
 }
