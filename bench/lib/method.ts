@@ -51,6 +51,15 @@ bare; the changes they led to are listed with each item.
 - **Fleet spawn-to-ready.** Mostly the app's own start, not PM2: the fleet bench times the same process started
   directly. Module loading dominates (undici, zod, fastify; pino-roll and its date library are gone, replaced by an in-thread rotating file); \`pino-pretty\` is
   now loaded only on a terminal. Bundling the code into one file or Node 22's module compile cache would shorten it.
+- **Fleet reloads.** A stopping tenant drains (\`src/http/server.ts\`): requests on its open connections are
+  answered with \`Connection: close\`, idle ones closed only after the 5 s keep-alive time it advertises. Before,
+  Node's \`server.close()\` reset idle kept-alive connections under their clients' next request, and a 10-tenant
+  reload under load failed requests. What remained was PM2 itself: it is the cluster master, so every new
+  connection passes through its one thread, and under this load it took 10–20 s to fork each new process; with
+  PM2's 15 s \`listen_timeout\` it stopped old processes before their successors listened (thousands of refused
+  connections in one run). The entries now give it 60 s. The reload wall times are this saturated machine's
+  (twenty client loops at full speed on 2 cores shared with other work); with a few client loops
+  (\`test/fleet/reload-keepalive.test.ts\`) a tenant reloads in 2–4 s.
 - **Idle RSS.** Each tenant's RSS counts the Node binary and shared libraries in full (PSS, the real cost of
   one more tenant, is about half of it); the highest value depends on when V8 gets round to shrinking each
   process's start-up heap.

@@ -178,8 +178,7 @@ export const fleetSuite: Suite = {
             const e = err as { stdout?: string; stderr?: string; message: string }
             throw new Error(`npm run tenant:reload failed: ${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message)
           }
-        }
-        else await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
+        } else await pm.pm2(['reload', 'ecosystem.config.cjs'], { cwd: root })
       })
       const after = await pm.jlist()
       run.replaced = after.filter((p) => before.has(p.name) && before.get(p.name) !== p.pid).length
