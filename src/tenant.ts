@@ -246,7 +246,9 @@ export async function createTenant (deps: TenantDeps): Promise<Tenant> {
   const close = async (): Promise<void> => {
     // Background workers stop claiming at once and get the grace for work in flight while HTTP drains.
     const backgroundStopped = services.stopBackground()
-    await app.close() // stops accepting, waits for in-flight requests; event streams end in their preClose
+    // Drains (src/http/server.ts): stops accepting, answers what still arrives on open connections with
+    // Connection: close, closes idle ones past their keep-alive time; event streams end in their preClose.
+    await app.close()
     await backgroundStopped
     await services.close()
     deps.db.close()
