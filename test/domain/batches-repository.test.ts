@@ -175,3 +175,17 @@ t.test('three processes claiming from one SQLite file never take the same item',
   t.equal(repo.getBatch('shared')?.status, 'COMPLETED', 'batch completed')
   db.close()
 })
+
+t.test('finished items sort in commit order: finished_at strictly increases within a batch, whatever the clocks say', async (t) => {
+  const db = openDatabase(':memory:')
+  t.teardown(() => db.close())
+  const repo = new BatchRepository(db)
+  repo.insertBatch({ id: 'b1', origin: 'lista', params: {}, items: items(validCpfs(4)), now: 1000 })
+  const claimed = [1, 2, 3, 4].map(() => repo.claim('w', 2000, 60_000)!)
+  // A second process whose clock is behind, and two writes in the same millisecond.
+  const clocks = [5000, 4000, 4000, 9000]
+  claimed.forEach((c, i) => t.ok(repo.finish('w', c.batchId, c.seq, OK, clocks[i]!).ok, `item ${i} finished`))
+  const order = repo.finishedSince('b1', 0)
+  t.same(order.map((r) => r.finishedAt), [5000, 5001, 5002, 9000], 'each later commit sorts after the earlier ones (never equal, never before)')
+  t.same(order.map((r) => r.key), [...order.map((r) => r.key)].sort((a, b) => a - b), 'and in the order they were written')
+})

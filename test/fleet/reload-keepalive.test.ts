@@ -103,7 +103,7 @@ t.test('keep-alive, fresh and POST clients through reloads of one tenant and of 
   const stored: number[] = []
   for (const p of ports) {
     const db = openDatabase(path.join(root, 'tenants', `data-${p}.sqlite`))
-    stored.push(...(db.prepare("SELECT json_extract(params, '$.valor') AS v FROM batches").all() as Array<{ v: number }>).map((r) => r.v))
+    stored.push(...(db.prepare("SELECT json_extract(params, '$.amount.value') AS v FROM batches").all() as Array<{ v: number }>).map((r) => r.v))
     db.close()
   }
   const count = new Map<number, number>()

@@ -3,63 +3,17 @@ import Fastify from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { pino } from 'pino'
 import t from 'tap'
-import { Client, request } from 'undici'
+import { request } from 'undici'
 import { openDatabase } from '../../src/db/database.js'
 import { BatchService } from '../../src/domain/batches/service.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
 import { batchRoutes } from '../../src/http/routes/batches.js'
 import type { App } from '../../src/http/app.js'
 import { AUTH } from '../fixtures/app.js'
+import { openStream } from '../fixtures/sse.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, validCpfs, waitFor } from '../fixtures/batches.js'
-
-interface SseEvent {
-  event: string
-  data: any
-  id?: string
-}
-
-/** Open the stream on its own connection and collect events until it ends or `close()` is called. */
-async function openStream (base: string, path: string, headers: Record<string, string> = AUTH) {
-  const client = new Client(base)
-  const res = await client.request({ method: 'GET', path, headers })
-  const events: SseEvent[] = []
-  const comments: string[] = []
-  let buffer = ''
-  let ended = false
-  const reading = (async () => {
-    try {
-      for await (const chunk of res.body) {
-        buffer += (chunk as Buffer).toString('utf8')
-        let cut: number
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut)
-          buffer = buffer.slice(cut + 2)
-          const ev: Partial<SseEvent> & { data?: string } = {}
-          for (const line of frame.split('\n')) {
-            if (line.startsWith(':')) comments.push(line)
-            else if (line.startsWith('event: ')) ev.event = line.slice(7)
-            else if (line.startsWith('data: ')) ev.data = line.slice(6)
-            else if (line.startsWith('id: ')) ev.id = line.slice(4)
-          }
-          if (ev.event) events.push({ event: ev.event, data: JSON.parse(ev.data ?? 'null'), ...(ev.id ? { id: ev.id } : {}) })
-        }
-      }
-    } catch {
-      // aborted by the test
-    }
-    ended = true
-    await client.close().catch(() => undefined)
-  })()
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    events,
-    comments,
-    ended: () => ended,
-    finished: reading,
-    close: () => { client.destroy() },
-  }
-}
+import { tempRoot } from '../fixtures/config.js'
+import { parseEventId, RETRY_MS } from '../../src/http/routes/batches-events.js'
 
 async function listening (app: App): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -97,10 +51,23 @@ t.test('a client sees item per finished CPF, progress with counts, then done, an
   t.equal(doneEv.data.sucessos, 30, 'done carries the counts')
   t.ok(s.ended(), 'the server ended the stream after done')
 
+  t.same(s.retries, [RETRY_MS], 'a retry hint first')
+  t.ok(items.every((e) => /^\d+\.\d+$/.test(e.id ?? '')), 'every item event has an id (its position)')
+  const positions = items.map((e) => parseEventId(e.id)!)
+  t.ok(positions.every((p, i) => i === 0 || p.at > positions[i - 1]!.at || (p.at === positions[i - 1]!.at && p.key > positions[i - 1]!.key)), 'ids increase')
+  t.notOk(progress.some((e) => e.id), 'progress events carry no id (Last-Event-ID stays on the last item)')
+
   const replay = await openStream(base, eventsUrl)
   await replay.finished
   t.equal(replay.events.filter((e) => e.event === 'item').length, 31, 'a late client gets every finished item replayed')
   t.equal(replay.events.at(-1)?.event, 'done', 'and done at once')
+  const resumed = await openStream(base, eventsUrl, { ...AUTH, 'last-event-id': items[9]!.id! })
+  await resumed.finished
+  t.same(resumed.events.filter((e) => e.event === 'item').map((e) => e.data.cpf), items.slice(10).map((e) => e.data.cpf), 'Last-Event-ID resumes right after that item')
+  t.equal(resumed.events.at(-1)?.event, 'done', 'then done')
+  const odd = await openStream(base, eventsUrl, { ...AUTH, 'last-event-id': 'not-ours' })
+  await odd.finished
+  t.equal(odd.events.filter((e) => e.event === 'item').length, 31, 'an id that is not ours starts from the beginning')
   const reconnect = await request(`${base}${eventsUrl}`, { headers: { ...AUTH, 'last-event-id': 'done' } })
   await reconnect.body.dump()
   t.equal(reconnect.statusCode, 204, 'an EventSource reconnecting after done is told to stop (204)')
@@ -126,7 +93,35 @@ t.test('a client going away removes its listener; server shutdown ends open stre
   await b.finished
   t.ok(Date.now() - t0 < 20_000, 'app.close is not held by an open event stream (it would stay open for good)')
   t.ok(b.ended(), 'the open stream was ended by the server')
+  t.equal(b.events.at(-1)?.event, 'reconnect', 'its last event tells the client to reconnect (not a silent end)')
   t.equal(services.batches.subscribers(id), 0, 'no listener left')
+})
+
+t.test('a stopping process says reconnect with the id to resume from; the next process continues with no gap and no repeat', async (t) => {
+  const file = `${tempRoot(t)}/tenants/data-6999.sqlite`
+  const first = await buildWithRunner(t, { file, runner: new FakeRunner({ delayMs: 20 }), config: { BATCH_CONCURRENCY: '2' } })
+  const base = await listening(first.app)
+  const cpfs = validCpfs(24)
+  const id = (await first.app.inject({ method: 'POST', url: '/clt/lotes', headers: AUTH, payload: { cpfs } })).json().lote_id
+  const before = await openStream(base, `/clt/lotes/${id}/eventos`)
+  await waitFor('some items streamed', () => before.events.filter((e) => e.event === 'item').length >= 5)
+  await first.services.batches.shutdown() // what a reload does first
+  await first.app.close()
+  await before.finished
+  const last = before.events.at(-1)!
+  t.equal(last.event, 'reconnect', 'the stream ends with a reconnect event')
+  const seen = before.events.filter((e) => e.event === 'item')
+  t.equal(last.data.last_event_id, seen.at(-1)!.id, 'carrying the id of the last item it sent')
+  t.match(last.data.mensagem, new RegExp(`Last-Event-ID: ${seen.at(-1)!.id!.replace('.', '\\.')}`), 'and says how to resume with curl')
+  t.same(before.retries, [RETRY_MS, 1000], 'and asks EventSource to come back within a second')
+
+  const second = await buildWithRunner(t, { file, runner: new FakeRunner({ delayMs: 5 }) })
+  const after = await openStream(await listening(second.app), `/clt/lotes/${id}/eventos`, { ...AUTH, 'last-event-id': last.data.last_event_id })
+  await Promise.race([after.finished, new Promise((resolve, reject) => setTimeout(() => reject(new Error('stream did not end')), 20_000))])
+  const rest = after.events.filter((e) => e.event === 'item')
+  const all = [...seen, ...rest].map((e) => e.data.cpf)
+  t.equal(after.events.at(-1)?.event, 'done', 'the resumed stream ends with done')
+  t.same([...all].sort(), [...cpfs].sort(), 'every CPF exactly once across the two streams: no gap, no repeat')
 })
 
 t.test('heartbeat comments keep an idle stream alive', async (t) => {

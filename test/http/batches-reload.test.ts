@@ -11,6 +11,8 @@ import { privatePm2 } from '../fixtures/pm2.js'
 import { startSandbox } from '../fixtures/sandbox.js'
 import { api, waitHealthy } from '../fixtures/batches-process.js'
 import { waitFor } from '../fixtures/batches.js'
+import { AUTH } from '../fixtures/app.js'
+import { openStream } from '../fixtures/sse.js'
 
 t.test('pm2 reload mid-batch: the old process drains, the new one finishes, every item once', async (t) => {
   const sb = await startSandbox(t)
@@ -31,18 +33,31 @@ t.test('pm2 reload mid-batch: the old process drains, the new one finishes, ever
 
   const id = (await api(port, 'POST', '/clt/lotes', { cpfs: [...expected.keys()] })).body.lote_id as string
   await waitFor('25 processed', async () => (await api(port, 'GET', `/clt/lotes/${id}?limit=1`)).body.processados >= 25, 60_000, 50)
+  // Someone follows the batch live (EventSource, curl -N) through the reload.
+  const base = `http://127.0.0.1:${port}`
+  const watching = await openStream(base, `/clt/lotes/${id}/eventos`)
+  await waitFor('the stream under way', () => watching.events.some((e) => e.event === 'item'), 30_000, 50)
   const pidBefore = (await pm.jlist()).find((p) => p.name === app)!.pid
   const reloadAt = Date.now()
   await pm.pm2(['reload', 'ecosystem.config.cjs', '--only', app], { cwd: root })
   const reloadMs = Date.now() - reloadAt
   const pidAfter = (await pm.jlist()).find((p) => p.name === app)!.pid
   t.not(pidAfter, pidBefore, 'the process was replaced')
+  await watching.finished
+  const last = watching.events.at(-1)!
+  t.equal(last.event, 'reconnect', 'the stream of the old process ended with a reconnect event, not silently')
+  const lastId = last.data.last_event_id as string | null
+  const resumed = await openStream(base, `/clt/lotes/${id}/eventos`, { ...AUTH, ...(lastId ? { 'last-event-id': lastId } : {}) })
 
   const final = await waitFor('batch end', async () => {
     const b = (await api(port, 'GET', `/clt/lotes/${id}?limit=1`)).body
     return b.finished_at !== null ? b : undefined
   }, 90_000, 100)
   t.equal(final.status, 'COMPLETED', 'COMPLETED')
+  await resumed.finished
+  t.equal(resumed.events.at(-1)?.event, 'done', 'the resumed stream (on the new process) ends with done')
+  const streamed = [...watching.events, ...resumed.events].filter((e) => e.event === 'item').map((e) => e.data.cpf as string)
+  t.same([...streamed].sort(), [...expected.keys()].sort(), 'across the reload, the two streams sent every CPF exactly once')
   t.same([final.total, final.sucessos, final.erros], [120, 90, 30], 'counts match the scenarios exactly')
 
   const db = openDatabase(path.join(root, 'tenants', `data-${port}.sqlite`))

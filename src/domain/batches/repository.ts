@@ -160,10 +160,15 @@ export class BatchRepository {
         WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`
     )
     // Guarded by lease_owner: a worker whose lease was taken over (or released at shutdown) writes nothing.
+    // finished_at is kept strictly increasing within a batch, in the order the writes commit (a write statement
+    // runs alone): even when another process's clock is behind or its write waited on the lock, an item finished
+    // later sorts later, so an event stream's position (finished_at, rowid) resumes exactly (Last-Event-ID).
     this.#finish = db.prepare(
       `UPDATE batch_items
           SET status = @status, etapa = @etapa, erro = @erro, mensagem = @mensagem, resultado = @resultado,
-              finished_at = @now, lease_owner = NULL, lease_until = NULL
+              finished_at = max(@now, coalesce((SELECT max(finished_at) + 1 FROM batch_items
+                                                 WHERE batch_id = @batchId AND status IN ('SUCCESS', 'FAILED')), 0)),
+              lease_owner = NULL, lease_until = NULL
         WHERE batch_id = @batchId AND seq = @seq AND status = 'RUNNING' AND lease_owner = @owner`
     )
     this.#retry = db.prepare(

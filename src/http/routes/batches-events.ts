@@ -1,4 +1,8 @@
-/** Server-Sent Events of one batch: `item` per finished CPF, `progress` on count changes, `done` at the end; heartbeats. */
+/**
+ * Server-Sent Events of one batch: `item` per finished CPF (with an id), `progress` on count changes, `done` at the
+ * end; heartbeats; a `retry:` hint. Last-Event-ID resumes after the item it names; a stopping server sends a last
+ * `reconnect` event (with the id to resume from) instead of ending the stream silently.
+ */
 import type { ServerResponse } from 'node:http'
 import type { BatchService } from '../../domain/batches/service.js'
 import { batchView, countsView, itemView } from './batches-view.js'
@@ -56,25 +60,43 @@ export class StreamSlots {
 }
 
 /**
- * How far back each look re-reads finished items: another process's write can commit a little after the
- * time it recorded. Items already sent are remembered, so re-reading never repeats an event.
+ * Where an item event sits in its batch's stream: the item's finished_at and rowid. The repository keeps finished_at
+ * strictly increasing in commit order within a batch, so "after this position" is exact, in this process or the next.
  */
-const SKEW_WINDOW_MS = 15_000
+export interface StreamPosition {
+  at: number
+  key: number
+}
+
+/** The SSE id of an item event, `<finished_at>.<rowid>`: what EventSource sends back as Last-Event-ID. */
+export const eventId = (p: StreamPosition): string => `${p.at}.${p.key}`
+
+/** A Last-Event-ID an item event carried, or undefined (absent, `done`, or not one of ours: start from the beginning). */
+export function parseEventId (id: string | string[] | undefined): StreamPosition | undefined {
+  const m = typeof id === 'string' ? /^(\d{1,16})\.(\d{1,16})$/.exec(id.trim()) : null
+  return m ? { at: Number(m[1]), key: Number(m[2]) } : undefined
+}
+
+/** Reconnection delay the stream asks EventSource clients for. */
+export const RETRY_MS = 5000
+/** Sent with the last event of a stopping server: the next process is already up, come back soon. */
+const RECONNECT_RETRY_MS = 1000
 const COALESCE_MS = 50
 
 /**
- * Stream the batch's events on a response already hijacked from fastify. Resolves when the stream ends
- * (after `done`, on client disconnect, or when `stop()` is called at server shutdown).
+ * Stream the batch's events on a response already hijacked from fastify, from the start or after `from`. Resolves
+ * when the stream ends (after `done`, on client disconnect, or when `stop()` is called at server shutdown, which
+ * first sends `reconnect`).
  */
 export function streamBatchEvents (
   res: ServerResponse,
   service: BatchService,
   batchId: string,
   headers: Record<string, string | number | string[] | undefined>,
-  opts: EventStreamOptions = {}
+  opts: EventStreamOptions = {},
+  from?: StreamPosition
 ): { done: Promise<void>; stop: () => void } {
-  const sent = new Map<number, number>() // item key → finished_at
-  let cursor = 0
+  let position: StreamPosition = from ?? { at: 0, key: 0 }
   let lastProgress = ''
   let closed = false
   let pumping = false
@@ -92,7 +114,7 @@ export function streamBatchEvents (
   }
   const base = Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && k.toLowerCase() !== 'content-length')) as Record<string, string | number | string[]>
   res.writeHead(200, { ...base, ...clean })
-  res.write('retry: 5000\n\n')
+  res.write(`retry: ${RETRY_MS}\n\n`)
 
   /** Write one chunk; wait for the socket to drain when its buffer is full. */
   const write = async (chunk: string): Promise<void> => {
@@ -142,15 +164,13 @@ export function streamBatchEvents (
           end()
           return
         }
-        for (const { key, finishedAt } of service.finishedSince(batchId, Math.max(0, cursor - SKEW_WINDOW_MS))) {
+        for (const { key, finishedAt } of service.finishedSince(batchId, position.at)) {
           if (closed) return
-          cursor = Math.max(cursor, finishedAt)
-          if (sent.has(key)) continue
-          sent.set(key, finishedAt)
+          if (finishedAt === position.at && key <= position.key) continue // sent already (or before Last-Event-ID)
+          position = { at: finishedAt, key }
           const item = service.item(key)
-          if (item) await event('item', { lote_id: batchId, ...itemView(item) })
+          if (item) await event('item', { lote_id: batchId, ...itemView(item) }, eventId(position))
         }
-        for (const [key, at] of sent) if (at < cursor - 2 * SKEW_WINDOW_MS) sent.delete(key)
         const counts = service.counts(batchId)
         const progress = JSON.stringify({ lote_id: batchId, status: batch.status, ...countsView(counts) })
         if (progress !== lastProgress) {
@@ -183,7 +203,21 @@ export function streamBatchEvents (
   const unsubscribe = service.subscribe(batchId, schedule)
   const heartbeat = setInterval(() => { void write(': ping\n\n') }, opts.heartbeatMs ?? 15_000)
   const poll = setInterval(() => { void pump() }, opts.pollMs ?? 1000)
+  /** Server shutdown: tell the client to come back (the next process resumes from the id), then end. */
+  const stop = (): void => {
+    if (closed) return
+    const lastId = position.at > 0 ? eventId(position) : null
+    res.write(`retry: ${RECONNECT_RETRY_MS}\nevent: reconnect\ndata: ${JSON.stringify({
+      lote_id: batchId,
+      motivo: 'servidor_reiniciando',
+      mensagem: 'O serviço está reiniciando. Reconecte para continuar de onde parou: o EventSource reconecta sozinho; ' +
+        `com curl, repita o pedido com o cabeçalho Last-Event-ID${lastId ? `: ${lastId}` : ' (nenhum item recebido ainda: sem cabeçalho)'}.`,
+      last_event_id: lastId,
+    })}\n\n`)
+    end()
+  }
+
   res.on('close', () => end(true))
   void pump()
-  return { done, stop: () => end() }
+  return { done, stop }
 }

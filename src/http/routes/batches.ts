@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
 import { AppError, badRequest, notFound } from '../../errors.js'
 import { clientKey } from '../auth.js'
-import { StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
+import { parseEventId, StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
 import { batchView, itemView } from './batches-view.js'
 
@@ -65,7 +65,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   const app = plain.withTypeProvider<ZodTypeProvider>()
   const streams = new Set<() => void>()
   const slots = new StreamSlots(streamLimits ?? (() => ({ total: Infinity, perAddress: Infinity })))
-  // On shutdown (the composition root has already stopped batch claims): end event streams so the close can finish.
+  // On shutdown (the composition root has already stopped batch claims): each open stream says `reconnect` and ends,
+  // so the close can finish and the client resumes on the next process.
   app.addHook('preClose', async () => {
     for (const stop of streams) stop()
   })
@@ -132,7 +133,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   })
 
   /** GET /clt/lotes/:id/eventos */
-  app.get('/clt/lotes/:id/eventos', { schema: { tags: ['Lotes'], summary: 'Progresso do lote em Server-Sent Events (progress, item, done)', params: idParams } }, async (req, reply) => {
+  app.get('/clt/lotes/:id/eventos', { schema: { tags: ['Lotes'], summary: 'Progresso do lote em Server-Sent Events (progress, item, done; reconnect quando o serviço reinicia). Last-Event-ID retoma após o último item recebido', params: idParams } }, async (req, reply) => {
     const batch = batches.get(req.params.id)
     if (!batch) throw loteNaoEncontrado(req.params.id)
     // EventSource reconnects after the stream ends; once it has seen `done` there is nothing more to say.
@@ -151,7 +152,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     reply.hijack()
     let stream: ReturnType<typeof streamBatchEvents>
     try {
-      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), events)
+      // A reconnecting EventSource (or curl -H 'Last-Event-ID: …') continues after the last item it received.
+      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), events, parseEventId(req.headers['last-event-id']))
     } catch (err) {
       slot.release()
       throw err
