@@ -70,8 +70,14 @@ t.test('bad config → errored with the reason; check exits 1 when down, invalid
   t.match(fs.readFileSync(path.join(root, 'logs', `pm2-${bad}.log`), 'utf8'), /clt-v8: .*V8_MAX_RPS/, 'the process wrote its one line before exiting')
 
   const reload = await cli(['reload', String(bad), '--root', root])
-  t.equal(reload.code, 1, 'tenant:reload refuses an invalid config')
+  t.equal(reload.code, 1, 'tenant:reload refuses an invalid config it is asked for')
   t.match(reload.out, /nothing reloaded; fix these config files first/, 'and says so')
+  const pidGood = (await pm.jlist()).find((p) => p.name === `clt-v8-api-${good}`)?.pid
+  const fleet = await cli(['reload', '--root', root])
+  t.equal(fleet.code, 1, 'a whole-fleet reload with one invalid tenant exits 1…')
+  t.match(fleet.out, new RegExp(`${bad}: skipped, its config does not load`), '…skips that one…')
+  t.match(fleet.out, new RegExp(`${good}: reloaded .* health OK`), '…and reloads the others')
+  t.not((await pm.jlist()).find((p) => p.name === `clt-v8-api-${good}`)?.pid, pidGood, 'the good tenant has a new process')
 
   await pm.pm2(['stop', `clt-v8-api-${good}`], { cwd: root })
   check = await cli(['check', String(good), '--root', root])

@@ -1,6 +1,7 @@
 /**
  * `tenant reload [PORT…]`: start or reload tenants one at a time (PM2 startOrReload), each new process healthy before
- * the next; stops at the first that is not, so a bad release or config takes down one tenant, not the fleet.
+ * the next; stops at the first that is not, so a bad release takes down one tenant, not the fleet. A tenant whose
+ * config does not load is never reloaded.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { appName, ECOSYSTEM_FILE, writeEcosystem } from '../ecosystem.js'
@@ -26,15 +27,19 @@ export const reloadCommand = defineCommand({
     for (const p of named) if (!tenants.some((t) => t.port === p)) throw new CliError(`port ${p} is not a tenant (no tenants/config-${p}.env)`)
     const chosen = named.length ? tenants.filter((t) => named.includes(t.port)) : tenants
     if (chosen.length === 0) throw new CliError('No tenants yet: npm run tenant:add <PORT>')
-    // A process with an invalid config would exit at once; PM2 would then stop the old one anyway after its listen timeout.
+    // A process with an invalid config exits at once, and PM2 then stops the old one anyway after its listen timeout:
+    // never reload one. Named ones are refused before anything moves; in a whole-fleet reload they are skipped (their
+    // running process, if any, keeps running) and the command exits 1 at the end.
     const invalid = chosen.filter((t) => t.error)
-    if (invalid.length) throw new CliError(`nothing reloaded; fix these config files first:\n${invalid.map((t) => `  ${t.error}`).join('\n')}`)
+    if (invalid.length && named.length) throw new CliError(`nothing reloaded; fix these config files first:\n${invalid.map((t) => `  ${t.error}`).join('\n')}`)
     const procs = await pm2List()
     const daemon = daemonRuntimeProblem(procs)
     if (daemon) throw new CliError(`nothing reloaded: ${daemon}`)
     writeEcosystem(root, codeDir) // the entries follow tenants/ and this code's PM2 settings
 
-    for (const [i, t] of chosen.entries()) {
+    for (const t of invalid) out(`${t.port}: skipped, its config does not load (a running process keeps running): ${t.error}`)
+    const valid = chosen.filter((t) => !t.error)
+    for (const [i, t] of valid.entries()) {
       const name = appName(t.port)
       const before = procs.find((p) => p.name === name)
       if (before?.status === 'stopped' && named.length === 0) {
@@ -56,12 +61,12 @@ export const reloadCommand = defineCommand({
       if (!healthy || after?.status !== 'online') {
         const why = lastWords(tenantPaths(root, t.port).pm2Log)
         out(`${t.port}: NOT healthy ${seconds} s after ${before ? 'reload' : 'start'} (PM2: ${after?.status ?? 'not listed'})${why ? `; its last start said: ${why}` : ''}`)
-        const rest = chosen.slice(i + 1).map((x) => x.port)
+        const rest = valid.slice(i + 1).map((x) => x.port)
         if (rest.length) out(`stopped here; not reloaded: ${rest.join(', ')}`)
         return 1
       }
       out(`${t.port}: ${before ? 'reloaded' : 'started'} in ${seconds} s (pid ${before?.pid ? `${before.pid} → ` : ''}${after.pid}), health OK`)
     }
-    return 0
+    return invalid.length ? 1 : 0
   },
 })
