@@ -205,8 +205,9 @@ if (why !== undefined) {
     await stop(t, id)
 
     const files = fs.readdirSync(vol).sort()
-    const kept = [file, `${file}.bak`, `data-${port}.sqlite`].sort()
-    t.same(files.filter((f) => f !== `data-${port}.sqlite-wal` && f !== `data-${port}.sqlite-shm`), kept, `the volume holds the config, its .bak and the database (${files.join(', ')})`)
+    // The save kept the previous config as a timestamped copy (config-<PORT>.env.bak-<time>).
+    const named = files.filter((f) => f !== `data-${port}.sqlite-wal` && f !== `data-${port}.sqlite-shm`).map((f) => (f.startsWith(`${file}.bak-`) ? `${file}.bak-<time>` : f))
+    t.same(named, [file, `${file}.bak-<time>`, `data-${port}.sqlite`].sort(), `the volume holds the config, its kept copy and the database (${files.join(', ')})`)
     for (const f of files) t.equal(fs.statSync(path.join(vol, f)).uid, APP_UID, `${f} is owned by uid 1000`)
     const lines = await checkLogs(t, id, [API_KEY, NEW_V8_PASSWORD, ...Object.values(SECRETS)])
     t.equal(lines.filter((l) => l?.msg === 'listening').length, 2, 'listened twice (start and restart)')
