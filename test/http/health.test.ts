@@ -22,7 +22,7 @@ t.test('GET /health is public and reports the tenant', async (t) => {
 })
 
 t.test('GET /health reports each integration configured once its keys are set', async (t) => {
-  const { app, store } = await build(t, { config: { V8_USERNAME: 'u@x.com', V8_PASSWORD: 'secret-pass', KENTRO_API_URL: 'http://127.0.0.1:1/int', KENTRO_API_KEY: 'k', KENTRO_QUEUE_ID: '25' } })
+  const { app, store } = await build(t, { config: { V8_USERNAME: 'u@x.com', V8_PASSWORD: 'secret-pass', KENTRO_API_URL: 'https://cliente.atenderbem.com/int', KENTRO_API_KEY: 'k', KENTRO_QUEUE_ID: '25' } })
   let body = (await app.inject({ method: 'GET', url: '/health' })).json()
   t.same(body.checks.integrations, { v8: { configured: true }, kentro: { configured: true }, presencabank: { configured: false } }, 'V8 and Kentro configured, PresençaBank off')
   t.notOk(JSON.stringify(body).includes('secret-pass'), 'no secret in the body')

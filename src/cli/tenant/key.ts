@@ -63,13 +63,17 @@ export const keyCommand = defineCommand({
     }
     process.kill(proc.pid, 'SIGHUP')
     const deadline = Date.now() + SWITCH_WITHIN_MS
-    // Wait for the new key to work (one request with a key the process does not know yet is one wrong-key count).
-    while (await authStatus(port, host, key) !== 200) {
+    // Ask with the old key until it is refused: until the switch it is a right key (the per-client count of wrong
+    // keys, which locks an address out, sees exactly one wrong key per rotation).
+    for (;;) {
+      const status = await authStatus(port, host, current)
+      if (status === 401) break
+      if (status !== 200) throw new CliError(`tenant ${port} answered ${status} while switching keys; check it with npm run tenant:check ${port}`)
       if (Date.now() > deadline) throw new CliError(`tenant ${port} (pid ${proc.pid}) did not switch to the new key within ${SWITCH_WITHIN_MS / 1000} s; restart it: npm run tenant:reload ${port}`)
       await sleep(100)
     }
-    const old = await authStatus(port, host, current)
-    if (old !== 401) throw new CliError(`tenant ${port} still answered ${old} to the old key; restart it: npm run tenant:reload ${port}`)
+    const fresh = await authStatus(port, host, key)
+    if (fresh !== 200) throw new CliError(`tenant ${port} refused the new key (${fresh}); restart it: npm run tenant:reload ${port}`)
     out(`Tenant ${port} (pid ${proc.pid}, not restarted) now accepts only the new key: the old one gets 401.`)
     return 0
   },
