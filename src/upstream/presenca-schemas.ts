@@ -135,27 +135,32 @@ export function isZeroedGlitch (m: Margem): boolean {
   return m.disponivel === 0 && (m.base ?? 0) === 0 && (m.totalDevido ?? 0) === 0 && m.dataAdmissao === null
 }
 
-/** Every human-readable text and code an error body carries. */
+const TEXT_KEYS = ['messages', 'message', 'mensagem', 'result', 'detail', 'description', 'descricao', 'error', 'title']
+const CODE_KEYS = ['errorCodes', 'code', 'codigo', 'errorCode']
+
+/**
+ * Every human-readable text and code an error body carries: errors/erros as a list or a map of lists, the text keys
+ * callers read, codes in errorCodes[]/code, and the same keys inside error objects of a list (`errors:[{code, message}]`).
+ */
 export function errorTexts (body: unknown): { texts: string[]; codes: string[] } {
   const texts: string[] = []
   const codes: string[] = []
-  const add = (v: unknown, into: string[]): void => {
+  const add = (v: unknown, into: string[], depth: number): void => {
     if (typeof v === 'string' && v.trim() !== '') into.push(v.trim())
-    else if (Array.isArray(v)) for (const x of v) add(x, into)
+    else if (Array.isArray(v)) for (const x of v) add(x, into, depth)
+    else if (v && typeof v === 'object' && depth < 3) collect(v as Record<string, unknown>, depth + 1)
   }
-  if (typeof body === 'string') {
-    add(body, texts)
-  } else if (body && typeof body === 'object' && !Array.isArray(body)) {
-    const b = body as Record<string, unknown>
+  const collect = (b: Record<string, unknown>, depth: number): void => {
     for (const key of ['errors', 'erros']) {
       const v = b[key]
-      if (v && typeof v === 'object' && !Array.isArray(v)) for (const list of Object.values(v)) add(list, texts)
-      else add(v, texts)
+      if (v && typeof v === 'object' && !Array.isArray(v)) for (const list of Object.values(v)) add(list, texts, depth)
+      else add(v, texts, depth)
     }
-    for (const key of ['messages', 'message', 'mensagem', 'result', 'detail', 'error', 'title']) add(b[key], texts)
-    add(b['errorCodes'], codes)
-    add(b['code'], codes)
+    for (const key of TEXT_KEYS) add(b[key], texts, depth)
+    for (const key of CODE_KEYS) add(b[key], codes, depth)
   }
+  if (typeof body === 'string') add(body, texts, 0)
+  else if (body && typeof body === 'object' && !Array.isArray(body)) collect(body as Record<string, unknown>, 0)
   return { texts: [...new Set(texts)], codes: [...new Set(codes)] }
 }
 
@@ -179,7 +184,11 @@ const fold = (s: string): string => s.normalize('NFD').replace(/[\u0300-\u036f]/
 /** What a refusal means, from its status and the texts/codes callers match on. */
 export function classify (status: number, body: unknown): PresencaRefusal | undefined {
   const { texts, codes } = errorTexts(body)
-  const all = fold([...texts, ...codes].join(' | '))
+  // Codes may sit anywhere in the body (one caller finds them by stringifying it): take every UPPER_SNAKE token from
+  // the whole body, but match words only in the texts callers read, so an unrelated field cannot change the verdict.
+  const raw = typeof body === 'string' ? body : JSON.stringify(body ?? '')
+  const anywhere = raw.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []
+  const all = fold([...texts, ...codes, ...anywhere].join(' | '))
   if (all.includes('telefone ja utilizado')) return 'telefone_em_uso'
   if (all.includes('termo_invalido_ou_ausente') || all.includes('autorizacao valida') || all.includes('termo valido') || /\btermo\b.*\b(nao encontrado|invalido|ausente|nao assinado|expirad)/.test(all) || /\bautorizacao\b.*\b(invalida|ausente|expirad|nao encontrada)/.test(all)) {
     return 'termo_nao_autorizado'

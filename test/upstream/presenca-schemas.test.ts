@@ -26,10 +26,18 @@ t.test('refusals classified by status, text and code', async (t) => {
     [400, { messages: ['Virada de folha em andamento'] }, 'virada_de_folha'],
     [400, { errors: ['Limite de consulta excedido'] }, 'limite_de_consulta'],
     [400, { errors: ['Falha ao realizar simulação'] }, undefined],
+    // The code "somewhere in the body": in error objects of a list, or deeper.
+    [400, { success: false, errors: [{ code: 'TERMO_INVALIDO_OU_AUSENTE', message: 'Não foi possível retornar a consulta' }] }, 'termo_nao_autorizado'],
+    [400, { data: { erro: { codigo: 'TERMO_INVALIDO_OU_AUSENTE' } } }, 'termo_nao_autorizado'],
+    [400, { errors: [{ key: 'cpf', message: 'Telefone já utilizado em termo para outro cliente.' }] }, 'telefone_em_uso'],
+    [400, { result: { detalhe: 'x', lista: ['MARGEM_OU_VALOR_INSUFICIENTE'] } }, 'margem_insuficiente'],
+    // Words in a field callers do not read do not change the verdict.
+    [400, { errors: ['CPF não encontrado na base'], termo: { id: 'x', situacao: 'invalido' } }, 'cpf_nao_encontrado'],
   ]
   for (const [status, body, want] of cases) t.equal(classify(status, body), want, `${status} ${JSON.stringify(body)} → ${want}`)
   t.equal(reasonText({ errors: { termoId: ['bad'] }, title: 'One or more validation errors occurred.' }, 'x'), 'bad | One or more validation errors occurred.', 'a ProblemDetails reason')
   t.equal(reasonText('', 'HTTP 500'), 'HTTP 500', 'an empty body falls back')
+  t.equal(reasonText({ errors: [{ code: 'X_Y', message: 'Mensagem do erro' }] }, 'x'), 'Mensagem do erro', 'the message of an error object in a list')
 })
 
 t.test('expireAt with an offset, without one (UTC), or unreadable', async (t) => {
