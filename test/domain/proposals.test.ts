@@ -105,6 +105,8 @@ t.test('status moves: finals stay, paid may be refunded, unknown statuses from n
   t.notOk(canMove('canceled', 'formalization') || canMove('rejected', 'analysis') || canMove('refunded', 'paid'), 'finals stay')
   t.notOk(canMove('formalization', 'formalization'), 'the same status is no move')
   t.ok(canMove('analysis', 'some_new_status'), 'a status V8 adds later is taken')
+  t.notOk(canMove('formalization', 'generating_ccb') || canMove('pending', 'generating_ccb'), 'a late operation.created never sends a proposal back to the start')
+  t.ok(canMove('criando', 'generating_ccb') && canMove('indefinida', 'generating_ccb'), 'the start, from our own statuses')
 })
 
 t.test('the WhatsApp text per status; the link only where it helps', async (t) => {

@@ -16,10 +16,15 @@ export function isOpen (status: string): boolean {
   return !FINAL_STATUSES.has(status)
 }
 
-/** Whether an event may move a proposal from `from` to `to` (unknown statuses V8 may add are accepted, from non-finals). */
+/**
+ * Whether an event may move a proposal from `from` to `to` (unknown statuses V8 may add are accepted, from non-finals).
+ * `generating_ccb` is where every operation starts (operation.created carries it): once V8 has moved on, a late or
+ * redelivered "created" must not send the proposal back (a CCB made again would be followed by formalization anyway).
+ */
 export function canMove (from: string, to: string): boolean {
   if (from === to) return false
   if (from === 'paid') return to === 'refunded'
+  if (to === 'generating_ccb') return (LOCAL_STATUSES as readonly string[]).includes(from)
   return !FINAL_STATUSES.has(from)
 }
 
