@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/database.js'
 import { CltFlow, type FlowDeps } from '../../src/domain/flow/index.js'
 import { FlowResultsRepository } from '../../src/domain/flow/results.js'
 import { simulatedStage } from '../../src/domain/flow/kentro-write.js'
-import { installmentPlan, orderTables } from '../../src/domain/flow/simulation.js'
+import { fitLadder, installmentPlan, maximumIn, orderTables } from '../../src/domain/flow/simulation.js'
 import { SimulationCache } from '../../src/domain/simulation-cache.js'
 import { upstreamRejected, upstreamUnavailable } from '../../src/upstream/errors.js'
 import type { ClientData, Consult, Simulation, SimulationConfig } from '../../src/upstream/v8.js'
@@ -163,6 +163,17 @@ t.test('installment plan', async (t) => {
   t.same(installmentPlan(), [24, 12, 6], 'default ladder')
   t.same(installmentPlan(36), [36, 24, 12, 6], 'a long prazo first, then the ladder below it')
   t.same(installmentPlan(12), [12, 6], 'a short prazo only goes down')
+  const offered = [6, 8, 10, 12, 18, 24, 36, 48]
+  t.same(fitLadder([24, 12, 6], 18, 6, offered), [24, 18, 12, 6], 'installmentsMax 18: 18 comes before 12')
+  t.same(fitLadder([24, 12, 6], 20, 6, offered), [24, 18, 12, 6], 'a maximum no table offers snaps down into the list')
+  t.same(fitLadder([24, 12, 6], 24, 6, offered), [24, 12, 6], 'within the limit: unchanged')
+  t.same(fitLadder([12, 6], 18, 6, offered), [12, 6], 'a prazo below the limit is what was asked')
+  t.same(fitLadder([36, 24, 12, 6], 30, 6, offered), [36, 24, 12, 6], 'the largest within is already there')
+  t.same(fitLadder([24, 12, 6], null, null, offered), [24, 12, 6], 'no limit known')
+  t.same(fitLadder([24, 12, 6], 7, 6, offered), [24, 12, 6], 'the cap (6) already in the list')
+  t.equal(maximumIn('O número de parcelas deve ser menor ou igual a 18.'), 18, 'the maximum V8 names')
+  t.equal(maximumIn('Numero de parcelas maior que o permitido'), undefined, 'no number, no maximum')
+  t.equal(maximumIn('installments must be at most 18'), 18, 'English wording')
 })
 
 t.test('the ladder stops at the first count that works', async (t) => {
@@ -179,7 +190,11 @@ t.test('the ladder stops at the first count that works', async (t) => {
 
   const limited = harness(t, { limit: { installmentsMin: 6, installmentsMax: 18 } })
   await limited.flow.run({ cpf: CPF }, { waitMs: 1000 })
-  t.same(limited.calls.simulate, [12], "counts above the detail's simulationLimit are skipped without a call")
+  const named = harness(t, { accepts: (n) => (n <= 18 ? true : { type: 'simulation_installments_above_maximum', text: 'O número de parcelas deve ser menor ou igual a 18.' }) })
+  const r3 = await named.flow.run({ cpf: CPF }, { waitMs: 1000 })
+  t.same(named.calls.simulate, [24, 18], 'no limit known: the maximum V8 names in its refusal is asked next, not 12')
+  t.equal(r3.kind === 'success' && r3.resultado.simulacao_resultado?.['numero_parcelas'], 18, 'the 18x simulation is returned')
+  t.same(limited.calls.simulate, [18], "counts above the detail's simulationLimit are skipped without a call; the longest term within it (18) is asked")
 })
 
 t.test('a fixed amount above the margin does not walk down the ladder', async (t) => {

@@ -120,7 +120,7 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     }
     t.equal(w.opportunityOfCpf(cpf('oport'))?.['fkStage'], 4, "pipeline 1's opportunity moved to pipeline 1's simulated stage")
     const short = simulationsOf(w, cpf('short')).at(-1)
-    t.equal(short?.['number_of_installments'], 12, 'installmentsMax 18: the ladder went 24 → 12 within the limit')
+    t.equal(short?.['number_of_installments'], 18, 'installmentsMax 18: the longest term the limit allows (18), not 12')
   })
 
   t.test('a rejected consult answers V8 reason', async (t) => {

@@ -87,14 +87,14 @@ t.test('every CRM phone format normalizes to the same mobile', async (t) => {
   }
 })
 
-t.test('installment ladder on the sandbox: a consult capped at 18 gets 12x with one call', async (t) => {
+t.test('installment ladder on the sandbox: a consult capped at 18 gets 18x with one call', async (t) => {
   const c = await cltTenant(t)
   const people = await c.sb.people('ok', 4)
   const capped = people[3]!
   t.equal(capped.installmentsMax, 18, 'the sandbox caps this person at 18')
   const res = await c.post('/clt/fluxo-completo', { cpf: capped.cpf })
   t.equal(res.statusCode, 200, '200')
-  t.equal(res.json().resultado.simulacao_resultado.numero_parcelas, 12, 'falls back to 12')
+  t.equal(res.json().resultado.simulacao_resultado.numero_parcelas, 18, 'the longest term the limit allows (18), not 12')
   const stats = await c.sb.stats()
   t.equal(stats.simulations_created, 1, 'exactly one simulation created')
   t.equal(stats.routes['POST /private-consignment/simulation'], 1, "24 skipped without a call: the consult's simulationLimit says 18")

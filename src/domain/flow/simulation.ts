@@ -15,6 +15,33 @@ export function installmentPlan (prazo?: number): number[] {
   return [prazo, ...DEFAULT_LADDER.filter((n) => n < prazo)]
 }
 
+/**
+ * The ladder within a maximum: when counts of `counts` exceed `max` (the consult's simulationLimit.installmentsMax, or
+ * the maximum V8 names when it refuses a count), the largest count a table offers within [min, max] is tried right
+ * after them, before the smaller default counts. Callers do the same: MC snaps installmentsMax down into the table's
+ * list, LC clamps to the limit, LV retries with the maximum parsed from the refusal (research/v8-core.md §7).
+ */
+export function fitLadder (counts: readonly number[], max: number | null | undefined, min: number | null | undefined, offered: readonly number[]): number[] {
+  const cap = capWithin(max, min, offered)
+  if (cap === undefined || counts.includes(cap) || !counts.some((n) => n > cap)) return [...counts]
+  const at = counts.findIndex((n) => n < cap)
+  return at === -1 ? [...counts, cap] : [...counts.slice(0, at), cap, ...counts.slice(at)]
+}
+
+/** The largest offered count within [min, max], if any. */
+function capWithin (max: number | null | undefined, min: number | null | undefined, offered: readonly number[]): number | undefined {
+  if (max == null) return undefined
+  const within = offered.filter((n) => n <= max && n >= (min ?? 0))
+  return within.length > 0 ? Math.max(...within) : undefined
+}
+
+/** The maximum a simulation_installments_above_maximum refusal names ("… menor ou igual a 18", "maior que 18", "maximum 18"). */
+export function maximumIn (text: string): number | undefined {
+  const m = /(?:igual a|maior que|m[aá]xim[oa]|maximum|at most)\D{0,12}(\d{1,3})/i.exec(text) ?? /(\d{1,3})/.exec(text)
+  const n = m ? Number(m[1]) : NaN
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
 /** A table with insurance: `is_insured` when V8 says, else a "seguro" slug or name that is not "sem seguro". */
 export function isInsured (c: Pick<SimulationConfig, 'is_insured' | 'slug' | 'name'>): boolean {
   if (c.is_insured !== null) return c.is_insured
@@ -127,7 +154,10 @@ export async function simulateFirst (
   const limit = consult.simulationLimit ?? {}
   const refused = new Set<string>()
   const tentativas: LadderAttempt[] = []
-  for (const n of opts.counts) {
+  const offered = [...new Set(configs.flatMap((c) => c.number_of_installments))]
+  const counts = fitLadder(opts.counts, limit.installmentsMax, limit.installmentsMin, offered)
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i]!
     if ((limit.installmentsMax != null && n > limit.installmentsMax) || (limit.installmentsMin != null && n < limit.installmentsMin)) {
       tentativas.push({ parcelas: n, motivo: `fora do limite do termo (${limit.installmentsMin ?? '?'} a ${limit.installmentsMax ?? '?'} parcelas)` })
       continue
@@ -156,6 +186,14 @@ export async function simulateFirst (
         if (!NEXT_COUNT.has(err.code)) return { ok: false, code: 'simulacao_recusada', motivo, tentativas }
         // A fixed installment above the margin is above it at any count; a fixed amount, more so with fewer.
         if (opts.amount !== undefined && err.code === 'simulation_installment_value_above_margin') return failure(configs, tentativas)
+        if (err.code === 'simulation_installments_above_maximum') {
+          // V8 names its maximum: the largest offered count within it comes next (once; the rest keep their order).
+          const cap = capWithin(maximumIn(`${motivo} ${err.message}`), limit.installmentsMin, offered)
+          if (cap !== undefined && cap < n && !counts.includes(cap)) {
+            const below = counts.findIndex((x, j) => j > i && x < cap)
+            counts.splice(below === -1 ? counts.length : below, 0, cap)
+          }
+        }
         break
       }
     }
