@@ -116,8 +116,30 @@ export class KentroClient {
     await this.updateOpportunity(id, update, signal)
   }
 
-  async changeOpportunityStage (id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
+  /** The bare changeOpportunityStage call (any 2xx is taken; changeOpportunityStage below checks that it happened). */
+  async requestStageChange (id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
     await this.#call('changeOpportunityStage', { id: Number(id) || id, destStageId }, false, signal)
+  }
+
+  /**
+   * Move the opportunity to `destStageId` and read it back: Kentro's 2xx does not prove the move (a stage of another
+   * pipeline is answered 2xx and nothing changes; the older system re-lists and warns when fkStage differs, after
+   * asking once more). Still elsewhere after a second try → a refusal naming the stage it stayed in.
+   */
+  async changeOpportunityStage (id: string, destStageId: number, signal?: AbortSignal): Promise<void> {
+    let stayed: number | null | undefined
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await this.requestStageChange(id, destStageId, signal)
+      stayed = (await this.getOpportunity(id, signal)).fkStage
+      if (stayed === destStageId) return
+    }
+    throw new UpstreamError(
+      'kentro_etapa_nao_aplicada',
+      `O Kentro aceitou mover a oportunidade ${id} para a etapa ${destStageId}, mas ela continua na etapa ${stayed ?? 'desconhecida'} (a etapa pode ser de outro funil: veja KENTRO_STAGE_BY_PIPELINE).`,
+      502,
+      'Kentro',
+      { oportunidade_id: id, etapa_pedida: destStageId, etapa_atual: stayed ?? null }
+    )
   }
 
   #configured (): TenantConfig {

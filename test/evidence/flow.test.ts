@@ -33,6 +33,7 @@ const PEOPLE = (): Person[] => [
   person('lostauth'),
   person('revoked'),
   person('eightdigit'),
+  person('wrongstage', { pipeline: 1, stage: 1 }),
 ]
 
 /** The simulation V8 produced for this CPF's consult, newest last. */
@@ -148,6 +149,27 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     t.equal(resultado(later.body)['sucesso'], true, 'simulated')
     t.equal(w.consultsOf(cpf('slow')).length, 1, 'the same consult, not a new one')
     sameNumbers(t, resultado(later.body)['simulacao_resultado'] as Record<string, unknown>, simulationsOf(w, cpf('slow')).at(-1), 'resumed')
+  })
+
+  t.test("a stage of another pipeline: Kentro's answer does not prove the move; the product reads it back", async (t) => {
+    // No KENTRO_STAGE_BY_PIPELINE: KENTRO_STAGE_ID 21 (pipeline 4) for an opportunity of pipeline 1 (kentro.md §2.5).
+    const plain = await startTenant(t, sim, { DEFAULT_GENDER: 'F' })
+    const p = w.byKey('wrongstage')
+    const oppId = w.oppIdOf.get(p.cpf)
+    const stageCalls = (): number => w.kentroWrites.filter((k) => k.method === 'changeOpportunityStage' && Number(k.body['id']) === oppId).length
+    const r = await plain.call('POST', '/clt/fluxo-completo', { cpf: p.cpf })
+    t.equal(r.status, 200, `the offer stands (${JSON.stringify(r.body).slice(0, 300)})`)
+    t.equal(resultado(r.body)['sucesso'], true, 'sucesso')
+    t.equal(w.opportunityOfCpf(p.cpf)?.['fkStage'], 1, 'the CRM did not move: stage 21 is not in pipeline 1')
+    const readBack = w.calls.findLastIndex((c) => c.upstream === 'kentro' && c.path.endsWith('/getOpportunity') && Number((c.body as Record<string, unknown>)['id']) === oppId)
+    const moved = w.calls.findLastIndex((c) => c.upstream === 'kentro' && c.path.endsWith('/changeOpportunityStage'))
+    if (v.crossPipelineStage === 'noop') t.ok(readBack > moved, 'Kentro answered 2xx: the opportunity was read back after the move')
+    const before = stageCalls()
+    const sims = simulationsOf(w, p.cpf).length
+    const again = await plain.call('POST', '/clt/fluxo-completo', { cpf: p.cpf })
+    t.equal(again.status, 200, 'again: 200')
+    t.ok(stageCalls() > before, 'not taken as written: the next call tries the CRM stage again')
+    t.equal(simulationsOf(w, p.cpf).length, sims, 'without simulating again')
   })
 
   t.test('a tenant without DEFAULT_GENDER answers a clear 422 listing sexo', async (t) => {

@@ -80,7 +80,8 @@ const CALLS: Record<string, (c: Clients) => Promise<unknown>> = {
   'POST /int/getOpportunity': (c) => c.kentro.getOpportunity('40117'),
   'POST /int/createOpportunity': (c) => c.kentro.createOpportunity({ fkPipeline: 4, fkStage: 21, responsableid: 0, title: 'X' }),
   'POST /int/updateOpportunity': (c) => c.kentro.updateOpportunity('40117', { value: 150050 }),
-  'POST /int/changeOpportunityStage': (c) => c.kentro.changeOpportunityStage('40117', 21),
+  // The bare call: changeOpportunityStage also reads the opportunity back (test/upstream/kentro.test.ts, test/evidence).
+  'POST /int/changeOpportunityStage': (c) => c.kentro.requestStageChange('40117', 21),
 }
 
 /** Which client call each fixture's `call` is, when the fixture names a host or a rate-limit body without a path. */
