@@ -29,6 +29,7 @@ const PEOPLE = (): Person[] => [
   person('wh-holdreject', { fate: 'HOLD' }),
   person('wh-prop'),
   person('wh-cancel'),
+  person('wh-batch', { fate: 'HOLD' }),
 ]
 
 /** What the borrower declares at the proposal (the rest comes from the CRM and the flow). */
@@ -121,6 +122,24 @@ async function scenario (t: Test, hv: HookVariants, v: Variants): Promise<void> 
     t.equal(callbacks(rx).filter((c) => c.tipo === 'fluxo.concluido' && c.dados['cpf'] === p.cpf).length, 1, 'one callback for the CPF')
     const again = await api.call('POST', '/clt/fluxo-completo', { cpf: p.cpf })
     t.equal(again.status, 200, `a later call answers the result (${brief(again)})`)
+    t.equal(w.consultsOf(p.cpf).length, 1, 'one consult')
+  })
+
+  await t.test('a batch item waiting on V8 finishes by webhook', async (t) => {
+    const p = P('batch')
+    const lote = await api.call('POST', '/clt/lotes', { cpfs: [p.cpf] })
+    t.equal(lote.status, 202, `batch accepted (${brief(lote)})`)
+    const id = String(lote.body['lote_id'])
+    await waitFor('the consult is waiting', () => w.consultsOf(p.cpf)[0]?.status === 'WAITING_CONSULT', 20_000, 25)
+    const item = async (): Promise<Obj> => ((await api.call('GET', `/clt/lotes/${id}`)).body['itens'] as Obj[])[0]!
+    await waitFor('the item is back in the queue, waiting on V8', async () => { const i = await item(); return i['status'] === 'PENDING' && i['etapa'] ? i : undefined }, 20_000, 25)
+    t.equal((await item())['tentativas'], 1, 'one attempt so far: the consult is still running')
+    w.finish(p.cpf)
+    const done = await pushed('lote.concluido', (c) => c.tipo === 'lote.concluido' && c.dados['lote_id'] === id)
+    t.same([done.dados['status'], done.dados['sucessos'], done.dados['erros']], ['COMPLETED', 1, 0], 'the batch completed with its one success')
+    const consult = w.consultsOf(p.cpf)[0]!
+    const eventos = (await api.call('GET', '/webhooks/eventos?limit=200')).body['eventos'] as Obj[]
+    t.ok(eventos.some((e) => e['referencia'] === consult.id && e['status'] === 'SUCCESS' && /lote_acordado/.test(String(e['resultado']))), "V8's SUCCESS event woke the item (not its next poll)")
     t.equal(w.consultsOf(p.cpf).length, 1, 'one consult')
   })
 
