@@ -30,6 +30,7 @@ const PEOPLE = (): Person[] => [
   person('wh-prop'),
   person('wh-cancel'),
   person('wh-batch', { fate: 'HOLD' }),
+  person('wh-lost'),
 ]
 
 /** What the borrower declares at the proposal (the rest comes from the CRM and the flow). */
@@ -107,8 +108,8 @@ async function scenario (t: Test, hv: HookVariants, v: Variants): Promise<void> 
     t.equal(sims.length, 1, 'V8 was asked for one simulation, after the event')
     t.equal(done.dados['resultado']['simulacao_resultado']['id_simulation'], sims[0]![0], "the callback carries V8's simulation")
     t.equal(done.dados['termo_id'], consult.id, 'of that consult')
-    const eventos = (await api.call('GET', '/webhooks/eventos?limit=100')).body['eventos'] as Obj[]
-    t.ok(eventos.some((e) => e['referencia'] === consult.id && e['status'] === 'SUCCESS' && e['estado'] === 'applied' && /fluxo concluido/.test(String(e['resultado']))), "V8's SUCCESS event is what finished it")
+    const applied = async (): Promise<Obj | undefined> => ((await api.call('GET', '/webhooks/eventos?limit=100')).body['eventos'] as Obj[]).find((e) => e['referencia'] === consult.id && e['status'] === 'SUCCESS' && e['estado'] === 'applied')
+    t.match((await waitFor('the SUCCESS event applied', applied, 10_000, 25))['resultado'], /fluxo concluido/, "V8's SUCCESS event is what finished it")
     const msg = await api.call('POST', '/clt/mensagem-whatsapp', { cpf: p.cpf })
     t.match(String(msg.body['mensagem']), /R\$/, `the WhatsApp text has the offer (${brief(msg)})`)
 
@@ -138,8 +139,8 @@ async function scenario (t: Test, hv: HookVariants, v: Variants): Promise<void> 
     const done = await pushed('lote.concluido', (c) => c.tipo === 'lote.concluido' && c.dados['lote_id'] === id)
     t.same([done.dados['status'], done.dados['sucessos'], done.dados['erros']], ['COMPLETED', 1, 0], 'the batch completed with its one success')
     const consult = w.consultsOf(p.cpf)[0]!
-    const eventos = (await api.call('GET', '/webhooks/eventos?limit=200')).body['eventos'] as Obj[]
-    t.ok(eventos.some((e) => e['referencia'] === consult.id && e['status'] === 'SUCCESS' && /lote_acordado/.test(String(e['resultado']))), "V8's SUCCESS event woke the item (not its next poll)")
+    const applied = async (): Promise<Obj | undefined> => ((await api.call('GET', '/webhooks/eventos?limit=200')).body['eventos'] as Obj[]).find((e) => e['referencia'] === consult.id && e['status'] === 'SUCCESS' && e['estado'] === 'applied')
+    t.match((await waitFor('the SUCCESS event applied', applied, 10_000, 25))['resultado'], /lote_acordado/, "V8's SUCCESS event woke the item (not its next poll)")
     t.equal(w.consultsOf(p.cpf).length, 1, 'one consult')
   })
 
@@ -190,6 +191,26 @@ async function scenario (t: Test, hv: HookVariants, v: Variants): Promise<void> 
     const statuses = callbacks(rx).filter((c) => c.tipo === 'proposta.status' && c.dados['proposta_id'] === id).map((c) => c.dados['status'])
     t.same([...new Set(statuses)], statuses, `each status pushed once (${statuses.join(', ')})`)
     t.ok(statuses.includes('paid'), 'paid pushed')
+  })
+
+  await t.test('a lost create answer: never sent twice; found in the list and adopted', async (t) => {
+    const p = P('lost')
+    t.equal((await api.call('POST', '/clt/fluxo-completo', { cpf: p.cpf })).status, 200, 'offer')
+    // V8 creates the operation, the answer is lost on the way (a proxy's 502): U-JS's timeout case (§3.1, §5.12).
+    w.fault('POST', /^\/private-consignment\/operation$/, { status: 502, text: 'Bad Gateway' }, { after: true })
+    const lost = await api.call('POST', '/clt/proposta', declared(p))
+    const ops = (): number => [...w.ops.values()].filter((o) => o.cpf === p.cpf).length
+    t.equal(ops(), 1, 'V8 did create it')
+    // Found by CPF in the operations list at once (201), or not listed yet (503 proposta_indefinida, looked up next call).
+    const again = lost.status === 201 ? lost : await api.call('POST', '/clt/proposta', declared(p))
+    t.ok(again.status === 200 || again.status === 201, `found at V8, not sent again (${brief(lost)} / ${brief(again)})`)
+    const op = [...w.ops.values()].find((o) => o.cpf === p.cpf)!
+    t.equal(again.body['operacao_id'], op.id, "adopted: V8's operation")
+    t.equal(ops(), 1, 'no second operation at V8')
+    const creations = w.calls.filter((c) => c.method === 'POST' && c.path === '/private-consignment/operation' && (c.body as Obj)['borrower']?.['individual_document_number'] === p.cpf)
+    t.equal(creations.length, 1, 'the creation was sent once')
+    await waitFor('formalization', async () => (await proposal(String(again.body['proposta_id'])))['status'] === 'formalization', 20_000, 25)
+    t.equal((await proposal(String(again.body['proposta_id'])))['formalization_url'], op.formalizationUrl, "the link from V8's detail (contract_url)")
   })
 
   await t.test('a proposal canceled: awaiting_cancel, then canceled by V8', async (t) => {
