@@ -178,4 +178,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX proposals_one_open_creation ON proposals (cpf) WHERE status IN ('criando', 'indefinida');
   CREATE INDEX proposals_created ON proposals (created_at);
   `,
+  /* 5: spreadsheet batches: the file's columns per batch, each row's cells and own input (deleted with the batch) */ `
+  ALTER TABLE batches ADD COLUMN sheet TEXT;
+  ALTER TABLE batch_items ADD COLUMN input TEXT;
+  ALTER TABLE batch_items ADD COLUMN cells TEXT;
+  `,
 ]

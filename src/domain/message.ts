@@ -67,7 +67,10 @@ function refusal (reason: string | null): { motivo: string; proximo: string } {
 }
 
 /** The text for a stored flow outcome. */
-export function whatsappMessage (record: FlowRecord): { status: MessageStatus; mensagem: string } {
+/** The fields of a result the text reads (a stored flow result, or a batch item's). */
+export type MessageSource = Pick<FlowRecord, 'status' | 'resultado' | 'code' | 'erro' | 'details'>
+
+export function whatsappMessage (record: MessageSource): { status: MessageStatus; mensagem: string } {
   const r = record.resultado
   const name = firstName(r?.dados_validados?.nome)
   const hello = name ? `Olá, ${name}!` : 'Olá!'

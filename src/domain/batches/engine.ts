@@ -243,13 +243,17 @@ export class BatchEngine {
     const params = this.#paramsOf(item.batchId)
     const runner = params.banco && params.banco !== 'v8' ? this.#runners[params.banco] : this.#o.runner
     if (!runner) return { kind: 'final', outcome: failed('fluxo', 'banco_indisponivel', `O banco ${params.banco ?? ''} não está disponível nesta porta.`) }
+    // A spreadsheet row's own valor and prazo come before the batch's.
+    const amount = item.input?.amount ?? params.amount
+    const installments = item.input?.installments ?? params.installments
     let outcome: FlowOutcome<ItemResult>
     try {
       outcome = await runner.run(
         {
           cpf: item.cpf,
-          ...(params.amount ? { amount: params.amount } : {}),
-          ...(params.installments !== undefined ? { installments: params.installments } : {}),
+          ...(amount ? { amount } : {}),
+          ...(installments !== undefined ? { installments } : {}),
+          ...(item.input?.supplied ? { supplied: item.input.supplied } : {}),
           // A batch made from a pipeline finds its CPFs there, whether or not KENTRO_PIPELINE_IDS lists it.
           ...(params.pipeline_id !== undefined ? { pipelines: [params.pipeline_id] } : {}),
         },

@@ -1,7 +1,7 @@
 /** SQL of the batches and batch_items tables: atomic lease claims, outcome + release in one transaction, counts. */
 import type { Statement, Transaction } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
-import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ClaimedItem, ItemCounts, ItemOutcome, ItemResult, ItemRetry, ItemStatus } from './types.js'
+import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ClaimedItem, ItemCounts, ItemInput, ItemOutcome, ItemResult, ItemRetry, ItemStatus } from './types.js'
 
 interface BatchRow {
   id: string
@@ -33,12 +33,19 @@ interface ClaimRow {
   attempts: number
   retries: number
   first_run_at: number
+  input: string | null
 }
 
-/** One item as handed to `insertBatch`: valid CPFs are queued, invalid ones are stored already failed. */
+/** One item as handed to `insertBatch`: valid CPFs are queued, invalid ones (or with a `problem`) are stored already failed. */
 export interface NewItem {
   cpf: string
   valid: boolean
+  /** What this item's row asks beyond the batch's parameters (a spreadsheet's data columns). */
+  input?: ItemInput
+  /** The row's cells as uploaded, repeated in the results file; deleted with the batch. */
+  cells?: readonly string[]
+  /** Why a valid CPF cannot run (its row's valor or prazo is unreadable). */
+  problem?: { erro: string; mensagem: string }
 }
 
 export interface CancelResult {
@@ -134,12 +141,12 @@ export class BatchRepository {
     this.#dueNow = db.prepare('UPDATE batch_items SET next_run_at = min(next_run_at, @now) WHERE cpf = @cpf AND status = \'PENDING\'')
     this.#runningOf = db.prepare('SELECT count(*) AS n FROM batch_items WHERE cpf = ? AND status = \'RUNNING\'')
     this.#insertBatch = db.prepare(
-      `INSERT INTO batches (id, status, origin, params, total, created_at, started_at, finished_at)
-       VALUES (@id, @status, @origin, @params, @total, @now, @startedAt, @finishedAt)`
+      `INSERT INTO batches (id, status, origin, params, total, created_at, started_at, finished_at, sheet)
+       VALUES (@id, @status, @origin, @params, @total, @now, @startedAt, @finishedAt, @sheet)`
     )
     this.#insertItem = db.prepare(
-      `INSERT INTO batch_items (batch_id, seq, cpf, status, etapa, erro, mensagem, next_run_at, finished_at)
-       VALUES (@batchId, @seq, @cpf, @status, @etapa, @erro, @mensagem, @now, @finishedAt)`
+      `INSERT INTO batch_items (batch_id, seq, cpf, status, etapa, erro, mensagem, next_run_at, finished_at, input, cells)
+       VALUES (@batchId, @seq, @cpf, @status, @etapa, @erro, @mensagem, @now, @finishedAt, @input, @cells)`
     )
     // One statement picks and takes the item: an expired lease first (its worker died), else the item due
     // longest ago. SQLite runs a write statement alone, so two workers (or processes) never get the same item.
@@ -150,7 +157,7 @@ export class BatchRepository {
         WHERE rowid = coalesce(
           (SELECT rowid FROM batch_items WHERE status = 'RUNNING' AND lease_until < @now LIMIT 1),
           (SELECT rowid FROM batch_items WHERE status = 'PENDING' AND next_run_at <= @now ORDER BY next_run_at LIMIT 1))
-        RETURNING batch_id, seq, cpf, attempts, retries, first_run_at`
+        RETURNING batch_id, seq, cpf, attempts, retries, first_run_at, input`
     )
     this.#markStarted = db.prepare(
       'UPDATE batches SET status = \'RUNNING\', started_at = coalesce(started_at, @now) WHERE id = @batchId AND status = \'PENDING\''
@@ -230,7 +237,7 @@ export class BatchRepository {
       const row = this.#claim.get({ owner, now, until }) as ClaimRow | undefined
       if (!row) return undefined
       this.#markStarted.run({ batchId: row.batch_id, now })
-      return { batchId: row.batch_id, seq: row.seq, cpf: row.cpf, attempts: row.attempts, retries: row.retries, firstRunAt: row.first_run_at }
+      return { batchId: row.batch_id, seq: row.seq, cpf: row.cpf, attempts: row.attempts, retries: row.retries, firstRunAt: row.first_run_at, ...(row.input ? { input: JSON.parse(row.input) as ItemInput } : {}) }
     })
     this.#finishTx = db.transaction((owner: string, batchId: string, seq: number, o: ItemOutcome, now: number) => {
       const changed = this.#finish.run({
@@ -284,8 +291,8 @@ export class BatchRepository {
   }
 
   /** Store a new batch and all its items at once. A batch with nothing to run is completed on the spot. */
-  insertBatch (b: { id: string; origin: BatchOrigin; params: BatchParams; items: readonly NewItem[]; now: number }): void {
-    const runnable = b.items.some((i) => i.valid)
+  insertBatch (b: { id: string; origin: BatchOrigin; params: BatchParams; items: readonly NewItem[]; now: number; sheet?: unknown }): void {
+    const runnable = b.items.some((i) => i.valid && !i.problem)
     this.#db.transaction(() => {
       this.#insertBatch.run({
         id: b.id,
@@ -296,18 +303,22 @@ export class BatchRepository {
         now: b.now,
         startedAt: runnable ? null : b.now,
         finishedAt: runnable ? null : b.now,
+        sheet: b.sheet === undefined ? null : JSON.stringify(b.sheet),
       })
       b.items.forEach((item, seq) => {
+        const runs = item.valid && !item.problem
         this.#insertItem.run({
           batchId: b.id,
           seq,
           cpf: item.cpf,
-          status: item.valid ? 'PENDING' : 'FAILED',
-          etapa: item.valid ? null : 'validacao',
-          erro: item.valid ? null : 'cpf_invalido',
-          mensagem: item.valid ? null : 'CPF inválido (precisa de 11 dígitos com dígitos verificadores corretos).',
+          status: runs ? 'PENDING' : 'FAILED',
+          etapa: runs ? null : 'validacao',
+          erro: runs ? null : item.valid ? item.problem!.erro : 'cpf_invalido',
+          mensagem: runs ? null : item.valid ? item.problem!.mensagem : 'CPF inválido (precisa de 11 dígitos com dígitos verificadores corretos).',
           now: b.now,
-          finishedAt: item.valid ? null : b.now,
+          finishedAt: runs ? null : b.now,
+          input: item.input ? JSON.stringify(item.input) : null,
+          cells: item.cells ? JSON.stringify(item.cells) : null,
         })
       })
       if (!runnable) this.#hooks.finished?.(b.id, b.now)

@@ -8,6 +8,7 @@ import type { FlowRunner } from '../flow/types.js'
 import { BatchEngine, type EngineOptions } from './engine.js'
 import { BatchEvents } from './events.js'
 import { BatchRepository, type CancelResult, type NewItem } from './repository.js'
+import type { SheetMeta } from './sheet-store.js'
 import type { Bank, Batch, BatchOrigin, BatchParams, ItemCounts, ItemResult } from './types.js'
 
 /** The CPFs (as the CRM holds them, e.g. an opportunity's `mainmail`) of a Kentro pipeline's open opportunities. */
@@ -34,6 +35,8 @@ export interface BatchServiceDeps {
 export type CreateBatchInput =
   | ({ origem: 'lista'; cpfs: readonly (string | number)[] } & Omit<BatchParams, 'pipeline_id'>)
   | ({ origem: 'kentro'; pipeline_id: number } & Omit<BatchParams, 'pipeline_id'>)
+  /** Rows of a spreadsheet (or a batch's failed items), already de-duplicated, with their own input and cells. */
+  | ({ origem: 'planilha'; items: readonly NewItem[]; sheet: SheetMeta | null; duplicates: number } & Omit<BatchParams, 'pipeline_id'>)
 
 /** What one tenant may queue: batches and items created per rolling 24 h, and items waiting or running at once. */
 export interface BatchQuotas {
@@ -108,11 +111,12 @@ export class BatchService {
     const quotas = this.#deps.quotas?.()
     const recent = quotas ? this.#repo.createdSince(this.#deps.now() - DAY_MS) : []
     if (quotas) this.#checkBatchesPerDay(quotas, recent) // before asking Kentro for anything
-    const raw = input.origem === 'lista' ? input.cpfs : await this.#deps.listCpfs(input.pipeline_id, signal)
-    const { items, duplicates } = toItems(raw)
+    const { items, duplicates } = input.origem === 'planilha'
+      ? { items: input.items, duplicates: input.duplicates }
+      : toItems(input.origem === 'lista' ? input.cpfs : await this.#deps.listCpfs(input.pipeline_id, signal))
     const max = this.#deps.maxItems()
     if (items.length === 0) {
-      throw unprocessable('lote_vazio', input.origem === 'kentro' ? `O pipeline ${input.pipeline_id} não tem oportunidades abertas.` : 'A lista de CPFs está vazia.')
+      throw unprocessable('lote_vazio', input.origem === 'kentro' ? `O pipeline ${input.pipeline_id} não tem oportunidades abertas.` : input.origem === 'planilha' ? 'O arquivo não tem nenhum CPF.' : 'A lista de CPFs está vazia.')
     }
     if (items.length > max) {
       throw new AppError('lote_muito_grande', `O lote tem ${items.length} CPFs distintos; o máximo por lote é ${max}.`, 422, { maximo: max, recebidos: items.length })
@@ -124,10 +128,11 @@ export class BatchService {
       ...(input.installments !== undefined ? { installments: input.installments } : {}),
       ...(input.origem === 'kentro' ? { pipeline_id: input.pipeline_id } : {}),
       ...(input.banco && input.banco !== 'v8' ? { banco: input.banco } : {}),
+      ...(input.repete_lote ? { repete_lote: input.repete_lote } : {}),
     }
     const id = randomUUID()
-    this.#repo.insertBatch({ id, origin, params, items, now: this.#deps.now() })
-    const invalid = items.filter((i) => !i.valid).length
+    this.#repo.insertBatch({ id, origin, params, items, now: this.#deps.now(), ...(input.origem === 'planilha' && input.sheet ? { sheet: input.sheet } : {}) })
+    const invalid = items.filter((i) => !i.valid || i.problem).length
     this.#deps.logger.info({ batch: id, origin, bank: params.banco ?? 'v8', total: items.length, invalid, duplicates }, 'batch: created')
     this.#engine.wake()
     return { batch: this.#repo.getBatch(id)!, invalid, duplicates }
@@ -161,7 +166,7 @@ export class BatchService {
       const retry = Math.max(1, Math.ceil((frees - this.#deps.now()) / 1000))
       throw overQuota('cota_diaria_de_cpfs', `Esta porta já recebeu ${used} CPFs em lotes nas últimas 24 h; com estes ${items.length} passaria do máximo de ${q.itemsPerDay}.`, retry, { maximo: q.itemsPerDay, usados: used })
     }
-    const runnable = items.filter((i) => i.valid).length
+    const runnable = items.filter((i) => i.valid && !i.problem).length
     const { pending, running } = this.#repo.activeTotals()
     if (pending + running + runnable > q.maxPendingItems) {
       throw overQuota('fila_de_lotes_cheia', `Há ${pending + running} CPFs de lotes na fila desta porta; com estes ${runnable} passaria do máximo de ${q.maxPendingItems}.`, PENDING_RETRY_S, { maximo: q.maxPendingItems, na_fila: pending + running })

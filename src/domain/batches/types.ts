@@ -1,10 +1,11 @@
 /** Shapes shared by the batch repository, engine, service and route. */
+import type { Field } from '../borrower.js'
 import type { Amount, FlowResult } from '../flow/types.js'
 import type { PresencaResult } from '../presenca-flow/types.js'
 
 export type BatchStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED'
 export type ItemStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED'
-export type BatchOrigin = 'lista' | 'kentro'
+export type BatchOrigin = 'lista' | 'kentro' | 'planilha'
 /** Which flow a batch runs: V8's consult and simulation (default) or PresençaBank's eligibility and margin. */
 export type Bank = 'v8' | 'presencabank'
 /** What an item's flow answered (the shape of the batch's bank). */
@@ -17,6 +18,8 @@ export interface BatchParams {
   pipeline_id?: number
   /** Absent = v8 (batches stored before banks existed). */
   banco?: Bank
+  /** The batch whose failed items this one runs again. */
+  repete_lote?: string
 }
 
 export interface Batch {
@@ -52,11 +55,19 @@ export interface BatchItem {
   finishedAt: number | null
 }
 
+/** What one item asks beyond its batch's parameters (a spreadsheet row's own valor, prazo and person data). */
+export interface ItemInput {
+  supplied?: Partial<Record<Field, string>>
+  amount?: Amount
+  installments?: number
+}
+
 /** An item a worker holds the lease of. */
 export interface ClaimedItem {
   batchId: string
   seq: number
   cpf: string
+  input?: ItemInput
   /** Claims so far, this one included. */
   attempts: number
   /** Consecutive transient failures before this claim. */

@@ -1,0 +1,117 @@
+/** SQL for spreadsheet batches: a batch's columns, its rows for the results file, counts by outcome, the pace, failed rows. */
+import type { Statement } from 'better-sqlite3'
+import type { Db } from '../../db/database.js'
+import { emptyOutcomes, outcomeOf, type OutcomeCounts, type PaceInput } from './outcome.js'
+import type { ItemInput, ItemResult, ItemStatus } from './types.js'
+
+/** What a batch keeps of its file: the column names and which one held the CPF (the cells stay with each item). */
+export interface SheetMeta {
+  arquivo: string | null
+  formato: 'csv' | 'xlsx' | 'lista'
+  colunas: string[]
+  coluna_cpf: number
+  /** Optional columns used, by role → column index. */
+  usadas: Record<string, number>
+}
+
+export interface ExportRow {
+  seq: number
+  cpf: string
+  status: ItemStatus
+  etapa: string | null
+  erro: string | null
+  mensagem: string | null
+  resultado: ItemResult | null
+  cells: string[] | null
+}
+
+export interface RetryRow {
+  cpf: string
+  input: ItemInput | null
+  cells: string[] | null
+}
+
+interface ExportDbRow {
+  seq: number
+  cpf: string
+  status: ItemStatus
+  etapa: string | null
+  erro: string | null
+  mensagem: string | null
+  resultado: string | null
+  cells: string | null
+}
+
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T))
+
+export class SheetStore {
+  readonly #sheet: Statement<[string], { sheet: string | null }>
+  readonly #rows: Statement<[string], ExportDbRow>
+  readonly #outcomes: Statement<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>
+  readonly #finishes: Statement<[string], { at: number }>
+  readonly #queued: Statement<[string], { n: number }>
+  readonly #waiting: Statement<[string], { first: number | null }>
+  readonly #waits: Statement<[string], { ms: number }>
+  readonly #failed: Statement<[string], { cpf: string; input: string | null; cells: string | null }>
+
+  constructor (db: Db) {
+    this.#sheet = db.prepare<[string], { sheet: string | null }>('SELECT sheet FROM batches WHERE id = ?')
+    this.#rows = db.prepare<[string], ExportDbRow>('SELECT seq, cpf, status, etapa, erro, mensagem, resultado, cells FROM batch_items WHERE batch_id = ? ORDER BY seq')
+    this.#outcomes = db.prepare<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>('SELECT status, erro, etapa, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status, erro, etapa')
+    // Validation failures finish at creation: they say nothing about the pace.
+    this.#finishes = db.prepare<[string], { at: number }>(
+      `SELECT finished_at AS at FROM batch_items
+        WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND coalesce(etapa, '') <> 'validacao'
+        ORDER BY finished_at DESC LIMIT 500`
+    )
+    this.#queued = db.prepare<[string], { n: number }>(
+      `SELECT count(*) AS n FROM batch_items
+        WHERE batch_id = ? AND (status = 'RUNNING' OR (status = 'PENDING' AND (etapa IS NULL OR etapa = 'aguardando_upstream')))`
+    )
+    this.#waiting = db.prepare<[string], { first: number | null }>(
+      `SELECT first_run_at AS first FROM batch_items
+        WHERE batch_id = ? AND status = 'PENDING' AND etapa IS NOT NULL AND etapa <> 'aguardando_upstream'`
+    )
+    this.#waits = db.prepare<[string], { ms: number }>(
+      `SELECT finished_at - first_run_at AS ms FROM batch_items
+        WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND attempts > 1 AND first_run_at IS NOT NULL
+        ORDER BY finished_at DESC LIMIT 200`
+    )
+    // Items that ran and failed (not the ones refused at validation: running them again changes nothing).
+    this.#failed = db.prepare<[string], { cpf: string; input: string | null; cells: string | null }>(
+      `SELECT cpf, input, cells FROM batch_items
+        WHERE batch_id = ? AND status = 'FAILED' AND coalesce(etapa, '') <> 'validacao' ORDER BY seq`
+    )
+  }
+
+  sheet (batchId: string): SheetMeta | null {
+    return parse<SheetMeta>(this.#sheet.get(batchId)?.sheet ?? null)
+  }
+
+  /** Every item in file order, with its cells; iterated, so a large batch is not held twice in memory. */
+  * rows (batchId: string): Generator<ExportRow> {
+    for (const r of this.#rows.iterate(batchId)) {
+      yield { ...r, resultado: parse<ItemResult>(r.resultado), cells: parse<string[]>(r.cells) }
+    }
+  }
+
+  outcomes (batchId: string): OutcomeCounts {
+    const out = emptyOutcomes()
+    for (const r of this.#outcomes.all(batchId)) out[outcomeOf(r.status, r.erro, r.etapa)] += r.n
+    return out
+  }
+
+  paceInput (batchId: string, now: number): PaceInput {
+    return {
+      now,
+      recentFinishes: this.#finishes.all(batchId).map((r) => r.at).reverse(),
+      queued: this.#queued.get(batchId)?.n ?? 0,
+      waitingSince: this.#waiting.all(batchId).map((r) => (r.first === null ? 0 : Math.max(0, now - r.first))),
+      waitDurations: this.#waits.all(batchId).map((r) => r.ms),
+    }
+  }
+
+  failed (batchId: string): RetryRow[] {
+    return this.#failed.all(batchId).map((r) => ({ cpf: r.cpf, input: parse<ItemInput>(r.input), cells: parse<string[]>(r.cells) }))
+  }
+}
