@@ -18,6 +18,7 @@ import { ConfigAudit } from './domain/config-audit.js'
 import { firstValidCpf } from './domain/cpf.js'
 import { SimulationCache } from './domain/simulation-cache.js'
 import { BatchService, type BatchServiceDeps } from './domain/batches/service.js'
+import { BatchSheets, SHEET_MAX_BYTES } from './domain/batches/sheets.js'
 import type { FlowRunner } from './domain/flow/types.js'
 import { CltFlow } from './domain/flow/index.js'
 import { FlowResultsRepository } from './domain/flow/results.js'
@@ -141,6 +142,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     engine: { concurrency: config().BATCH_CONCURRENCY, retentionMs: config().BATCH_RETENTION_DAYS * 86_400_000, ...deps.batch?.engine },
   })
   if (deps.batch?.start !== false) batches.start()
+  const batchSheets = new BatchSheets({ db: deps.db, batches, now, maxBytes: SHEET_MAX_BYTES, maxRows: () => config().BATCH_MAX_ITEMS })
 
   const v8Operations = new V8Operations(v8, config, shapeWarnings, now)
   const proposals = new ProposalService({ db: deps.db, v8, ops: v8Operations, kentro, results: flowResults, cache: simulationCache, outbox, config, logger: deps.logger, now })
@@ -181,6 +183,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     simulationCache,
     configAudit,
     batches,
+    batchSheets,
     flow,
     flowResults,
     simulations,

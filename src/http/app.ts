@@ -19,6 +19,8 @@ import { registerDocs } from './routes/docs.js'
 import { cltRoutes } from './routes/clt.js'
 import { v8Routes } from './routes/v8.js'
 import { batchRoutes } from './routes/batches.js'
+import { batchSheetRoutes } from './routes/batches-sheet.js'
+import { SHEET_MAX_BYTES } from '../domain/batches/sheets.js'
 import { presencaRoutes } from './routes/presenca.js'
 import { proposalRoutes } from './routes/proposals.js'
 import { webhookAdminRoutes } from './routes/webhooks-admin.js'
@@ -104,8 +106,10 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     await api.register(proposalRoutes, { proposals: services.proposals, ops: services.v8Operations })
     await api.register(webhookAdminRoutes, { webhooks: services.webhooks, outbox: services.outbox, config: () => deps.config.get() })
     await api.register(v8Routes, { v8: services.v8, now: deps.now, provider: () => deps.config.get().V8_PROVIDER })
+    await api.register(batchSheetRoutes, { batches: services.batches, sheets: services.batchSheets, maxBytes: SHEET_MAX_BYTES })
     await api.register(batchRoutes, {
       batches: services.batches,
+      sheets: services.batchSheets,
       streamLimits: () => {
         const c = deps.config.get()
         return { total: c.EVENT_STREAMS_MAX, perAddress: c.EVENT_STREAMS_PER_ADDRESS }

@@ -6,6 +6,7 @@ import type { ConfigStore } from '../config/store.js'
 import type { Db } from '../db/database.js'
 import type { Logger } from '../log/logger.js'
 import type { BatchService } from '../domain/batches/service.js'
+import type { BatchSheets } from '../domain/batches/sheets.js'
 import type { ConfigAudit } from '../domain/config-audit.js'
 import type { FlowResultsRepository } from '../domain/flow/results.js'
 import type { CltSimulations } from '../domain/flow/simulations.js'
@@ -36,6 +37,8 @@ export interface AppServices {
   simulationCache: SimulationCache
   configAudit: ConfigAudit
   batches: BatchService
+  /** Spreadsheet uploads, counts by outcome, results files, failed rows run again. */
+  batchSheets: BatchSheets
   /** The CLT flow (POST /clt/fluxo-completo). */
   flow: FlowRunner
   /** Latest flow outcome per CPF (mensagem-whatsapp). */

@@ -12,6 +12,8 @@ export interface EventStreamOptions {
   heartbeatMs?: number
   /** Re-read the database this often even without a local notification (another process may be working). */
   pollMs?: number
+  /** More for each `progress` event (counts by outcome, pace). */
+  progress?: (batchId: string) => Record<string, unknown>
 }
 
 /** How many event streams may be open at once: for the whole tenant, and per client address. */
@@ -172,7 +174,7 @@ export function streamBatchEvents (
           if (item) await event('item', { lote_id: batchId, ...itemView(item) }, eventId(position))
         }
         const counts = service.counts(batchId)
-        const progress = JSON.stringify({ lote_id: batchId, status: batch.status, ...countsView(counts) })
+        const progress = JSON.stringify({ lote_id: batchId, status: batch.status, ...countsView(counts), ...opts.progress?.(batchId) })
         if (progress !== lastProgress) {
           lastProgress = progress
           await write(`event: progress\ndata: ${progress}\n\n`)

@@ -26,6 +26,7 @@ export function batchView (b: Batch, c: ItemCounts): Record<string, unknown> {
       ...(b.params.amount ? { [b.params.amount.kind === 'installment' ? 'valor_parcela' : 'valor_liberado']: b.params.amount.value } : {}),
       ...(b.params.installments !== undefined ? { prazo: b.params.installments } : {}),
       ...(b.params.pipeline_id !== undefined ? { pipeline_id: b.params.pipeline_id } : {}),
+      ...(b.params.repete_lote !== undefined ? { repete_lote: b.params.repete_lote } : {}),
     },
     ...countsView(c),
     created_at: iso(b.createdAt),

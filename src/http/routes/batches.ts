@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
+import type { BatchSheets } from '../../domain/batches/sheets.js'
 import { AppError, badRequest, notFound } from '../../errors.js'
 import { clientKey } from '../auth.js'
 import { parseEventId, StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
@@ -14,6 +15,8 @@ export const BATCH_BODY_LIMIT = 1024 * 1024
 
 export interface BatchRouteOptions {
   batches: BatchService
+  /** Counts by outcome, pace and the file name (absent in tests of the bare batch routes). */
+  sheets?: Pick<BatchSheets, 'progress' | 'sheet'>
   events?: EventStreamOptions
   /** EVENT_STREAMS_MAX / EVENT_STREAMS_PER_ADDRESS, read per stream (default: no limit). */
   streamLimits?: () => StreamLimits
@@ -61,7 +64,12 @@ export function createdMessage (total: number, invalid: number, duplicates: numb
   return `Lote criado com ${cpfs(total)}${notes.length ? ` (${notes.join('; ')})` : ''}.`
 }
 
-export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, events, streamLimits }) => {
+export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, sheets, events, streamLimits }) => {
+  const progress = (id: string): Record<string, unknown> => (sheets ? { ...sheets.progress(id) } : {})
+  const fileOf = (id: string): Record<string, unknown> => {
+    const sheet = sheets?.sheet(id)
+    return sheet ? { arquivo: sheet.arquivo, formato: sheet.formato } : {}
+  }
   const app = plain.withTypeProvider<ZodTypeProvider>()
   const streams = new Set<() => void>()
   const slots = new StreamSlots(streamLimits ?? (() => ({ total: Infinity, perAddress: Infinity })))
@@ -115,7 +123,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   app.get('/clt/lotes', { schema: { tags: ['Lotes'], summary: 'Lista os lotes, mais recentes primeiro', querystring: listQuery } }, async (req) => {
     const { page, limit } = req.query
     const { total, batches: list } = batches.list(limit, (page - 1) * limit)
-    return { success: true, total, page, limit, lotes: list.map((b) => batchView(b, batches.counts(b.id))) }
+    return { success: true, total, page, limit, lotes: list.map((b) => ({ ...batchView(b, batches.counts(b.id)), ...fileOf(b.id) })) }
   })
 
   /** GET /clt/lotes/:id */
@@ -127,6 +135,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     return {
       success: true,
       ...batchView(batch, batches.counts(batch.id)),
+      ...fileOf(batch.id),
+      ...progress(batch.id),
       itens: items.items.map(itemView),
       itens_paginacao: { page, limit, total: items.total, ...(status ? { status } : {}) },
     }
@@ -153,7 +163,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     let stream: ReturnType<typeof streamBatchEvents>
     try {
       // A reconnecting EventSource (or curl -H 'Last-Event-ID: …') continues after the last item it received.
-      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), events, parseEventId(req.headers['last-event-id']))
+      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), { ...events, progress }, parseEventId(req.headers['last-event-id']))
     } catch (err) {
       slot.release()
       throw err
