@@ -1,4 +1,5 @@
 /** Which column of a spreadsheet holds the CPF and which hold data the flow can use; rows → batch items with their own input. */
+import { maskCpf } from '../../log/mask.js'
 import type { Field } from '../borrower.js'
 import { isValidCpf, normalizeCpf } from '../cpf.js'
 import type { RawSheet } from './sheet-read.js'
@@ -132,9 +133,9 @@ function prazo (raw: string): number | undefined {
   return Number.isInteger(n) && n >= 1 && n <= 120 ? n : undefined
 }
 
-/** Masked for the preview (the page shows which rows; the full CPF stays in the file the person has). */
-export function maskCpfShort (cpf: string): string {
-  return /^\d{11}$/.test(cpf) ? `***.${cpf.slice(3, 6)}.***-${cpf.slice(9)}` : cpf.length > 4 ? `${cpf.slice(0, 2)}…` : cpf
+/** Masked for the preview as in the logs (the page shows which rows; the full CPF stays in the file the person has). */
+function maskForPreview (cpf: string): string {
+  return /^\d{11}$/.test(cpf) ? maskCpf(cpf) : cpf.length > 4 ? `${cpf.slice(0, 2)}…` : cpf
 }
 
 /** Rows → items: first occurrence of a CPF wins, invalid CPFs are kept as failed items, per-row valor/prazo/data read. */
@@ -147,7 +148,7 @@ export function sheetItems (sheet: RawSheet, map: ColumnMap): { items: SheetItem
   let problemas = 0
   const note = (linha: number, cpf: string, situacao: SheetPreview['exemplos'][number]['situacao'], detalhe?: string): void => {
     if (exemplos.length < 8 || (situacao !== 'valido' && exemplos.filter((e) => e.situacao !== 'valido').length < 8)) {
-      exemplos.push({ linha, cpf: maskCpfShort(cpf), situacao, ...(detalhe ? { detalhe } : {}) })
+      exemplos.push({ linha, cpf: maskForPreview(cpf), situacao, ...(detalhe ? { detalhe } : {}) })
     }
   }
   rows.forEach((cells, i) => {
