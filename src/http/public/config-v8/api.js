@@ -50,12 +50,42 @@ export async function api (method, path, body, key) {
     headers['content-type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
-  let res
+  return answer(await send(path, init))
+}
+
+/** @param {string} path @param {RequestInit} init */
+async function send (path, init) {
   try {
-    res = await fetch(path, init)
+    return await fetch(path, init)
   } catch {
     throw new ApiError(0, 'rede', 'Não foi possível falar com o serviço desta porta. Verifique a conexão e tente de novo.')
   }
+}
+
+/**
+ * Send a file's bytes (or pasted text) as the body, as the spreadsheet upload takes it.
+ * @param {string} path @param {Blob | string} body @param {string | null} key
+ * @returns {Promise<any>}
+ */
+export async function apiUpload (path, body, key) {
+  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : (body.type || 'application/octet-stream')
+  return answer(await send(path, { method: 'POST', body, cache: 'no-store', credentials: 'omit', headers: { accept: 'application/json', authorization: 'Bearer ' + (key ?? ''), 'content-type': type } }))
+}
+
+/**
+ * A file from the API (the results), as a Blob with the name the server gave it.
+ * @param {string} path @param {string | null} key
+ * @returns {Promise<{blob: Blob, name: string}>}
+ */
+export async function apiDownload (path, key) {
+  const res = await send(path, { method: 'GET', cache: 'no-store', credentials: 'omit', headers: { authorization: 'Bearer ' + (key ?? '') } })
+  if (!res.ok) return answer(res)
+  const m = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')
+  return { blob: await res.blob(), name: m ? m[1] ?? 'resultado' : 'resultado' }
+}
+
+/** The JSON answer, or an ApiError with the server's code and message. @param {Response} res @returns {Promise<any>} */
+async function answer (res) {
   const text = await res.text()
   let data = null
   try { data = text ? JSON.parse(text) : null } catch { data = null }
@@ -75,6 +105,8 @@ const FIELD_NAMES = {
   'body.kentro.stage_id': 'Etapa do Kentro',
   'body.presencabank.url': 'URL do PresençaBank',
   'body.presencabank.login': 'Login do PresençaBank',
+  'querystring.valor': 'Valor da parcela',
+  'querystring.prazo': 'Prazo',
 }
 
 /** What to tell the person about a failure: the server's field errors by name, else its message. @param {unknown} err */

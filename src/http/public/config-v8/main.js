@@ -4,11 +4,14 @@ import { explain, loadKey, saveKey, forgetKey } from './api.js'
 import { $, alertBox, badge, button, clearAlert, describeAge, describeDuration, input, setText, show } from './dom.js'
 import { renderIntegrations, wireIntegrations } from './integrations.js'
 import { closeEdit, renderCard, wireLogin } from './login.js'
+import { renderLotes, showTab, tabFromHash, wireLotes } from './lotes.js'
+import { stopWatching } from './lote-watch.js'
 import { wireWebhooks } from './webhooks.js'
 import { call, run, state, whenUnauthorized } from './session.js'
 
 /** @param {string | null} message */
 function showKeyView (message) {
+  stopWatching()
   show($('view-main'), false)
   show($('reach'), false)
   show($('btn-sair'), false)
@@ -53,6 +56,7 @@ async function refresh (key) {
   state.overview = overview
   state.v8 = atual.config
   renderHeader(overview)
+  renderLotes(overview)
   renderCard()
   show($('view-key'), false)
   show($('btn-sair'), true)
@@ -70,6 +74,7 @@ function onKey (ev) {
       saveKey(key)
       clearAlert($('key-error'))
       if (state.overview) renderIntegrations(state.overview)
+      showTab(tabFromHash())
     },
     (err) => {
       alertBox($('key-error'), 'error', err.status === 401 ? 'Chave de API incorreta para esta porta.' : explain(err))
@@ -79,6 +84,7 @@ function onKey (ev) {
 }
 
 function onLogout () {
+  stopWatching()
   state.key = null
   forgetKey()
   closeEdit()
@@ -99,6 +105,7 @@ function start () {
   wireLogin(() => refresh())
   wireIntegrations(renderHeader)
   wireWebhooks()
+  wireLotes()
 
   const key = loadKey()
   if (!key) { showKeyView(null); return }
@@ -106,7 +113,7 @@ function start () {
   run(null, null, async () => {
     await refresh()
     if (state.overview) renderIntegrations(state.overview)
-  }).catch((err) => showKeyView(explain(err)))
+  }).then(() => { if (state.key) showTab(tabFromHash()) }, (err) => showKeyView(explain(err)))
 }
 
 // Module scripts run after the document is parsed.

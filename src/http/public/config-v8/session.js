@@ -1,6 +1,6 @@
 // @ts-check
 /** The page's session: the key, what the server last said, and one request at a time with the page locked. */
-import { api, ApiError, forgetKey } from './api.js'
+import { api, apiDownload, apiUpload, ApiError, forgetKey } from './api.js'
 import { setText } from './dom.js'
 
 /**
@@ -41,12 +41,37 @@ export function whenUnauthorized (fn) { onUnauthorized = fn }
 /** A call with the session's key (or `key` when given, from the key screen). @param {string} method @param {string} path @param {unknown} [body] @param {string | null} [key] */
 export const call = (method, path, body, key) => api(method, path, body, key ?? state.key)
 
+/** Upload a file or pasted text with the session's key. @param {string} path @param {Blob | string} body */
+export const upload = (path, body) => apiUpload(path, body, state.key)
+
+/** Download a file with the session's key. @param {string} path */
+export const download = (path) => apiDownload(path, state.key)
+
+/** The session's key ends: back to the key screen (a 401 from a call made outside `run`). */
+export function unauthorized () {
+  state.key = null
+  forgetKey()
+  onUnauthorized('A chave de API não é mais aceita por esta porta. Informe a chave correta.')
+}
+
+/** The controls the running request disabled. @type {Array<HTMLButtonElement | HTMLInputElement>} */
+let locked = []
+
 /** Disable every control while a request runs; the clicked button shows `label`. @param {boolean} on @param {HTMLButtonElement | null} button @param {string | null} [label] */
 function lock (on, button, label) {
   state.busy = on
-  for (const c of document.querySelectorAll('button, input')) {
-    if (c.classList.contains('dismiss')) continue
-    /** @type {HTMLButtonElement | HTMLInputElement} */ (c).disabled = on
+  if (on) {
+    // Only what the lock disables is enabled again: a control disabled on purpose (or by the work) stays as it is.
+    locked = []
+    for (const c of document.querySelectorAll('button, input, select, textarea')) {
+      const control = /** @type {HTMLButtonElement | HTMLInputElement} */ (c)
+      if (control.classList.contains('dismiss') || control.disabled) continue
+      control.disabled = true
+      locked.push(control)
+    }
+  } else {
+    for (const c of locked) c.disabled = false
+    locked = []
   }
   document.body.classList.toggle('is-busy', on)
   if (!button) return
