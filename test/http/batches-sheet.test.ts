@@ -4,6 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync'
 import { pino } from 'pino'
 import readXlsxFile from 'read-excel-file/node'
 import t from 'tap'
+import writeXlsxFile from 'write-excel-file/node'
 import type { App } from '../../src/http/app.js'
 import { BatchRepository } from '../../src/domain/batches/repository.js'
 import { AUTH, build } from '../fixtures/app.js'
@@ -61,6 +62,11 @@ t.test('preview then start: rows read, columns chosen, each row\'s own input to 
   t.same([jose.amount, jose.installments, jose.supplied], [{ kind: 'installment', value: 350 }, 24, { nome: 'José da Silva', telefone: '11987654321' }], 'the row\'s valor, prazo and data win over the batch\'s')
   t.same(runner.inputs.find((i) => i.cpf === validCpf(2))!.installments, 12, 'the batch\'s prazo where the row has none')
   t.notOk(runner.calls.has(validCpf(3)), 'the row with an unreadable valor did not run')
+
+  // The event stream's progress carries the same counts (the stream of a finished batch ends after `done`).
+  const events = (await get(app, `/clt/lotes/${created.lote_id}/eventos`)).payload
+  const progress = events.split('\n\n').filter((b) => b.startsWith('event: progress')).map((b) => JSON.parse(b.split('data: ')[1]!))
+  t.match(progress.at(-1), { por_resultado: { oferta: 1, recusado: 1, sem_margem: 1, erro: 2 }, restante_s: 0 }, 'progress events carry counts by outcome and time left')
 
   const csv = await get(app, `/clt/lotes/${created.lote_id}/resultado.csv`)
   t.equal(csv.statusCode, 200, 'CSV 200')
@@ -174,4 +180,26 @@ t.test('2,000 rows: upload to first item running, measured (reported, not assert
   t.comment(`2,000-row CSV (${Math.round(csv.length / 1024)} KB): preview ${previewMs.toFixed(0)} ms; upload → 202 ${acceptedMs.toFixed(0)} ms; upload → first item running ${firstMs.toFixed(0)} ms`)
   t.ok(firstMs > 0, 'the first item ran')
   await app.inject({ method: 'POST', url: `/clt/lotes/${res.json().lote_id}/cancelar`, headers: AUTH })
+
+  // The same rows as an XLSX.
+  const xlsx = await writeXlsxFile(csv.split('\r\n').map((line) => line.split(';').map((v) => ({ value: v })))).toBuffer()
+  firstCall = 0
+  runner.calls.clear()
+  const t2 = performance.now()
+  const res2 = await upload(app, xlsx, '?arquivo=2000.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  const accepted2 = performance.now() - t2
+  t.equal(res2.json().total, 2000, 'XLSX: 2,000 CPFs')
+  await waitFor('first XLSX item', () => firstCall > 0, 30_000, 1)
+  t.comment(`2,000-row XLSX (${Math.round(xlsx.length / 1024)} KB): upload → 202 ${accepted2.toFixed(0)} ms; upload → first item running ${(firstCall - t2).toFixed(0)} ms`)
+  await app.inject({ method: 'POST', url: `/clt/lotes/${res2.json().lote_id}/cancelar`, headers: AUTH })
+})
+
+t.test('the OpenAPI document lists the upload, results and retry routes', async (t) => {
+  const { app } = await buildWithRunner(t)
+  const paths = (await app.inject({ method: 'GET', url: '/docs/json' })).json().paths as Record<string, Record<string, { summary?: string; responses?: unknown; parameters?: Array<{ name: string }> }>>
+  t.ok(paths['/clt/lotes/planilha']?.['post'], 'POST /clt/lotes/planilha')
+  t.same(paths['/clt/lotes/planilha']!['post']!.parameters!.map((p) => p.name).filter((n) => ['previa', 'tipo', 'coluna_cpf', 'banco'].includes(n)).sort(), ['banco', 'coluna_cpf', 'previa', 'tipo'], 'its query documented')
+  t.match(paths['/clt/lotes/{id}/resultado.csv']?.['get']?.summary, /CSV/, 'GET …/resultado.csv')
+  t.match(paths['/clt/lotes/{id}/resultado.xlsx']?.['get']?.summary, /XLSX/, 'GET …/resultado.xlsx')
+  t.ok(paths['/clt/lotes/{id}/repetir-falhas']?.['post'], 'POST …/repetir-falhas')
 })
