@@ -123,6 +123,9 @@ if (!chromiumPresent()) {
     const batchUrl = page.url()
     await page.locator('#lw-c-aguardando:not(:text-is("0"))').waitFor({ timeout: 30_000 })
     t.match(await text('#lw-ritmo'), /aguardando o banco/, 'time left accounts for items waiting at V8')
+    const xlsxId = /#lote=(.+)$/.exec(page.url())![1]!
+    await page.locator(`#lotes-rows tr[data-lote="${xlsxId}"] td:nth-child(3) span:not(:text-is("0/${xlsxExpect.length}"))`).waitFor()
+    t.equal(await text(`#lotes-rows tr[data-lote="${xlsxId}"] td:nth-child(2) span`), 'rodando', 'its row in the list follows the progress')
     await shot('aguardando-xlsx')
 
     await page.reload()
@@ -154,6 +157,9 @@ if (!chromiumPresent()) {
     await shot('lista')
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     t.ok(width <= PHONE.width, `nothing wider than the phone screen (${width}px)`)
+    await page.setViewportSize({ width: 1100, height: 900 })
+    await page.locator('#card-lote-atual').scrollIntoViewIfNeeded()
+    await shot('desktop')
     t.same(problems, [], 'no page errors')
   })
 }

@@ -67,6 +67,15 @@ function paint () {
       ? 'Lote ' + (STATUS_PT[p.status] ?? p.status) + '.'
       : (p.vazao_por_min != null ? p.vazao_por_min.toLocaleString('pt-BR') + ' CPFs/min · ' : '') + 'tempo restante: ' + inWords(p.restante_s) +
         (c && c.aguardando > 0 ? ' (inclui ' + c.aguardando + ' aguardando o banco)' : ''))
+    // Its row in the batch list follows along (status and count), without re-reading the list.
+    const row = document.querySelector('#lotes-rows tr[data-lote="' + p.lote_id + '"]')
+    if (row) {
+      row.children[1]?.setAttribute('data-state', p.status)
+      const st = row.children[1]?.firstElementChild
+      const n = row.children[2]?.firstElementChild
+      if (st) setText(st, STATUS_PT[p.status] ?? p.status)
+      if (n) setText(n, done + '/' + p.total)
+    }
     show(button('btn-lw-cancelar'), !finished)
     show(button('btn-lw-repetir'), finished && p.erros > 0)
   }

@@ -132,7 +132,9 @@ async function refreshList () {
     ]
     for (const [main, detail] of cells) {
       const td = document.createElement('td')
-      td.textContent = main
+      const span = document.createElement('span')
+      span.textContent = main
+      td.append(span)
       if (detail) {
         const small = document.createElement('small')
         small.textContent = detail
@@ -193,7 +195,7 @@ export const tabFromHash = () => (/^#lote(s|=)/.test(window.location.hash) ? 'lo
 export function renderLotes (o) {
   const opt = /** @type {HTMLOptionElement} */ ($('lote-banco').querySelector('option[value="presencabank"]'))
   opt.disabled = !o.presencabank.configurado
-  opt.textContent = 'PresençaBank (margem)' + (o.presencabank.configurado ? '' : ' — não configurado')
+  opt.textContent = 'PresençaBank (margem)' + (o.presencabank.configurado ? '' : ': não configurado')
 }
 
 export function wireLotes () {
