@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { pino } from 'pino'
 import t from 'tap'
-import { request } from 'undici'
+import { Client, request } from 'undici'
 import { openDatabase } from '../../src/db/database.js'
 import { BatchService } from '../../src/domain/batches/service.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
@@ -122,6 +122,24 @@ t.test('a stopping process says reconnect with the id to resume from; the next p
   const all = [...seen, ...rest].map((e) => e.data.cpf)
   t.equal(after.events.at(-1)?.event, 'done', 'the resumed stream ends with done')
   t.same([...all].sort(), [...cpfs].sort(), 'every CPF exactly once across the two streams: no gap, no repeat')
+})
+
+t.test('a stream asked for on a kept-alive connection while the process drains is told to reconnect at once', async (t) => {
+  const { app } = await buildWithRunner(t, { runner: new FakeRunner({ delayMs: 50 }) })
+  const base = await listening(app)
+  const id = (await app.inject({ method: 'POST', url: '/clt/lotes', headers: AUTH, payload: { cpfs: validCpfs(40) } })).json().lote_id
+  const kept = new Client(base)
+  t.teardown(() => kept.destroy())
+  await (await kept.request({ method: 'GET', path: '/health' })).body.dump() // the connection a browser keeps open
+  const holding = await openStream(base, `/clt/lotes/${id}/eventos`) // keeps the drain going
+  await waitFor('streaming', () => holding.events.length > 0)
+  const closed = app.close()
+  await waitFor('drain started', () => holding.ended(), 5000)
+  const late = await kept.request({ method: 'GET', path: `/clt/lotes/${id}/eventos`, headers: AUTH })
+  const text = await late.body.text()
+  t.equal(late.statusCode, 200, 'answered as a stream')
+  t.match(text, /retry: 1000\nevent: reconnect\n/, 'that says reconnect (with a one-second retry) and ends, instead of hanging until the drain gives up')
+  await closed
 })
 
 t.test('heartbeat comments keep an idle stream alive', async (t) => {

@@ -75,7 +75,9 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   const slots = new StreamSlots(streamLimits ?? (() => ({ total: Infinity, perAddress: Infinity })))
   // On shutdown (the composition root has already stopped batch claims): each open stream says `reconnect` and ends,
   // so the close can finish and the client resumes on the next process.
+  let closing = false
   app.addHook('preClose', async () => {
+    closing = true
     for (const stop of streams) stop()
   })
 
@@ -173,6 +175,9 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
       streams.delete(stream.stop)
       slot.release()
     })
+    // A stream asked for while the server drains (a reconnect on a kept-alive connection to the stopping process)
+    // would hang until the drain gives up: tell it to come back at once, and it reaches the next process.
+    if (closing) stream.stop()
   })
 
   /** POST /clt/lotes/:id/cancelar */
