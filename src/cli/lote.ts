@@ -204,4 +204,3 @@ export async function main (argv: string[], io: LoteIo = terminal()): Promise<nu
   io.out(`Resultado em ${output}`)
   return 0
 }
-

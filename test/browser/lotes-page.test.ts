@@ -133,12 +133,18 @@ if (!chromiumPresent()) {
     t.equal(page.url(), batchUrl, 'after a reload the page is back on the batch')
     await page.locator('#lw-conexao[data-state="open"]').waitFor()
 
+    const resumes: Array<string | undefined> = []
+    page.on('request', (r) => { if (r.url().endsWith('/eventos')) resumes.push(r.headers()['last-event-id']) })
+    const stopAt = Date.now()
     await stop()
+    t.comment(`tenant stopped in ${Date.now() - stopAt} ms with the page's stream open`)
     await page.locator('#lw-conexao[data-state="reconnecting"]').waitFor()
     t.match(await text('#lw-conexao'), /reconectando/, 'the page says it lost the stream')
     await shot('reconectando')
     stop = await start()
-    await page.locator('#lw-conexao[data-state="open"]').waitFor({ timeout: 30_000 })
+    // Back on the new process (live again, or straight to the end if the batch finished meanwhile).
+    await page.locator('#lw-conexao[data-state="open"], #lw-status[data-state="COMPLETED"]').first().waitFor({ timeout: 30_000 })
+    t.match(resumes.find((id) => id !== undefined), /^\d+\.\d+$/, 'the page came back with the Last-Event-ID of the last item it had')
     await page.locator('#lw-status[data-state="COMPLETED"]').waitFor({ timeout: 90_000 })
     t.equal(await text('#lw-pct'), '100 %', 'after the restart the bar still reaches 100 %')
     await shot('concluido-xlsx')

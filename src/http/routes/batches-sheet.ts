@@ -6,6 +6,7 @@ import { mb } from '../../domain/batches/sheet-read.js'
 import type { BatchSheets } from '../../domain/batches/sheets.js'
 import { AppError } from '../../errors.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
+import { createdMessage } from './batches.js'
 import { batchView } from './batches-view.js'
 import type { BatchService } from '../../domain/batches/service.js'
 
@@ -67,7 +68,7 @@ export const batchSheetRoutes: FastifyPluginAsync<SheetRouteOptions> = async (pl
     const { batch, invalid } = created
     return reply.code(202).send({
       success: true,
-      message: `Lote criado com ${batch.total} CPFs${invalid > 0 ? ` (${invalid} não serão consultados: CPF inválido ou valor/prazo ilegível)` : ''}.`,
+      message: createdMessage(batch.total, invalid, created.duplicates),
       lote_id: batch.id,
       status: batch.status,
       total: batch.total,
