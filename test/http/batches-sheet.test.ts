@@ -7,7 +7,13 @@ import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import type { App } from '../../src/http/app.js'
 import { BatchRepository } from '../../src/domain/batches/repository.js'
+import { ConfigStore } from '../../src/config/store.js'
+import { openDatabase } from '../../src/db/database.js'
+import { createTenant } from '../../src/tenant.js'
 import { AUTH, build } from '../fixtures/app.js'
+import { E2E_ENGINE } from '../fixtures/batches-sandbox.js'
+import { testConfig } from '../fixtures/config.js'
+import { startSandbox } from '../fixtures/sandbox.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, failure, pending, success, validCpf, waitFor } from '../fixtures/batches.js'
 
 const fmt = (cpf: string): string => cpf.replace(/^(\d{3})(\d{3})(\d{3})(\d{2})$/, '$1.$2.$3-$4')
@@ -202,4 +208,32 @@ t.test('the OpenAPI document lists the upload, results and retry routes', async 
   t.match(paths['/clt/lotes/{id}/resultado.csv']?.['get']?.summary, /CSV/, 'GET …/resultado.csv')
   t.match(paths['/clt/lotes/{id}/resultado.xlsx']?.['get']?.summary, /XLSX/, 'GET …/resultado.xlsx')
   t.ok(paths['/clt/lotes/{id}/repetir-falhas']?.['post'], 'POST …/repetir-falhas')
+})
+
+t.test('a PresençaBank batch from a spreadsheet: the rows\' names and phones reach the flow; margins in the results', async (t) => {
+  const sb = await startSandbox(t)
+  await sb.configure({ presenca_rpm: 10_000, presenca_sign_delay_ms: 50 })
+  const store = new ConfigStore(testConfig(6999, { ...sb.tenantConfig(), PRESENCABANK_MAX_RPM: '600', V8_MAX_RPS: '1000' }))
+  const x = await createTenant({ config: store, db: openDatabase(':memory:'), logger: pino({ level: 'silent' }), batch: { engine: E2E_ENGINE }, presenca: { poll: { firstMs: 50, maxMs: 200 } } })
+  t.teardown(x.close)
+  const want = new Map<string, string>()
+  const lines = ['CPF;Nome;Celular']
+  for (const [scenario, label] of [['ok', 'com margem'], ['no_margin', 'sem margem'], ['rejected', 'recusado']] as const) {
+    for (const p of await sb.people(scenario, 2)) {
+      want.set(p.cpf, label)
+      lines.push(`${fmt(p.cpf)};${p.nome};${p.telefone}`)
+    }
+  }
+  const res = await upload(x.app, lines.join('\n'), '?banco=presencabank&arquivo=pb.csv')
+  t.equal(res.statusCode, 202, 'accepted')
+  const b = await waitFor('batch end', finished(x.app, res.json().lote_id), 60_000, 50)
+  t.equal(b.banco, 'presencabank', 'runs PresençaBank')
+  const rows = parseCsv((await get(x.app, `/clt/lotes/${b.lote_id}/resultado.csv`)).rawPayload, { delimiter: ';', bom: true }) as string[][]
+  const head = rows[0]!
+  const col = (name: string): number => head.indexOf(name)
+  for (const r of rows.slice(1)) {
+    const cpf = r[0]!.replace(/\D/g, '')
+    t.equal(r[col('resultado')], want.get(cpf), `…${cpf.slice(-4)}: ${want.get(cpf)}`)
+    if (want.get(cpf) === 'com margem') t.ok(Number(r[col('margem_disponivel')]!.replace(',', '.')) > 0 && r[col('consulta_id')] !== '', 'margin and term id')
+  }
 })

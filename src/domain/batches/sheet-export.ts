@@ -86,7 +86,10 @@ export function resultRow (r: ExportRow, sheet: SheetMeta | null): Value[] {
       taxa = num(sim['taxa_juros_mensal'])
     }
   }
-  return [...own, OUTCOME_PT[outcomeOf(r.status, r.erro, r.etapa)], reason(r), r.erro ?? '', consult, parcela, parcelas, liberado, taxa, margem, whatsapp(r)]
+  const outcome = outcomeOf(r.status, r.erro, r.etapa)
+  // PresençaBank answers a margin, not an offer.
+  const label = outcome === 'oferta' && isPresenca(res) ? 'com margem' : OUTCOME_PT[outcome]
+  return [...own, label, reason(r), r.erro ?? '', consult, parcela, parcelas, liberado, taxa, margem, whatsapp(r)]
 }
 
 /** A text a spreadsheet would run as a formula (`=…`, `+…`, `@…`, `-…` not a number) is quoted with `'`. */

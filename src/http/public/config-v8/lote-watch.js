@@ -115,6 +115,8 @@ async function reload (id) {
   if (w.id !== id) return
   w.progress = b
   setText($('lw-titulo'), b.arquivo ? 'Lote · ' + b.arquivo : 'Lote ' + id.slice(0, 8))
+  // PresençaBank answers a margin, not an offer.
+  setText($('lw-c-oferta').previousElementSibling ?? $('lw-c-oferta'), b.banco === 'presencabank' ? 'Com margem' : 'Com oferta')
   setText($('lw-sub'), (b.banco === 'presencabank' ? 'PresençaBank' : 'V8') + ' · criado ' + new Date(b.created_at).toLocaleString('pt-BR') + ' · ' + b.total + ' CPFs')
   schedule()
 }
