@@ -88,7 +88,7 @@ export const batchSheetRoutes: FastifyPluginAsync<SheetRouteOptions> = async (pl
         tags: ['Lotes'],
         summary: `Resultado do lote em ${format.toUpperCase()}: uma linha por CPF (parcial enquanto o lote roda)`,
         description:
-          'As colunas do arquivo enviado (ou `cpf`), depois: resultado (oferta, recusado, sem margem, aguardando o banco, erro, cancelado, na fila, em andamento), ' +
+          'As colunas do arquivo enviado (ou `cpf`), depois: resultado (oferta — com margem no PresençaBank —, recusado, sem margem, aguardando o banco, erro, cancelado, na fila, em andamento), ' +
           'motivo, codigo, consulta_id, valor_parcela, parcelas, valor_liberado, taxa_mensal, margem_disponivel e mensagem_whatsapp. ' +
           (format === 'csv' ? 'CSV em UTF-8 com BOM, separado por ";" e com vírgula decimal (abre direto no Excel em português).' : 'XLSX com números como números.'),
         params: idParams,
