@@ -11,10 +11,10 @@ import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
 import { captureStdout } from '../fixtures/stdout.js'
 
-/** One request on a fresh connection (like curl); resolves the status or the error code. */
+/** One request on a fresh connection (like curl); resolves the status or the error code. A slow answer on a busy machine is not a failure: only a socket idle for 30 s counts as one. */
 function get (port: number, urlPath: string, headers: Record<string, string> = {}): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, headers, timeout: 5000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, headers, timeout: 30_000 }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })
