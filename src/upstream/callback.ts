@@ -4,10 +4,10 @@
  * README "Eventos para o seu sistema" shows how a client verifies a delivery and refuses replays.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { Agent, request } from 'undici'
 import type { UpstreamPolicy } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
 import { guardedConnector } from './http-client.js'
+import { LazyAgent } from './undici-lazy.js'
 
 export const HEADERS = {
   eventId: 'x-clt-v8-event-id',
@@ -53,7 +53,7 @@ export interface Delivery {
 export type DeliveryResult = { ok: boolean; status: number | null; error: string | null }
 
 export class CallbackSender {
-  readonly #agent: Agent
+  readonly #agent: LazyAgent
   readonly #timeoutMs: number
 
   /**
@@ -63,7 +63,8 @@ export class CallbackSender {
   constructor (opts: { timeoutMs?: number; addressPolicy?: () => UpstreamPolicy; logger?: Logger } = {}) {
     this.#timeoutMs = opts.timeoutMs ?? 10_000
     const policy = opts.addressPolicy
-    this.#agent = new Agent({ keepAliveTimeout: 10_000, connections: 4, ...(policy && opts.logger ? { connect: guardedConnector(policy, opts.logger) } : {}) })
+    const logger = opts.logger
+    this.#agent = new LazyAgent((u) => new u.Agent({ keepAliveTimeout: 10_000, connections: 4, ...(policy && logger ? { connect: guardedConnector(u.buildConnector, policy, logger) } : {}) }))
   }
 
   async send (d: Delivery): Promise<DeliveryResult> {
@@ -71,9 +72,10 @@ export class CallbackSender {
     const deadline = AbortSignal.timeout(this.#timeoutMs)
     const signal = d.signal ? AbortSignal.any([deadline, d.signal]) : deadline
     try {
+      const { agent, request } = await this.#agent.get()
       const res = await request(d.url, {
         method: 'POST',
-        dispatcher: this.#agent,
+        dispatcher: agent,
         signal,
         headers: {
           'content-type': 'application/json',
@@ -99,6 +101,6 @@ export class CallbackSender {
   }
 
   async close (): Promise<void> {
-    if (!this.#agent.closed && !this.#agent.destroyed) await this.#agent.close()
+    await this.#agent.close()
   }
 }

@@ -1,11 +1,12 @@
-/** One undici Agent per tenant process; every call has a deadline; idempotent calls retry with backoff + jitter. */
+/** One undici Agent per tenant process (made, and undici loaded, by the first call); every call has a deadline; idempotent calls retry with backoff + jitter. */
 import dns, { type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import { Agent, buildConnector, request, type Dispatcher, type FormData } from 'undici'
+import type { buildConnector, Dispatcher, FormData } from 'undici'
 import { addressProblem, type UpstreamPolicy, type UrlProblem } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
 import { UpstreamError, upstreamBlocked, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
+import { LazyAgent } from './undici-lazy.js'
 
 export interface HttpRequest {
   upstream: Upstream
@@ -60,19 +61,19 @@ export interface HttpClientOptions {
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
 
 export class HttpClient {
-  readonly #agent: Agent
+  readonly #agent: LazyAgent
   readonly #opts: Required<Omit<HttpClientOptions, 'logger' | 'connections' | 'addressPolicy'>>
   readonly #logger: Logger
 
   constructor (opts: HttpClientOptions) {
     this.#logger = opts.logger
     const policy = opts.addressPolicy
-    this.#agent = new Agent({
+    this.#agent = new LazyAgent((u) => new u.Agent({
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       connections: opts.connections ?? 32,
-      ...(policy ? { connect: guardedConnector(policy, this.#logger) } : {}),
-    })
+      ...(policy ? { connect: guardedConnector(u.buildConnector, policy, this.#logger) } : {}),
+    }))
     this.#opts = {
       timeoutMs: opts.timeoutMs ?? 15_000,
       retries: opts.retries ?? 3,
@@ -139,7 +140,8 @@ export class HttpClient {
     let text: string
     let res: Dispatcher.ResponseData
     try {
-      res = await request(req.url, { method: req.method, headers, body: body ?? null, signal, dispatcher: this.#agent })
+      const { agent, request } = await this.#agent.get()
+      res = await request(req.url, { method: req.method, headers, body: body ?? null, signal, dispatcher: agent })
       // Always read the body to the end, so the socket goes back to the pool.
       text = await res.body.text()
     } catch (err) {
@@ -180,7 +182,7 @@ export class HttpClient {
   }
 
   async close (): Promise<void> {
-    if (!this.#agent.closed && !this.#agent.destroyed) await this.#agent.close()
+    await this.#agent.close()
   }
 }
 
@@ -199,7 +201,7 @@ const unbracket = (host: string): string => host.replace(/^\[(.*)\]$/, '$1')
  * undici's connector with a DNS lookup that checks every resolved address (all of them: a name resolving to a public
  * and a private address is refused), and a check of addresses written in the URL (no lookup happens for those).
  */
-export function guardedConnector (policy: () => UpstreamPolicy, logger: Logger): buildConnector.connector {
+export function guardedConnector (build: typeof buildConnector, policy: () => UpstreamPolicy, logger: Logger): buildConnector.connector {
   const refuse = (host: string, address: string, problem: UrlProblem): BlockedAddressError => {
     logger.warn({ host, address, problem }, 'upstream: connection refused by the address policy')
     return new BlockedAddressError(host, address, problem)
@@ -217,7 +219,7 @@ export function guardedConnector (policy: () => UpstreamPolicy, logger: Logger):
       callback(null, first.address, first.family)
     })
   }
-  const connect = buildConnector({ lookup })
+  const connect = build({ lookup })
   return (options, callback) => {
     const literal = unbracket(options.hostname)
     if (isIP(literal) !== 0) {

@@ -2,12 +2,12 @@
  * V8 operations (proposals) and webhook registration, over V8Client.send: create (sent once, never repeated), detail,
  * lookup by CPF, cancel, the pendency actions (payment data, documents, re-presentation), the banks list.
  */
-import { FormData } from 'undici'
 import type { TenantConfig } from '../config/schema.js'
 import { UpstreamError } from './errors.js'
 import type { ShapeWarnings } from './shape-warnings.js'
 import { listOf, parseAnswer, parseItems } from './tolerant.js'
 import { bankSchema, createdOperationSchema, operationDetailSchema, type Bank, type CreatedOperation, type OperationDetail } from './v8-operation-schemas.js'
+import { loadUndici } from './undici-lazy.js'
 import type { Operation, V8Client } from './v8.js'
 
 export type { Bank, CreatedOperation, OperationDetail }
@@ -131,6 +131,7 @@ export class V8Operations {
 
   /** POST /operation/{id}/document, multipart `type` + `file`. */
   async uploadDocument (id: string, doc: { type: DocumentType; fileName: string; contentType: string; data: Buffer }, signal?: AbortSignal): Promise<void> {
+    const { FormData } = await loadUndici()
     const form = new FormData()
     form.set('type', doc.type)
     form.set('file', new Blob([new Uint8Array(doc.data)], { type: doc.contentType }), doc.fileName)
