@@ -34,12 +34,13 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier
  && mv /tmp/better_sqlite3.node node_modules/better-sqlite3/build/Release/ \
  && node_modules/.bin/node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
 
-# ---- compile: TypeScript → dist/ with the dev dependencies (no native addon needed) ---------------------------
+# ---- compile: TypeScript → dist/, then one bundled file (dist/bundle, esbuild) with the dev dependencies ------------
 FROM ${NODE_IMAGE} AS compile
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 RUN npm run build
 

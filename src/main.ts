@@ -1,4 +1,5 @@
 /** Start one tenant: `node bin/clt-v8-api.js --port 6000 [--root DIR] [--log-target stdout] [--host 0.0.0.0]`. Owns process concerns: signals, ready, exit. */
+import module from 'node:module'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError } from './config/errors.js'
@@ -138,4 +139,6 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
   }
   logger.info({ host, port }, 'listening')
   process.send?.('ready')
+  // What this start compiled is kept for the next one now, not at exit (a tenant under PM2 rarely exits cleanly).
+  module.flushCompileCache?.()
 }
