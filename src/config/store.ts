@@ -8,6 +8,8 @@ export type ConfigListener = (next: TenantConfig, previous: TenantConfig, change
 
 export class ConfigStore {
   #config: TenantConfig
+  #secretsOf: TenantConfig | undefined
+  #secrets: readonly string[] = []
   readonly #file: string | undefined
   readonly #listeners = new Set<ConfigListener>()
   /** Bumped on every change; lets in-flight work tell that the config moved under it. */
@@ -37,8 +39,13 @@ export class ConfigStore {
   }
 
   /** Secret values currently in force (for log scrubbing). */
-  secrets (): string[] {
-    return SECRET_KEYS.map((k) => String(this.#config[k] ?? '')).filter((v) => v.length > 0)
+  /** The same array until the config changes (every log line asks; the masking keeps its work per array). */
+  secrets (): readonly string[] {
+    if (this.#secretsOf !== this.#config) {
+      this.#secretsOf = this.#config
+      this.#secrets = Object.freeze(SECRET_KEYS.map((k) => String(this.#config[k] ?? '')).filter((v) => v.length > 0))
+    }
+    return this.#secrets
   }
 
   /**

@@ -29,6 +29,10 @@ export interface RequestLogOptions {
   noiseOneIn?: number
 }
 
+/** pino's isLevelEnabled (a logger without it, e.g. a test double, logs everything it is given). */
+const levelEnabled = (log: FastifyReply['log'], level: 'error' | 'warn' | 'info'): boolean =>
+  (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) ?? true
+
 const SAMPLED_STATUSES = new Set([401, 429])
 const WINDOW_MS = 60_000
 
@@ -54,6 +58,8 @@ export class RequestLog extends LogController {
 
   override requestCompleted (error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(req)) return
+    // Nothing is masked or built for a line its level would drop (a healthy /health probe under logLevel 'warn').
+    if (!levelEnabled(reply.log, error ? 'error' : reply.statusCode >= 500 ? 'warn' : 'info')) return
     let sampled: number | undefined
     if (SAMPLED_STATUSES.has(reply.statusCode)) {
       sampled = this.#sample(reply)

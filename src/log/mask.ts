@@ -32,13 +32,21 @@ export function maskCpfsInText (text: string): string {
 /** Replace each literal secret (≥ 4 chars) found in a text by `[REDACTED]`: as is, JSON-escaped and percent-encoded. */
 export function scrubSecrets (text: string, secrets: readonly string[]): string {
   let out = text
-  for (const secret of secrets) {
-    if (secret.length < 4) continue
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])) {
-      if (out.includes(form)) out = out.split(form).join('[REDACTED]')
-    }
+  for (const form of secretForms(secrets)) {
+    if (out.includes(form)) out = out.split(form).join('[REDACTED]')
   }
   return out
+}
+
+/** The forms of the last secrets array seen (ConfigStore hands out the same array until the config changes). */
+let lastForms: { secrets: readonly string[]; forms: readonly string[] } | undefined
+
+function secretForms (secrets: readonly string[]): readonly string[] {
+  if (lastForms?.secrets !== secrets) {
+    const forms = secrets.filter((s) => s.length >= 4).flatMap((s) => [...new Set([s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])])
+    lastForms = { secrets, forms }
+  }
+  return lastForms.forms
 }
 
 /**
