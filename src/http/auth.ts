@@ -93,6 +93,13 @@ export class AuthFailureGuard {
  * `Authorization: Bearer <key>` against the key `current()` returns, counting a wrong one against the client.
  */
 export function requireApiKey (current: () => string, guard?: AuthFailureGuard) {
+  // The key's digest is computed again only when the key changes (a save on the config page), not per request.
+  let expected: { key: string; digest: Buffer } | undefined
+  const expectedDigest = (): Buffer => {
+    const key = current()
+    if (expected?.key !== key) expected = { key, digest: digest(key) }
+    return expected.digest
+  }
   return async function checkApiKey (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const key = guard ? clientKey(req.ip) : ''
     if (guard) {
@@ -111,7 +118,7 @@ export function requireApiKey (current: () => string, guard?: AuthFailureGuard) 
     const header = req.headers.authorization
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
     // Hash both sides so the comparison is constant time whatever the lengths.
-    if (!match || !timingSafeEqual(digest(match[1]!), digest(current()))) {
+    if (!match || !timingSafeEqual(digest(match[1]!), expectedDigest())) {
       // Only a presented key is a guess; a request without one (the page before the key is typed) costs nothing.
       if (match) guard?.fail(key)
       throw new AppError('nao_autorizado', 'Chave de API ausente ou inválida: envie Authorization: Bearer <API_KEY>.', 401)

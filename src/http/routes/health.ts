@@ -6,7 +6,7 @@ import { databaseProbe, type Db } from '../../db/database.js'
 import type { PresencaStatus } from '../../upstream/presenca.js'
 import type { TokenCacheStatus } from '../../upstream/token-cache.js'
 
-/** How long a healthy reading is reused: a burst of probes costs one set of SQLite reads per interval. */
+/** How long a healthy reading (and its serialized body) is reused: a burst of probes costs one set of reads per interval. */
 export const HEALTH_CACHE_MS = 1000
 
 interface Checks {
@@ -53,7 +53,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   const databaseOk = databaseProbe(deps.db)
   const cacheMs = deps.cacheMs ?? HEALTH_CACHE_MS
   const clock = deps.clock ?? (() => performance.now())
-  let last: { at: number; checks: Checks } | undefined
+  let last: { at: number; checks: Checks; tail: string } | undefined
 
   const read = (): Checks => {
     let dbOk = databaseOk()
@@ -76,17 +76,14 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
     return { dbOk, batches, token, presenca, ...(webhooks ? { webhooks } : {}) }
   }
 
-  /** GET /health — probes (PM2 scripts, Kubernetes every few seconds) log only when something is wrong. */
-  app.get('/health', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+  /**
+   * The body after status, timestamp and uptime, serialized once per reading: probes and load balancers hit this
+   * route far more often than anything in it changes (config, counts and statuses are reused for up to cacheMs).
+   */
+  const tailOf = (checks: Checks): string => {
     const config = deps.config.get()
-    const now = clock()
-    // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
-    if (!last || now - last.at >= cacheMs || !last.checks.dbOk) last = { at: now, checks: read() }
-    const { dbOk, batches, token, presenca, webhooks } = last.checks
-    const body = {
-      status: dbOk ? 'OK' : 'DEGRADED',
-      timestamp: new Date(deps.now()).toISOString(),
-      uptime: Math.round((deps.now() - deps.startedAt) / 1000),
+    const { dbOk, batches, token, presenca, webhooks } = checks
+    const json = JSON.stringify({
       environment: config.ENVIRONMENT,
       port: config.PORT,
       tenant: config.TENANT_NAME,
@@ -109,7 +106,20 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
       ...(presenca
         ? { precencabank: { cache: presenca, endpoints: { fluxoCompleto: '/clt/fluxo-completo-precencabank', status: '/clt/status-precencabank/:cpf' } } }
         : {}),
+    })
+    return json.slice(1) // without its opening brace: the fields that change per request go first
+  }
+
+  /** GET /health — probes (PM2 scripts, Kubernetes every few seconds) log only when something is wrong. */
+  app.get('/health', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+    const now = clock()
+    // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
+    if (!last || now - last.at >= cacheMs || !last.checks.dbOk) {
+      const checks = read()
+      last = { at: now, checks, tail: tailOf(checks) }
     }
-    return reply.code(dbOk ? 200 : 503).send(body)
+    const { dbOk } = last.checks
+    const head = `{"status":"${dbOk ? 'OK' : 'DEGRADED'}","timestamp":"${new Date(deps.now()).toISOString()}","uptime":${Math.round((deps.now() - deps.startedAt) / 1000)},`
+    return reply.code(dbOk ? 200 : 503).type('application/json; charset=utf-8').send(head + last.tail)
   })
 }
