@@ -8,13 +8,14 @@
  * (one subscriber's block), IPv4-mapped addresses as IPv4. Successes never clear the count: a bot with the right
  * key behind the same NAT as a guesser must not buy the guesser more tries.
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { isIPv6 } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { LRUCache } from 'lru-cache'
 import { AppError } from '../errors.js'
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+/** One-shot SHA-256 (crypto.hash: no Hash object per call). */
+const digest = (s: string): Buffer => hash('sha256', s, 'buffer')
 
 export interface AuthLimits {
   /** Wrong keys an address may send per minute before it is locked out. */
@@ -32,9 +33,9 @@ const WINDOW_MS = 60_000
 
 /** The address wrong keys are counted against: IPv4 as is, IPv4-mapped IPv6 as IPv4, other IPv6 by its /64. */
 export function clientKey (ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  const mapped = ip.startsWith('::') ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip) : null
   if (mapped) return mapped[1]!
-  if (!isIPv6(ip)) return ip
+  if (!ip.includes(':') || !isIPv6(ip)) return ip
   const [head = '', tail = ''] = ip.split('::')
   const left = head === '' ? [] : head.split(':')
   const right = tail === '' ? [] : tail.split(':')
