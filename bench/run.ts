@@ -10,11 +10,13 @@ import type { Draft, Suite } from './lib/suite.js'
 
 /** Loaded one at a time: a product module that fails to load breaks only the bench that imports it. */
 const SUITES: Array<{ name: string; load: () => Promise<Suite> }> = [
+  { name: 'footprint', load: async () => (await import('./suites/footprint.js')).footprintSuite },
   { name: 'http', load: async () => (await import('./suites/http.js')).httpSuite },
   { name: 'reference', load: async () => (await import('./suites/reference.js')).referenceSuite },
   { name: 'token', load: async () => (await import('./suites/token.js')).tokenSuite },
   { name: 'batch', load: async () => (await import('./suites/batch.js')).batchSuite },
   { name: 'fleet', load: async () => (await import('./suites/fleet.js')).fleetSuite },
+  { name: 'fleet100', load: async () => (await import('./suites/fleet100.js')).fleet100Suite },
 ]
 
 const out = (s: string): void => { process.stdout.write(s + '\n') }

@@ -1,12 +1,13 @@
 /** The prose of BENCHMARKS.md: what each bench does and how to read it (the numbers come from bench/results). */
 import { REDACT_PATHS } from '../../src/log/logger.js'
 
-export const ORDER = ['http', 'reference', 'token', 'batch', 'fleet']
+export const ORDER = ['footprint', 'http', 'reference', 'token', 'batch', 'fleet', 'fleet100']
 
 export const METHOD: Record<string, string> = {
   intro: `
-Every number below was produced by \`npm run bench\` (all benches, under 10 minutes) or
-\`npm run bench -- <http|reference|token|batch|fleet>\`, which compiles \`bench/\` (\`tsconfig.bench.json\` →
+Every number below was produced by \`npm run bench\` (all benches, about 15 minutes) or
+\`npm run bench -- <footprint|http|reference|token|batch|fleet|fleet100>\`, which builds the project (\`npm run build\`:
+\`dist/\` and the bundled \`dist/bundle/main.js\` a tenant runs), compiles \`bench/\` (\`tsconfig.bench.json\` →
 \`dist-bench/\`), runs the benches, writes \`bench/results/<name>.json\` (machine, Node, date, command, every raw
 round, medians, ratios, targets) and regenerates this file from those JSON files.
 
@@ -25,18 +26,31 @@ The reasons below come from the diagnostics of these runs and the code they poin
 suite (same machine) found the batch at 8× its ideal with a tenant peaking at 260 MB, and \`/health\` at 0.18×
 bare; the changes they led to are listed with each item.
 
-- **HTTP (\`/health\`, cache read).** A bare fastify hello-world is a very high bar: every layer a tenant adds
-  is paid on each of tens of thousands of requests per second. Changes made: one log line per request instead of
-  fastify's two (\`src/http/request-log.ts\`), security headers rendered once at start instead of helmet rebuilt on
-  every request (\`src/http/security-headers.ts\`), \`/health\` silent when healthy (probes would flood the log)
-  and reading SQLite at most once a second. The diagnostic servers show what is left: the tenant's logger
-  (${REDACT_PATHS.length} redact paths, CPF masking and secret scrubbing on every line, a multistream to rotated files) and the
-  security headers (about 600 bytes on every response) are the ceiling of any logged route. The cache read adds
-  the API-key check (two SHA-256 digests, a constant-time compare), a SQLite read, zod validation of the
-  parameter and of the response, and its log line; at a few thousand requests a second per tenant it is far
-  above what a tenant's bots send, so the 0.6× target is missed and stays missed while every request writes a
-  redacted, masked line. What would move it: sampling request lines, or fast-json-stringify response schemas
-  instead of zod-checked serialization.
+- **Footprint (issue 16): one tenant vs a bare fastify hello-world (no logger, the tenant's heap flags).**
+  Changes made: the tenant runs from one bundled file (\`scripts/bundle.mjs\`, esbuild, minified with names kept,
+  source maps beside it) instead of ~600 modules, with Node's module compile cache
+  (\`node_modules/.cache/clt-v8-compile\`, flushed once listening); Swagger (\`@fastify/swagger\`, Swagger UI,
+  \`@fastify/static\`, \`yaml\`) loads on the first \`/docs\` request, in an inner instance of its own; undici loads
+  on the first upstream call. What is left at start is fastify itself (the baseline pays it too), zod and the
+  route schemas built at import, SQLite (opening the file, migrations check) and the logger's files; in memory,
+  zod's and the app's code and the start-up heap. A tenant that has called an upstream also holds undici
+  (a few MB more than these figures, which are read before any upstream call).
+- **HTTP (\`/health\`, cache read).** The baseline has no logger at all, so every logged route pays for pino
+  (a child logger per request, redaction, the line itself written to two rotated files) on top of its own work;
+  the diagnostic "hello-world + fastify default request logging" shows what logging alone costs. Changes made
+  earlier: one log line per request (\`src/http/request-log.ts\`), security headers rendered once at start
+  (\`src/http/security-headers.ts\`), \`/health\` silent when healthy and reading SQLite at most once a second.
+  Changes made for issue 16: no request line is built when its level drops it (a healthy \`/health\` probe
+  used to mask its URL for nothing); \`/health\` serializes its body once per reading; the cache read
+  serializes with fast-json-stringify compiled from its zod schema (\`src/http/fast-json.ts\`); the API-key check
+  hashes the configured key once per change (one-shot \`crypto.hash\` for the presented one); the masking keeps
+  the encoded forms of the secrets per config instead of per line. What limits the cache read: its log line
+  (pino's redaction of ${REDACT_PATHS.length} paths and serialization, CPF masking and secret scrubbing, two file writes), the SQLite read with
+  two JSON parses, the API-key check, and a response about 4× the size of the hello-world's, plus the security
+  headers; with autocannon on the same 2 cores as both servers, every µs of server CPU per request shows.
+- **Fleet of 100.** Each tenant's PSS is its own heap and code; the node binary and shared libraries are split
+  among the processes. Idle CPU is each tenant's timers: the batch engine looks for due work every second,
+  the V8 event applier and callback delivery every 5 s, each a small SQLite query; and the PM2 daemon.
 - **Batch wall time ÷ ideal.** Change made: the flow used to find each CPF's Kentro opportunity by listing whole
   pipelines per CPF (O(N²) for a batch; the sandbox saturated a core). It now keeps a per-pipeline CPF → id
   index shared by all lookups (\`src/upstream/kentro-index.ts\`): concurrent lookups share one listing, a hit is
@@ -49,8 +63,7 @@ bare; the changes they led to are listed with each item.
   Without them V8 sized a busy tenant's heap for a 24 GiB machine and let it grow to 190–260 MB; the live data
   of a batch is small.
 - **Fleet spawn-to-ready.** Mostly the app's own start, not PM2: the fleet bench times the same process started
-  directly. Module loading dominates (undici, zod, fastify; pino-roll and its date library are gone, replaced by an in-thread rotating file); \`pino-pretty\` is
-  now loaded only on a terminal. Bundling the code into one file or Node 22's module compile cache would shorten it.
+  directly. See the footprint item above for what start-up loads now.
 - **Fleet reloads.** A stopping tenant drains (\`src/http/server.ts\`): requests on its open connections are
   answered with \`Connection: close\`, idle ones closed only after the 5 s keep-alive time it advertises. Before,
   Node's \`server.close()\` reset idle kept-alive connections under their clients' next request, and a 10-tenant
@@ -64,11 +77,31 @@ bare; the changes they led to are listed with each item.
   one more tenant, is about half of it); the highest value depends on when V8 gets round to shrinking each
   process's start-up heap.
 `,
+  footprint: `
+- **Baseline** (\`bench/servers/bare-plain.ts\`): fastify 5 hello-world (\`GET /\` → \`{"hello":"world"}\`), no logger,
+  started with the tenant's heap flags (\`TENANT_NODE_ARGS\`). **Tenant**: \`node <TENANT_NODE_ARGS> bin/clt-v8-api.js
+  --port P --root <tmp>\` with the config written by the real \`tenant add\` (no upstream configured, file logging).
+- Each round spawns both, one after the other (alternating which goes first, never overlapping), and polls each on
+  fresh connections every 5 ms: spawn → first 200 (\`GET /\` for bare, \`GET /health\` for the tenant; the same
+  polling cost for both). Then both stay untouched and VmRSS and PSS of each are read 8 s after its first 200.
+  5 rounds; each figure is the median of the per-round ratios or differences. The compile cache is warm from the
+  second start on (it is flushed once listening), as it is for every start after a tenant's first.
+`,
+  fleet100: `
+- 100 tenants made with the real \`addTenant\` (no upstream configured), \`ecosystem.config.cjs\` from the real
+  \`writeEcosystem\`, a private PM2 daemon (\`PM2_HOME=/tmp/p2b-…\`, \`pm2 kill\` at the end); \`pm2 start
+  ecosystem.config.cjs\` starts all of them at once; every port's \`/health\` is polled on fresh connections until
+  each answered 200.
+- 20 s after the last one answered, CPU time (utime + stime from \`/proc/<pid>/stat\`) of every tenant and of the
+  daemon is read at the start and end of a 20 s window with no requests: idle CPU = their sum ÷ the window, as a
+  percentage of one core. PSS from \`/proc/<pid>/smaps_rollup\` of each tenant and of the daemon, summed.
+  Health is checked again after the window.
+`,
   http: `
-- **Baseline** (\`bench/servers/bare-fastify.ts\`): fastify 5 hello-world (\`GET /\` → \`{"hello":"world"}\`) in its
-  own process, fastify's default request logging (two info lines per request) through pino to a file with the
-  same writer settings as the tenant's files (asynchronous SonicBoom, minLength 0). No helmet, no auth, no DB.
-- **Tenant**: \`node bin/clt-v8-api.js --port P --root <tmp>\`, exactly as PM2 runs it, config written by the real
+- **Baseline** (\`bench/servers/bare-plain.ts\`): fastify 5 hello-world (\`GET /\` → \`{"hello":"world"}\`) in its
+  own process, no logger, under the tenant's heap flags. Diagnostic: the same with fastify's default request logging
+  (two info lines per request) through pino to a file (\`bench/servers/bare-fastify.ts\`). No helmet, no auth, no DB.
+- **Tenant**: \`node <TENANT_NODE_ARGS> bin/clt-v8-api.js --port P --root <tmp>\`, exactly as PM2 runs it, config written by the real
   \`tenant add --sandbox --sandbox-url …\` code (\`addTenant\`) plus \`RATE_LIMIT_PER_MINUTE=0\` (the default 600/min
   per client would turn a load test into a 429 test) and \`V8_MAX_RPS=1000\`; \`LOG_LEVEL=info\`, \`LOG_TARGET=files\`:
   rotated \`logs/out-P.log\` + \`logs/error-P.log\` through the production logger (redact paths, CPF masking and

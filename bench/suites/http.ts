@@ -1,5 +1,6 @@
-/** Bench 1 — HTTP overhead: a tenant process's routes vs a bare fastify hello-world, both logging to files, same run. */
+/** Bench — HTTP overhead: a tenant process's routes vs a bare fastify hello-world (no logger, tenant heap flags), same run. */
 import path from 'node:path'
+import { TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
 import { pairedRatio, runRounds, summarize, type LoadTarget } from '../lib/load.js'
 import { freePort, waitReady } from '../lib/net.js'
 import { BENCH_SERVERS_DIR } from '../lib/paths.js'
@@ -14,9 +15,20 @@ import { prepareCacheRead, prepareSimularCache } from './http-probes.js'
 
 export const LOAD = { rounds: 5, seconds: 3, connections: 10, warmupSeconds: 1 }
 
+/** The baseline of every ratio (issue 16): fastify 5 hello-world, no logger, under the tenant's heap flags. */
 export async function startBareFastify (logsDir: string): Promise<{ url: string; port: number }> {
   const port = await freePort()
-  const child = startChild('bare-fastify', process.execPath, [path.join(BENCH_SERVERS_DIR, 'bare-fastify.js'), '--port', String(port), '--log', path.join(logsDir, 'bare-fastify.log')], {
+  const child = startChild('bare-plain', process.execPath, [...TENANT_NODE_ARGS, path.join(BENCH_SERVERS_DIR, 'bare-plain.js'), '--port', String(port)], {
+    logFile: path.join(logsDir, 'bare-plain.stray.log'),
+  })
+  await waitReady(port, '/', { child })
+  return { url: `http://127.0.0.1:${port}/`, port }
+}
+
+/** Diagnostic: the same hello-world with fastify's default request logging to a file (bench/servers/bare-fastify.ts). */
+async function startBareLogged (logsDir: string): Promise<{ url: string; port: number }> {
+  const port = await freePort()
+  const child = startChild('bare-fastify', process.execPath, [...TENANT_NODE_ARGS, path.join(BENCH_SERVERS_DIR, 'bare-fastify.js'), '--port', String(port), '--log', path.join(logsDir, 'bare-fastify.log')], {
     logFile: path.join(logsDir, 'bare-fastify.stray.log'),
   })
   await waitReady(port, '/', { child })
@@ -26,7 +38,7 @@ export async function startBareFastify (logsDir: string): Promise<{ url: string;
 /** The hello-world with production layers switched on (bench/servers/layers.ts). */
 async function startLayers (logsDir: string, flags: string[]): Promise<{ url: string; port: number }> {
   const port = await freePort()
-  const child = startChild(`layers${flags.join('')}`, process.execPath, [path.join(BENCH_SERVERS_DIR, 'layers.js'), '--port', String(port), '--logs', logsDir, ...flags], {
+  const child = startChild(`layers${flags.join('')}`, process.execPath, [...TENANT_NODE_ARGS, path.join(BENCH_SERVERS_DIR, 'layers.js'), '--port', String(port), '--logs', logsDir, ...flags], {
     logFile: path.join(logsDir, `layers${flags.join('')}.stray.log`),
   })
   await waitReady(port, '/', { child })
@@ -49,6 +61,7 @@ export const httpSuite: Suite = {
       extra: { RATE_LIMIT_PER_MINUTE: '0', V8_MAX_RPS: '1000', LOG_LEVEL: 'info' },
     })
     const bare = await startBareFastify(logsDir)
+    const bareLogged = await startBareLogged(logsDir)
     const withLogger = await startLayers(logsDir, ['--prod-logger'])
     const withHeaders = await startLayers(logsDir, ['--prod-logger', '--headers'])
     const tenantChild = await startTenant(root, tenant.port)
@@ -56,9 +69,10 @@ export const httpSuite: Suite = {
     ctx.log(`bare fastify :${bare.port}, tenant :${tenant.port}, sandbox :${sandbox.port}`)
 
     const targets: LoadTarget[] = [
-      { id: 'bare', label: 'bare fastify GET / (baseline)', url: bare.url },
+      { id: 'bare', label: 'bare fastify GET / (baseline, no logger)', url: bare.url },
       { id: 'health', label: 'tenant GET /health', url: `${base}/health` },
-      // Diagnostics: where the gap between bare and /health goes.
+      // Diagnostics: where the gap between bare and the tenant's routes goes.
+      { id: 'bare_logged', label: 'hello-world + fastify default request logging', url: bareLogged.url },
       { id: 'bare_prodlog', label: 'hello-world + tenant logger', url: withLogger.url },
       { id: 'bare_prodlog_headers', label: 'hello-world + tenant logger + security headers', url: withHeaders.url },
     ]
@@ -79,11 +93,14 @@ export const httpSuite: Suite = {
     draft.figures.push(figure('bare_rps', 'bare fastify hello-world req/s (baseline)', bareRps, 'req/s'))
 
     const health = pairedRatio(samples, 'health', 'bare')
+    const logged = pairedRatio(samples, 'bare_logged', 'bare').median
     const logOnly = pairedRatio(samples, 'bare_prodlog', 'bare').median
     const logHeaders = pairedRatio(samples, 'bare_prodlog_headers', 'bare').median
     draft.figures.push(figure('health_ratio', 'GET /health req/s ÷ bare', health.median, '×', { op: '>=', value: 0.85 },
       `${s('health')!.median_rps} req/s; per round ${health.perRound.join(', ')}`,
       `the tenant's logger and request line bring a hello-world to ${logOnly}×, plus the security headers to ${logHeaders}×; /health itself logs nothing when healthy and reuses its database reading for 1 s`))
+    draft.figures.push(figure('bare_logged_ratio', 'hello-world + fastify default request logging req/s ÷ bare (diagnostic)', logged, '×', undefined,
+      'fastify\'s own two info lines per request through pino to a file: what any logging costs before the tenant\'s redaction and masking'))
     draft.figures.push(figure('layer_logger_ratio', 'hello-world + tenant logger req/s ÷ bare (diagnostic)', logOnly, '×', undefined,
       'createLogger and the request line as in production: one line per request through a pino multistream to two rotated files, redact paths, CPF masking and secret scrubbing on every line'))
     draft.figures.push(figure('layer_logger_headers_ratio', 'hello-world + tenant logger + security headers req/s ÷ bare (diagnostic)', logHeaders, '×', undefined,
