@@ -17,7 +17,7 @@ export interface Pm2Proc {
 
 export interface PrivatePm2 {
   home: string
-  pm2(args: string[], opts?: { cwd?: string }): Promise<string>
+  pm2(args: string[], opts?: { cwd?: string; timeoutMs?: number }): Promise<string>
   jlist(): Promise<Pm2Proc[]>
   daemonPid(): number | undefined
   kill(): Promise<void>
@@ -27,8 +27,8 @@ export function privatePm2 (): PrivatePm2 {
   // PM2's unix sockets live in PM2_HOME; long paths exceed the socket path limit, so keep it short.
   const home = fs.mkdtempSync('/tmp/p2b-')
   const env = { ...process.env, PM2_HOME: home }
-  const pm2 = async (args: string[], opts: { cwd?: string } = {}): Promise<string> => {
-    const { stdout } = await run(process.execPath, [PM2_BIN, ...args], { cwd: opts.cwd, env, maxBuffer: 32 * 1024 * 1024, timeout: 120_000 })
+  const pm2 = async (args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string> => {
+    const { stdout } = await run(process.execPath, [PM2_BIN, ...args], { cwd: opts.cwd, env, maxBuffer: 32 * 1024 * 1024, timeout: opts.timeoutMs ?? 120_000 })
     return stdout
   }
   const daemonPid = (): number | undefined => {
