@@ -8,6 +8,7 @@ import { AuthFailureGuard, requireApiKey } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { registerJsonBody } from './json-body.js'
 import { RequestLog } from './request-log.js'
+import { requestLoggerFactory } from './request-logger.js'
 import { registerSecurityHeaders } from './security-headers.js'
 import { drainingServerFactory } from './server.js'
 import { healthRoutes } from './routes/health.js'
@@ -41,6 +42,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new RequestLog({ secrets: () => deps.config.secrets() }),
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,
     trustProxy,
     // Closing drains (src/http/server.ts): a request arriving on an open connection is answered with
