@@ -1,12 +1,12 @@
 /** GET /health — liveness and readiness of this tenant, and which integrations are configured; public (no secrets in it). */
 import type { FastifyPluginAsync } from 'fastify'
-import { kentroConfigured, presencaConfigured, v8Configured } from '../../config/schema.js'
+import { kentroConfigured, presencaConfigured, v8Configured, type TenantConfig } from '../../config/schema.js'
 import type { ConfigStore } from '../../config/store.js'
 import { databaseProbe, type Db } from '../../db/database.js'
 import type { PresencaStatus } from '../../upstream/presenca.js'
 import type { TokenCacheStatus } from '../../upstream/token-cache.js'
 
-/** How long a healthy reading (and its serialized body) is reused: a burst of probes costs one set of reads per interval. */
+/** How long a healthy reading is reused: a burst of probes costs one set of SQLite reads per interval. */
 export const HEALTH_CACHE_MS = 1000
 
 interface Checks {
@@ -53,7 +53,9 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   const databaseOk = databaseProbe(deps.db)
   const cacheMs = deps.cacheMs ?? HEALTH_CACHE_MS
   const clock = deps.clock ?? (() => performance.now())
-  let last: { at: number; checks: Checks; tail: string } | undefined
+  let last: { at: number; checks: Checks } | undefined
+  /** The serialized body after status, timestamp and uptime, and what it was made from. */
+  let body: { checks: Checks; config: TenantConfig; warnings: number; presenca: string; tail: string } | undefined
 
   const read = (): Checks => {
     let dbOk = databaseOk()
@@ -77,11 +79,11 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   }
 
   /**
-   * The body after status, timestamp and uptime, serialized once per reading: probes and load balancers hit this
-   * route far more often than anything in it changes (config, counts and statuses are reused for up to cacheMs).
+   * The body after status, timestamp and uptime. Probes and load balancers hit this route far more often than
+   * anything in it changes, so it is serialized again only when the reading, the config, the shape warnings or the
+   * PresençaBank status changed (each of which still shows at the next probe).
    */
-  const tailOf = (checks: Checks): string => {
-    const config = deps.config.get()
+  const tailOf = (checks: Checks, config: TenantConfig, warnings: number, presencaStatus: Record<string, unknown>): string => {
     const { dbOk, batches, token, presenca, webhooks } = checks
     const json = JSON.stringify({
       environment: config.ENVIRONMENT,
@@ -91,8 +93,8 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
         database: dbOk ? 'ok' : 'unavailable',
         v8_token: { cached: token.cached, expires_in: token.expires_in },
         batches,
-        upstream_shape_warnings: deps.status.shapeWarnings(),
-        presencabank: presencaCheck(deps.status.presencaStatus()),
+        upstream_shape_warnings: warnings,
+        presencabank: presencaStatus,
         // Liveness does not depend on these (a tenant without its V8 login still runs and serves its page), but an
         // operator or a monitor must see that it cannot do its work yet.
         integrations: {
@@ -114,12 +116,16 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   app.get('/health', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
     const now = clock()
     // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
-    if (!last || now - last.at >= cacheMs || !last.checks.dbOk) {
-      const checks = read()
-      last = { at: now, checks, tail: tailOf(checks) }
+    if (!last || now - last.at >= cacheMs || !last.checks.dbOk) last = { at: now, checks: read() }
+    const config = deps.config.get()
+    const warnings = deps.status.shapeWarnings()
+    const presencaStatus = presencaCheck(deps.status.presencaStatus())
+    const presenca = Object.values(presencaStatus).join('|')
+    if (body?.checks !== last.checks || body.config !== config || body.warnings !== warnings || body.presenca !== presenca) {
+      body = { checks: last.checks, config, warnings, presenca, tail: tailOf(last.checks, config, warnings, presencaStatus) }
     }
     const { dbOk } = last.checks
     const head = `{"status":"${dbOk ? 'OK' : 'DEGRADED'}","timestamp":"${new Date(deps.now()).toISOString()}","uptime":${Math.round((deps.now() - deps.startedAt) / 1000)},`
-    return reply.code(dbOk ? 200 : 503).type('application/json; charset=utf-8').send(head + last.tail)
+    return reply.code(dbOk ? 200 : 503).type('application/json; charset=utf-8').send(head + body.tail)
   })
 }
