@@ -9,7 +9,9 @@ export type UndiciModule = typeof Undici
 let loading: Promise<UndiciModule> | undefined
 
 export function loadUndici (): Promise<UndiciModule> {
-  loading ??= import('undici')
+  // Node's own import of this CommonJS package names its exports; the bundle's chunk (scripts/bundle.mjs) only has
+  // the package's module.exports as its default export.
+  loading ??= import('undici').then((m) => ('Agent' in m ? m : (m as { default: UndiciModule }).default))
   return loading
 }
 
