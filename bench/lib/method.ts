@@ -48,6 +48,12 @@ bare; the changes they led to are listed with each item.
   (pino's redaction of ${REDACT_PATHS.length} paths and serialization, CPF masking and secret scrubbing, two file writes), the SQLite read with
   two JSON parses, the API-key check, and a response about 4× the size of the hello-world's, plus the security
   headers; with autocannon on the same 2 cores as both servers, every µs of server CPU per request shows.
+  Against this logger-less baseline both goals (/health ≥ 0.85×, cache read ≥ 0.6×) are missed: the diagnostics
+  show the tenant's production logger alone taking a hello-world to about a third of bare, and even fastify's
+  default logging to about 0.6×; /health (silent when healthy) sits above that logged ceiling but pays the
+  per-request hooks, the security headers and a ~560-byte body. What would move them further: sampling or
+  batching request lines, a cheaper redaction than pino's per-line pass over ${REDACT_PATHS.length} paths, and a
+  prepared /health answer per second.
 - **Fleet of 100.** Each tenant's PSS is its own heap and code; the node binary and shared libraries are split
   among the processes. Idle CPU is each tenant's timers: the batch engine looks for due work every second,
   the V8 event applier and callback delivery every 5 s, each a small SQLite query; and the PM2 daemon.
