@@ -164,7 +164,7 @@ t.test('a batch\'s file columns go with the batch (retention purge); no CPF reac
   for (const cpf of [validCpf(5), validCpf(6), fmt(validCpf(5))]) t.notOk(log.includes(cpf), 'no whole CPF in the log')
   t.notOk(log.includes('Lia Reis') || log.includes('11999998888'), 'no cell of the file in the log')
   t.equal((db.prepare('SELECT count(*) AS n FROM batch_items WHERE batch_id = ? AND cells IS NOT NULL').get(id) as { n: number }).n, 2, 'cells stored with the items')
-  new BatchRepository(db).purgeFinishedBefore(Date.now() + 1)
+  new BatchRepository(db).queue.purgeFinishedBefore(Date.now() + 1)
   t.equal((db.prepare('SELECT count(*) AS n FROM batch_items').get() as { n: number }).n, 0, 'the retention purge removes the rows and their cells')
 })
 

@@ -125,7 +125,7 @@ export class BatchEngine {
     const unfinished = this.#inFlight.size
     for (const f of this.#inFlight.values()) f.abort.abort(new AppError('servico_encerrando', 'O serviço está encerrando.', 503))
     try {
-      const batches = this.#o.repo.releaseOwner(this.owner, this.#o.now())
+      const batches = this.#o.repo.queue.releaseOwner(this.owner, this.#o.now())
       for (const id of batches) this.#o.events.notify(id)
       if (unfinished > 0) this.#o.logger.info({ released: unfinished, batches: batches.length }, 'batch: leases released at shutdown')
     } catch (err) {
@@ -140,7 +140,7 @@ export class BatchEngine {
     while (!this.#stopping) {
       let item: ClaimedItem | undefined
       try {
-        item = this.#o.repo.claim(this.owner, this.#o.now(), this.#o.leaseMs)
+        item = this.#o.repo.queue.claim(this.owner, this.#o.now(), this.#o.leaseMs)
       } catch (err) {
         if (this.#stopping) return
         this.#o.logger.warn({ err }, 'batch: claim failed; retrying')
@@ -158,7 +158,7 @@ export class BatchEngine {
     if (this.#idle) return this.#idle.promise
     let due: number | null = null
     try {
-      due = this.#o.repo.nextDueAt()
+      due = this.#o.repo.queue.nextDueAt()
     } catch {
       // database busy or closing: look again after the poll interval
     }
@@ -187,7 +187,7 @@ export class BatchEngine {
     const renewEvery = Math.max(10, Math.floor(this.#o.leaseMs / 3))
     const renewal = setInterval(() => {
       try {
-        if (!this.#o.repo.renew(this.owner, item.batchId, item.seq, this.#o.now() + this.#o.leaseMs)) {
+        if (!this.#o.repo.queue.renew(this.owner, item.batchId, item.seq, this.#o.now() + this.#o.leaseMs)) {
           abort.abort(new AppError('lease_perdido', 'O item foi assumido por outro processo.', 409))
         }
       } catch (err) {
@@ -198,7 +198,7 @@ export class BatchEngine {
     try {
       const result = await this.#attempt(item, abort.signal)
       if (abort.signal.aborted) return
-      const write = result.kind === 'final' ? this.#o.repo.finish(this.owner, item.batchId, item.seq, result.outcome, this.#o.now()) : this.#o.repo.retry(this.owner, item.batchId, item.seq, result.retry, this.#o.now())
+      const write = result.kind === 'final' ? this.#o.repo.queue.finish(this.owner, item.batchId, item.seq, result.outcome, this.#o.now()) : this.#o.repo.queue.retry(this.owner, item.batchId, item.seq, result.retry, this.#o.now())
       this.#o.logger[result.kind === 'final' && result.outcome.status === 'FAILED' && result.outcome.erro === 'erro_interno' ? 'error' : 'debug'](
         {
           batch: item.batchId,
@@ -216,7 +216,7 @@ export class BatchEngine {
       if (write.ok) this.#o.events.notify(item.batchId)
       if (write.batchFinished) {
         this.#params.delete(item.batchId)
-        this.#o.logger.info({ batch: item.batchId, counts: this.#o.repo.countItems(item.batchId) }, 'batch: finished')
+        this.#o.logger.info({ batch: item.batchId, counts: this.#o.repo.reads.countItems(item.batchId) }, 'batch: finished')
       }
       if (write.ok && result.kind === 'retry') this.wake()
     } catch (err) {
@@ -292,7 +292,7 @@ export class BatchEngine {
   #paramsOf (batchId: string): BatchParams {
     let params = this.#params.get(batchId)
     if (!params) {
-      params = this.#o.repo.getBatch(batchId)?.params ?? {}
+      params = this.#o.repo.reads.getBatch(batchId)?.params ?? {}
       this.#params.set(batchId, params)
     }
     return params
@@ -302,9 +302,9 @@ export class BatchEngine {
   #maintain (): void {
     try {
       let reclaimed = 0
-      for (const owner of this.#o.repo.runningOwners()) {
+      for (const owner of this.#o.repo.queue.runningOwners()) {
         if (!isDeadOwner(owner, this.owner)) continue
-        const batches = this.#o.repo.releaseOwner(owner, this.#o.now())
+        const batches = this.#o.repo.queue.releaseOwner(owner, this.#o.now())
         reclaimed += batches.length
         for (const id of batches) this.#o.events.notify(id)
       }
@@ -315,7 +315,7 @@ export class BatchEngine {
       const now = this.#o.now()
       if (now - this.#lastPurge >= PURGE_EVERY_MS) {
         this.#lastPurge = now
-        const purged = this.#o.repo.purgeFinishedBefore(now - this.#o.retentionMs)
+        const purged = this.#o.repo.queue.purgeFinishedBefore(now - this.#o.retentionMs)
         if (purged > 0) this.#o.logger.info({ purged }, 'batch: old finished batches deleted')
       }
     } catch (err) {

@@ -8,6 +8,7 @@ import type { FlowRunner } from '../flow/types.js'
 import { BatchEngine, type EngineOptions } from './engine.js'
 import { BatchEvents } from './events.js'
 import { BatchRepository, type CancelResult, type NewItem } from './repository.js'
+import type { BatchReadRepository } from './reads.js'
 import type { SheetMeta } from './sheet-store.js'
 import type { Bank, Batch, BatchOrigin, BatchParams, ItemCounts, ItemResult } from './types.js'
 
@@ -75,8 +76,8 @@ export class BatchService {
     this.#deps = deps
     this.#repo = new BatchRepository(deps.db, {
       finished: (batchId) => {
-        const batch = this.#repo.getBatch(batchId)
-        if (batch) deps.onFinished?.(batch, this.#repo.countItems(batchId))
+        const batch = this.#repo.reads.getBatch(batchId)
+        if (batch) deps.onFinished?.(batch, this.#repo.reads.countItems(batchId))
       },
     })
     this.#engine = new BatchEngine({ ...deps.engine, repo: this.#repo, runner: deps.runner, ...(deps.runners ? { runners: deps.runners } : {}), events: this.#events, logger: deps.logger, now: deps.now })
@@ -98,7 +99,7 @@ export class BatchService {
 
   /** Items of this CPF waiting for a retry run now (its consult just ended); how many items of the CPF will run soon. */
   dueNow (cpf: string): number {
-    const n = this.#repo.dueNow(cpf, this.#deps.now())
+    const n = this.#repo.queue.dueNow(cpf, this.#deps.now())
     if (n > 0) this.#engine.wake()
     return n
   }
@@ -109,7 +110,7 @@ export class BatchService {
       this.#deps.bankReady?.(input.banco)
     }
     const quotas = this.#deps.quotas?.()
-    const recent = quotas ? this.#repo.createdSince(this.#deps.now() - DAY_MS) : []
+    const recent = quotas ? this.#repo.reads.createdSince(this.#deps.now() - DAY_MS) : []
     if (quotas) this.#checkBatchesPerDay(quotas, recent) // before asking Kentro for anything
     const { items, duplicates } = input.origem === 'planilha'
       ? { items: input.items, duplicates: input.duplicates }
@@ -131,11 +132,11 @@ export class BatchService {
       ...(input.repete_lote ? { repete_lote: input.repete_lote } : {}),
     }
     const id = randomUUID()
-    this.#repo.insertBatch({ id, origin, params, items, now: this.#deps.now(), ...(input.origem === 'planilha' && input.sheet ? { sheet: input.sheet } : {}) })
+    this.#repo.queue.insertBatch({ id, origin, params, items, now: this.#deps.now(), ...(input.origem === 'planilha' && input.sheet ? { sheet: input.sheet } : {}) })
     const invalid = items.filter((i) => !i.valid || i.problem).length
     this.#deps.logger.info({ batch: id, origin, bank: params.banco ?? 'v8', total: items.length, invalid, duplicates }, 'batch: created')
     this.#engine.wake()
-    return { batch: this.#repo.getBatch(id)!, invalid, duplicates }
+    return { batch: this.#repo.reads.getBatch(id)!, invalid, duplicates }
   }
 
   /** BATCHES_PER_DAY: a rolling 24 h; room comes back when the oldest batch of the window leaves it. */
@@ -167,38 +168,38 @@ export class BatchService {
       throw overQuota('cota_diaria_de_cpfs', `Esta porta já recebeu ${used} CPFs em lotes nas últimas 24 h; com estes ${items.length} passaria do máximo de ${q.itemsPerDay}.`, retry, { maximo: q.itemsPerDay, usados: used })
     }
     const runnable = items.filter((i) => i.valid && !i.problem).length
-    const { pending, running } = this.#repo.activeTotals()
+    const { pending, running } = this.#repo.reads.activeTotals()
     if (pending + running + runnable > q.maxPendingItems) {
       throw overQuota('fila_de_lotes_cheia', `Há ${pending + running} CPFs de lotes na fila desta porta; com estes ${runnable} passaria do máximo de ${q.maxPendingItems}.`, PENDING_RETRY_S, { maximo: q.maxPendingItems, na_fila: pending + running })
     }
   }
 
   get (id: string): Batch | undefined {
-    return this.#repo.getBatch(id)
+    return this.#repo.reads.getBatch(id)
   }
 
   /** Newest first, one page. */
-  list (limit: number, offset: number): ReturnType<BatchRepository['listBatches']> {
-    return this.#repo.listBatches(limit, offset)
+  list (limit: number, offset: number): ReturnType<BatchReadRepository['listBatches']> {
+    return this.#repo.reads.listBatches(limit, offset)
   }
 
   /** One page of a batch's items, optionally of one status. */
-  items (batchId: string, query: Parameters<BatchRepository['listItems']>[1]): ReturnType<BatchRepository['listItems']> {
-    return this.#repo.listItems(batchId, query)
+  items (batchId: string, query: Parameters<BatchReadRepository['listItems']>[1]): ReturnType<BatchReadRepository['listItems']> {
+    return this.#repo.reads.listItems(batchId, query)
   }
 
   counts (id: string): ItemCounts {
-    return this.#repo.countItems(id)
+    return this.#repo.reads.countItems(id)
   }
 
   /** Items of the batch that finished at or after `since` (ms), oldest first: what an event stream sends next. */
-  finishedSince (batchId: string, since: number): ReturnType<BatchRepository['finishedSince']> {
-    return this.#repo.finishedSince(batchId, since)
+  finishedSince (batchId: string, since: number): ReturnType<BatchReadRepository['finishedSince']> {
+    return this.#repo.reads.finishedSince(batchId, since)
   }
 
   /** One item by its key (as finishedSince gives it). */
-  item (key: number): ReturnType<BatchRepository['itemByKey']> {
-    return this.#repo.itemByKey(key)
+  item (key: number): ReturnType<BatchReadRepository['itemByKey']> {
+    return this.#repo.reads.itemByKey(key)
   }
 
   /** Call `onChange` whenever something about the batch changes in this process, until the returned function is called. */
@@ -212,7 +213,7 @@ export class BatchService {
   }
 
   cancel (id: string): (CancelResult & { batch: Batch }) | undefined {
-    const result = this.#repo.cancel(id, this.#deps.now())
+    const result = this.#repo.queue.cancel(id, this.#deps.now())
     if (result && result.cancelled > 0) {
       this.#deps.logger.info({ batch: id, cancelled: result.cancelled, inFlight: result.inFlight }, 'batch: cancelled')
     }
@@ -222,7 +223,7 @@ export class BatchService {
 
   /** Items waiting and in flight over all batches, for /health. */
   activeTotals (): { pending: number; running: number } {
-    return this.#repo.activeTotals()
+    return this.#repo.reads.activeTotals()
   }
 }
 

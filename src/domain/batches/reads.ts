@@ -1,0 +1,93 @@
+/** The read side of batches: one batch, lists, counts, the event-stream window; no writes. */
+import type { Statement } from 'better-sqlite3'
+import type { Db } from '../../db/database.js'
+import type { Batch, BatchItem, ItemCounts, ItemStatus } from './types.js'
+import { COUNT_KEY, emptyCounts, toBatch, toItem, type BatchRow, type ItemRow } from './rows.js'
+
+export class BatchReadRepository {
+  readonly #getBatch: Statement
+  readonly #listBatches: Statement
+  readonly #countBatches: Statement
+  readonly #countItems: Statement
+  readonly #listItems: Statement
+  readonly #countItemsByStatus: Statement
+  readonly #finishedSince: Statement
+  readonly #itemByRowid: Statement
+  readonly #activeTotals: Statement
+  readonly #createdSince: Statement
+
+  constructor (db: Db) {
+    this.#getBatch = db.prepare('SELECT * FROM batches WHERE id = ?')
+    this.#listBatches = db.prepare('SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?')
+    this.#countBatches = db.prepare('SELECT count(*) AS n FROM batches')
+    this.#countItems = db.prepare('SELECT status, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status')
+    this.#listItems = db.prepare(
+      `SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items
+        WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)
+        ORDER BY seq LIMIT @limit OFFSET @offset`
+    )
+    this.#countItemsByStatus = db.prepare('SELECT count(*) AS n FROM batch_items WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)')
+    // Served by the (batch_id, status, finished_at) index alone: cheap enough to re-read a window every tick.
+    this.#finishedSince = db.prepare(
+      `SELECT rowid AS key, finished_at FROM batch_items
+        WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND finished_at >= ?
+        ORDER BY finished_at, rowid`
+    )
+    this.#itemByRowid = db.prepare(
+      'SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items WHERE rowid = ?'
+    )
+    this.#activeTotals = db.prepare('SELECT status, count(*) AS n FROM batch_items WHERE status IN (\'PENDING\', \'RUNNING\') GROUP BY status')
+    this.#createdSince = db.prepare('SELECT created_at AS createdAt, total FROM batches WHERE created_at > ? ORDER BY created_at, rowid')
+  }
+
+  getBatch (id: string): Batch | undefined {
+    const row = this.#getBatch.get(id) as BatchRow | undefined
+    return row ? toBatch(row) : undefined
+  }
+
+  listBatches (limit: number, offset: number): { total: number; batches: Batch[] } {
+    const total = (this.#countBatches.get() as { n: number }).n
+    return { total, batches: (this.#listBatches.all(limit, offset) as BatchRow[]).map(toBatch) }
+  }
+
+  countItems (batchId: string): ItemCounts {
+    const counts = emptyCounts()
+    for (const r of this.#countItems.all(batchId) as { status: ItemStatus; n: number }[]) {
+      counts[COUNT_KEY[r.status]] = r.n
+      counts.total += r.n
+    }
+    return counts
+  }
+
+  listItems (batchId: string, opts: { status?: ItemStatus | undefined; limit: number; offset: number }): { total: number; items: BatchItem[] } {
+    const params = { batchId, status: opts.status ?? null, limit: opts.limit, offset: opts.offset }
+    const total = (this.#countItemsByStatus.get(params) as { n: number }).n
+    return { total, items: (this.#listItems.all(params) as ItemRow[]).map(toItem) }
+  }
+
+  /** Keys of the items that reached SUCCESS/FAILED at or after `since` (ms), oldest first. */
+  finishedSince (batchId: string, since: number): { key: number; finishedAt: number }[] {
+    return (this.#finishedSince.all(batchId, since) as { key: number; finished_at: number }[]).map((r) => ({ key: r.key, finishedAt: r.finished_at }))
+  }
+
+  /** One item by the key `finishedSince` returned. */
+  itemByKey (key: number): BatchItem | undefined {
+    const row = this.#itemByRowid.get(key) as ItemRow | undefined
+    return row ? toItem(row) : undefined
+  }
+
+  /** Items waiting (PENDING, due now or later) and in flight (RUNNING), over all batches. */
+  activeTotals (): { pending: number; running: number } {
+    const out = { pending: 0, running: 0 }
+    for (const r of this.#activeTotals.all() as { status: ItemStatus; n: number }[]) {
+      if (r.status === 'PENDING') out.pending = r.n
+      else if (r.status === 'RUNNING') out.running = r.n
+    }
+    return out
+  }
+
+  /** Batches created after `since` (ms), oldest first, with their item counts (the daily quotas). */
+  createdSince (since: number): { createdAt: number; total: number }[] {
+    return this.#createdSince.all(since) as { createdAt: number; total: number }[]
+  }
+}
