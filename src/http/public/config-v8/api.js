@@ -1,7 +1,15 @@
 // @ts-check
 /** The tenant API as the page calls it: the key kept for this tab only, one JSON call, errors in Portuguese. */
 
-const KEY_STORAGE = 'clt-v8.api-key'
+/**
+ * Where this tab keeps the key. Opened directly (http://host:6001/config-v8) it is `clt-v8.api-key`; through the fleet
+ * console every tenant shares the console's origin, so the key is kept per path prefix (`clt-v8.api-key:/t/6000/`),
+ * never handed to another tenant's page.
+ */
+const KEY_STORAGE = (() => {
+  const prefix = window.location.pathname.replace(/config-v8\/?$/, '')
+  return prefix === '/' ? 'clt-v8.api-key' : 'clt-v8.api-key:' + prefix
+})()
 
 /** The key of this tab's session, or null (sessionStorage may be off: private mode keeps it in memory only). */
 export function loadKey () {

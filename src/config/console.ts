@@ -1,0 +1,83 @@
+/**
+ * The fleet console's own settings: tenants/console.env (PORT, HOST, ADMIN_KEY, LOG_LEVEL), parsed like a tenant
+ * file (dotenv → zod, never process.env), created 0600 with a fresh admin key on first use. The admin key opens
+ * the console's fleet list; it is no tenant's key and opens no tenant's API.
+ */
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { parseEnvText, updateEnvText } from './env-file.js'
+import { ConfigError } from './errors.js'
+
+/** Not on the browsers' bad-port list (cli/bad-ports.ts), not the sandbox's 7070, outside the usual tenant 6000s. */
+export const CONSOLE_DEFAULT_PORT = 7000
+export const CONSOLE_FILE = 'console.env'
+export const CONSOLE_APP = 'clt-v8-console'
+
+export const consoleSchema = z.object({
+  PORT: z.coerce.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535').default(CONSOLE_DEFAULT_PORT),
+  /** Loopback by default: publish it through the generated reverse proxy (TLS), or choose an address on purpose. */
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  ADMIN_KEY: z.string().trim().min(32, 'must be at least 32 characters (npm run console:key generates one)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export type ConsoleConfig = Readonly<z.output<typeof consoleSchema>>
+
+export const consoleFile = (root: string): string => path.join(root, 'tenants', CONSOLE_FILE)
+
+export const newAdminKey = (): string => randomBytes(32).toString('base64url')
+
+export function parseConsoleConfig (text: string, file: string): ConsoleConfig {
+  const raw = parseEnvText(text)
+  const input = Object.fromEntries(Object.entries(raw).filter(([k, v]) => k in consoleSchema.shape && v.trim() !== ''))
+  const parsed = consoleSchema.safeParse(input)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const key = String(issue.path[0] ?? '(file)')
+    throw new ConfigError(`${file}: ${input[key] === undefined ? `${key} is missing` : `${key} ${issue.message.replace(/^Invalid input: /, '')}`}`, file, key)
+  }
+  return Object.freeze(parsed.data)
+}
+
+export function loadConsoleConfig (root: string): ConsoleConfig {
+  const file = consoleFile(root)
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError(`${file}: no console settings yet; run npm run console:key`, file)
+    throw new ConfigError(`${file}: cannot be read (${(err as Error).message})`, file)
+  }
+  return parseConsoleConfig(text, file)
+}
+
+/**
+ * The console's settings, creating the file (mode 0600, exclusive: two first uses cannot both win) with a new admin
+ * key when there is none. `created` is true only for the call that wrote it: that call alone shows the key.
+ */
+export function ensureConsoleConfig (root: string, defaults: { port?: number; host?: string } = {}): { config: ConsoleConfig; file: string; created: boolean } {
+  const file = consoleFile(root)
+  if (fs.existsSync(file)) return { config: loadConsoleConfig(root), file, created: false }
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const text = updateEnvText(
+    '# The fleet console (npm run console:key; GENERATED, edit PORT/HOST if you must, then npm run tenant:ecosystem).\n',
+    { PORT: String(defaults.port ?? CONSOLE_DEFAULT_PORT), HOST: defaults.host ?? '127.0.0.1', ADMIN_KEY: newAdminKey() }
+  )
+  const config = parseConsoleConfig(text, file)
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'wx', 0o600)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { config: loadConsoleConfig(root), file, created: false }
+    throw err
+  }
+  try {
+    fs.writeSync(fd, text)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  return { config, file, created: true }
+}
