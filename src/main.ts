@@ -103,7 +103,7 @@ async function start (store: ConfigStore, root: string, port: number, warnings: 
   const stale = removeStaleTempFiles(paths.configFile)
   if (stale.length > 0) logger.warn({ removed: stale.length }, 'config: removed temp files left by an interrupted save')
 
-  const tenant = await createTenant({ config: store, db: openDatabase(paths.dbFile), logger })
+  const tenant = await createTenant({ config: store, db: openDatabase(paths.dbFile), logger, logStats: () => log.stats() })
   const { app } = tenant
 
   // SIGHUP means "re-read your config file" (tenant:key --rotate sends it), as for most daemons, not "stop".

@@ -2,7 +2,7 @@
 import { upstreamPolicy, type ConfigKey } from './config/schema.js'
 import type { ConfigStore } from './config/store.js'
 import type { Db } from './db/database.js'
-import type { Logger } from './log/logger.js'
+import type { LogStats, Logger } from './log/logger.js'
 import { AppError } from './errors.js'
 import { HttpClient } from './upstream/http-client.js'
 import { cpfCandidates, KentroClient } from './upstream/kentro.js'
@@ -34,6 +34,7 @@ import { WebhookInbox } from './domain/webhooks/inbox.js'
 import { WebhookRegistrar } from './domain/webhooks/registration.js'
 import { WebhookService } from './domain/webhooks/service.js'
 import { buildApp } from './http/app.js'
+import { TenantMetrics } from './http/metrics.js'
 import type { App, AppDeps, AppServices } from './http/types.js'
 
 /** Everything a tenant runs besides HTTP; tests reach the clients through it. */
@@ -64,6 +65,10 @@ export interface ServiceDeps {
   presenca?: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; poll?: { firstMs?: number; factor?: number; maxMs?: number }; pacingGraceMs?: number }
   /** V8 event applier and callback delivery settings (tests shorten backoffs; start: false keeps them idle). */
   events?: { start?: boolean; applier?: Partial<ApplierDeps>; delivery?: Partial<DeliveryWorkerOptions>; callbackTimeoutMs?: number }
+  /** Lines written and dropped by the log destinations (main.ts passes its logger's; GET /metrics shows them). */
+  logStats?: () => LogStats
+  /** Process metrics (CPU, memory, event loop) in GET /metrics (default true; tests building many tenants turn them off). */
+  defaultMetrics?: boolean
 }
 
 const V8_KEYS: readonly ConfigKey[] = ['V8_AUTH_URL', 'V8_API_URL', 'V8_CLIENT_ID', 'V8_AUDIENCE', 'V8_USERNAME', 'V8_PASSWORD']
@@ -75,8 +80,17 @@ export function createServices (deps: ServiceDeps): TenantServices {
   const now = deps.now ?? Date.now
   const config = (): ReturnType<ConfigStore['get']> => deps.config.get()
   const shapeWarnings = new ShapeWarnings(deps.logger)
+  // Read at scrape time; the services they read are built below.
+  const metrics: TenantMetrics = new TenantMetrics({
+    tokenStatus: () => tokens.status(),
+    batchItems: (): Record<string, number> => batches.itemTotals(),
+    shapeWarnings: () => shapeWarnings.byRoute(),
+    ...(deps.logStats ? { logStats: deps.logStats } : {}),
+    now,
+  }, { defaultMetrics: deps.defaultMetrics ?? true })
   const http = new HttpClient({
     logger: deps.logger,
+    onCall: (call) => metrics.upstreamCall(call),
     // Every connection is checked against the tenant's file (SANDBOX, UPSTREAM_ALLOWLIST): a public name resolving to a private address is refused.
     addressPolicy: () => upstreamPolicy(config()),
     ...(deps.upstreamTimeoutMs ? { timeoutMs: deps.upstreamTimeoutMs } : {}),
@@ -107,7 +121,9 @@ export function createServices (deps: ServiceDeps): TenantServices {
   const flowResults = new FlowResultsRepository(deps.db, { final: (record) => outbox.enqueue(flowEvent(record)) })
   // One repository over simulation_cache serves the flow (its SimulationCachePort) and the /cache routes.
   const simulationCache = new SimulationCache(deps.db, { ttlMs: () => config().CACHE_TTL_HOURS * 3_600_000, now })
-  const flow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
+  const cltFlow = new CltFlow({ v8, kentro, config, results: flowResults, cache: simulationCache, logger: deps.logger, now })
+  // What the routes and the batch workers run: the same flow, its outcomes counted (GET /metrics).
+  const flow = metrics.countFlows('v8', cltFlow)
   const simulations = new CltSimulations({ v8, config, results: flowResults, cache: simulationCache, now })
   const presencaStore = new PresencaRepository(deps.db)
   const presencaFlow = new PresencaFlow({
@@ -123,12 +139,14 @@ export function createServices (deps: ServiceDeps): TenantServices {
     ...(deps.presenca?.pacingGraceMs !== undefined ? { pacingGraceMs: deps.presenca.pacingGraceMs } : {}),
   })
 
+  const countedPresenca = metrics.countFlows('presencabank', presencaFlow)
+
   const batches = new BatchService({
     db: deps.db,
     logger: deps.logger,
     now,
     runner: deps.batch?.runner ?? flow,
-    runners: { presencabank: presencaFlow },
+    runners: { presencabank: countedPresenca },
     bankReady: (bank) => {
       if (bank === 'presencabank' && !presenca.configured) {
         throw new AppError('presencabank_nao_configurado', 'O PresençaBank não está configurado nesta porta: defina PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD em /config-v8.', 409)
@@ -148,7 +166,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
   const proposals = new ProposalService({ db: deps.db, v8, ops: v8Operations, kentro, results: flowResults, cache: simulationCache, outbox, config, logger: deps.logger, now })
   const inbox = new WebhookInbox(deps.db)
   const registrar = new WebhookRegistrar({ db: deps.db, v8: v8Operations, config, logger: deps.logger, now })
-  const applier = new EventApplier({ inbox, results: flowResults, flow, batches, proposals, logger: deps.logger, now, ...deps.events?.applier })
+  const applier = new EventApplier({ inbox, results: flowResults, flow: cltFlow, batches, proposals, logger: deps.logger, now, ...deps.events?.applier })
   const webhooks = new WebhookService(registrar, inbox, applier, deps.logger, now)
   // CALLBACK_URL goes through the same address policy as the upstreams, checked at every connect.
   const callbacks = new CallbackSender({ addressPolicy: () => upstreamPolicy(config()), logger: deps.logger, ...(deps.events?.callbackTimeoutMs ? { timeoutMs: deps.events.callbackTimeoutMs } : {}) })
@@ -187,7 +205,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     flow,
     flowResults,
     simulations,
-    presencaFlow,
+    presencaFlow: countedPresenca,
     presencaResults: presencaStore,
     presencaStore,
     presencaStatus: () => presenca.status(),
@@ -196,6 +214,7 @@ export function createServices (deps: ServiceDeps): TenantServices {
     outbox,
     proposals,
     v8Operations,
+    metrics,
     tokenStatus: () => tokens.status(),
     stopBackground,
     close: async () => {

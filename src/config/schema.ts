@@ -204,6 +204,11 @@ export const configSchema = z.object({
    * `brazilian`). Empty = none declared: a proposal without `nacionalidade` gets 422 dados_faltantes.
    */
   DEFAULT_NATIONALITY: z.string().trim().max(40).default(''),
+  /**
+   * Bearer token Prometheus sends to GET /metrics (npm run tenant:prometheus writes the fleet's). Empty = no metrics
+   * endpoint (404). Not the API key: a scraper must not be able to call the API.
+   */
+  METRICS_TOKEN: z.union([z.literal(''), z.string().trim().min(32, 'must be at least 32 characters (npm run tenant:prometheus -- --set-token generates one)')]).default(''),
 }).superRefine((c, ctx) => {
   for (const key of UPSTREAM_URL_KEYS) {
     const problem = c[key] === '' ? undefined : urlProblem(c[key], upstreamPolicy(c))
@@ -222,7 +227,7 @@ export type ConfigKey = keyof z.input<typeof configSchema>
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[]
 
 /** Keys whose values are secrets: masked on every read, redacted in every log line. */
-export const SECRET_KEYS: readonly ConfigKey[] = ['API_KEY', 'V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD', 'CALLBACK_SECRET']
+export const SECRET_KEYS: readonly ConfigKey[] = ['API_KEY', 'V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD', 'CALLBACK_SECRET', 'METRICS_TOKEN']
 
 /**
  * Key names of the seed system (the per-port server-XXXX.js setup) and what they mean here.

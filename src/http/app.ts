@@ -12,6 +12,7 @@ import { requestLoggerFactory } from './request-logger.js'
 import { registerSecurityHeaders } from './security-headers.js'
 import { drainingServerFactory } from './server.js'
 import { healthRoutes } from './routes/health.js'
+import { metricsRoutes } from './routes/metrics.js'
 import { cacheRoutes } from './routes/cache.js'
 import { configRoutes } from './routes/config.js'
 import { configPageRoutes } from './routes/config-page.js'
@@ -60,6 +61,12 @@ export async function buildApp (deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler)
   registerJsonBody(app)
   registerErrorHandling(app)
+  // Requests by method, route pattern and status: one Map update per response (http/metrics.ts).
+  const { metrics } = deps.services
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.countRequest(req.method, req.routeOptions.url, reply.statusCode)
+    done()
+  })
 
   registerSecurityHeaders(app)
   if (config.CORS_ORIGINS.length > 0) await app.register(cors, { origin: config.CORS_ORIGINS })
@@ -89,6 +96,8 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
   })
   await app.register(configPageRoutes)
+  // Its own token (METRICS_TOKEN), not the API key: outside the API-key scope.
+  await app.register(metricsRoutes, { metrics, token: () => deps.config.get().METRICS_TOKEN })
   // V8 sends no credentials: its deliveries are checked by the secret in their path, outside the API-key scope.
   await app.register(v8WebhookRoutes, { webhooks: deps.services.webhooks })
 
@@ -98,7 +107,7 @@ export async function buildApp (deps: AppDeps): Promise<App> {
       const c = deps.config.get()
       return { failuresPerMinute: c.AUTH_FAILURES_PER_MINUTE, lockoutSeconds: c.AUTH_LOCKOUT_SECONDS }
     }, deps.now)
-    api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY, guard))
+    api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY, guard, (reason) => metrics.authFailure(reason)))
     const { services } = deps
     await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })

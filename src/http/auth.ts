@@ -93,7 +93,7 @@ export class AuthFailureGuard {
  * Build an onRequest hook: refuse a locked-out client with 429 before looking at its key, then check
  * `Authorization: Bearer <key>` against the key `current()` returns, counting a wrong one against the client.
  */
-export function requireApiKey (current: () => string, guard?: AuthFailureGuard) {
+export function requireApiKey (current: () => string, guard?: AuthFailureGuard, onFailure?: (reason: 'wrong_key' | 'locked_out') => void) {
   // The key's digest is computed again only when the key changes (a save on the config page), not per request.
   let expected: { key: string; digest: Buffer } | undefined
   const expectedDigest = (): Buffer => {
@@ -108,6 +108,7 @@ export function requireApiKey (current: () => string, guard?: AuthFailureGuard) 
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000)
         if (lockedNow) req.log.warn({ client: key, failures, lockoutSeconds: seconds }, 'auth: client locked out after repeated wrong API keys')
+        onFailure?.('locked_out')
         throw new AppError(
           'muitas_tentativas_chave',
           `Muitas chaves de API erradas deste endereço; tente de novo em ${seconds} s.`,
@@ -121,7 +122,10 @@ export function requireApiKey (current: () => string, guard?: AuthFailureGuard) 
     // Hash both sides so the comparison is constant time whatever the lengths.
     if (!match || !timingSafeEqual(digest(match[1]!), expectedDigest())) {
       // Only a presented key is a guess; a request without one (the page before the key is typed) costs nothing.
-      if (match) guard?.fail(key)
+      if (match) {
+        guard?.fail(key)
+        onFailure?.('wrong_key')
+      }
       throw new AppError('nao_autorizado', 'Chave de API ausente ou inválida: envie Authorization: Bearer <API_KEY>.', 401)
     }
   }

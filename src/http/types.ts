@@ -23,6 +23,7 @@ import type { ShapeWarnings } from '../upstream/shape-warnings.js'
 import type { TokenCache, TokenCacheStatus } from '../upstream/token-cache.js'
 import type { V8Client } from '../upstream/v8.js'
 import type { DrainingServerOptions } from './server.js'
+import type { TenantMetrics } from './metrics.js'
 
 /** The app type every route plugin receives (zod type provider). */
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
@@ -60,6 +61,8 @@ export interface AppServices {
   /** Proposals (V8 operations). */
   proposals: ProposalService
   v8Operations: Pick<V8Operations, 'banks'>
+  /** Prometheus metrics (GET /metrics); counted by the routes' hook, the upstream client and the flow. */
+  metrics: TenantMetrics
 }
 
 export interface AppDeps {

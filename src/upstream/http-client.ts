@@ -36,8 +36,24 @@ export interface HttpResponse {
   body: unknown
 }
 
+/** What an upstream attempt ended in: the HTTP status class (429 apart), or why there was no answer. */
+export type UpstreamOutcome = '2xx' | '3xx' | '4xx' | '429' | '5xx' | 'timeout' | 'network' | 'blocked' | 'cancelled'
+
+/** One attempt, reported to the metrics (labels are the upstream's name, the route label and the outcome: no values). */
+export interface UpstreamCallReport {
+  upstream: Upstream
+  route: string
+  outcome: UpstreamOutcome
+  seconds: number
+}
+
+export const statusOutcome = (status: number): UpstreamOutcome =>
+  status === 429 ? '429' : status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx'
+
 export interface HttpClientOptions {
   logger: Logger
+  /** Told about every attempt once it ends (the tenant's metrics). */
+  onCall?: (call: UpstreamCallReport) => void
   /** Per-attempt deadline (default 15 s). */
   timeoutMs?: number
   /** Retries after the first attempt, for idempotent calls (default 3). */
@@ -62,11 +78,13 @@ const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
 
 export class HttpClient {
   readonly #agent: LazyAgent
-  readonly #opts: Required<Omit<HttpClientOptions, 'logger' | 'connections' | 'addressPolicy'>>
+  readonly #opts: Required<Omit<HttpClientOptions, 'logger' | 'connections' | 'addressPolicy' | 'onCall'>>
+  readonly #onCall: ((call: UpstreamCallReport) => void) | undefined
   readonly #logger: Logger
 
   constructor (opts: HttpClientOptions) {
     this.#logger = opts.logger
+    this.#onCall = opts.onCall
     const policy = opts.addressPolicy
     this.#agent = new LazyAgent((u) => new u.Agent({
       keepAliveTimeout: 10_000,
@@ -137,6 +155,9 @@ export class HttpClient {
     const started = performance.now()
     const log = (fields: Record<string, unknown>): void =>
       this.#logger.debug({ upstream: req.upstream, method: req.method, route: req.route, ms: Math.round(performance.now() - started), ...fields }, 'upstream call')
+    const report = (outcome: UpstreamOutcome): void => {
+      this.#onCall?.({ upstream: req.upstream, route: req.route, outcome, seconds: (performance.now() - started) / 1000 })
+    }
     let text: string
     let res: Dispatcher.ResponseData
     try {
@@ -147,10 +168,12 @@ export class HttpClient {
     } catch (err) {
       const timedOut = deadline.aborted && !req.signal?.aborted
       log({ error: timedOut ? 'timeout' : ((err as NodeJS.ErrnoException)?.code ?? 'error') })
+      report(timedOut ? 'timeout' : req.signal?.aborted ? 'cancelled' : err instanceof BlockedAddressError ? 'blocked' : 'network')
       if (timedOut) throw upstreamTimeout(req.upstream, req.route, timeoutMs, err)
       throw err
     }
     log({ status: res.statusCode })
+    report(statusOutcome(res.statusCode))
     let parsed: unknown
     if (text.length > 0) {
       try {

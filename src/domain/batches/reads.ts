@@ -14,6 +14,7 @@ export class BatchReadRepository {
   readonly #finishedSince: Statement
   readonly #itemByRowid: Statement
   readonly #activeTotals: Statement
+  readonly #itemTotals: Statement
   readonly #createdSince: Statement
 
   constructor (db: Db) {
@@ -37,6 +38,7 @@ export class BatchReadRepository {
       'SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items WHERE rowid = ?'
     )
     this.#activeTotals = db.prepare('SELECT status, count(*) AS n FROM batch_items WHERE status IN (\'PENDING\', \'RUNNING\') GROUP BY status')
+    this.#itemTotals = db.prepare('SELECT status, count(*) AS n FROM batch_items GROUP BY status')
     this.#createdSince = db.prepare('SELECT created_at AS createdAt, total FROM batches WHERE created_at > ? ORDER BY created_at, rowid')
   }
 
@@ -84,6 +86,11 @@ export class BatchReadRepository {
       else if (r.status === 'RUNNING') out.running = r.n
     }
     return out
+  }
+
+  /** Items of every batch kept, by state (the metrics' batch_items gauge). */
+  itemTotals (): Record<string, number> {
+    return Object.fromEntries((this.#itemTotals.all() as { status: ItemStatus; n: number }[]).map((r) => [r.status, r.n]))
   }
 
   /** Batches created after `since` (ms), oldest first, with their item counts (the daily quotas). */

@@ -225,6 +225,11 @@ export class BatchService {
   activeTotals (): { pending: number; running: number } {
     return this.#repo.reads.activeTotals()
   }
+
+  /** Items of every batch kept, by state. */
+  itemTotals (): Record<string, number> {
+    return this.#repo.reads.itemTotals()
+  }
 }
 
 /** Normalize, de-duplicate (first occurrence wins) and validate; invalid entries are kept as failed items. */

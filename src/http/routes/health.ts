@@ -13,7 +13,7 @@ interface Checks {
   dbOk: boolean
   webhooks?: Record<string, unknown>
   batches: { pending: number; running: number }
-  token: { cached: boolean; expires_in: number | null }
+  token: { cached: boolean; expires_in: number | null; obtained_at: string | null }
   /** PresençaBank CPFs by state; null when it is not configured. */
   presenca: PresencaCounts | null
 }
@@ -60,7 +60,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   const read = (): Checks => {
     let dbOk = databaseOk()
     let batches = { pending: 0, running: 0 }
-    let token: Checks['token'] = { cached: false, expires_in: null }
+    let token: Checks['token'] = { cached: false, expires_in: null, obtained_at: null }
     let presenca: PresencaCounts | null = null
     let webhooks: Checks['webhooks']
     if (dbOk) {
@@ -68,7 +68,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
       try {
         batches = deps.status.batchCounts()
         const t = deps.status.tokenStatus()
-        token = { cached: t.cached, expires_in: t.expires_in }
+        token = { cached: t.cached, expires_in: t.expires_in, obtained_at: t.obtained_at }
         if (deps.status.presencaStatus().configured) presenca = deps.status.presencaCounts()
         webhooks = deps.status.webhooks?.()
       } catch {
@@ -91,7 +91,8 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
       tenant: config.TENANT_NAME,
       checks: {
         database: dbOk ? 'ok' : 'unavailable',
-        v8_token: { cached: token.cached, expires_in: token.expires_in },
+        // When the token was obtained (its age: the fleet console shows it); never the token.
+        v8_token: { cached: token.cached, expires_in: token.expires_in, obtained_at: token.obtained_at },
         batches,
         upstream_shape_warnings: warnings,
         presencabank: presencaStatus,

@@ -1,0 +1,180 @@
+/**
+ * The tenant's Prometheus metrics (prom-client), served at GET /metrics (routes/metrics.ts).
+ *
+ * Per-request cost is kept to one Map update: requests are counted by method, route PATTERN (fastify's
+ * routeOptions.url, e.g. /cache/simulacao/:cpf, never the URL itself) and status in plain Maps, turned into the
+ * counter only when Prometheus scrapes. Everything else is read at scrape time (token cache, batch items, log
+ * drops, shape warnings) or counted where it happens (upstream calls, finished flows, refused keys). No label ever
+ * carries a CPF, a key or a value a caller chooses: routes are patterns, outcomes and reasons are fixed words.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { FlowOutcome, FlowRunner } from '../domain/flow/types.js'
+import type { LogStats } from '../log/logger.js'
+import type { UpstreamCallReport } from '../upstream/http-client.js'
+import type { TokenCacheStatus } from '../upstream/token-cache.js'
+
+export const METRICS_PREFIX = 'clt_v8_'
+
+/** Why a request was refused at the key check. */
+export type AuthFailure = 'wrong_key' | 'locked_out' | 'metrics_token'
+
+export interface MetricsSources {
+  tokenStatus(): TokenCacheStatus
+  /** Batch items by state over every batch kept (PENDING, RUNNING, SUCCESS, FAILED, CANCELLED). */
+  batchItems(): Record<string, number>
+  /** Upstream answers that did not match the known shapes, per `<upstream> <route>`. */
+  shapeWarnings(): Record<string, number>
+  /** Lines written and dropped per log destination (absent in tests with a plain logger). */
+  logStats?(): LogStats
+  now?(): number
+}
+
+/** Seconds: an upstream answers in tens of milliseconds to tens of seconds (V8's consult, PresençaBank's pacing). */
+const UPSTREAM_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30]
+
+export class TenantMetrics {
+  readonly registry = new Registry()
+  /** method → route → status → count, since start. */
+  readonly #requests = new Map<string, Map<string, Map<number, number>>>()
+  readonly #upstream: Histogram<'upstream' | 'route' | 'outcome'>
+  readonly #flows: Counter<'bank' | 'outcome' | 'code'>
+  readonly #auth: Counter<'reason'>
+
+  constructor (sources: MetricsSources, opts: { defaultMetrics?: boolean } = {}) {
+    // Every metric lives in this tenant's registry only (registers, or registers: [] + registerMetric), never in
+    // prom-client's global one: tests build many tenants in one process.
+    const registers = [this.registry]
+    const requests = this.#requests
+    const now = sources.now ?? Date.now
+    // Process CPU, memory, heap and event-loop delay, like any Node service.
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX })
+
+    this.registry.registerMetric(new Counter({
+      name: `${METRICS_PREFIX}http_requests_total`,
+      registers: [],
+      help: 'Requests answered, by method, route pattern (unmatched = no route) and status.',
+      labelNames: ['method', 'route', 'status'],
+      collect () {
+        this.reset()
+        for (const [method, routes] of requests) {
+          for (const [route, statuses] of routes) for (const [status, n] of statuses) this.inc({ method, route, status: String(status) }, n)
+        }
+      },
+    }))
+    this.#upstream = new Histogram({
+      name: `${METRICS_PREFIX}upstream_request_duration_seconds`,
+      help: 'Upstream calls (each attempt), by upstream, route and outcome, with their duration.',
+      labelNames: ['upstream', 'route', 'outcome'],
+      buckets: UPSTREAM_BUCKETS,
+      registers,
+    })
+    this.#flows = new Counter({
+      name: `${METRICS_PREFIX}flows_total`,
+      help: 'Flow runs (API calls and batch items), by bank (v8, presencabank), outcome (success, failed, pending, error) and failure code.',
+      labelNames: ['bank', 'outcome', 'code'],
+      registers,
+    })
+    this.#auth = new Counter({
+      name: `${METRICS_PREFIX}auth_failures_total`,
+      help: 'Requests refused at the key check: wrong API key, address locked out after wrong keys, wrong metrics token.',
+      labelNames: ['reason'],
+      registers,
+    })
+    for (const reason of ['wrong_key', 'locked_out', 'metrics_token'] as const) this.#auth.inc({ reason }, 0)
+
+    const tokenGauge = (name: string, help: string, read: (t: TokenCacheStatus) => number): void => {
+      this.registry.registerMetric(new Gauge({ name: `${METRICS_PREFIX}${name}`, help, registers: [], collect () { this.set(read(sources.tokenStatus())) } }))
+    }
+    tokenGauge('v8_token_cached', '1 when a valid V8 token is cached, else 0.', (t) => (t.cached ? 1 : 0))
+    tokenGauge('v8_token_expires_in_seconds', 'Seconds until the cached V8 token expires (0 without one).', (t) => t.expires_in ?? 0)
+    tokenGauge('v8_token_age_seconds', 'Seconds since the cached V8 token was obtained (0 without one).', (t) => (t.obtained_at ? Math.max(0, (now() - Date.parse(t.obtained_at)) / 1000) : 0))
+    tokenGauge('v8_token_login_failing', '1 when the last V8 login attempt failed (wrong password, V8 down…), else 0.', (t) => (t.last_error ? 1 : 0))
+
+    this.registry.registerMetric(new Gauge({
+      name: `${METRICS_PREFIX}batch_items`,
+      registers: [],
+      help: 'Batch items kept in the database, by state.',
+      labelNames: ['state'],
+      collect () {
+        this.reset()
+        const counts = sources.batchItems()
+        for (const state of ['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED']) this.set({ state }, counts[state] ?? 0)
+      },
+    }))
+    this.registry.registerMetric(new Counter({
+      name: `${METRICS_PREFIX}upstream_shape_warnings_total`,
+      registers: [],
+      help: 'Upstream answers (or listing items) that did not match the known shapes, by upstream and route.',
+      labelNames: ['upstream', 'route'],
+      collect () {
+        this.reset()
+        for (const [key, n] of Object.entries(sources.shapeWarnings())) {
+          const space = key.indexOf(' ')
+          this.inc({ upstream: key.slice(0, space), route: key.slice(space + 1) }, n)
+        }
+      },
+    }))
+    const logCounter = (name: string, help: string, read: (s: LogStats[string]) => number): void => {
+      this.registry.registerMetric(new Counter({
+        name: `${METRICS_PREFIX}${name}`,
+        registers: [],
+        help,
+        labelNames: ['destination'],
+        collect () {
+          this.reset()
+          for (const [destination, s] of Object.entries(sources.logStats?.() ?? {})) this.inc({ destination }, read(s))
+        },
+      }))
+    }
+    logCounter('log_lines_dropped_total', 'Log lines dropped because the disk (or stdout) could not keep up, by destination.', (s) => s.dropped)
+    logCounter('log_lines_written_total', 'Log lines accepted for writing, by destination.', (s) => s.written)
+  }
+
+  /** One answered request (an onResponse hook calls this: a Map update, nothing else). */
+  countRequest (method: string, route: string | undefined, status: number): void {
+    let routes = this.#requests.get(method)
+    if (!routes) this.#requests.set(method, (routes = new Map()))
+    const key = route ?? 'unmatched'
+    let statuses = routes.get(key)
+    if (!statuses) routes.set(key, (statuses = new Map()))
+    statuses.set(status, (statuses.get(status) ?? 0) + 1)
+  }
+
+  upstreamCall (c: UpstreamCallReport): void {
+    this.#upstream.observe({ upstream: c.upstream, route: c.route, outcome: c.outcome }, c.seconds)
+  }
+
+  /**
+   * The same runner, each run's outcome counted: success, failed (with its code, one of the flow's own fixed
+   * codes), pending (the consult still waits), or error (it threw: an upstream down, a cancelled run).
+   */
+  countFlows<R> (bank: string, runner: FlowRunner<R>): FlowRunner<R> {
+    const flows = this.#flows
+    return {
+      async run (input, opts) {
+        let outcome: FlowOutcome<R>
+        try {
+          outcome = await runner.run(input, opts)
+        } catch (err) {
+          flows.inc({ bank, outcome: 'error', code: '' })
+          throw err
+        }
+        flows.inc({ bank, outcome: outcome.kind, code: outcome.kind === 'failed' ? outcome.code : '' })
+        return outcome
+      },
+    }
+  }
+
+  authFailure (reason: AuthFailure): void {
+    this.#auth.inc({ reason })
+  }
+
+  /** The Prometheus text exposition. */
+  render (): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType (): string {
+    return this.registry.contentType
+  }
+}
