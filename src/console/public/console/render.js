@@ -76,7 +76,7 @@ export function tenantRow (t, now) {
   tr.append(name)
 
   const pm2 = cell('PM2', 'pm2', pm2Pill(t.pm2))
-  if (t.restarts) pm2.firstElementChild?.append(el('span', 'note', t.restarts + ' reinícios'))
+  if (t.restarts) pm2.firstElementChild?.append(el('span', 'note', t.restarts + (t.restarts === 1 ? ' reinício' : ' reinícios')))
   tr.append(pm2)
 
   const health = cell('Saúde', 'health', healthPill(t))
