@@ -56,6 +56,7 @@ COPY bin ./bin
 # The operator commands (node scripts/tenant.js backup|restore|check …) inside the container.
 COPY scripts ./scripts
 COPY src/http/public ./src/http/public
+COPY src/console/public ./src/console/public
 # User `node` 1000:1000 as in the official Node images (numeric below, so Kubernetes' runAsNonRoot can verify it).
 # tenants/ holds config-<PORT>.env and data-<PORT>.sqlite: mount a directory owned by uid 1000 there (a volume);
 # the app refuses to start when it cannot write there. logs/ stays empty with --log-target stdout.

@@ -27,6 +27,7 @@ const TYPES: Record<string, [string, string]> = {
   PersistentVolumeClaim: ['IPersistentVolumeClaim', 'kubernetes-models/v1/PersistentVolumeClaim'],
   Service: ['IService', 'kubernetes-models/v1/Service'],
   Deployment: ['IDeployment', 'kubernetes-models/apps/v1/Deployment'],
+  ConfigMap: ['IConfigMap', 'kubernetes-models/v1/ConfigMap'],
 }
 
 /**
@@ -63,7 +64,7 @@ t.test('every field name is one the Kubernetes API knows (strict validation)', a
   writeTenantConfig(root, 6302)
   const rolling = await render(['--root', root])
   const recreate = await render(['--root', root, '--strategy', 'recreate', '--namespace', 'x', '--storage-class', 'ssd'])
-  t.equal(rolling.length + recreate.length, 16, 'rendered both variants')
+  t.equal(rolling.length + recreate.length, 24, 'rendered both variants (two tenants and the console each)')
   t.same(unknownFieldErrors([...rolling, ...recreate]), [], 'no unknown field, no wrong type')
 
   const typo = structuredClone(rolling.find((o) => o.kind === 'Deployment'))

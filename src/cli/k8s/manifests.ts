@@ -56,7 +56,16 @@ export interface TenantSource {
   /** The config file's exact text, carried byte for byte in the Secret. */
   text: string
   tenantName: string
+  /** The tenant serves GET /metrics (METRICS_TOKEN set): its pods carry the prometheus.io scrape annotations. */
+  metrics?: boolean
 }
+
+/** The annotations a Prometheus kubernetes_sd job keeps (docs/KUBERNETES.md, "Metrics"): scrape this pod, where. */
+export const scrapeAnnotations = (port: number): Record<string, string> => ({
+  'prometheus.io/scrape': 'true',
+  'prometheus.io/port': String(port),
+  'prometheus.io/path': '/metrics',
+})
 
 export const names = (port: number) => ({
   app: `clt-v8-${port}`,
@@ -184,7 +193,7 @@ function deployment (src: TenantSource, opts: RenderOptions): IDeployment {
         metadata: {
           labels: { ...labels(src.port, 'tenant-api'), 'app.kubernetes.io/version': opts.version },
           // A changed config file changes the pod template, so applying it rolls the tenant (and re-seeds the volume).
-          annotations: { 'clt-v8/config-sha256': configHash(src.text) },
+          annotations: { 'clt-v8/config-sha256': configHash(src.text), ...(src.metrics ? scrapeAnnotations(src.port) : {}) },
         },
         spec: {
           automountServiceAccountToken: false,
