@@ -1,6 +1,7 @@
 /** Renders ecosystem.config.cjs from tenants/: one PM2 entry per tenant (+ the sandbox when a tenant uses it). */
 import fs from 'node:fs'
 import path from 'node:path'
+import { CONSOLE_APP, consoleFile } from '../config/console.js'
 import { writeFileAtomic } from '../config/env-file.js'
 import { SHUTDOWN_GRACE_MS, TENANT_NODE_ARGS } from '../config/lifecycle.js'
 import { pinnedNode } from '../config/runtime.js'
@@ -39,7 +40,7 @@ export const TENANT_ENTRY_DEFAULTS = {
   vizion: false,
 } as const
 
-export function renderEcosystem (root: string, codeDir: string): { text: string; ports: number[]; sandboxPorts: number[]; skipped: string[] } {
+export function renderEcosystem (root: string, codeDir: string): { text: string; ports: number[]; sandboxPorts: number[]; skipped: string[]; console: boolean } {
   const tenants = readTenants(root)
   const ports: number[] = []
   const skipped: string[] = []
@@ -53,6 +54,8 @@ export function renderEcosystem (root: string, codeDir: string): { text: string;
     const sp = sandboxPortOf(t)
     if (sp !== undefined) sandboxPorts.add(sp)
   }
+  // The console runs once it has its settings (npm run console:key, or the demo, makes them).
+  const withConsole = fs.existsSync(consoleFile(root))
   const rel = path.relative(root, codeDir) || '.'
   const defaults = JSON.stringify(TENANT_ENTRY_DEFAULTS, null, 2)
   const node = pinnedNode(codeDir)
@@ -98,13 +101,34 @@ const sandbox = (port) => ({
   exp_backoff_restart_delay: 200,
 })
 
+// The fleet console (tenants/console.env: its port, address and admin key): every tenant's page under /t/<PORT>/.
+const fleetConsole = () => ({
+  name: ${JSON.stringify(CONSOLE_APP)},
+  interpreter,
+  script: path.join(code, 'bin', 'clt-v8-console.js'),
+  args: ['--root', root],
+  cwd: root,
+  exec_mode: 'fork',
+  instances: 1,
+  wait_ready: true,
+  listen_timeout: 15000,
+  kill_timeout: 6000,
+  merge_logs: true,
+  out_file: path.join(root, 'logs', 'pm2-console.log'),
+  error_file: path.join(root, 'logs', 'pm2-console.log'),
+  exp_backoff_restart_delay: 200,
+  pmx: false,
+  automation: false,
+  vizion: false,
+})
+
 module.exports = {
   apps: [
-${[...[...sandboxPorts].map((p) => `    sandbox(${p}),`), ...ports.map((p) => `    tenant(${p}),`)].join('\n')}
+${[...[...sandboxPorts].map((p) => `    sandbox(${p}),`), ...(withConsole ? ['    fleetConsole(),'] : []), ...ports.map((p) => `    tenant(${p}),`)].join('\n')}
   ],
 }
 `
-  return { text, ports, sandboxPorts: [...sandboxPorts], skipped }
+  return { text, ports, sandboxPorts: [...sandboxPorts], skipped, console: withConsole }
 }
 
 /** Rewrite the ecosystem file if its content changed; returns what it holds. */
