@@ -1,0 +1,52 @@
+/**
+ * `npm run console:key [-- --rotate]`: the fleet console's admin key. The first call makes tenants/console.env and
+ * prints the key once; later calls print its fingerprint only; --rotate writes a new key (printed once), which the
+ * running console takes at its next request (it re-reads the file when it changes), refusing the old one.
+ */
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { ensureConsoleConfig, newAdminKey, parseConsoleConfig } from '../config/console.js'
+import { updateEnvText, writeFileAtomic } from '../config/env-file.js'
+import { isBadPort } from './bad-ports.js'
+
+/** First 16 hex digits of the key's SHA-256: enough to tell keys apart, useless to log in with. */
+export const adminKeyFingerprint = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16)
+
+export interface ConsoleKeyResult {
+  file: string
+  /** The key, when this call made it (shown once). */
+  shown?: string
+  fingerprint: string
+  url: string
+  created: boolean
+  rotated: boolean
+}
+
+/** Where an operator on this machine opens the console. */
+export function consoleUrl (config: { HOST: string; PORT: number }): string {
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.HOST) ? '127.0.0.1' : config.HOST.includes(':') && !config.HOST.startsWith('[') ? `[${config.HOST}]` : config.HOST
+  return `http://${host}:${config.PORT}/`
+}
+
+export function consoleKey (root: string, opts: { rotate?: boolean; port?: number } = {}): ConsoleKeyResult {
+  if (opts.port !== undefined && isBadPort(opts.port)) throw new Error(`port ${opts.port} is one browsers refuse (ERR_UNSAFE_PORT): the console exists to avoid those; choose another`)
+  const { config, file, created } = ensureConsoleConfig(root, opts.port !== undefined ? { port: opts.port } : {})
+  if (created) return { file, shown: config.ADMIN_KEY, fingerprint: adminKeyFingerprint(config.ADMIN_KEY), url: consoleUrl(config), created, rotated: false }
+  if (!opts.rotate) return { file, fingerprint: adminKeyFingerprint(config.ADMIN_KEY), url: consoleUrl(config), created, rotated: false }
+  const key = newAdminKey()
+  const text = updateEnvText(fs.readFileSync(file, 'utf8'), { ADMIN_KEY: key })
+  const next = parseConsoleConfig(text, file) // never write a file that would not load
+  writeFileAtomic(file, text, 0o600, false)
+  return { file, shown: key, fingerprint: adminKeyFingerprint(key), url: consoleUrl(next), created, rotated: true }
+}
+
+/** What the command prints. */
+export function consoleKeyLines (r: ConsoleKeyResult): string[] {
+  const lines: string[] = []
+  if (r.created) lines.push(`Created ${r.file} (mode 0600). The console's admin key (shown once; it opens the fleet list, no tenant's API):`, '', `  ${r.shown}`, '')
+  else if (r.rotated) lines.push(`New admin key written to ${r.file} (shown once; the running console refuses the old one from its next request):`, '', `  ${r.shown}`, '')
+  else lines.push(`Console admin key: fingerprint ${r.fingerprint} (sha256, first 16 hex digits); it is shown only when made. A lost key: npm run console:key -- --rotate`)
+  lines.push(`Console: ${r.url}   (every tenant's page at ${r.url}t/<PORT>/config-v8)`)
+  if (r.created) lines.push('It runs under PM2 with the fleet: npm run tenant:ecosystem, then npx pm2 startOrReload ecosystem.config.cjs')
+  return lines
+}
