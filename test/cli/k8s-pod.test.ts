@@ -174,3 +174,68 @@ t.test('the rendered pod, run here: init copies, the api answers its probe path,
   const again = spawnSync(init.command[0], init.command.slice(1).map(mapPath), { encoding: 'utf8' })
   t.match(again.stdout, /kept the volume's copy/, 'pod restart: the volume copy is kept')
 })
+
+t.test('the rendered console pod, run here: its fleet file and settings as mounted, probe, list, proxy, SIGTERM', { skip: built ? false : 'dist/ not built (npm run build)' }, async (t) => {
+  const operator = tempRoot(t, 'cltv8-op-')
+  const mount = tempRoot(t, 'cltv8-console-pod-')
+  const port = await freePort()
+  writeTenantConfig(operator, port, { TENANT_NAME: 'Pod' })
+  const objects = await render(['--root', operator])
+  const mine = (kind: string): Any => objects.find((o) => o.kind === kind && o.metadata.labels['app.kubernetes.io/instance'] === 'clt-v8-console')
+  const spec = mine('Deployment').spec.template.spec
+  // What the kubelet does: the projected volume's items become files under the mount path.
+  const dir = path.join(mount, 'etc')
+  fs.mkdirSync(dir)
+  const configText = Buffer.from(mine('Secret').data['console.env'], 'base64').toString('utf8')
+  fs.writeFileSync(path.join(dir, 'console.env'), configText)
+  // What the cluster's DNS does: the tenant's Service name resolves to where the tenant runs (here, loopback).
+  const fleet = mine('ConfigMap').data['fleet.json'].replace(`http://clt-v8-${port}:${port}`, `http://127.0.0.1:${port}`)
+  fs.writeFileSync(path.join(dir, 'fleet.json'), fleet)
+  t.match(spec.volumes[0].projected.sources, [{ configMap: { name: 'clt-v8-console-fleet' } }, { secret: { name: 'clt-v8-console-config' } }], 'the mount is the ConfigMap and the Secret')
+
+  const { pino } = await import('pino')
+  const { loadTenantConfig } = await import('../../src/config/load.js')
+  const { ConfigStore } = await import('../../src/config/store.js')
+  const { openDatabase } = await import('../../src/db/database.js')
+  const { createTenant } = await import('../../src/tenant.js')
+  const loaded = loadTenantConfig(operator, port)
+  const tenant = await createTenant({ config: new ConfigStore(loaded.config, loaded.file), db: openDatabase(':memory:'), logger: pino({ level: 'silent' }), batch: { start: false }, events: { start: false } })
+  t.teardown(() => tenant.close())
+  await tenant.app.listen({ port, host: '127.0.0.1' })
+
+  const consolePort = await freePort()
+  const c = spec.containers[0]
+  const args: string[] = c.args.map((a: string, i: number, all: string[]) =>
+    i === 0 ? process.execPath : a === '/app/bin/clt-v8-console.js' ? path.join(CODE_DIR, 'bin', 'clt-v8-console.js') : a.startsWith('/etc/clt-v8/') ? a.replace('/etc/clt-v8', dir) : all[i - 1] === '--host' ? '127.0.0.1' : all[i - 1] === '--port' ? String(consolePort) : a
+  )
+  const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  let status = 0
+  for (let i = 0; i < 150 && status !== 200 && child.exitCode === null; i++) {
+    try {
+      const res = await request(`http://127.0.0.1:${consolePort}${c.readinessProbe.httpGet.path}`)
+      await res.body.dump()
+      status = res.statusCode
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  t.equal(status, 200, `the console's probe path answers 200 (output: ${out.slice(0, 500)})`)
+  const key = /ADMIN_KEY='([^']+)'/.exec(configText)?.[1]
+  const list = await request(`http://127.0.0.1:${consolePort}/api/tenants`, { headers: { authorization: `Bearer ${key}` } })
+  const body = await list.body.json() as { tenants: Array<Record<string, unknown>> }
+  t.match(body.tenants, [{ port, name: 'Pod', pm2: 'n/a', health: 'OK' }], 'the tenant from the fleet file, healthy, no PM2 in a cluster')
+  const proxied = await request(`http://127.0.0.1:${consolePort}/t/${port}/health`)
+  t.equal(proxied.statusCode, 200, 'the tenant through the console')
+  await proxied.body.dump()
+  t.match(out, /^\{"level":30,/m, 'JSON log lines on stdout')
+  t.notOk(out.includes(key!), 'the admin key is not in the logs')
+  child.kill('SIGTERM')
+  t.equal(await exited, 0, 'SIGTERM: exit 0')
+})
