@@ -6,11 +6,13 @@ import type { TenantCommand } from './tenant/command.js'
 import { ecosystemCommand } from './tenant/ecosystem.js'
 import { keyCommand } from './tenant/key.js'
 import { listCommand } from './tenant/list.js'
+import { prometheusCommand } from './tenant/prometheus.js'
+import { proxyCommand } from './tenant/proxy.js'
 import { reloadCommand } from './tenant/reload.js'
 import { removeCommand } from './tenant/remove.js'
 import { restoreCommand } from './tenant/restore.js'
 
-export const COMMANDS: readonly TenantCommand[] = [addCommand, reloadCommand, listCommand, checkCommand, keyCommand, removeCommand, backupCommand, restoreCommand, ecosystemCommand]
+export const COMMANDS: readonly TenantCommand[] = [addCommand, reloadCommand, listCommand, checkCommand, keyCommand, removeCommand, backupCommand, restoreCommand, ecosystemCommand, prometheusCommand, proxyCommand]
 
 const out = (s = ''): void => { process.stdout.write(s + '\n') }
 

@@ -5,6 +5,9 @@ import path from 'node:path'
 import { updateEnvText, writeFileAtomic, parseEnvText } from '../../config/env-file.js'
 import { parseTenantConfig } from '../../config/load.js'
 import { tenantPaths } from '../../config/paths.js'
+import { consoleFile, loadConsoleConfig } from '../../config/console.js'
+import { isBadPort } from '../bad-ports.js'
+import { consoleUrl } from '../console-key.js'
 import { writeEcosystem } from '../ecosystem.js'
 import { CliError } from '../errors.js'
 import { portInUse } from '../net.js'
@@ -175,7 +178,16 @@ export const addCommand = defineCommand({
       : `Listens on ${r.host}:${r.port}${r.host === EVERY_INTERFACE ? ' (every interface: reachable from other machines; firewall it or put TLS in front)' : ''}.`)
     out(`API key for port ${r.port} (shown once; keep it in the client's bot config):\n\n  ${r.apiKey}\n`)
     out(`Regenerated ${eco.file} (${eco.ports.length} tenant(s)${eco.sandboxPorts.length ? ', + sandbox' : ''}).`)
-    out(`Next: npm run tenant:reload ${r.port}   (starts it under PM2), then open http://<host>:${r.port}/config-v8`)
+    if (isBadPort(r.port)) {
+      // The API works on any port; a browser refuses to open a page on this one (net::ERR_UNSAFE_PORT).
+      const hasConsole = fs.existsSync(consoleFile(root))
+      const page = `${hasConsole ? consoleUrl(loadConsoleConfig(root)) : 'http://127.0.0.1:7000/'}t/${r.port}/config-v8`
+      out(`warning: browsers refuse port ${r.port} (it is on the WHATWG "bad port" list: net::ERR_UNSAFE_PORT). Bots and curl are fine; open its pages through the fleet console:`)
+      out(`  ${page}${hasConsole ? '' : '   (first: npm run console:key, which makes the console\'s key and adds it to the ecosystem)'}`)
+      out(`Next: npm run tenant:reload ${r.port}   (starts it under PM2), then open ${page}`)
+    } else {
+      out(`Next: npm run tenant:reload ${r.port}   (starts it under PM2), then open http://<host>:${r.port}/config-v8 (or the fleet console's /t/${r.port}/config-v8)`)
+    }
     return 0
   },
 })
