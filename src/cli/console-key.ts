@@ -47,6 +47,6 @@ export function consoleKeyLines (r: ConsoleKeyResult): string[] {
   else if (r.rotated) lines.push(`New admin key written to ${r.file} (shown once; the running console refuses the old one from its next request):`, '', `  ${r.shown}`, '')
   else lines.push(`Console admin key: fingerprint ${r.fingerprint} (sha256, first 16 hex digits); it is shown only when made. A lost key: npm run console:key -- --rotate`)
   lines.push(`Console: ${r.url}   (every tenant's page at ${r.url}t/<PORT>/config-v8)`)
-  if (r.created) lines.push('It runs under PM2 with the fleet: npm run tenant:ecosystem, then npx pm2 startOrReload ecosystem.config.cjs')
+  if (r.created) lines.push('It runs under PM2 with the fleet: npm run tenant:reload (starts or reloads every tenant, then the console)')
   return lines
 }

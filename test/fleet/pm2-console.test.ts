@@ -23,7 +23,16 @@ t.test('console under a private PM2: both tenants online and healthy, a stopped 
   const { config } = ensureConsoleConfig(root, { port: consolePort })
   const eco = writeEcosystem(root, CODE_DIR)
   t.ok(eco.console, 'with console settings, the ecosystem runs the console')
-  await pm.pm2(['start', 'ecosystem.config.cjs'], { cwd: root })
+  // The operator's command: every tenant one at a time, then the console.
+  const previousHome = process.env['PM2_HOME']
+  process.env['PM2_HOME'] = pm.home
+  t.teardown(() => {
+    if (previousHome === undefined) delete process.env['PM2_HOME']
+    else process.env['PM2_HOME'] = previousHome
+  })
+  const reload = await captureStdout(() => tenantCli(['reload', '--root', root]))
+  t.equal(reload.value, 0, `tenant:reload exits 0 (${reload.out})`)
+  t.match(reload.out, new RegExp(`console: http://127\\.0\\.0\\.1:${consolePort}/ answering`), 'and starts the console after the tenants')
   const admin = { authorization: `Bearer ${config.ADMIN_KEY}` }
   const base = `http://127.0.0.1:${consolePort}`
   const rows = async (): Promise<TenantRow[] | undefined> => {

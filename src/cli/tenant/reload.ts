@@ -3,7 +3,11 @@
  * the next; stops at the first that is not, so a bad release takes down one tenant, not the fleet. A tenant whose
  * config does not load is never reloaded.
  */
+import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { request } from 'undici'
+import { CONSOLE_APP, consoleFile, loadConsoleConfig } from '../../config/console.js'
+import { consoleUrl } from '../console-key.js'
 import { appName, ECOSYSTEM_FILE, writeEcosystem } from '../ecosystem.js'
 import { CliError } from '../errors.js'
 import { probeHealth } from '../net.js'
@@ -66,6 +70,20 @@ export const reloadCommand = defineCommand({
         return 1
       }
       out(`${t.port}: ${before ? 'reloaded' : 'started'} in ${seconds} s (pid ${before?.pid ? `${before.pid} → ` : ''}${after.pid}), health OK`)
+    }
+    // The whole fleet includes its console, once it has its settings (npm run console:key).
+    if (named.length === 0 && fs.existsSync(consoleFile(root))) {
+      const settings = loadConsoleConfig(root)
+      await pm2(['startOrReload', ECOSYSTEM_FILE, '--only', CONSOLE_APP], { cwd: root })
+      const url = consoleUrl(settings)
+      let up = false
+      const deadline = Date.now() + HEALTHY_WITHIN_MS
+      while (!up && Date.now() < deadline) {
+        up = await request(`${url}health`, { signal: AbortSignal.timeout(1000) }).then(async (r) => { await r.body.dump(); return r.statusCode === 200 }, () => false)
+        if (!up) await sleep(200)
+      }
+      out(up ? `console: ${url} answering` : `console: NOT answering on ${url}; see logs/pm2-console.log`)
+      if (!up) return 1
     }
     return invalid.length ? 1 : 0
   },
