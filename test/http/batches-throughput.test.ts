@@ -22,7 +22,7 @@ t.test(`${ITEMS} CPFs, ${LATENCY_MS} ms per upstream call, concurrency ${CONCURR
   const root = tempRoot(t, 'cltv8-tput-')
   const port = await freePort()
   writeTenantConfig(root, port, { ...sb.tenantConfig(), BATCH_CONCURRENCY: String(CONCURRENCY), V8_MAX_RPS: '1000', LOG_LEVEL: 'info' })
-  const p = startTenantProcess(t, root, port)
+  const p = startTenantProcess(t, root, port, { measured: true })
   await waitHealthy(port)
   const idle = rssMb(p.pid)
   await sb.faults({ latency_ms: LATENCY_MS })
