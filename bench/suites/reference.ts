@@ -8,6 +8,7 @@ import { startChild } from '../lib/procs.js'
 import { figure, unavailableFigure } from '../lib/result.js'
 import type { Suite } from '../lib/suite.js'
 import { addBenchTenant, makeRoot, startTenant } from '../lib/tenant.js'
+import { withCheckDigits } from '../../src/domain/cpf.js'
 import { LOAD, startBareFastify } from './http.js'
 import { prepareCacheRead, sampleSimulation } from './http-probes.js'
 
@@ -15,13 +16,7 @@ const CACHE_ENTRIES = 300
 
 /** A valid CPF from a 9-digit stem (two mod-11 check digits). */
 export function cpfFrom (stem: number): string {
-  const d = String(stem).padStart(9, '0').split('').map(Number)
-  for (const len of [9, 10]) {
-    const sum = d.slice(0, len).reduce((a, x, i) => a + x * (len + 1 - i), 0)
-    const r = sum % 11
-    d.push(r < 2 ? 0 : 11 - r)
-  }
-  return d.join('')
+  return withCheckDigits(String(stem).padStart(9, '0'))
 }
 
 /** cache-simulacoes.json as the older system kept it: one object keyed by CPF, every saved simulation in it. */

@@ -21,6 +21,12 @@ function checkDigit (digits: string): number {
   return r < 2 ? 0 : 11 - r
 }
 
+/** A valid CPF from its first nine digits: the two check digits appended (test data, samples). */
+export function withCheckDigits (base9: string): string {
+  const d1 = checkDigit(base9)
+  return `${base9}${d1}${checkDigit(base9 + String(d1))}`
+}
+
 /** The first of `candidates` that is a valid CPF (a CRM record may hold several: mainmail, a form field, the title). */
 export function firstValidCpf (candidates: readonly string[]): string | undefined {
   return candidates.find((c) => isValidCpf(normalizeCpf(c)))

@@ -1,22 +1,12 @@
 import t from 'tap'
 import { SimulationCache } from '../../src/domain/simulation-cache.js'
+import { withCheckDigits } from '../../src/domain/cpf.js'
 import { openDatabase } from '../../src/db/database.js'
 import { AUTH, build } from '../fixtures/app.js'
 
 const HOUR = 3_600_000
 
-/** A valid CPF from 9 base digits (two mod-11 check digits). */
-function cpfFrom (base: string): string {
-  const dv = (digits: string): number => {
-    const sum = [...digits].reduce((acc, d, i) => acc + Number(d) * (digits.length + 1 - i), 0)
-    const r = sum % 11
-    return r < 2 ? 0 : 11 - r
-  }
-  const d1 = dv(base)
-  return base + String(d1) + String(dv(base + String(d1)))
-}
-
-const CPF = cpfFrom('529982247') // 529.982.247-25
+const CPF = withCheckDigits('529982247') // 529.982.247-25
 const formatted = `${CPF.slice(0, 3)}.${CPF.slice(3, 6)}.${CPF.slice(6, 9)}-${CPF.slice(9)}`
 const simulacao = { installment_value: 312.5, number_of_installments: 24, disbursement_amount: 5000, nota: 'café' }
 
@@ -57,7 +47,7 @@ t.test('save, read (any CPF format), list, delete', async (t) => {
     t.same(got.json().simulacao.dadosCliente, { nome: 'Ana' }, `client data (${form})`)
   }
 
-  const other = cpfFrom('111444777')
+  const other = withCheckDigits('111444777')
   c.advance(1000)
   await app.inject(save({ cpf: Number(other), consultId: 'c-2', dadosSimulacao: { x: 1 } }))
   c.advance(1000)
@@ -138,10 +128,10 @@ t.test('repository: lazy purge cadence and the flow port', async (t) => {
   t.equal(cache.get(CPF), undefined, 'expired row invisible to get')
   const count = (): number => (db.prepare('SELECT count(*) AS n FROM simulation_cache').get() as { n: number }).n
   t.equal(count(), 1, 'still stored until a purge')
-  cache.save({ cpf: cpfFrom('111444777'), consultId: 'b', dadosSimulacao: {} })
+  cache.save({ cpf: withCheckDigits('111444777'), consultId: 'b', dadosSimulacao: {} })
   t.equal(count(), 1, 'the next save purged the expired row')
   t.equal(cache.purgeExpired(), 0, 'nothing left to purge')
-  const entry = cache.get(cpfFrom('111444777'))
+  const entry = cache.get(withCheckDigits('111444777'))
   t.equal(entry?.consultId, 'b', 'get returns consultId (the flow port)')
   t.equal(entry?.expiresAt, c.now() + HOUR, 'and expiresAt')
   t.throws(() => cache.save({ cpf: '123', consultId: 'x', dadosSimulacao: {} }), { code: 'cpf_invalido', statusCode: 422 }, 'invalid CPF refused')

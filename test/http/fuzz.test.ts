@@ -1,6 +1,7 @@
 /** Fuzz: hundreds of random and malformed requests across the CLT and V8 routes → never a 5xx, never a secret in a reply. */
 import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
+import { withCheckDigits } from '../../src/domain/cpf.js'
 import { AUTH, build } from '../fixtures/app.js'
 import { cltTenant } from '../fixtures/clt.js'
 import { TEST_API_KEY } from '../fixtures/config.js'
@@ -15,17 +16,6 @@ function prng (seed: number): () => number {
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296
   }
-}
-
-function cpfWithDigits (base9: string): string {
-  const digit = (d: string): number => {
-    let sum = 0
-    for (let i = 0; i < d.length; i++) sum += Number(d[i]) * (d.length + 1 - i)
-    const r = sum % 11
-    return r < 2 ? 0 : 11 - r
-  }
-  const d1 = digit(base9)
-  return `${base9}${d1}${digit(base9 + d1)}`
 }
 
 const ROUTES = ['/clt/fluxo-completo', '/clt/mensagem-whatsapp', '/clt/simular-personalizada', '/clt/simular-cache'] as const
@@ -135,7 +125,7 @@ t.test(`≥ 500 random and malformed requests: no 5xx, JSON errors with a code (
   const c = await cltTenant(t, { config: { FLOW_WAIT_SECONDS: '0' }, sandbox: { consult_delay_ms: 50 } })
   const people = (await Promise.all((['ok', 'rejected', 'no_opportunity', 'incomplete', 'no_margin', 'slow'] as const).map((s) => c.sb.people(s, 2)))).flat()
   const rand = prng(SEED)
-  const cpfs = [...people.map((p) => p.cpf), ...Array.from({ length: 10 }, () => cpfWithDigits(String(Math.floor(rand() * 1e9)).padStart(9, '0')))]
+  const cpfs = [...people.map((p) => p.cpf), ...Array.from({ length: 10 }, () => withCheckDigits(String(Math.floor(rand() * 1e9)).padStart(9, '0')))]
   const sent = await fire(c.app, rand, cpfs, 600)
   t.ok(sent.length >= 500, `${sent.length} requests`)
   const fivexx = sent.filter((s) => s.res.statusCode >= 500)
@@ -165,7 +155,7 @@ t.test('wrong upstream credentials: upstream errors, never a 500, never the secr
   }
   const [p] = await c.sb.people('ok', 1)
   const rand = prng(SEED + 1)
-  const cpfs = [p!.cpf, cpfWithDigits('123456789')]
+  const cpfs = [p!.cpf, withCheckDigits('123456789')]
   const all: Sent[] = []
   for (const [name, config] of [
     ['wrong V8 password', { V8_PASSWORD: secrets.V8_PASSWORD, PRESENCABANK_PASSWORD: secrets.PRESENCABANK_PASSWORD }],
