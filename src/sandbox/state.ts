@@ -1,4 +1,7 @@
-/** The sandbox's whole in-memory state (config, tokens, consults, CRM edits, counters, faults) and its reset. */
+/**
+ * The sandbox's whole in-memory state (config, tokens, consults, CRM edits, counters, faults) and its reset.
+ * Over 300 lines on purpose: the one place every simulated upstream reads and writes, kept whole so reset is complete.
+ */
 import { prng } from './random.js'
 import { SCENARIOS, type Scenario } from './population.js'
 import type { FaultRule } from './faults.js'

@@ -1,6 +1,7 @@
 /**
  * PresençaBank client (optional per tenant): the shared login (presenca-login.ts), evenly paced calls, and the four
  * calls of the eligibility check: create the consult term, sign it, list employment links, read a link's margin.
+ * Over 300 lines on purpose: one method per PresençaBank route over one paced, re-login-aware call path.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { TenantConfig } from '../config/schema.js'

@@ -1,4 +1,7 @@
-/** V8 Digital BFF client: token, rate limit, one re-login on 401, tolerant zod-checked answers, no blind repeats of creations. */
+/**
+ * V8 Digital BFF client: token, rate limit, one re-login on 401, tolerant zod-checked answers, no blind repeats of creations.
+ * Over 300 lines on purpose: one method per V8 route, all sharing the same call/re-login/shape-check path.
+ */
 import type { FormData } from 'undici'
 import type { z } from 'zod'
 import type { TenantConfig } from '../config/schema.js'

@@ -1,4 +1,7 @@
-/** Batch workers: claim an item with a lease, run its bank's flow, record the outcome; reschedule pending/transient ones. */
+/**
+ * Batch workers: claim an item with a lease, run its bank's flow, record the outcome; reschedule pending/transient ones.
+ * Over 300 lines on purpose: one loop whose lease, abort and shutdown rules only make sense read together.
+ */
 import { AppError } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
 import { maskCpf } from '../../log/mask.js'

@@ -2,6 +2,7 @@
  * Proposals (V8 operations) for one tenant: created from the CPF's approved simulation with the borrower data the CRM
  * and the request give, never sent twice (a lost answer is looked up by CPF and date before anything else), moved by
  * V8's events and detail reads without ever leaving a final status, announced to the client (outbox) and the CRM.
+ * Over 300 lines on purpose: create, adopt, move and cancel share one set of status rules, kept in one class.
  */
 import { randomUUID } from 'node:crypto'
 import { stageByStatus, type TenantConfig } from '../../config/schema.js'
