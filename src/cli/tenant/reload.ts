@@ -82,7 +82,7 @@ export const reloadCommand = defineCommand({
         up = await request(`${url}health`, { signal: AbortSignal.timeout(1000) }).then(async (r) => { await r.body.dump(); return r.statusCode === 200 }, () => false)
         if (!up) await sleep(200)
       }
-      out(up ? `console: ${url} answering` : `console: NOT answering on ${url}; see logs/pm2-console.log`)
+      out(up ? `console: ${url} answering` : `console: NOT answering on ${url}; see logs/console-pm2.log`)
       if (!up) return 1
     }
     return invalid.length ? 1 : 0
