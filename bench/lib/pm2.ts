@@ -40,12 +40,8 @@ export function privatePm2 (): PrivatePm2 {
     }
   }
   const key = `pm2:${home}`
-  const killSync = (): void => {
-    try {
-      execFileSync(process.execPath, [PM2_BIN, 'kill'], { env, stdio: 'ignore', timeout: 20_000 })
-    } catch {
-      // fall through to the pid
-    }
+  /** After `pm2 kill`: SIGKILL a daemon that outlived it, then drop its home. */
+  const removeDaemon = (): void => {
     const pid = daemonPid()
     if (pid) {
       try {
@@ -56,18 +52,18 @@ export function privatePm2 (): PrivatePm2 {
     }
     fs.rmSync(home, { recursive: true, force: true })
   }
+  const killSync = (): void => {
+    try {
+      execFileSync(process.execPath, [PM2_BIN, 'kill'], { env, stdio: 'ignore', timeout: 20_000 })
+    } catch {
+      // fall through to the pid
+    }
+    removeDaemon()
+  }
   const kill = async (): Promise<void> => {
     unregisterCleanup(key)
     await pm2(['kill']).catch(() => undefined)
-    const pid = daemonPid()
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone
-      }
-    }
-    fs.rmSync(home, { recursive: true, force: true })
+    removeDaemon()
   }
   registerCleanup(key, kill, killSync)
   return {
