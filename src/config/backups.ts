@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeNewFile } from './durable.js'
 
 /** How many previous versions of a config file are kept; older ones are deleted. */
 export const CONFIG_BACKUPS_KEPT = 10
@@ -31,13 +32,7 @@ export function keepBackup (file: string, mode = 0o600, keep = CONFIG_BACKUPS_KE
   let target = base
   for (let n = 1; ; n++) {
     try {
-      const fd = fs.openSync(target, 'wx', mode)
-      try {
-        fs.writeSync(fd, content)
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
+      writeNewFile(target, content, mode)
       break
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
+import { writeNewFile } from './durable.js'
 import { parseEnvText, updateEnvText } from './env-file.js'
 import { ConfigError } from './errors.js'
 
@@ -66,18 +67,11 @@ export function ensureConsoleConfig (root: string, defaults: { port?: number; ho
     { PORT: String(defaults.port ?? CONSOLE_DEFAULT_PORT), HOST: defaults.host ?? '127.0.0.1', ADMIN_KEY: newAdminKey() }
   )
   const config = parseConsoleConfig(text, file)
-  let fd: number
   try {
-    fd = fs.openSync(file, 'wx', 0o600)
+    writeNewFile(file, text, 0o600)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { config: loadConsoleConfig(root), file, created: false }
     throw err
-  }
-  try {
-    fs.writeSync(fd, text)
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
   }
   return { config, file, created: true }
 }

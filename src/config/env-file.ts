@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parse } from 'dotenv'
 import { keepBackup } from './backups.js'
+import { fsyncDir, writeNewFile } from './durable.js'
 
 export function parseEnvText (text: string): Record<string, string> {
   return parse(text)
@@ -171,15 +172,8 @@ const tempName = (file: string): string =>
  * back from disk, keep the old file as a timestamped .bak-<time> copy (unless told not to), rename.
  */
 export function writeFileAtomic (file: string, content: string, mode = 0o600, backup = true, verify?: (written: string) => void): void {
-  const dir = path.dirname(file)
   const tmp = tempName(file)
-  const fd = fs.openSync(tmp, 'wx', mode)
-  try {
-    fs.writeSync(fd, content)
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
+  writeNewFile(tmp, content, mode)
   try {
     fs.chmodSync(tmp, mode)
     verify?.(fs.readFileSync(tmp, 'utf8'))
@@ -189,12 +183,7 @@ export function writeFileAtomic (file: string, content: string, mode = 0o600, ba
     fs.rmSync(tmp, { force: true })
     throw err
   }
-  const dirFd = fs.openSync(dir, 'r')
-  try {
-    fs.fsyncSync(dirFd)
-  } finally {
-    fs.closeSync(dirFd)
-  }
+  fsyncDir(path.dirname(file))
 }
 
 /**

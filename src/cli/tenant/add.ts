@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { writeNewFile } from '../../config/durable.js'
 import { updateEnvText, writeFileAtomic, parseEnvText } from '../../config/env-file.js'
 import { parseTenantConfig } from '../../config/load.js'
 import { tenantPaths } from '../../config/paths.js'
@@ -134,13 +135,7 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
   const content = updateEnvText(text, updates)
   parseTenantConfig(content, paths.configFile, port)
   // 'wx': two concurrent tenant:add for one port cannot both win.
-  const fd = fs.openSync(paths.configFile, 'wx', 0o600)
-  try {
-    fs.writeSync(fd, content)
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
+  writeNewFile(paths.configFile, content, 0o600)
   return { port, file: paths.configFile, apiKey, completedSeed: false, warnings: [], host }
 }
 

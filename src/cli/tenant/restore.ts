@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
+import { fsyncDir } from '../../config/durable.js'
 import { writeFileAtomic } from '../../config/env-file.js'
 import { tenantPaths } from '../../config/paths.js'
 import { extractDatabase, readBackup } from '../backup-file.js'
@@ -78,12 +79,3 @@ export const restoreCommand = defineCommand({
     return 0
   },
 })
-
-function fsyncDir (dir: string): void {
-  const fd = fs.openSync(dir, 'r')
-  try {
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
