@@ -1,6 +1,6 @@
-/** Shared bits of the simulated V8 BFF: its error body, a consult's time-driven status and its public view. */
-import type { FastifyReply } from 'fastify'
-import type { ZodError } from 'zod'
+/** Shared bits of the simulated V8 BFF: its error body, its list query, a consult's time-driven status and its views. */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { z, type ZodError } from 'zod'
 import type { Consult } from './state.js'
 
 export const FINAL_STATUSES = new Set(['SUCCESS', 'REJECTED', 'FAILED'])
@@ -17,6 +17,43 @@ export function v8Error (reply: FastifyReply, status: number, type: string, deta
 export function validationError (reply: FastifyReply, error: ZodError): FastifyReply {
   const detail = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
   return v8Error(reply, 400, 'validation_error', detail)
+}
+
+const dateText = z.string().refine((d) => !Number.isNaN(Date.parse(d)), 'invalid date')
+
+/** The query of V8's list calls (GET /consult, GET /operation): a date window, a page, the provider, a CPF search. */
+export const listQuery = z.object({
+  startDate: dateText.optional(),
+  endDate: dateText.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  page: z.coerce.number().int().min(1).default(1),
+  provider: z.enum(['QI', 'CELCOIN']).optional(),
+  search: z.string().optional(),
+})
+export type ListQuery = z.output<typeof listQuery>
+
+/**
+ * A list call's query read with `schema` (listQuery or an extension of it), plus its date window in ms (open ends
+ * unbounded) and the search's digits ('' matches every CPF). On a bad query the 400 is sent and the answer is null.
+ */
+export function readListQuery<Q extends ListQuery> (schema: z.ZodType<Q>, request: FastifyRequest, reply: FastifyReply): (Q & { from: number; to: number; cpfSearch: string }) | null {
+  const parsed = schema.safeParse(request.query ?? {})
+  if (!parsed.success) {
+    validationError(reply, parsed.error)
+    return null
+  }
+  const q = parsed.data
+  return {
+    ...q,
+    from: q.startDate ? Date.parse(q.startDate) : -Infinity,
+    to: q.endDate ? Date.parse(q.endDate) : Infinity,
+    cpfSearch: q.search?.replace(/\D/g, '') ?? '',
+  }
+}
+
+/** The rows on the query's page (pages count from 1). */
+export function pageOf<T> (rows: T[], q: Pick<ListQuery, 'page' | 'limit'>): T[] {
+  return rows.slice((q.page - 1) * q.limit, q.page * q.limit)
 }
 
 /**

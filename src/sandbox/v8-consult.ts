@@ -11,7 +11,7 @@ import { isValidCpf } from './cpf.js'
 import { personByCpf, REJECTION_REASON, strangerMargin } from './population.js'
 import { hash32 } from './random.js'
 import type { ConsultOutcome, SandboxState } from './state.js'
-import { consultDetail, consultRow, consultStatus, v8Error, validationError } from './v8-common.js'
+import { consultDetail, consultRow, consultStatus, listQuery, pageOf, readListQuery, v8Error, validationError } from './v8-common.js'
 
 const BASE = '/private-consignment/consult'
 
@@ -29,15 +29,8 @@ const consultBody = z.object({
   provider: z.enum(['QI', 'CELCOIN']),
 })
 
-const listQuery = z.object({
-  startDate: z.string().refine((d) => !Number.isNaN(Date.parse(d)), 'invalid date').optional(),
-  endDate: z.string().refine((d) => !Number.isNaN(Date.parse(d)), 'invalid date').optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  page: z.coerce.number().int().min(1).default(1),
-  provider: z.enum(['QI', 'CELCOIN']).optional(),
-  search: z.string().optional(),
-  status: z.string().optional(),
-})
+/** GET /consult also filters by status. */
+const consultListQuery = listQuery.extend({ status: z.string().optional() })
 
 /** What the consult will end as: population people by scenario (a wrong birth date is refused); other CPFs succeed. */
 function outcomeFor (state: SandboxState, cpf: string, birthDate: string): { outcome: ConsultOutcome; slow: boolean } {
@@ -134,20 +127,16 @@ export function consultRoutes (app: FastifyInstance, state: SandboxState): void 
   app.get(BASE, async (request, reply) => {
     const user = bearerUser(state, request, reply)
     if (user === null) return reply
-    const parsed = listQuery.safeParse(request.query ?? {})
-    if (!parsed.success) return validationError(reply, parsed.error)
-    const q = parsed.data
+    const q = readListQuery(consultListQuery, request, reply)
+    if (q === null) return reply
     const now = state.now()
-    const from = q.startDate ? Date.parse(q.startDate) : -Infinity
-    const to = q.endDate ? Date.parse(q.endDate) : Infinity
-    const search = q.search?.replace(/\D/g, '') ?? ''
     const rows = [...state.consultsOf(user).values()]
-      .filter((c) => c.createdAt >= from && c.createdAt <= to)
+      .filter((c) => c.createdAt >= q.from && c.createdAt <= q.to)
       .filter((c) => !q.provider || c.provider === q.provider)
-      .filter((c) => !search || c.cpf.includes(search))
+      .filter((c) => !q.cpfSearch || c.cpf.includes(q.cpfSearch))
       .filter((c) => !q.status || consultStatus(c, now) === q.status)
       .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
-    const page = rows.slice((q.page - 1) * q.limit, q.page * q.limit)
+    const page = pageOf(rows, q)
     const totalPages = Math.ceil(rows.length / q.limit)
     return {
       data: page.map((c) => consultRow(c, now)),

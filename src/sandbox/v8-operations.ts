@@ -12,7 +12,7 @@ import { CONTROL_PREFIX } from './faults.js'
 import { personAt } from './population.js'
 import { hash32 } from './random.js'
 import type { OperationRecord, SandboxState } from './state.js'
-import { DEFAULT_MONTHLY_RATE, presentValue, round2, validationError } from './v8-common.js'
+import { DEFAULT_MONTHLY_RATE, listQuery, pageOf, presentValue, readListQuery, round2 } from './v8-common.js'
 import { BANKS, CANCELABLE, createBody, fakeUuid, operationDetail, operationRow, operationStatus, reschedule } from './v8-operation-model.js'
 
 export { operationStatus } from './v8-operation-model.js'
@@ -21,15 +21,6 @@ export const OPERATION_COUNT = 30
 export const OPERATION_STATUSES = ['generating_ccb', 'formalization', 'analysis', 'processing', 'paid', 'canceled', 'rejected', 'pending'] as const
 const DAY = 86_400_000
 const BASE = '/private-consignment/operation'
-
-const listQuery = z.object({
-  startDate: z.string().refine((d) => !Number.isNaN(Date.parse(d)), 'invalid date').optional(),
-  endDate: z.string().refine((d) => !Number.isNaN(Date.parse(d)), 'invalid date').optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  page: z.coerce.number().int().min(1).default(1),
-  provider: z.enum(['QI', 'CELCOIN']).optional(),
-  search: z.string().optional(),
-})
 
 /** V8's error for operations: `{title, detail}` (no caller recorded a `type` code for these endpoints). */
 const refuse = (reply: FastifyReply, status: number, detail: string): FastifyReply => reply.code(status).send({ title: status === 404 ? 'Not Found' : 'Bad Request', detail })
@@ -99,18 +90,15 @@ export function operationRoutes (app: FastifyInstance, state: SandboxState): voi
   app.get(BASE, async (request, reply) => {
     const user = bearerUser(state, request, reply)
     if (user === null) return reply
-    const parsed = listQuery.safeParse(request.query ?? {})
-    if (!parsed.success) return validationError(reply, parsed.error)
-    const q = parsed.data
-    const from = q.startDate ? Date.parse(q.startDate) : -Infinity
-    const to = q.endDate ? Date.parse(q.endDate) : Infinity
+    const q = readListQuery(listQuery, request, reply)
+    if (q === null) return reply
     const now = state.now()
     const created: Array<Record<string, unknown> & { provider: string }> = [...state.operations.values()].filter((op) => op.user === user).map((op) => ({ ...operationRow(op, now), provider: op.provider }))
     const all = [...created.reverse(), ...operationsAt(state.config.seed, now)].filter((op) => {
       const at = Date.parse(String(op['createdAt']))
-      return at >= from && at <= to && (!q.provider || op['provider'] === q.provider) && (!q.search || String(op['documentNumber']).includes(q.search.replace(/\D/g, '')))
+      return at >= q.from && at <= q.to && (!q.provider || op['provider'] === q.provider) && (!q.cpfSearch || String(op['documentNumber']).includes(q.cpfSearch))
     })
-    const page = all.slice((q.page - 1) * q.limit, q.page * q.limit).map(withoutProvider)
+    const page = pageOf(all, q).map(withoutProvider)
     const shape = state.config.operationsShape
     if (shape === 'array') return page
     if (shape === 'items') return { items: page, total: all.length, page: q.page, limit: q.limit }
