@@ -6,28 +6,26 @@
  */
 import { INITIAL_STAGE, type Person } from './population.js'
 
-/** formsdata keys of the lunasdigital export (the only public form mapping). There is no gender key. */
-export const FORM_KEYS = {
-  cpf: '98011220',
-  email: '9e7f92b0',
-  birthDate: '0bfc6250',
-  mother: '917456f0',
-  mobile: '98167d80',
-  cep: '1836e090',
-  street: '1dbfcef0',
-  number: '6ac31450',
-  district: '3271f710',
-  city: '25178280',
-  state: 'f6384400',
-  provider: '80b68ec0',
-  table: 'f0a67ce0',
-  /** "Documento" (the RG), "PIX", and the bank account fields by the CRM's own labels. */
-  document: '6a93f650',
-  pix: '66f9ee40',
-  bank: 'cd34f870',
-  branch: '7f6a0eb0',
-  account: '769db520',
-} as const
+/**
+ * The CLT form of the sandbox's CRM as the lunasdigital export header names its columns, `<Label> [#c-<key>]`
+ * (kentro.md §4): the CRM's own labels, misspelling included. There is no gender field.
+ */
+const FORM_HEADER = [
+  'CPF [#c-98011220]', 'E-mail [#c-9e7f92b0]', 'Data de Nascimento [#c-0bfc6250]', 'Nome da mãe [#c-917456f0]',
+  'Celular para SMS [#c-98167d80]', 'CEP [#c-1836e090]', 'Lougradouro [#c-1dbfcef0]', 'Número [#c-6ac31450]',
+  'Bairro [#c-3271f710]', 'CIDADE [#c-25178280]', 'UF [#c-f6384400]', 'AVERBADOR [#c-80b68ec0]', 'TABELA [#c-f0a67ce0]',
+  'Documento [#c-6a93f650]', 'PIX [#c-66f9ee40]', 'Banco [#c-cd34f870]', 'Agencia [#c-7f6a0eb0]', 'Conta [#c-769db520]',
+] as const
+type LabelOf<H> = H extends `${infer L} [#c-${string}]` ? L : never
+export type FormLabel = LabelOf<(typeof FORM_HEADER)[number]>
+
+/** The formsdata key of each form field, by its CRM label. */
+export const FORM = Object.fromEntries(
+  FORM_HEADER.map((column) => {
+    const [, label, key] = /^(.+) \[#c-([0-9a-f]{8})\]$/.exec(column)!
+    return [label, key]
+  })
+) as Record<FormLabel, string>
 
 export type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<string, unknown> }
 
@@ -77,78 +75,66 @@ export function tagsOf (p: Person): unknown {
   }
 }
 
+/** `value` in each of `fields`. */
+const each = <V>(value: V, fields: string[]): Record<string, V> => Object.fromEntries(fields.map((f) => [f, value]))
+
+/**
+ * The ~30 fields of an opportunity nobody has worked yet as the public samples hold them (no caller reads them):
+ * zero amounts, counters and user ids, empty location text, no coordinates or close date, not stagnated.
+ */
+const UNWORKED: Readonly<Record<string, unknown>> = {
+  ...each(0, ['value', 'recurrentvalue', 'closevalue', 'closerecurrentvalue', 'order', 'origin', 'probability', 'closedat']),
+  ...each(0, ['responsableid', 'createdby', 'closedby', 'filesCount', 'contactsCount', 'tasksCount', 'fk_campaign']),
+  ...each('', ['clientid', 'formattedlocation', 'city', 'state', 'country', 'countrycode', 'postalcode', 'address1', 'address2', 'username']),
+  ...each(null, ['lat', 'lon', 'expectedclosedate']),
+  stagnated: false,
+}
+
 export function opportunityOf (p: Person, clone = false): Opportunity {
   const [y, m, d] = p.data_nascimento.split('-')
   const age = 2025 - Number(y)
   const birth = [`${d}/${m}/${y}`, `${d}/${m}/${y}    ${age} anos`, `${d}/${m}/${y} `][p.index % 3]!
   const formsdata: Record<string, unknown> = {
-    [FORM_KEYS.birthDate]: birth,
-    [FORM_KEYS.mother]: `${p.mae}  `,
-    [FORM_KEYS.mobile]: ['0', 'null', p.telefone][p.index % 3],
-    [FORM_KEYS.cep]: p.index % 2 ? `${p.cep}  ` : p.cep,
-    [FORM_KEYS.street]: p.rua,
-    [FORM_KEYS.number]: p.index % 7 === 3 ? null : p.numero,
-    [FORM_KEYS.district]: p.bairro,
-    [FORM_KEYS.city]: p.cidade,
-    [FORM_KEYS.state]: p.index % 2 ? ` ${p.uf}` : p.uf,
-    [FORM_KEYS.provider]: 'cartos',
+    [FORM['Data de Nascimento']]: birth,
+    [FORM['Nome da mãe']]: `${p.mae}  `,
+    [FORM['Celular para SMS']]: ['0', 'null', p.telefone][p.index % 3],
+    [FORM.CEP]: p.index % 2 ? `${p.cep}  ` : p.cep,
+    [FORM.Lougradouro]: p.rua,
+    [FORM.Número]: p.index % 7 === 3 ? null : p.numero,
+    [FORM.Bairro]: p.bairro,
+    [FORM.CIDADE]: p.cidade,
+    [FORM.UF]: p.index % 2 ? ` ${p.uf}` : p.uf,
+    [FORM.AVERBADOR]: 'cartos',
   }
   // index % 4: the e-mail, none, the literal "null", the e-mail. V8 knows it when the CRM does not.
-  if (p.index % 4 === 0 || p.index % 4 === 3) formsdata[FORM_KEYS.email] = p.email
-  if (p.index % 4 === 2) formsdata[FORM_KEYS.email] = 'null'
-  if (p.index % 5 === 3 || p.index % 5 === 0) formsdata[FORM_KEYS.cpf] = p.cpf
-  if (p.scenario === 'incomplete') delete formsdata[FORM_KEYS.birthDate]
+  if (p.index % 4 === 0 || p.index % 4 === 3) formsdata[FORM['E-mail']] = p.email
+  if (p.index % 4 === 2) formsdata[FORM['E-mail']] = 'null'
+  if (p.index % 5 === 3 || p.index % 5 === 0) formsdata[FORM.CPF] = p.cpf
+  if (p.scenario === 'incomplete') delete formsdata[FORM['Data de Nascimento']]
   // Payment data as CRMs hold it (index % 3): the CPF as PIX key, the e-mail as PIX key, or only a bank name (unusable).
-  if (p.index % 3 === 0) formsdata[FORM_KEYS.pix] = p.cpf
-  if (p.index % 3 === 1) formsdata[FORM_KEYS.pix] = p.email
-  if (p.index % 3 === 2) Object.assign(formsdata, { [FORM_KEYS.bank]: 'NUBANK', [FORM_KEYS.branch]: 'null', [FORM_KEYS.account]: 'null' })
+  if (p.index % 3 === 0) formsdata[FORM.PIX] = p.cpf
+  if (p.index % 3 === 1) formsdata[FORM.PIX] = p.email
+  if (p.index % 3 === 2) Object.assign(formsdata, { [FORM.Banco]: 'NUBANK', [FORM.Agencia]: 'null', [FORM.Conta]: 'null' })
   // The RG for even indexes; odd ones have none in the CRM (the caller must send it).
-  if (p.index % 2 === 0) formsdata[FORM_KEYS.document] = String(10_000_000 + (Number(p.cpf.slice(0, 8)) % 89_999_999))
+  if (p.index % 2 === 0) formsdata[FORM.Documento] = String(10_000_000 + (Number(p.cpf.slice(0, 8)) % 89_999_999))
   const created = Date.parse(p.createdAt) - (clone ? 90 * 86_400_000 : 0)
   return {
+    ...UNWORKED,
+    followers: [],
+    contacts: [],
+    files: [],
+    products: [],
     id: (clone ? p.cloneId : p.opportunityId) ?? 0,
-    clientid: '',
     title: clone ? `Cliente ${p.cpf}` : titleOf(p),
-    value: 0,
-    recurrentvalue: 0,
-    closevalue: 0,
-    closerecurrentvalue: 0,
-    order: 0,
-    origin: 0,
-    stagnated: false,
-    formattedlocation: '',
-    city: '',
-    state: '',
-    country: '',
-    countrycode: '',
-    postalcode: '',
-    address1: '',
-    address2: '',
-    lat: null,
-    lon: null,
-    probability: 0,
     description: clone ? `${p.cpf}` : 'Lead CLT',
     fkPipeline: p.pipelineId,
     fkStage: clone ? 4 : INITIAL_STAGE,
     mainphone: mainphoneOf(p),
     mainmail: mainmailOf(p),
-    expectedclosedate: null,
+    /** Open (1 won, 2 lost): listings return only these. */
     status: 0,
     stagebegintime: Math.floor(created / 1000),
-    closedat: 0,
-    responsableid: 0,
-    createdby: 0,
-    closedby: 0,
-    followers: [],
-    contacts: [],
-    files: [],
-    filesCount: 0,
-    contactsCount: 0,
-    tasksCount: 0,
     tags: tagsOf(p),
-    fk_campaign: 0,
-    products: [],
-    username: '',
     createdAt: new Date(created).toISOString(),
     formsdata,
   }

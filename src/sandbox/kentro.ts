@@ -8,7 +8,7 @@ import { opportunityOf, type Opportunity } from './crm.js'
 import { personByOpportunityId, SCENARIOS, listPeople } from './population.js'
 import type { SandboxState } from './state.js'
 
-export { FORM_KEYS, mainphoneOf, opportunityOf } from './crm.js'
+export { FORM, mainphoneOf, opportunityOf } from './crm.js'
 
 export const KENTRO_API_KEY = 'sandbox'
 const BASE = '/kentro/int'
