@@ -5,8 +5,8 @@ import { UpstreamError } from '../../src/upstream/errors.js'
 import { TokenCache, fingerprint, renewAt, skewMs } from '../../src/upstream/token-cache.js'
 import { credentialsOf, passwordGrant } from '../../src/upstream/v8-auth.js'
 import { testConfig, tempRoot } from '../fixtures/config.js'
-import { startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
-import { consultRequestFor, httpClientFor, lastDays, servicesFor, silentLogger } from '../fixtures/upstream.js'
+import { consultRequestFor, startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
+import { httpClientFor, lastDays, servicesFor, silentLogger } from '../fixtures/upstream.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /** A bare TokenCache on `db` logging in to the sandbox with the tenant config plus `extra`. */

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http'
 import t from 'tap'
 import { UpstreamError } from '../../src/upstream/errors.js'
-import { startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
-import { consultRequestFor, lastDays, servicesFor } from '../fixtures/upstream.js'
+import { consultRequestFor, startSandbox, type RunningSandbox } from '../fixtures/sandbox.js'
+import { lastDays, servicesFor } from '../fixtures/upstream.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const CONSULT = '/private-consignment/consult'
