@@ -5,18 +5,13 @@ import { request } from 'undici'
 import { main as demo } from '../../src/cli/demo.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
-import { privatePm2 } from '../fixtures/pm2.js'
+import { privatePm2, usePm2Home } from '../fixtures/pm2.js'
 import { captureStdout } from '../fixtures/stdout.js'
 
 t.test('npm run demo starts the sandbox and a demo tenant, and its curl answers', async (t) => {
   const root = tempRoot(t, 'cltv8-demo-')
   const pm = privatePm2(t)
-  const previousHome = process.env['PM2_HOME']
-  process.env['PM2_HOME'] = pm.home
-  t.teardown(() => {
-    if (previousHome === undefined) delete process.env['PM2_HOME']
-    else process.env['PM2_HOME'] = previousHome
-  })
+  usePm2Home(t, pm.home)
   const [port, sandboxPort, consolePort] = [await freePort(), await freePort(), await freePort()]
   const args = ['--root', root, '--port', String(port), '--sandbox-port', String(sandboxPort), '--console-port', String(consolePort)]
   let { value: code, out: printed } = await captureStdout(() => demo(args))

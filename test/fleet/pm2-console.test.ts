@@ -9,7 +9,7 @@ import type { TenantRow } from '../../src/console/fleet.js'
 import { waitFor } from '../fixtures/batches.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
-import { privatePm2 } from '../fixtures/pm2.js'
+import { privatePm2, usePm2Home } from '../fixtures/pm2.js'
 import { captureStdout } from '../fixtures/stdout.js'
 
 t.test('console under a private PM2: both tenants online and healthy, a stopped one shown stopped', async (t) => {
@@ -24,12 +24,7 @@ t.test('console under a private PM2: both tenants online and healthy, a stopped 
   const eco = writeEcosystem(root, CODE_DIR)
   t.ok(eco.console, 'with console settings, the ecosystem runs the console')
   // The operator's command: every tenant one at a time, then the console.
-  const previousHome = process.env['PM2_HOME']
-  process.env['PM2_HOME'] = pm.home
-  t.teardown(() => {
-    if (previousHome === undefined) delete process.env['PM2_HOME']
-    else process.env['PM2_HOME'] = previousHome
-  })
+  usePm2Home(t, pm.home)
   const reload = await captureStdout(() => tenantCli(['reload', '--root', root]))
   t.equal(reload.value, 0, `tenant:reload exits 0 (${reload.out})`)
   t.match(reload.out, new RegExp(`console: http://127\\.0\\.0\\.1:${consolePort}/ answering`), 'and starts the console after the tenants')

@@ -10,7 +10,7 @@ import { main as tenantCli } from '../../src/cli/tenant.js'
 import { loadTenantConfig } from '../../src/config/load.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
-import { privatePm2 } from '../fixtures/pm2.js'
+import { privatePm2, usePm2Home } from '../fixtures/pm2.js'
 import { captureStdout } from '../fixtures/stdout.js'
 import { waitHealthy } from '../fixtures/batches-process.js'
 
@@ -28,12 +28,7 @@ async function status (port: number, key: string, urlPath = '/config/v8/atual'):
 t.test('key rotation and restore on a running tenant', async (t) => {
   const root = tempRoot(t, 'cltv8-rt-')
   const pm = privatePm2(t)
-  const previous = process.env['PM2_HOME']
-  process.env['PM2_HOME'] = pm.home
-  t.teardown(() => {
-    if (previous === undefined) delete process.env['PM2_HOME']
-    else process.env['PM2_HOME'] = previous
-  })
+  usePm2Home(t, pm.home)
   const port = await freePort()
   t.equal((await cli(['add', String(port), '--root', root, '--name', 'Routine'])).code, 0, 'added')
   t.equal((await cli(['reload', String(port), '--root', root])).code, 0, 'started')

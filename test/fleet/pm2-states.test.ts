@@ -13,7 +13,7 @@ import { updateEnvText } from '../../src/config/env-file.js'
 import { CODE_DIR } from '../../src/config/paths.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
-import { privatePm2 } from '../fixtures/pm2.js'
+import { privatePm2, usePm2Home } from '../fixtures/pm2.js'
 import { captureStdout } from '../fixtures/stdout.js'
 import { waitFor } from '../fixtures/batches.js'
 
@@ -25,16 +25,6 @@ async function cli (args: string[]): Promise<{ code: number; out: string }> {
 function setKeys (root: string, port: number, keys: Record<string, string>): void {
   const file = path.join(root, 'tenants', `config-${port}.env`)
   fs.writeFileSync(file, updateEnvText(fs.readFileSync(file, 'utf8'), keys))
-}
-
-/** Point this process's tenant CLI at the test's PM2 daemon. */
-function usePm2Home (t: { teardown(fn: () => void): void }, home: string): void {
-  const previous = process.env['PM2_HOME']
-  process.env['PM2_HOME'] = home
-  t.teardown(() => {
-    if (previous === undefined) delete process.env['PM2_HOME']
-    else process.env['PM2_HOME'] = previous
-  })
 }
 
 t.test('bad config → errored with the reason; check exits 1 when down, invalid or without V8 login, 0 when healthy', async (t) => {

@@ -14,7 +14,7 @@ import { openDatabase } from '../../src/db/database.js'
 import { startLoops, type LoopSpec, type LoopTally } from '../fixtures/clients.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freePort } from '../fixtures/net.js'
-import { privatePm2 } from '../fixtures/pm2.js'
+import { privatePm2, usePm2Home } from '../fixtures/pm2.js'
 import { captureStdout } from '../fixtures/stdout.js'
 import { waitHealthy } from '../fixtures/batches-process.js'
 import { waitFor } from '../fixtures/batches.js'
@@ -22,12 +22,7 @@ import { waitFor } from '../fixtures/batches.js'
 t.test('keep-alive, fresh and POST clients through reloads of one tenant and of the fleet: 0 failed, 0 lost, 0 doubled', async (t) => {
   const root = tempRoot(t, 'cltv8-ka-')
   const pm = privatePm2(t)
-  const previousHome = process.env['PM2_HOME']
-  process.env['PM2_HOME'] = pm.home // the in-process tenant CLI talks to this test's PM2
-  t.teardown(() => {
-    if (previousHome === undefined) delete process.env['PM2_HOME']
-    else process.env['PM2_HOME'] = previousHome
-  })
+  usePm2Home(t, pm.home) // the in-process tenant CLI talks to this test's PM2
   const ports = [await freePort(), await freePort(), await freePort()]
   for (const p of ports) {
     const { value: code } = await captureStdout(() => tenantCli(['add', String(p), '--root', root, '--name', `KA ${p}`]))
