@@ -27,6 +27,14 @@ function service (t: { teardown(fn: () => unknown): void }, quotas: BatchQuotas)
   return { svc, clock }
 }
 
+/** Two batches of `size` invalid CPFs an hour apart, then the clock an hour past the second. */
+async function twoBatchesAnHourApart (svc: BatchService, clock: { advance(ms: number): void }, size: number): Promise<void> {
+  await svc.create({ origem: 'lista', cpfs: invalid(size, 0) })
+  clock.advance(HOUR)
+  await svc.create({ origem: 'lista', cpfs: invalid(size, 1) })
+  clock.advance(HOUR)
+}
+
 async function refusal (p: Promise<unknown>): Promise<AppError> {
   const err = await p.then(() => undefined, (e: unknown) => e)
   if (!(err instanceof AppError)) throw new Error(`expected a refusal, got ${String(err)}`)
@@ -35,10 +43,7 @@ async function refusal (p: Promise<unknown>): Promise<AppError> {
 
 t.test('batches per day: a rolling window, Retry-After = when the oldest leaves it', async (t) => {
   const { svc, clock } = service(t, { batchesPerDay: 2, itemsPerDay: 1000, maxPendingItems: 1000 })
-  await svc.create({ origem: 'lista', cpfs: invalid(1, 0) })
-  clock.advance(HOUR)
-  await svc.create({ origem: 'lista', cpfs: invalid(1, 1) })
-  clock.advance(HOUR)
+  await twoBatchesAnHourApart(svc, clock, 1)
   const err = await refusal(svc.create({ origem: 'lista', cpfs: invalid(1, 2) }))
   t.equal(err.statusCode, 429, '429')
   t.equal(err.code, 'cota_diaria_de_lotes', 'code')
@@ -50,10 +55,7 @@ t.test('batches per day: a rolling window, Retry-After = when the oldest leaves 
 
 t.test('CPFs per day count invalid ones; Retry-After = when enough old batches leave; too big for any day is a 422', async (t) => {
   const { svc, clock } = service(t, { batchesPerDay: 100, itemsPerDay: 10, maxPendingItems: 1000 })
-  await svc.create({ origem: 'lista', cpfs: invalid(4, 0) })
-  clock.advance(HOUR)
-  await svc.create({ origem: 'lista', cpfs: invalid(4, 1) })
-  clock.advance(HOUR)
+  await twoBatchesAnHourApart(svc, clock, 4)
   const err = await refusal(svc.create({ origem: 'lista', cpfs: invalid(7, 2) }))
   t.equal(err.code, 'cota_diaria_de_cpfs', '8 used + 7 > 10')
   t.equal(err.details?.['retry_after_s'], 23 * 3600, 'the second batch must leave too: 24 h after it')
