@@ -1,9 +1,10 @@
 /** What the rendered manifests do, run here without a cluster: strict field names, the init copy script, the pod's commands. */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import t from 'tap'
+import type { Readable } from 'node:stream'
+import t, { type Test } from 'tap'
 import ts from 'typescript'
 import { request } from 'undici'
 import { parseAllDocuments } from 'yaml'
@@ -20,6 +21,34 @@ async function render (args: string[]): Promise<Any[]> {
   const code = await main(args, { out: (s) => { out += s }, err: () => undefined })
   if (code !== 0) throw new Error(`tenant:k8s exited ${code}`)
   return parseAllDocuments(out).map((d) => d.toJS() as Any)
+}
+
+/** A container's command run here without its image's environment: its output so far and its exit; killed in teardown. */
+function runContainer (t: Test, args: string[]): { child: ChildProcessByStdio<null, Readable, Readable>; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, output: () => out, exited }
+}
+
+/** The readiness probe as the kubelet runs it: `url` until a 200, the process exits, or 150 tries; the last status. */
+async function probeReady (url: string, child: ChildProcess): Promise<number> {
+  let status = 0
+  for (let i = 0; i < 150 && status !== 200 && child.exitCode === null; i++) {
+    try {
+      const res = await request(url)
+      await res.body.dump()
+      status = res.statusCode
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  return status
 }
 
 const TYPES: Record<string, [string, string]> = {
@@ -142,28 +171,11 @@ t.test('the rendered pod, run here: init copies, the api answers its probe path,
     i === 0 ? process.execPath : a === '/app/bin/clt-v8-api.js' ? path.join(CODE_DIR, 'bin', 'clt-v8-api.js') : all[i - 1] === '--host' ? '127.0.0.1' : a
   )
   // --root stands for the image's /app (loopback-only host in tests: the pod itself listens on 0.0.0.0).
-  const child = spawn(args[0]!, [...args.slice(1), '--root', pod], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } })
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const probe = api.readinessProbe.httpGet.path as string
-  let status = 0
-  for (let i = 0; i < 150 && status !== 200 && child.exitCode === null; i++) {
-    try {
-      const res = await request(`http://127.0.0.1:${port}${probe}`)
-      await res.body.dump()
-      status = res.statusCode
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
-  t.equal(status, 200, `readiness path answers 200 (output: ${out.slice(0, 500)})`)
+  const { child, output, exited } = runContainer(t, [...args, '--root', pod])
+  const status = await probeReady(`http://127.0.0.1:${port}${api.readinessProbe.httpGet.path as string}`, child)
+  t.equal(status, 200, `readiness path answers 200 (output: ${output().slice(0, 500)})`)
   t.ok(fs.existsSync(path.join(pod, 'tenants', `data-${port}.sqlite`)), 'the SQLite file is on the volume')
-  t.match(out, /^\{"level":30,/m, 'JSON log lines on stdout')
+  t.match(output(), /^\{"level":30,/m, 'JSON log lines on stdout')
 
   const started = Date.now()
   child.kill('SIGTERM')
@@ -208,25 +220,9 @@ t.test('the rendered console pod, run here: its fleet file and settings as mount
   const args: string[] = c.args.map((a: string, i: number, all: string[]) =>
     i === 0 ? process.execPath : a === '/app/bin/clt-v8-console.js' ? path.join(CODE_DIR, 'bin', 'clt-v8-console.js') : a.startsWith('/etc/clt-v8/') ? a.replace('/etc/clt-v8', dir) : all[i - 1] === '--host' ? '127.0.0.1' : all[i - 1] === '--port' ? String(consolePort) : a
   )
-  const child = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '' } })
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let out = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  let status = 0
-  for (let i = 0; i < 150 && status !== 200 && child.exitCode === null; i++) {
-    try {
-      const res = await request(`http://127.0.0.1:${consolePort}${c.readinessProbe.httpGet.path}`)
-      await res.body.dump()
-      status = res.statusCode
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-  }
-  t.equal(status, 200, `the console's probe path answers 200 (output: ${out.slice(0, 500)})`)
+  const { child, output, exited } = runContainer(t, args)
+  const status = await probeReady(`http://127.0.0.1:${consolePort}${c.readinessProbe.httpGet.path as string}`, child)
+  t.equal(status, 200, `the console's probe path answers 200 (output: ${output().slice(0, 500)})`)
   const key = /ADMIN_KEY='([^']+)'/.exec(configText)?.[1]
   const list = await request(`http://127.0.0.1:${consolePort}/api/tenants`, { headers: { authorization: `Bearer ${key}` } })
   const body = await list.body.json() as { tenants: Array<Record<string, unknown>> }
@@ -234,8 +230,8 @@ t.test('the rendered console pod, run here: its fleet file and settings as mount
   const proxied = await request(`http://127.0.0.1:${consolePort}/t/${port}/health`)
   t.equal(proxied.statusCode, 200, 'the tenant through the console')
   await proxied.body.dump()
-  t.match(out, /^\{"level":30,/m, 'JSON log lines on stdout')
-  t.notOk(out.includes(key!), 'the admin key is not in the logs')
+  t.match(output(), /^\{"level":30,/m, 'JSON log lines on stdout')
+  t.notOk(output().includes(key!), 'the admin key is not in the logs')
   child.kill('SIGTERM')
   t.equal(await exited, 0, 'SIGTERM: exit 0')
 })
