@@ -14,7 +14,7 @@ import { parseV8Event } from '../../src/upstream/v8-events.js'
 import { V8Operations, type OperationBorrower } from '../../src/upstream/v8-operations.js'
 import { V8Client } from '../../src/upstream/v8.js'
 import { testConfig } from '../fixtures/config.js'
-import { contract, loadContracts, serveContracts, type ContractServer, type Envelope } from '../fixtures/contracts.js'
+import { contract, serveContracts, testEachContract, type ContractServer, type Envelope } from '../fixtures/contracts.js'
 import { silentLogger } from '../fixtures/upstream.js'
 
 type Clients = { v8: V8Client; ops: V8Operations; kentro: KentroClient; http: HttpClient; warnings: ShapeWarnings; server: ContractServer }
@@ -223,21 +223,13 @@ async function clients (t: Test): Promise<Clients> {
 
 for (const upstream of ['v8', 'kentro'] as const) {
   t.test(`${upstream}: every fixture cites a source and meets its expectation`, async (t) => {
-    const all = loadContracts(upstream)
-    t.ok(all.length > 10, `${all.length} fixtures`)
-    for (const e of all) {
-      t.test(e.name, async (t) => {
-        // A repository file, a file the code index holds under no nameable repository (its note says which), or a public page.
-        t.ok(e.sources.length > 0 && e.sources.every((s) => s.path || s.repo), 'cites public sources')
-        const check = EXPECT[e.name]
-        if (!check) return t.fail(`no expectation for fixture ${e.name}`)
-        const c = await clients(t)
-        const call = callOf(e)
-        c.server.use(e)
-        await check(c, { ...e, call }, t)
-        if (e.direction !== 'inbound') t.ok(c.server.seen.length > 0, 'went over the socket')
-      })
-    }
+    testEachContract(t, upstream, 11, EXPECT, async (e, check, t) => {
+      const c = await clients(t)
+      const call = callOf(e)
+      c.server.use(e)
+      await check(c, { ...e, call }, t)
+      if (e.direction !== 'inbound') t.ok(c.server.seen.length > 0, 'went over the socket')
+    })
   })
 }
 

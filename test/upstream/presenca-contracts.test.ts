@@ -8,7 +8,7 @@ import { HttpClient } from '../../src/upstream/http-client.js'
 import { PresencaClient } from '../../src/upstream/presenca.js'
 import { ShapeWarnings } from '../../src/upstream/shape-warnings.js'
 import { testConfig } from '../fixtures/config.js'
-import { contract, loadContracts, serveContracts, type ContractServer, type Envelope, type SeenRequest } from '../fixtures/contracts.js'
+import { contract, serveContracts, testEachContract, type ContractServer, type Envelope, type SeenRequest } from '../fixtures/contracts.js'
 import { silentLogger } from '../fixtures/upstream.js'
 
 interface Clients { presenca: PresencaClient; warnings: ShapeWarnings; server: ContractServer }
@@ -119,21 +119,14 @@ async function clients (t: Test): Promise<Clients> {
 }
 
 t.test('presenca: every fixture cites a source and meets its expectation', async (t) => {
-  const all = loadContracts('presenca')
-  t.ok(all.length >= 29, `${all.length} fixtures`)
-  for (const e of all) {
-    t.test(e.name, async (t) => {
-      t.ok(e.sources.length > 0 && e.sources.every((s) => s.path || s.repo), 'cites public sources')
-      const check = EXPECT[e.name]
-      if (!check) return t.fail(`no expectation for fixture ${e.name}`)
-      const c = await clients(t)
-      // Data calls log in first: the login answers with its own success fixture.
-      c.server.use(e.call === 'POST /login' ? e : (r) => (r.path === '/login' ? contract('presenca', 'login.success') : e))
-      await check(c, e, t)
-      t.ok(c.server.seen.length > 0, 'went over the socket')
-      t.equal(c.warnings.total, 0, 'no shape warning')
-    })
-  }
+  testEachContract(t, 'presenca', 29, EXPECT, async (e, check, t) => {
+    const c = await clients(t)
+    // Data calls log in first: the login answers with its own success fixture.
+    c.server.use(e.call === 'POST /login' ? e : (r) => (r.path === '/login' ? contract('presenca', 'login.success') : e))
+    await check(c, e, t)
+    t.ok(c.server.seen.length > 0, 'went over the socket')
+    t.equal(c.warnings.total, 0, 'no shape warning')
+  })
 })
 
 t.test('one login serves many calls; a 401 renews it once', async (t) => {
