@@ -26,6 +26,37 @@ interface Pm2Client {
   disconnectRPC(cb?: () => void): void
 }
 
+interface Pm2Modules {
+  Client: new (opts: { conf: Record<string, unknown> }) => Pm2Client
+  constants: Record<string, unknown>
+  paths: (home: string) => Record<string, unknown>
+}
+let modules: Pm2Modules | undefined
+/** pm2's client is a large module graph: loaded on the first daemon seen, not when a console without PM2 starts. */
+function pm2Modules (): Pm2Modules {
+  if (!modules) {
+    const require = createRequire(import.meta.url)
+    modules = { Client: require('pm2/lib/Client.js'), constants: require('pm2/constants.js'), paths: require('pm2/paths.js') }
+  }
+  return modules
+}
+
+/**
+ * PM2's settings for the daemon under `home`, built as pm2's own `new pm2.custom({ pm2_home })` builds them (its
+ * constants, then the file layout of that home): process.env.PM2_HOME is neither set nor decides the home, and two
+ * homes in one process stay apart (pm2's constants module is loaded once, with whatever home the environment had).
+ * The sockets are named outright, since pm2's layout lets PM2_DAEMON_RPC_PORT/PM2_DAEMON_PUB_PORT move them.
+ */
+export function pm2Conf (home: string): Record<string, unknown> {
+  const { constants, paths } = pm2Modules()
+  return {
+    ...constants,
+    ...paths(home),
+    DAEMON_RPC_PORT: path.join(home, 'rpc.sock'),
+    DAEMON_PUB_PORT: path.join(home, 'pub.sock'),
+  }
+}
+
 type RawProcess = { name?: string; pid?: number; pm2_env?: { status?: string; restart_time?: number; pm_uptime?: number } }
 
 export class Pm2Rpc {
@@ -82,20 +113,7 @@ export class Pm2Rpc {
   }
 
   async #open (timeoutMs: number): Promise<Pm2Client | undefined> {
-    const require = createRequire(import.meta.url)
-    // pm2's constants read PM2_HOME when first loaded; give them this home explicitly.
-    const previous = process.env['PM2_HOME']
-    process.env['PM2_HOME'] = this.#home
-    let Client: new (opts: { conf: unknown }) => Pm2Client
-    let conf: unknown
-    try {
-      Client = require('pm2/lib/Client.js')
-      conf = require('pm2/constants.js')
-    } finally {
-      if (previous === undefined) delete process.env['PM2_HOME']
-      else process.env['PM2_HOME'] = previous
-    }
-    const client = new Client({ conf })
+    const client = new (pm2Modules().Client)({ conf: pm2Conf(this.#home) })
     const alive = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs)
       client.pingDaemon((ok) => {
