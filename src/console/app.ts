@@ -5,8 +5,6 @@
  * only to tenants of the fleet, streams both ways (POST bodies, SSE), and adds no credential: the tenant page
  * still asks for the tenant's own key.
  */
-import { createHash } from 'node:crypto'
-import fs from 'node:fs'
 import path from 'node:path'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import replyFrom from '@fastify/reply-from'
@@ -18,6 +16,7 @@ import { AuthFailureGuard, requireApiKey } from '../http/auth.js'
 import { registerErrorHandling } from '../http/errors.js'
 import { RequestLog } from '../http/request-log.js'
 import { registerSecurityHeaders } from '../http/security-headers.js'
+import { pageAssets, serveAssets } from '../http/static-assets.js'
 import type { FleetSource, TenantRow } from './fleet.js'
 
 export interface ConsoleDeps {
@@ -25,7 +24,7 @@ export interface ConsoleDeps {
   config: () => ConsoleConfig
   fleet: FleetSource
   logger: Logger
-  /** Folder holding console.html, console.css and console/ (default src/console/public under CODE_DIR). */
+  /** Folder of console.html, console.css and console/ (default src/console/public under CODE_DIR); shared files beside. */
   publicDir?: string
   /** How long one reading of the fleet is reused (default 2 s): many open pages cost one round of probes. */
   rowsCacheMs?: number
@@ -34,16 +33,6 @@ export interface ConsoleDeps {
   upstreamHeadersTimeoutMs?: number
   /** Longest silence inside a response body (default 60 s; an event stream sends a heartbeat every 15 s). */
   upstreamBodyTimeoutMs?: number
-}
-
-/** Console-relative URL → file and type: the page, its stylesheet and its ES modules; nothing else. */
-function consoleAssets (dir: string): Array<[url: string, file: string, type: string]> {
-  const modules = fs.readdirSync(path.join(dir, 'console')).filter((f) => /^[a-z][a-z0-9-]*\.js$/.test(f)).sort()
-  return [
-    ['/', 'console.html', 'text/html; charset=utf-8'],
-    ['/console/app.css', 'console.css', 'text/css; charset=utf-8'],
-    ...modules.map((m): [string, string, string] => [`/console/${m}`, path.join('console', m), 'text/javascript; charset=utf-8']),
-  ]
 }
 
 const PROXY_PREFIX = /^\/t\/(\d{1,5})(\/.*)?$/
@@ -62,16 +51,8 @@ export async function buildConsoleApp (deps: ConsoleDeps): Promise<FastifyInstan
   registerSecurityHeaders(app)
 
   const dir = deps.publicDir ?? path.join(CODE_DIR, 'src', 'console', 'public')
-  for (const [url, file, type] of consoleAssets(dir)) {
-    const body = fs.readFileSync(path.join(dir, file))
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
-    /** GET /, /console/app.css, /console/<module>.js */
-    app.get(url, async (req, reply) => {
-      reply.header('cache-control', 'no-cache').header('etag', etag)
-      if (req.headers['if-none-match'] === etag) return reply.code(304).send()
-      return reply.type(type).send(body)
-    })
-  }
+  /** GET /, /console/base.css, /console/app.css, /console/<module>.js */
+  serveAssets(app, pageAssets({ pageUrl: '/', assetUrl: '/console', dir, name: 'console' }))
 
   /** GET /health — the console itself is up (the tenants' health is in /api/tenants). */
   app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'OK', service: 'clt-v8-console' }))

@@ -7,6 +7,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import { request } from 'undici'
 import { buildConsoleApp } from '../../src/console/app.js'
+import { SHARED_PUBLIC_DIR } from '../../src/http/static-assets.js'
 import type { FleetSource } from '../../src/console/fleet.js'
 import { TEST_API_KEY, tempRoot, writeTenantConfig } from '../fixtures/config.js'
 import { FakeRunner, success, validCpfs, waitFor } from '../fixtures/batches.js'
@@ -69,6 +70,15 @@ t.test('GET /api/tenants: every tenant as the CLI sees it, for the admin key onl
   t.match(String(page.headers['content-security-policy']), /script-src 'self';/, 'with the strict CSP')
   t.match(page.body, /<script type="module" src="console\/main\.js">/, 'an ES module, by a relative URL')
   t.equal((await get(`${c.url}/console/main.js`)).status, 200, 'its module is served')
+  for (const file of ['base.css', 'api-core.js', 'page-frame.js']) {
+    const shared = await get(`${c.url}/console/${file}`)
+    t.equal(shared.status, 200, `the shared ${file} is served beside the console's own files`)
+    t.equal(shared.body, fs.readFileSync(path.join(SHARED_PUBLIC_DIR, file), 'utf8'), `${file}: the one file the tenant page serves too`)
+    t.match(String(shared.headers['content-security-policy']), /script-src 'self';/, `${file}: under the same CSP`)
+  }
+  for (const url of ['/shared/base.css', '/console/shared/base.css', '/console/console.css', '/console.html', '/console/../package.json']) {
+    t.equal((await get(`${c.url}${url}`)).status, 404, `${url} → 404: nothing else of the folders`)
+  }
   t.equal((await get(`${c.url}/health`)).status, 200, 'the console /health')
 })
 
@@ -85,6 +95,10 @@ t.test('the proxy: page, docs, API calls with bodies, unknown and stopped tenant
   t.equal(page.status, 200, "the tenant's page through the console")
   t.match(page.body, /href="config-v8\/app\.css"/, 'its assets are relative: they resolve under /t/<PORT>/')
   t.equal((await get(`${base}/config-v8/main.js`)).status, 200, 'a module of the page, through the prefix')
+  const tenantBase = await get(`${base}/config-v8/base.css`)
+  t.equal(tenantBase.status, 200, "the tenant's copy of the shared stylesheet, through the prefix")
+  t.not(tenantBase.headers['etag'], undefined, 'with its ETag')
+  t.equal(tenantBase.headers['etag'], (await get(`${c.url}/console/base.css`)).headers['etag'], "the same bytes as the console's (one file)")
   t.equal((await get(`${base}/config/tenant`)).status, 401, 'the API through the console still needs the tenant key')
   const tenantView = await get(`${base}/config/tenant`, AUTH)
   t.equal(tenantView.status, 200, 'and answers with it')

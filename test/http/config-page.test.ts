@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { CODE_DIR } from '../../src/config/paths.js'
-import { pageAssets } from '../../src/http/routes/config-page.js'
+import { configPageAssets } from '../../src/http/routes/config-page.js'
 import { build } from '../fixtures/app.js'
 
 const PUBLIC = path.join(CODE_DIR, 'src', 'http', 'public')
@@ -12,8 +12,11 @@ t.test('GET /config-v8 serves the shell, its stylesheet and its modules, public,
   for (const [url, type, marker] of [
     ['/config-v8', /^text\/html; charset=utf-8/, /<script type="module" src="config-v8\/main.js"><\/script>/],
     ['/config-v8/main.js', /^text\/javascript/, /from '\.\/session\.js'/],
-    ['/config-v8/api.js', /^text\/javascript/, /sessionStorage/],
-    ['/config-v8/app.css', /^text\/css/, /\.card/],
+    ['/config-v8/api.js', /^text\/javascript/, /keyStore\(KEY_STORAGE\)/],
+    ['/config-v8/app.css', /^text\/css/, /\.card-head/],
+    ['/config-v8/base.css', /^text\/css/, /--brand:/],
+    ['/config-v8/api-core.js', /^text\/javascript/, /export function keyStore/],
+    ['/config-v8/page-frame.js', /^text\/javascript/, /export function renderFrame/],
   ] as const) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 200, `${url} served without a key`)
@@ -36,7 +39,7 @@ t.test('GET /config-v8 serves the shell, its stylesheet and its modules, public,
 
 t.test('nothing else is served from the public folder', async (t) => {
   const { app } = await build(t)
-  for (const url of ['/config-v8/config-v8.js', '/config-v8/app.js', '/config-v8/config-v8/main.js', '/config-v8/MAIN.js', '/config-v8/../package.json', '/config-v8/%2e%2e/package.json', '/config-v8.html', '/public/config-v8.js', '/config-v8/']) {
+  for (const url of ['/config-v8/config-v8.js', '/config-v8/app.js', '/config-v8/config-v8/main.js', '/config-v8/MAIN.js', '/config-v8/../package.json', '/config-v8/%2e%2e/package.json', '/config-v8.html', '/public/config-v8.js', '/config-v8/', '/config-v8/shared/base.css', '/shared/base.css', '/config-v8/base.css/', '/config-v8/../shared/api-core.js']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 404, `${url} → 404`)
     t.equal(res.json().success, false, `${url}: JSON error`)
@@ -45,17 +48,20 @@ t.test('nothing else is served from the public folder', async (t) => {
 
 t.test('the page: no inline script or style, no external asset, no HTML built from data', async (t) => {
   const html = fs.readFileSync(path.join(PUBLIC, 'config-v8.html'), 'utf8')
-  const modules = pageAssets(PUBLIC).filter(([url]) => url.endsWith('.js'))
+  const assets = configPageAssets(PUBLIC)
+  const modules = assets.filter(([url]) => url.endsWith('.js'))
   t.ok(modules.length >= 5, `the page is split by concern into modules (${modules.map(([u]) => u).join(', ')})`)
-  const js = modules.map(([, file]) => fs.readFileSync(path.join(PUBLIC, file), 'utf8')).join('\n')
+  const js = modules.map(([, file]) => fs.readFileSync(file, 'utf8')).join('\n')
+  const served = new Set(assets.map(([url]) => url))
   for (const [url, file] of modules) {
-    const text = fs.readFileSync(path.join(PUBLIC, file), 'utf8')
+    const text = fs.readFileSync(file, 'utf8')
     t.match(text, /^\/\/ @ts-check\n/, `${url} is type-checked`)
     for (const [, spec] of text.matchAll(/from '([^']+)'/g)) {
       t.match(spec, /^\.\/[a-z-]+\.js$/, `${url} imports only sibling modules (${spec})`)
+      t.ok(served.has(`/config-v8/${spec?.slice(2)}`), `${url}: ${spec} is served beside it`)
     }
   }
-  const css = fs.readFileSync(path.join(PUBLIC, 'config-v8.css'), 'utf8')
+  const css = assets.filter(([url]) => url.endsWith('.css')).map(([, file]) => fs.readFileSync(file, 'utf8')).join('\n')
   t.notMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'no inline <script>')
   t.match(html, /<script type="module" src="config-v8\/main\.js">/, 'one module entry point')
   t.notMatch(html, /<style|\sstyle=|\son[a-z]+=/i, 'no inline style or event-handler attribute')

@@ -1,6 +1,7 @@
 // @ts-check
 /** Entry module of the fleet console page: asks for the admin key, then lists the tenants and refreshes them. */
 import { ApiError, fetchFleet, forgetKey, loadKey, saveKey } from './api.js'
+import { renderFrame } from './page-frame.js'
 import { tenantRow } from './render.js'
 
 const REFRESH_MS = 10_000
@@ -94,6 +95,14 @@ async function enter (candidate) {
   }
 }
 
+renderFrame({
+  heading: 'Console da frota',
+  subtitleId: 'summary',
+  keyTitle: 'Acesso ao console',
+  keyIntro: ['Informe a chave de administração do console (', { code: 'npm run console:key' }, ' a mostra ao ser criada). Ela fica guardada só nesta aba do navegador. Não é a chave de nenhum tenant: a página de cada tenant pede a chave dele.'],
+  keyLabel: 'Chave do console',
+  keyInputId: 'admin-key',
+})
 $('form-key').addEventListener('submit', (ev) => {
   ev.preventDefault()
   const input = /** @type {HTMLInputElement} */ ($('admin-key'))

@@ -1,5 +1,8 @@
 // @ts-check
 /** The tenant API as the page calls it: the key kept for this tab only, one JSON call, errors in Portuguese. */
+import { answer, ApiError, bearer, keyStore, send } from './api-core.js'
+
+export { ApiError }
 
 /**
  * Where this tab keeps the key. Opened directly (http://host:6001/config-v8) it is `clt-v8.api-key`; through the fleet
@@ -11,35 +14,10 @@ const KEY_STORAGE = (() => {
   return prefix === '/' ? 'clt-v8.api-key' : 'clt-v8.api-key:' + prefix
 })()
 
-/** The key of this tab's session, or null (sessionStorage may be off: private mode keeps it in memory only). */
-export function loadKey () {
-  try { return window.sessionStorage.getItem(KEY_STORAGE) } catch { return null }
-}
+export const { load: loadKey, save: saveKey, forget: forgetKey } = keyStore(KEY_STORAGE)
 
-/** @param {string} key */
-export function saveKey (key) {
-  try { window.sessionStorage.setItem(KEY_STORAGE, key) } catch { /* private mode: kept in memory only */ }
-}
-
-export function forgetKey () {
-  try { window.sessionStorage.removeItem(KEY_STORAGE) } catch { /* nothing stored */ }
-}
-
-/** A refused call: HTTP status (0 = network), the server's stable code and Portuguese message. */
-export class ApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} code
-   * @param {string} message
-   * @param {{campos?: Array<{campo: string, erro: string}>} & Record<string, unknown>} [details]
-   */
-  constructor (status, code, message, details) {
-    super(message)
-    this.status = status
-    this.code = code
-    this.details = details
-  }
-}
+const SERVER = 'O serviço'
+const UNREACHABLE = 'Não foi possível falar com o serviço desta porta. Verifique a conexão e tente de novo.'
 
 /**
  * One JSON call to this tenant's API with the key as a Bearer header (never in a URL or cookie).
@@ -51,23 +29,14 @@ export class ApiError extends Error {
  */
 export async function api (method, path, body, key) {
   /** @type {Record<string, string>} */
-  const headers = { accept: 'application/json', authorization: 'Bearer ' + (key ?? '') }
+  const headers = { accept: 'application/json', authorization: bearer(key) }
   /** @type {RequestInit} */
-  const init = { method, headers, cache: 'no-store', credentials: 'omit' }
+  const init = { method, headers }
   if (body !== undefined) {
     headers['content-type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
-  return answer(await send(path, init))
-}
-
-/** @param {string} path @param {RequestInit} init */
-async function send (path, init) {
-  try {
-    return await fetch(path, init)
-  } catch {
-    throw new ApiError(0, 'rede', 'Não foi possível falar com o serviço desta porta. Verifique a conexão e tente de novo.')
-  }
+  return answer(await send(path, init, UNREACHABLE), SERVER)
 }
 
 /**
@@ -77,7 +46,7 @@ async function send (path, init) {
  */
 export async function apiUpload (path, body, key) {
   const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : (body.type || 'application/octet-stream')
-  return answer(await send(path, { method: 'POST', body, cache: 'no-store', credentials: 'omit', headers: { accept: 'application/json', authorization: 'Bearer ' + (key ?? ''), 'content-type': type } }))
+  return answer(await send(path, { method: 'POST', body, headers: { accept: 'application/json', authorization: bearer(key), 'content-type': type } }, UNREACHABLE), SERVER)
 }
 
 /**
@@ -86,21 +55,10 @@ export async function apiUpload (path, body, key) {
  * @returns {Promise<{blob: Blob, name: string}>}
  */
 export async function apiDownload (path, key) {
-  const res = await send(path, { method: 'GET', cache: 'no-store', credentials: 'omit', headers: { authorization: 'Bearer ' + (key ?? '') } })
-  if (!res.ok) return answer(res)
+  const res = await send(path, { method: 'GET', headers: { authorization: bearer(key) } }, UNREACHABLE)
+  if (!res.ok) return answer(res, SERVER)
   const m = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')
   return { blob: await res.blob(), name: m ? m[1] ?? 'resultado' : 'resultado' }
-}
-
-/** The JSON answer, or an ApiError with the server's code and message. @param {Response} res @returns {Promise<any>} */
-async function answer (res) {
-  const text = await res.text()
-  let data = null
-  try { data = text ? JSON.parse(text) : null } catch { data = null }
-  if (res.ok && data && data.success !== false) return data
-  const code = data && typeof data.error === 'string' ? data.error : 'http_' + res.status
-  const msg = data && typeof data.message === 'string' ? data.message : 'O serviço respondeu HTTP ' + res.status + '.'
-  throw new ApiError(res.status, code, msg, data ? data.details : undefined)
 }
 
 /** @type {Record<string, string>} */

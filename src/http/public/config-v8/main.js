@@ -8,6 +8,7 @@ import { renderLotes, showTab, tabFromHash, wireLotes } from './lotes.js'
 import { stopWatching } from './lote-watch.js'
 import { wireWebhooks } from './webhooks.js'
 import { call, run, state, whenUnauthorized } from './session.js'
+import { renderFrame } from './page-frame.js'
 
 /** @param {string | null} message */
 function showKeyView (message) {
@@ -93,6 +94,14 @@ function onLogout () {
 }
 
 function start () {
+  renderFrame({
+    heading: 'Configuração do login V8',
+    subtitleId: 'tenant-line',
+    keyTitle: 'Acesso a esta porta',
+    keyIntro: ['Informe a chave de API desta porta (', { code: 'API_KEY' }, ' do arquivo ', { code: 'tenants/config-<PORTA>.env' }, '). Ela fica guardada só nesta aba do navegador.'],
+    keyLabel: 'Chave de API',
+    keyInputId: 'api-key',
+  })
   for (const b of document.querySelectorAll('.alert .dismiss')) {
     b.addEventListener('click', (e) => {
       const box = /** @type {HTMLElement} */ (e.currentTarget).parentElement
