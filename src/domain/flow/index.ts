@@ -7,48 +7,29 @@
  * Each step is a function of (run, state) in steps-*.ts returning the next state or a Done outcome.
  */
 import { Done, RETRY_AFTER_MS, type FlowDeps, type Run } from './run.js'
+import { OnePerCpf, startRun } from './run-base.js'
 import { findOpportunity, gatherBorrower } from './steps-borrower.js'
 import { openConsult, settleConsult } from './steps-consult.js'
 import { finish, judgeConsult, simulate } from './steps-offer.js'
-import type { FlowInput, FlowOutcome, FlowRunner } from './types.js'
+import type { FlowInput, FlowOutcome, FlowRunner, RunOptions } from './types.js'
 
 export { RETRY_AFTER_MS, type FlowDeps }
 export { isBirthDateRejection } from './steps-consult.js'
 
-export function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
+/** Consult polling: V8 settles most consults within seconds. */
+const POLL = { firstMs: 400, factor: 1.6, maxMs: 5_000 }
 
 export class CltFlow implements FlowRunner {
   readonly #d: FlowDeps
-  /** One run per CPF at a time in this process: a second call waits and then resumes what the first left. */
-  readonly #running = new Map<string, Promise<unknown>>()
+  readonly #perCpf = new OnePerCpf()
 
   constructor (deps: FlowDeps) {
     this.#d = deps
   }
 
-  async run (input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<FlowOutcome> {
-    const before = this.#running.get(input.cpf) ?? Promise.resolve()
-    const mine = before.catch(() => undefined).then(() => this.#run(this.#start(input, opts)))
-    const tail = mine.catch(() => undefined)
-    this.#running.set(input.cpf, tail)
-    try {
-      return await mine
-    } finally {
-      if (this.#running.get(input.cpf) === tail) this.#running.delete(input.cpf)
-    }
+  /** The CPF's previous record is read when its turn comes, so a second call resumes what the first left. */
+  async run (input: FlowInput, opts: RunOptions = {}): Promise<FlowOutcome> {
+    return this.#perCpf.run(input.cpf, () => this.#run(startRun(this.#d, input, opts, this.#d.results.get(input.cpf), POLL)))
   }
 
   async #run (run: Run): Promise<FlowOutcome> {
@@ -65,22 +46,5 @@ export class CltFlow implements FlowRunner {
     const simulated = await simulate(run, approved)
     if (simulated instanceof Done) return simulated.outcome
     return finish(run, simulated)
-  }
-
-  #start (input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal }): Run {
-    const d = this.#d
-    const config = d.config()
-    const now = d.now ?? Date.now
-    return {
-      deps: d,
-      config,
-      input,
-      signal: opts.signal,
-      deadline: now() + Math.max(0, opts.waitMs ?? config.FLOW_WAIT_SECONDS * 1000),
-      previous: d.results.get(input.cpf),
-      now,
-      sleep: d.sleep ?? sleep,
-      poll: { firstMs: 400, factor: 1.6, maxMs: 5_000, ...d.poll },
-    }
   }
 }

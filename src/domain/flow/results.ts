@@ -1,9 +1,8 @@
 /** Repository over `flow_results`: the latest CLT-flow outcome per CPF (what mensagem-whatsapp and resumes read). */
 import type { Db } from '../../db/database.js'
 import type { Field } from '../borrower.js'
+import { runStatusOf, type RecordHead } from './record.js'
 import type { Amount, FlowResult } from './types.js'
-
-export type FlowStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
 
 /** The amount and installment count a result was computed for. */
 export interface FlowRequest {
@@ -18,15 +17,8 @@ export interface FlowResultsHooks {
   final?: (record: FlowRecord) => void
 }
 
-export interface FlowRecord {
-  cpf: string
-  status: FlowStatus
-  /** Step where the flow stopped (kentro, validacao, termo, aguardando, simulacao, kentro_retorno, concluido). */
-  etapa: string
-  /** Failure code (e.g. termo_recusado, dados_faltantes); null on success/pending. */
-  code: string | null
-  erro: string | null
-  details: Record<string, unknown> | null
+/** `etapa`: kentro, validacao, termo, aguardando, simulacao, kentro_retorno or concluido. */
+export interface FlowRecord extends RecordHead {
   consultId: string | null
   resultado: FlowResult | null
   /** The birth date the consult was created with (decides the one retry after a birth-date rejection). */
@@ -80,7 +72,7 @@ export class FlowResultsRepository {
     }
     return {
       cpf: row.cpf,
-      status: (['SUCCESS', 'PENDING', 'FAILED'].includes(row.status) ? row.status : 'FAILED') as FlowStatus,
+      status: runStatusOf(row.status),
       etapa: stored.etapa ?? 'desconhecida',
       code: stored.code ?? null,
       erro: stored.erro ?? null,

@@ -2,43 +2,25 @@
  * One run of the CLT flow: its dependencies, what each step hands the next (the states), how a run ends (Done), and
  * how results are recorded. Steps are plain functions of (run, state) returning the next state or a Done.
  */
-import type { TenantConfig } from '../../config/schema.js'
-import type { Logger } from '../../log/logger.js'
-import { maskCpf } from '../../log/mask.js'
 import type { KentroClient, Opportunity } from '../../upstream/kentro.js'
 import type { Consult, V8Client } from '../../upstream/v8.js'
 import type { Borrower, Field, Source } from '../borrower.js'
 import type { SimulationCachePort } from './cache-port.js'
+import { failedOutcome, recordHead, type Failure } from './record.js'
 import type { FlowRecord, FlowResultsRepository } from './results.js'
+import type { RunBase, RunDeps } from './run-base.js'
 import type { SimulacaoResultado } from './simulation.js'
-import type { FlowInput, FlowOutcome, FlowResult, Origem } from './types.js'
+import type { FlowOutcome, FlowResult, Origem } from './types.js'
 
-export interface FlowDeps {
+/** `poll` paces the consult's polling; `deadline` bounds it. */
+export interface FlowDeps extends RunDeps {
   v8: Pick<V8Client, 'createConsult' | 'authorizeConsult' | 'getConsult' | 'findLatestConsultByCpf' | 'clientData' | 'simulationConfigs' | 'simulate'>
   kentro: Pick<KentroClient, 'configured' | 'findOpportunityByCpf' | 'getOpportunity' | 'mergeIntoOpportunity' | 'changeOpportunityStage'>
-  config: () => TenantConfig
   results: FlowResultsRepository
   cache: SimulationCachePort
-  logger: Logger
-  now?: () => number
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
-  /** Consult polling: first interval, growth factor and cap (ms). */
-  poll?: { firstMs?: number; factor?: number; maxMs?: number }
 }
 
-/** Everything one call of the flow reads: the deps, the config as of the call, the input, the deadline, the last record. */
-export interface Run {
-  deps: FlowDeps
-  config: TenantConfig
-  input: FlowInput
-  signal: AbortSignal | undefined
-  /** Until when to poll a consult before answering pending. */
-  deadline: number
-  previous: FlowRecord | undefined
-  now: () => number
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
-  poll: { firstMs: number; factor: number; maxMs: number }
-}
+export type Run = RunBase<FlowDeps, FlowRecord>
 
 /** What the steps have learned so far; each state adds to the previous one. */
 export interface Known {
@@ -116,12 +98,7 @@ export function save (
   const birthDateUsed = k.consult ? (k.birthDateUsed ?? null) : (run.previous?.birthDateUsed ?? null)
   const { amount, installments, supplied } = run.input
   run.deps.results.save({
-    cpf: run.input.cpf,
-    status,
-    etapa,
-    code: r.code ?? null,
-    erro: r.erro ?? null,
-    details: r.details ?? null,
+    ...recordHead(run.input.cpf, status, etapa, r),
     consultId,
     resultado: r.resultado,
     birthDateUsed,
@@ -135,12 +112,11 @@ export function save (
 export function fail (
   run: Run,
   k: Known,
-  f: { etapa: string; code: string; erro: string; details?: Record<string, unknown>; extra?: Partial<FlowResult> }
+  f: Failure & { extra?: Partial<FlowResult> }
 ): Done {
   const resultado = resultOf(k, { motivo_falha: f.erro, ...f.extra })
   save(run, k, 'FAILED', f.etapa, { resultado, kentroSynced: false, code: f.code, erro: f.erro, details: f.details ?? null })
-  run.deps.logger.info({ cpf: maskCpf(run.input.cpf), step: f.etapa, code: f.code }, 'clt flow: not completed')
-  return new Done({ kind: 'failed', etapa: f.etapa, code: f.code, erro: f.erro, resultado, ...(f.details ? { details: f.details } : {}) })
+  return new Done(failedOutcome(run.deps.logger, 'clt flow', run.input.cpf, f, resultado))
 }
 
 /** The consult is still in progress at V8: recorded; the caller calls again later and the run resumes. */

@@ -70,8 +70,10 @@ export type FlowOutcome<R = FlowResult> =
   | { kind: 'failed'; etapa: string; code: string; erro: string; resultado: R | null; details?: Record<string, unknown> }
   | { kind: 'pending'; etapa: string; resultado: R; retryAfterMs: number }
 
+/** `waitMs` bounds how long to poll the upstream before answering `pending` (0 = do not wait). */
+export interface RunOptions { waitMs?: number; signal?: AbortSignal }
+
 /** A flow the HTTP routes and the batch workers run per CPF; `R` is its result's shape (V8's by default). */
 export interface FlowRunner<R = FlowResult> {
-  /** `waitMs` bounds how long to poll a consult before answering `pending` (0 = do not wait). */
-  run(input: FlowInput, opts?: { waitMs?: number; signal?: AbortSignal }): Promise<FlowOutcome<R>>
+  run(input: FlowInput, opts?: RunOptions): Promise<FlowOutcome<R>>
 }

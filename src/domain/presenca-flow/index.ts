@@ -8,8 +8,8 @@
  */
 import { UpstreamError } from '../../upstream/errors.js'
 import { PacingWait } from '../../upstream/presenca.js'
-import { sleep } from '../flow/index.js'
-import type { FlowInput, FlowRunner } from '../flow/types.js'
+import { OnePerCpf, startRun } from '../flow/run-base.js'
+import type { FlowInput, FlowRunner, RunOptions } from '../flow/types.js'
 import { Done, pending, type PresencaFlowDeps, type Run } from './run.js'
 import { identify } from './steps-person.js'
 import { awaitLinks, judgeLinks } from './steps-links.js'
@@ -18,28 +18,23 @@ import { PRESENCA_VERDICTS, type PresencaOutcome, type PresencaResult } from './
 
 export type { PresencaFlowDeps }
 
+/** Links polling: PresençaBank takes seconds to accept a signed term. */
+const POLL = { firstMs: 3_000, factor: 1.5, maxMs: 8_000 }
+
 export class PresencaFlow implements FlowRunner<PresencaResult> {
   readonly #d: PresencaFlowDeps
-  /** One run per CPF at a time in this process: a second call waits, then resumes what the first left. */
-  readonly #running = new Map<string, Promise<unknown>>()
+  readonly #perCpf = new OnePerCpf()
 
   constructor (deps: PresencaFlowDeps) {
     this.#d = deps
   }
 
-  async run (input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal } = {}): Promise<PresencaOutcome> {
+  /** The CPF's previous record is read when its turn comes, so a second call resumes what the first left. */
+  async run (input: FlowInput, opts: RunOptions = {}): Promise<PresencaOutcome> {
     if (!this.#d.presenca.configured) {
       throw new UpstreamError('presencabank_nao_configurado', 'O PresençaBank não está configurado nesta porta: defina PRESENCABANK_LOGIN e PRESENCABANK_PASSWORD em /config-v8.', 409, 'PresençaBank')
     }
-    const before = this.#running.get(input.cpf) ?? Promise.resolve()
-    const mine = before.catch(() => undefined).then(() => this.#run(this.#start(input, opts)))
-    const tail = mine.catch(() => undefined)
-    this.#running.set(input.cpf, tail)
-    try {
-      return await mine
-    } finally {
-      if (this.#running.get(input.cpf) === tail) this.#running.delete(input.cpf)
-    }
+    return this.#perCpf.run(input.cpf, () => this.#run(this.#start(input, opts)))
   }
 
   async #run (run: Run): Promise<PresencaOutcome> {
@@ -73,22 +68,8 @@ export class PresencaFlow implements FlowRunner<PresencaResult> {
     return undefined
   }
 
-  #start (input: FlowInput, opts: { waitMs?: number; signal?: AbortSignal }): Run {
-    const d = this.#d
-    const config = d.config()
-    const now = d.now ?? Date.now
-    return {
-      deps: d,
-      config,
-      input,
-      signal: opts.signal,
-      deadline: now() + Math.max(0, opts.waitMs ?? config.FLOW_WAIT_SECONDS * 1000),
-      previous: d.store.result(input.cpf),
-      now,
-      sleep: d.sleep ?? sleep,
-      poll: { firstMs: 3_000, factor: 1.5, maxMs: 8_000, ...d.poll },
-      pacingGraceMs: d.pacingGraceMs ?? 5_000,
-      known: {},
-    }
+  #start (input: FlowInput, opts: RunOptions): Run {
+    const base = startRun(this.#d, input, opts, this.#d.store.result(input.cpf), POLL)
+    return { ...base, pacingGraceMs: this.#d.pacingGraceMs ?? 5_000, known: {} }
   }
 }

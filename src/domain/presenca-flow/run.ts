@@ -2,43 +2,27 @@
  * One run of the PresençaBank flow: its dependencies, what each step hands the next, how a run ends (Done), and how
  * the CPF's result is recorded after every step (the status route and a resume read it).
  */
-import type { TenantConfig } from '../../config/schema.js'
-import type { Logger } from '../../log/logger.js'
-import { maskCpf } from '../../log/mask.js'
 import type { KentroClient } from '../../upstream/kentro.js'
 import type { CallOptions, Margem, PresencaClient, Vinculo } from '../../upstream/presenca.js'
 import type { V8Client } from '../../upstream/v8.js'
-import type { FlowInput, Origem } from '../flow/types.js'
-import type { PresencaRecord, PresencaStatus, PresencaRepository, TermRecord } from './store.js'
+import { failedOutcome, recordHead, type Failure, type RunStatus } from '../flow/record.js'
+import type { RunBase, RunDeps } from '../flow/run-base.js'
+import type { Origem } from '../flow/types.js'
+import type { PresencaRecord, PresencaRepository, TermRecord } from './store.js'
 import type { PresencaOutcome, PresencaResult } from './types.js'
 
-export interface PresencaFlowDeps {
+/** `poll` paces the links' polling while a signed term is not accepted yet; `deadline` bounds it. */
+export interface PresencaFlowDeps extends RunDeps {
   presenca: Pick<PresencaClient, 'configured' | 'createTerm' | 'signTerm' | 'vinculos' | 'margem'>
   kentro: Pick<KentroClient, 'configured' | 'findOpportunityByCpf'>
   /** What V8 knows of the person (asked only when V8 is configured and a field is still missing). */
   v8: Pick<V8Client, 'clientData'>
-  config: () => TenantConfig
   store: PresencaRepository
-  logger: Logger
-  now?: () => number
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
-  /** Polling of the links while a signed term is not accepted yet: first interval, growth factor, cap (ms). */
-  poll?: { firstMs?: number; factor?: number; maxMs?: number }
   /** The least a call may wait for its pacing slot even when the run's deadline is nearer (default 5 s). */
   pacingGraceMs?: number
 }
 
-export interface Run {
-  deps: PresencaFlowDeps
-  config: TenantConfig
-  input: FlowInput
-  signal: AbortSignal | undefined
-  /** Until when to wait for the term to be accepted before answering pending. */
-  deadline: number
-  previous: PresencaRecord | undefined
-  now: () => number
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
-  poll: { firstMs: number; factor: number; maxMs: number }
+export interface Run extends RunBase<PresencaFlowDeps, PresencaRecord> {
   pacingGraceMs: number
   /** What the run knows so far (recorded as it goes; a pacing wait records it as pending). */
   known: Known
@@ -134,22 +118,12 @@ export function resultOf (run: Run, k: Known, etapa: string, extra: Partial<Pres
 export function save (
   run: Run,
   k: Known,
-  status: PresencaStatus,
+  status: RunStatus,
   etapa: string,
   r: { resultado: PresencaResult; code?: string; erro?: string; details?: Record<string, unknown> | null }
 ): void {
   run.known = k
-  const record: PresencaRecord = {
-    cpf: run.input.cpf,
-    status,
-    etapa,
-    code: r.code ?? null,
-    erro: r.erro ?? null,
-    details: r.details ?? null,
-    resultado: r.resultado,
-    updatedAt: run.now(),
-  }
-  run.deps.store.saveResult(record)
+  run.deps.store.saveResult({ ...recordHead(run.input.cpf, status, etapa, r), resultado: r.resultado, updatedAt: run.now() })
 }
 
 /** A step in progress: recorded as pending at `etapa`, so the status route shows where the run is. */
@@ -161,12 +135,11 @@ export function progress (run: Run, k: Known, etapa: string): void {
 export function fail (
   run: Run,
   k: Known,
-  f: { etapa: string; code: string; erro: string; details?: Record<string, unknown>; extra?: Partial<PresencaResult> }
+  f: Failure & { extra?: Partial<PresencaResult> }
 ): Done {
   const resultado = resultOf(run, k, f.etapa, { motivo_falha: f.erro, ...f.extra })
   save(run, k, 'FAILED', f.etapa, { resultado, code: f.code, erro: f.erro, details: f.details ?? null })
-  run.deps.logger.info({ cpf: maskCpf(run.input.cpf), step: f.etapa, code: f.code }, 'presencabank flow: not completed')
-  return new Done({ kind: 'failed', etapa: f.etapa, code: f.code, erro: f.erro, resultado, ...(f.details ? { details: f.details } : {}) })
+  return new Done(failedOutcome(run.deps.logger, 'presencabank flow', run.input.cpf, f, resultado))
 }
 
 /** Not finished yet (term waiting, pacing): recorded; the caller calls again after `retryAfterMs` and the run resumes. */

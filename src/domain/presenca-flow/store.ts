@@ -1,8 +1,7 @@
 /** SQL of presenca_terms (each CPF's consult term: created once, reused) and presenca_results (each CPF's latest result). */
 import type { Db } from '../../db/database.js'
+import { runStatusOf, type RecordHead } from '../flow/record.js'
 import { PRESENCA_VERDICTS, type PresencaResult, type Signature } from './types.js'
-
-export type PresencaStatus = 'SUCCESS' | 'PENDING' | 'FAILED'
 
 export interface TermRecord {
   cpf: string
@@ -22,13 +21,7 @@ export interface TermRecord {
   updatedAt: number
 }
 
-export interface PresencaRecord {
-  cpf: string
-  status: PresencaStatus
-  etapa: string
-  code: string | null
-  erro: string | null
-  details: Record<string, unknown> | null
+export interface PresencaRecord extends RecordHead {
   resultado: PresencaResult
   updatedAt: number
 }
@@ -132,7 +125,7 @@ export class PresencaRepository {
     if (!r || !resultado) return undefined
     return {
       cpf: r.cpf,
-      status: (['SUCCESS', 'PENDING', 'FAILED'].includes(r.status) ? r.status : 'FAILED') as PresencaStatus,
+      status: runStatusOf(r.status),
       etapa: r.etapa,
       code: r.code,
       erro: r.erro,
