@@ -1,5 +1,5 @@
 /** Rows of the batches and batch_items tables as SQLite returns them, and their mapping to the domain types. */
-import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ItemCounts, ItemResult, ItemStatus } from './types.js'
+import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ItemCounts, ItemHead, ItemResult, ItemStatus } from './types.js'
 
 export interface BatchRow {
   id: string
@@ -12,13 +12,7 @@ export interface BatchRow {
   finished_at: number | null
 }
 
-export interface ItemRow {
-  seq: number
-  cpf: string
-  status: ItemStatus
-  etapa: string | null
-  erro: string | null
-  mensagem: string | null
+export interface ItemRow extends ItemHead {
   resultado: string | null
   attempts: number
   finished_at: number | null

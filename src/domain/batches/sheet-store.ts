@@ -2,7 +2,7 @@
 import type { Statement } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
 import { emptyOutcomes, outcomeOf, type OutcomeCounts, type PaceInput } from './outcome.js'
-import type { ItemInput, ItemResult, ItemStatus } from './types.js'
+import type { ItemHead, ItemInput, ItemResult, ItemStatus } from './types.js'
 
 /** What a batch keeps of its file: the column names and which one held the CPF (the cells stay with each item). */
 export interface SheetMeta {
@@ -14,13 +14,7 @@ export interface SheetMeta {
   usadas: Record<string, number>
 }
 
-export interface ExportRow {
-  seq: number
-  cpf: string
-  status: ItemStatus
-  etapa: string | null
-  erro: string | null
-  mensagem: string | null
+export interface ExportRow extends ItemHead {
   resultado: ItemResult | null
   cells: string[] | null
 }
@@ -31,13 +25,7 @@ export interface RetryRow {
   cells: string[] | null
 }
 
-interface ExportDbRow {
-  seq: number
-  cpf: string
-  status: ItemStatus
-  etapa: string | null
-  erro: string | null
-  mensagem: string | null
+interface ExportDbRow extends ItemHead {
   resultado: string | null
   cells: string | null
 }

@@ -43,13 +43,17 @@ export interface ItemCounts {
   cancelled: number
 }
 
-export interface BatchItem {
+/** What every view of an item carries (the API's, the results file's, the table row's): which, whose, where it stands. */
+export interface ItemHead {
   seq: number
   cpf: string
   status: ItemStatus
   etapa: string | null
   erro: string | null
   mensagem: string | null
+}
+
+export interface BatchItem extends ItemHead {
   resultado: ItemResult | null
   attempts: number
   finishedAt: number | null
