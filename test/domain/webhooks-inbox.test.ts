@@ -18,14 +18,19 @@ t.test('a redelivery is one row; the same content after the window, once applied
   now += DUPLICATE_WINDOW_MS * 3
   t.same(store(PENDING), { id: first.id, duplicate: true }, 'still pending (not applied yet): a redelivery however late')
   const claimed = inbox.claim(now, 1000)
-  t.equal(claimed?.id, first.id, 'claimed')
+  t.same(claimed, { id: first.id, type: PENDING.type, ref: 'op-1', status: 'pending', payload: PENDING, attempts: 1, receivedAt: 1_000_000 }, 'claimed, payload parsed')
+  const appliedAt = now
   inbox.finish(first.id, 'applied', 'proposta pending', now)
   now += 1000
   t.same(store(PENDING), { id: first.id, duplicate: true }, 'applied, within the window of its last delivery: a redelivery')
   now += DUPLICATE_WINDOW_MS
   t.same(store(PENDING), { id: `${first.id}.2`, duplicate: false }, 'later: pending again, a new event to apply')
   t.match(inbox.counts(), { pending: 1, applied: 1, duplicates: 3 }, 'counted')
-  t.equal(inbox.recent(10).find((r) => r.id === first.id)?.deliveries, 4, 'four deliveries on the first row')
+  t.same(
+    inbox.recent(10).find((r) => r.id === first.id),
+    { id: first.id, type: PENDING.type, ref: 'op-1', status: 'pending', state: 'applied', outcome: 'proposta pending', deliveries: 4, attempts: 1, receivedAt: 1_000_000, appliedAt },
+    'the first row as the admin list reads it: four deliveries, applied once'
+  )
 })
 
 t.test('handshakes and events we cannot use are kept closed, never applied', async (t) => {

@@ -24,31 +24,12 @@ export interface InboxItem {
   receivedAt: number
 }
 
-export interface InboxRow {
-  id: string
-  type: string
-  ref: string | null
-  status: string | null
+/** A row as the admin list shows it: the event without its payload, plus how it went. */
+export interface InboxRow extends Omit<InboxItem, 'payload'> {
   state: InboxState
   outcome: string | null
   deliveries: number
-  attempts: number
-  receivedAt: number
   appliedAt: number | null
-}
-
-interface Row {
-  id: string
-  type: string
-  ref: string | null
-  status: string | null
-  state: InboxState
-  outcome: string | null
-  deliveries: number
-  attempts: number
-  received_at: number
-  applied_at: number | null
-  payload: string
 }
 
 export class WebhookInbox {
@@ -67,13 +48,13 @@ export class WebhookInbox {
       claim: db.prepare(
         `UPDATE webhook_inbox SET attempts = attempts + 1, next_try_at = @until
           WHERE id = (SELECT id FROM webhook_inbox WHERE state = 'pending' AND next_try_at <= @now ORDER BY next_try_at, received_at LIMIT 1)
-          RETURNING id, type, ref, status, payload, attempts, received_at`
+          RETURNING id, type, ref, status, payload, attempts, received_at AS receivedAt`
       ),
       done: db.prepare('UPDATE webhook_inbox SET state = @state, outcome = @outcome, applied_at = @now WHERE id = @id'),
       retry: db.prepare('UPDATE webhook_inbox SET next_try_at = @next, outcome = @outcome WHERE id = @id AND state = \'pending\''),
       counts: db.prepare('SELECT state, count(*) AS n FROM webhook_inbox GROUP BY state'),
       dups: db.prepare('SELECT coalesce(sum(deliveries - 1), 0) AS n FROM webhook_inbox'),
-      list: db.prepare('SELECT id, type, ref, status, state, outcome, deliveries, attempts, received_at, applied_at, \'\' AS payload FROM webhook_inbox ORDER BY received_at DESC, rowid DESC LIMIT ?'),
+      list: db.prepare('SELECT id, type, ref, status, state, outcome, deliveries, attempts, received_at AS receivedAt, applied_at AS appliedAt FROM webhook_inbox ORDER BY received_at DESC, rowid DESC LIMIT ?'),
       nextDue: db.prepare('SELECT min(next_try_at) AS due FROM webhook_inbox WHERE state = \'pending\''),
       purge: db.prepare('DELETE FROM webhook_inbox WHERE state <> \'pending\' AND received_at < ?'),
     }
@@ -111,9 +92,9 @@ export class WebhookInbox {
 
   /** The next due pending event, leased for `leaseMs` (attempts counted). */
   claim (now: number, leaseMs: number): InboxItem | undefined {
-    const r = this.#s.claim.get({ now, until: now + leaseMs }) as (Omit<Row, 'payload'> & { payload: string }) | undefined
+    const r = this.#s.claim.get({ now, until: now + leaseMs }) as (InboxItem & { payload: string }) | undefined
     if (!r) return undefined
-    return { id: r.id, type: r.type, ref: r.ref, status: r.status, payload: JSON.parse(r.payload) as unknown, attempts: r.attempts, receivedAt: r.received_at }
+    return { ...r, payload: JSON.parse(r.payload) as unknown }
   }
 
   finish (id: string, state: Exclude<InboxState, 'pending'>, outcome: string, now: number): void {
@@ -136,18 +117,7 @@ export class WebhookInbox {
   }
 
   recent (limit: number): InboxRow[] {
-    return (this.#s.list.all(limit) as Row[]).map((r) => ({
-      id: r.id,
-      type: r.type,
-      ref: r.ref,
-      status: r.status,
-      state: r.state,
-      outcome: r.outcome,
-      deliveries: r.deliveries,
-      attempts: r.attempts,
-      receivedAt: r.received_at,
-      appliedAt: r.applied_at,
-    }))
+    return this.#s.list.all(limit) as InboxRow[]
   }
 
   purgeBefore (before: number): number {
