@@ -1,6 +1,6 @@
 /** CLT routes: the complete flow, the WhatsApp text of its latest result, and simulations against an approved consult. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { AppError, badRequest, notFound } from '../../errors.js'
+import { badRequest, notFound } from '../../errors.js'
 import type { FlowResultsRepository } from '../../domain/flow/results.js'
 import { presencaWhatsappMessage } from '../../domain/presenca-flow/message.js'
 import type { PresencaRepository } from '../../domain/presenca-flow/store.js'
@@ -9,6 +9,7 @@ import type { FlowOutcome, FlowRunner } from '../../domain/flow/types.js'
 import { whatsappMessage } from '../../domain/message.js'
 import { proposalMessage } from '../../domain/proposals/message.js'
 import type { ProposalService } from '../../domain/proposals/service.js'
+import { suppliedOf, verdictOf } from './flow-reply.js'
 import { cpfBody, fluxoBody, fluxoReply, messageBody, messageReply, pedidoOf, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
 
 /** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
@@ -45,10 +46,7 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
       },
     },
     async (req, reply) => {
-      const cpf = validCpf(req.body.cpf)
-      const dadosCliente = req.body.dados_cliente
-      const supplied = dadosCliente ? Object.fromEntries(Object.entries(dadosCliente).filter(([, v]) => v != null).map(([k, v]) => [k, String(v)])) : {}
-      const outcome = await flow.run({ cpf, ...pedidoOf(req.body), ...(Object.keys(supplied).length > 0 ? { supplied } : {}) })
+      const outcome = await flow.run({ cpf: validCpf(req.body.cpf), ...pedidoOf(req.body), ...suppliedOf(req.body.dados_cliente) })
       if (outcome.kind === 'success') {
         return reply.code(200).send({ success: true, message: 'Fluxo CLT executado com sucesso.', resultado: outcome.resultado })
       }
@@ -56,10 +54,8 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
         reply.header('retry-after', String(Math.ceil(outcome.retryAfterMs / 1000)))
         return reply.code(202).send({ success: true, message: pendingMessage(outcome), resultado: outcome.resultado })
       }
-      const status = ERROR_STATUS[outcome.code]
-      if (status !== undefined || !outcome.resultado) throw new AppError(outcome.code, outcome.erro, status ?? 422, outcome.details)
       // A definitive refusal (rejected consult, no margin, no simulation) is a result the caller acts on, not an error.
-      return reply.code(200).send({ success: false, error: outcome.code, message: outcome.erro, resultado: outcome.resultado })
+      return reply.code(200).send({ success: false, error: outcome.code, message: outcome.erro, resultado: verdictOf(outcome, ERROR_STATUS) })
     }
   )
 

@@ -9,6 +9,7 @@ import type { PresencaRecord } from '../../domain/presenca-flow/store.js'
 import { PRESENCA_VERDICTS, presencaResultSchema } from '../../domain/presenca-flow/types.js'
 import type { AppServices } from '../types.js'
 import { cpfField, dadosClienteSchema, validCpf } from './clt-schemas.js'
+import { suppliedOf, verdictOf } from './flow-reply.js'
 
 export interface PresencaRouteOptions {
   services: Pick<AppServices, 'presencaFlow' | 'presencaResults' | 'presencaStatus' | 'presencaLogin'>
@@ -76,10 +77,7 @@ export const presencaRoutes: FastifyPluginAsyncZod<PresencaRouteOptions> = async
       },
     },
     async (req, reply) => {
-      const cpf = validCpf(req.body.cpf)
-      const d = req.body.dados_cliente
-      const supplied = Object.fromEntries(Object.entries(d ?? {}).filter(([, v]) => v != null).map(([k, v]) => [k, String(v)]))
-      const outcome = await services.presencaFlow.run({ cpf, ...(Object.keys(supplied).length > 0 ? { supplied } : {}) })
+      const outcome = await services.presencaFlow.run({ cpf: validCpf(req.body.cpf), ...suppliedOf(req.body.dados_cliente) })
       if (outcome.kind === 'success') {
         return reply.code(200).send({ success: true, message: 'Elegível no PresençaBank, com margem disponível.', status: 'CONCLUIDO' as const, ...outcome.resultado })
       }
@@ -88,9 +86,7 @@ export const presencaRoutes: FastifyPluginAsyncZod<PresencaRouteOptions> = async
         reply.header('retry-after', String(retryAfterS))
         return reply.code(202).send({ success: true, message: pendingMessage(outcome.etapa, retryAfterS, outcome.resultado.termo?.link ?? null), status: 'PROCESSANDO' as const, ...outcome.resultado })
       }
-      const status = ERROR_STATUS[outcome.code]
-      if (status !== undefined || !outcome.resultado) throw new AppError(outcome.code, outcome.erro, status ?? 422, outcome.details)
-      return reply.code(200).send({ success: false, error: outcome.code, message: outcome.erro, status: statusOf({ status: 'FAILED', code: outcome.code }), ...outcome.resultado })
+      return reply.code(200).send({ success: false, error: outcome.code, message: outcome.erro, status: statusOf({ status: 'FAILED', code: outcome.code }), ...verdictOf(outcome, ERROR_STATUS) })
     }
   )
 
