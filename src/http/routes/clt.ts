@@ -34,12 +34,14 @@ export interface CltRouteOptions {
 }
 
 export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { flow, flowResults, simulations, presencaResults, proposals }) => {
+  const tags = ['CLT']
+
   /** POST /clt/fluxo-completo */
   app.post(
     '/clt/fluxo-completo',
     {
       schema: {
-        tags: ['CLT'],
+        tags,
         summary: 'Fluxo completo: oportunidade no Kentro → validação → termo V8 (reutilizado) → simulação → retorno ao Kentro',
         body: fluxoBody,
         response: { 200: fluxoReply, 202: fluxoReply },
@@ -62,14 +64,7 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
   /** POST /clt/mensagem-whatsapp */
   app.post(
     '/clt/mensagem-whatsapp',
-    {
-      schema: {
-        tags: ['CLT'],
-        summary: 'Texto pronto para WhatsApp com o último resultado do CPF (V8 ou PresençaBank: o mais recente, ou o banco pedido)',
-        body: messageBody,
-        response: { 200: messageReply },
-      },
-    },
+    { schema: { tags, summary: 'Texto pronto para WhatsApp com o último resultado do CPF (V8 ou PresençaBank: o mais recente, ou o banco pedido)', body: messageBody, response: { 200: messageReply } } },
     async (req) => {
       const cpf = validCpf(req.body.cpf)
       const v8 = req.body.banco === 'presencabank' ? undefined : flowResults.get(cpf)
@@ -93,14 +88,7 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
   /** POST /clt/simular-personalizada */
   app.post(
     '/clt/simular-personalizada',
-    {
-      schema: {
-        tags: ['CLT'],
-        summary: 'Simulação com prazo e valor da parcela (valor, valor_parcela, installment_face_value) ou valor_liberado, no termo aprovado do CPF',
-        body: personalizadaBody,
-        response: { 200: simulationReply },
-      },
-    },
+    { schema: { tags, summary: 'Simulação com prazo e valor da parcela (valor, valor_parcela, installment_face_value) ou valor_liberado, no termo aprovado do CPF', body: personalizadaBody, response: { 200: simulationReply } } },
     async (req) => {
       const cpf = validCpf(req.body.cpf)
       const { amount, installments } = pedidoOf(req.body)
@@ -113,14 +101,7 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
   /** POST /clt/simular-cache */
   app.post(
     '/clt/simular-cache',
-    {
-      schema: {
-        tags: ['CLT'],
-        summary: 'Nova simulação pela margem, no termo aprovado do CPF (prazo do cache primeiro)',
-        body: cpfBody,
-        response: { 200: simulationReply },
-      },
-    },
+    { schema: { tags, summary: 'Nova simulação pela margem, no termo aprovado do CPF (prazo do cache primeiro)', body: cpfBody, response: { 200: simulationReply } } },
     async (req) => {
       const cpf = validCpf(req.body.cpf)
       const resultado = await simulations.fromCache(cpf)
