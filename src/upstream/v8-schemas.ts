@@ -12,6 +12,8 @@ const money = z.union([z.string(), z.number()]).transform(String)
 const optMoney = money.nullish().transform((v) => (v === null || v === undefined || v === '' ? null : v))
 const optText = z.string().nullish().transform((v) => v ?? null)
 const id = z.union([z.string().min(1), z.number()]).transform(String)
+/** A code V8 sends as text or as a number (phone, contract, document or partner number), kept as text; null when absent. */
+const optCode = z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v)))
 
 /** Detail only (and the webhook): what the consult allows to simulate. */
 export const simulationLimitSchema = z
@@ -31,27 +33,25 @@ export type SimulationLimit = z.output<typeof simulationLimitSchema>
  * `marginBaseValue` (with `recommendedSimulationInstallmentValue` and `simulationLimit`), the list's and the
  * webhook's `availableMarginValue`. Both kinds are optional here; which one to use is the domain's decision.
  */
-export const consultSchema = z
-  .object({
-    id,
-    status: z.string().min(1),
-    description: optText,
-    availableMarginValue: optMoney,
-    marginBaseValue: optMoney,
-    recommendedSimulationInstallmentValue: optMoney,
-    recommendedSimulationInstallmentNumber: optNumeric,
-    simulationLimit: simulationLimitSchema.nullish().transform((v) => v ?? null),
-    documentNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? undefined : String(v))),
-    name: optText,
-    createdAt: optText,
-    /** Detail only: the birth date the consult was created with (as sent; a time part tolerated). */
-    birthDate: optText,
-  })
-  .loose()
+export const consultSchema = z.looseObject({
+  id,
+  status: z.string().min(1),
+  description: optText,
+  availableMarginValue: optMoney,
+  marginBaseValue: optMoney,
+  recommendedSimulationInstallmentValue: optMoney,
+  recommendedSimulationInstallmentNumber: optNumeric,
+  simulationLimit: simulationLimitSchema.nullish().transform((v) => v ?? null),
+  documentNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? undefined : String(v))),
+  name: optText,
+  createdAt: optText,
+  /** Detail only: the birth date the consult was created with (as sent; a time part tolerated). */
+  birthDate: optText,
+})
 export type Consult = z.output<typeof consultSchema>
 
 /** POST consult: only `{id}` is attested (a `status` is used when present). */
-export const createdConsultSchema = z.object({ id, status: z.string().min(1).optional() }).loose()
+export const createdConsultSchema = z.looseObject({ id, status: z.string().min(1).optional() })
 
 /** The list's pagination; `hasPrev` (UPSTREAM.md) and `hasPrevious` (the FGTS sibling) both accepted. */
 export const pagesSchema = z
@@ -61,29 +61,25 @@ export const pagesSchema = z
   .nullish()
 
 /** GET client-data/basic/{cpf}: what V8 knows of the person; every field optional, birthDate may carry a time. */
-export const clientDataSchema = z
-  .object({
-    name: optText,
-    birthDate: optText,
-    email: optText,
-    phoneRegionCode: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
-    phoneNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
-    gender: optText,
-  })
-  .loose()
+export const clientDataSchema = z.looseObject({
+  name: optText,
+  birthDate: optText,
+  email: optText,
+  phoneRegionCode: optCode,
+  phoneNumber: optCode,
+  gender: optText,
+})
 export type ClientData = z.output<typeof clientDataSchema>
 
-export const configSchema = z
-  .object({
-    id,
-    slug: optText,
-    name: optText,
-    /** true for tables with insurance; absent on older answers (then the slug says "seguro" or not). */
-    is_insured: z.boolean().nullish().transform((v) => v ?? null),
-    monthly_interest_rate: optNumeric,
-    number_of_installments: z.array(numeric).min(1),
-  })
-  .loose()
+export const configSchema = z.looseObject({
+  id,
+  slug: optText,
+  name: optText,
+  /** true for tables with insurance; absent on older answers (then the slug says "seguro" or not). */
+  is_insured: z.boolean().nullish().transform((v) => v ?? null),
+  monthly_interest_rate: optNumeric,
+  number_of_installments: z.array(numeric).min(1),
+})
 export type SimulationConfig = z.output<typeof configSchema>
 
 const disbursementOption = z
@@ -97,7 +93,7 @@ const disbursementOption = z
   .loose()
 
 export const simulationSchema = z
-  .object({
+  .looseObject({
     /** `simulation_id` in V8's PDF; the real answer says `id_simulation`. */
     id_simulation: id.optional(),
     simulation_id: id.optional(),
@@ -117,7 +113,6 @@ export const simulationSchema = z
     disbursement_options: z.array(disbursementOption).nullish(),
     provider: optText,
   })
-  .loose()
   .refine((s) => s.id_simulation !== undefined || s.simulation_id !== undefined, { message: 'id_simulation missing', path: ['id_simulation'] })
   .transform(({ simulation_id: alt, disbursement_options: options, ...s }) => ({
     ...s,
@@ -133,22 +128,21 @@ const historyEntry = z.object({ action: optText, description: optText, reason: o
  * `id` and `borrower{name, documentNumber}` are one caller's guess, accepted as fallbacks.
  */
 export const operationSchema = z
-  .object({
+  .looseObject({
     operationId: id.optional(),
     id: id.optional(),
-    contractNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    contractNumber: optCode,
     name: optText,
-    documentNumber: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    documentNumber: optCode,
     borrower: z.object({ name: optText, documentNumber: optText }).partial().nullish(),
     disbursedIssueAmount: optNumeric,
     issueAmount: optNumeric,
     status: z.string().min(1),
     provider: optText,
-    partnerId: z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined ? null : String(v))),
+    partnerId: optCode,
     createdAt: optText,
     history: z.array(historyEntry).nullish().transform((v) => v ?? []),
   })
-  .loose()
   .refine((o) => o.operationId !== undefined || o.id !== undefined, { message: 'operationId missing', path: ['operationId'] })
   .transform(({ id: alt, borrower, ...o }) => ({
     ...o,
