@@ -1,5 +1,5 @@
 /** The prose of BENCHMARKS.md: what each bench does and how to read it (the numbers come from bench/results). */
-import { REDACT_PATHS } from '../../src/log/logger.js'
+import { SECRET_FIELDS } from '../../src/log/redact.js'
 
 export const ORDER = ['footprint', 'http', 'reference', 'token', 'batch', 'fleet', 'fleet100']
 
@@ -45,14 +45,14 @@ bare; the changes they led to are listed with each item.
   serializes with fast-json-stringify compiled from its zod schema (\`src/http/fast-json.ts\`); the API-key check
   hashes the configured key once per change (one-shot \`crypto.hash\` for the presented one); the masking keeps
   the encoded forms of the secrets per config instead of per line. What limits the cache read: its log line
-  (pino's redaction of ${REDACT_PATHS.length} paths and serialization, CPF masking and secret scrubbing, two file writes), the SQLite read with
+  (redaction of the ${SECRET_FIELDS.size} secret-named fields and serialization, CPF masking and secret scrubbing, two file writes), the SQLite read with
   two JSON parses, the API-key check, and a response about 4× the size of the hello-world's, plus the security
   headers; with autocannon on the same 2 cores as both servers, every µs of server CPU per request shows.
   Against this logger-less baseline both goals (/health ≥ 0.85×, cache read ≥ 0.6×) are missed: the diagnostics
   show the tenant's production logger alone taking a hello-world to about a third of bare, and even fastify's
   default logging to about 0.6×; /health (silent when healthy) sits above that logged ceiling but pays the
   per-request hooks, the security headers and a ~560-byte body. What would move them further: sampling or
-  batching request lines, a cheaper redaction than pino's per-line pass over ${REDACT_PATHS.length} paths, and a
+  batching request lines, and a
   prepared /health answer per second.
 - **Fleet of 100.** Each tenant's PSS is its own heap and code; the node binary and shared libraries are split
   among the processes. Idle CPU is each tenant's timers: the batch engine looks for due work every second,

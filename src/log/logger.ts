@@ -4,6 +4,7 @@ import path from 'node:path'
 import { pino, type Logger, type StreamEntry, type DestinationStream } from 'pino'
 import sonicBoom from 'sonic-boom'
 import { maskCpfsInText, scrubSecrets } from './mask.js'
+import { REDACTED, SECRET_FIELDS, redactFields } from './redact.js'
 import { RotatingFile, type RotatingFileStats } from './rotating-file.js'
 
 /** sonic-boom is CommonJS: its class is a property of the default export (the named import has no runtime value). */
@@ -19,7 +20,7 @@ export interface LoggerOptions {
   logsDir?: string
   /** File stem suffix, normally the port. */
   name?: string
-  /** Current secret values; any of them found in a line is replaced (belt and braces over `redact`). */
+  /** Current secret values; any of them found in a line is replaced (belt and braces over the field redaction). */
   secrets?: () => readonly string[]
   /** Pretty-print to the terminal as well (foreground run on a terminal). */
   pretty?: boolean
@@ -36,32 +37,6 @@ export interface LoggerOptions {
 export const LOG_FILE_MODE = 0o600
 export const LOG_DIR_MODE = 0o700
 const MB = 1024 * 1024
-
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'authorization',
-  'password',
-  'senha',
-  'token',
-  'access_token',
-  'apiKey',
-  'api_key',
-  'API_KEY',
-  'V8_PASSWORD',
-  'KENTRO_API_KEY',
-  'PRESENCABANK_PASSWORD',
-  '*.password',
-  '*.senha',
-  '*.token',
-  '*.access_token',
-  '*.apiKey',
-  '*.API_KEY',
-  '*.V8_PASSWORD',
-  '*.KENTRO_API_KEY',
-  '*.PRESENCABANK_PASSWORD',
-]
 
 /** Lines accepted, dropped (buffer full) and rotations, per destination: what a metrics layer reads. */
 export type LogStats = Record<string, RotatingFileStats>
@@ -123,7 +98,10 @@ export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> 
     {
       level: opts.target === 'silent' ? 'silent' : opts.level,
       base: opts.base ?? {},
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      // Secret-named fields at every level of a line's object (redact.ts: a key lookup each, where pino's wildcard
+      // paths cost ~11 µs a line); pino's own redact, given top-level names only (nearly free), covers child bindings.
+      formatters: { log: redactFields },
+      redact: { paths: [...SECRET_FIELDS], censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
       hooks: { streamWrite: (line: string) => maskCpfsInText(scrubSecrets(line, secrets())) },
     },
