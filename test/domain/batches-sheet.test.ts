@@ -185,7 +185,7 @@ t.test('results file: input columns kept, then outcome, reason, consult, offer, 
   t.same(rows[1]!.slice(3, 6), ['recusado', 'Data de nascimento não confere', 'termo_recusado'], 'refusal with its reason')
   t.match(rows[1]![12], /não foi aprovada/, 'WhatsApp text of the refusal')
 
-  const csv = toCsv(headers, rows)
+  const csv = await toCsv(headers, rows)
   t.ok(csv.startsWith('\ufeff'), 'BOM for Excel')
   const back = parseCsv(csv, { delimiter: ';', bom: true }) as string[][]
   t.same(back[0], headers, 'header row')

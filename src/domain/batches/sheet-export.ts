@@ -1,6 +1,4 @@
 /** The results file of a batch: one row per CPF, the uploaded columns first, then outcome, reason, consult, offer and WhatsApp text. */
-import { stringify } from 'csv-stringify/sync'
-import writeXlsxFile from 'write-excel-file/node'
 import type { FlowResult } from '../flow/types.js'
 import { whatsappMessage } from '../message.js'
 import { presencaWhatsappMessage } from '../presenca-flow/message.js'
@@ -97,14 +95,19 @@ function inert (v: string): string {
   return /^[=+@\t\r]/.test(v) || (/^-/.test(v) && !/^-\d+([.,]\d+)?$/.test(v)) ? `'${v}` : v
 }
 
-/** Brazilian Excel opens this as is: `;` between fields, decimal comma, UTF-8 with a BOM. */
-export function toCsv (headers: string[], rows: Iterable<Value[]>): string {
+/**
+ * Brazilian Excel opens this as is: `;` between fields, decimal comma, UTF-8 with a BOM. The writers (csv-stringify,
+ * write-excel-file) load on the first export, not at every tenant's start.
+ */
+export async function toCsv (headers: string[], rows: Iterable<Value[]>): Promise<string> {
+  const { stringify } = await import('csv-stringify/sync')
   const body: string[][] = [headers]
   for (const row of rows) body.push(row.map((v) => (v === null ? '' : typeof v === 'number' ? String(v).replace('.', ',') : inert(v))))
   return '\ufeff' + stringify(body, { delimiter: ';', record_delimiter: '\r\n', quoted_match: /[\s;"]/ })
 }
 
 export async function toXlsx (headers: string[], rows: Iterable<Value[]>): Promise<Buffer> {
+  const { default: writeXlsxFile } = await import('write-excel-file/node')
   const data: Array<Array<{ value: string | number; type?: StringConstructor | NumberConstructor; fontWeight?: 'bold'; wrap?: boolean } | null>> = [
     headers.map((h) => ({ value: h, fontWeight: 'bold' as const })),
   ]

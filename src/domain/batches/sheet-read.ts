@@ -1,7 +1,4 @@
 /** Read an uploaded spreadsheet (CSV in UTF-8/UTF-16/Latin-1 with `;`, `,` or tab, XLSX, or a pasted list) into rows of text. */
-import { parse as parseCsv } from 'csv-parse/sync'
-import { unzipSync } from 'fflate'
-import readXlsxFile from 'read-excel-file/node'
 import { AppError } from '../../errors.js'
 
 export type SheetFormat = 'csv' | 'xlsx' | 'lista'
@@ -61,7 +58,7 @@ export async function readSheet (data: Buffer, kind: 'arquivo' | 'lista', limits
     const { text, encoding } = decode(data)
     if (text.slice(0, 4096).includes('\u0000')) throw new AppError('formato_nao_suportado', 'O arquivo não é um CSV nem um XLSX.', 415)
     const delimiter = detectDelimiter(text)
-    sheet = { format: 'csv', encoding, delimiter, rows: readCsv(text, delimiter, limits.maxRows) }
+    sheet = { format: 'csv', encoding, delimiter, rows: await readCsv(text, delimiter, limits.maxRows) }
   }
   const dataRows = sheet.rows.length
   if (dataRows === 0) throw invalid('arquivo_vazio', 'O arquivo não tem nenhuma linha com dados.')
@@ -124,7 +121,10 @@ function nonBlank (rows: unknown[][]): string[][] {
   return out
 }
 
-function readCsv (text: string, delimiter: string, maxRows: number): string[][] {
+// The spreadsheet readers (csv-parse, fflate, read-excel-file: ~3 MB of heap and their code) load on the first
+// upload, not in every tenant at start: most tenants never receive a spreadsheet (issue 16, idle memory).
+async function readCsv (text: string, delimiter: string, maxRows: number): Promise<string[][]> {
+  const { parse: parseCsv } = await import('csv-parse/sync')
   try {
     const records = parseCsv(text, {
       delimiter,
@@ -145,6 +145,7 @@ function readCsv (text: string, delimiter: string, maxRows: number): string[][] 
 }
 
 async function readXlsx (data: Buffer, maxUnpacked: number): Promise<string[][]> {
+  const [{ unzipSync }, { default: readXlsxFile }] = await Promise.all([import('fflate'), import('read-excel-file/node')])
   let unpacked = 0
   try {
     // The zip directory alone (filter returns false: nothing is inflated here).

@@ -130,6 +130,6 @@ export class BatchSheets {
     const rows = (function * (store: SheetStore) {
       for (const r of store.rows(id)) yield resultRow(r, sheet)
     })(this.#store)
-    return format === 'csv' ? Buffer.from(toCsv(headers, rows), 'utf8') : await toXlsx(headers, rows)
+    return format === 'csv' ? Buffer.from(await toCsv(headers, rows), 'utf8') : await toXlsx(headers, rows)
   }
 }
