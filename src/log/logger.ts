@@ -2,14 +2,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { pino, type Logger, type StreamEntry, type DestinationStream } from 'pino'
-import sonicBoom from 'sonic-boom'
 import { maskCpfsInText, scrubSecrets } from './mask.js'
 import { REDACTED, SECRET_FIELDS, redactFields } from './redact.js'
-import { RotatingFile, type RotatingFileStats } from './rotating-file.js'
-
-/** sonic-boom is CommonJS: its class is a property of the default export (the named import has no runtime value). */
-const { SonicBoom } = sonicBoom
-type Sonic = InstanceType<typeof SonicBoom>
+import { BoundedLines, type LineStats } from './bounded-lines.js'
+import { RotatingFile } from './rotating-file.js'
 
 export type { Logger }
 
@@ -39,7 +35,7 @@ export const LOG_DIR_MODE = 0o700
 const MB = 1024 * 1024
 
 /** Lines accepted, dropped (buffer full) and rotations, per destination: what a metrics layer reads. */
-export type LogStats = Record<string, RotatingFileStats>
+export type LogStats = Record<string, LineStats>
 
 export interface TenantLogger {
   logger: Logger
@@ -52,7 +48,7 @@ export interface TenantLogger {
 interface Destination {
   write(line: string): boolean
   reportDrops(): void
-  stats(): RotatingFileStats
+  stats(): LineStats
   flushSync(): void
   close(): Promise<void>
 }
@@ -126,48 +122,20 @@ export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> 
 }
 
 /** stdout (containers) with the same bound: lines beyond `bufferBytes` waiting for the pipe are dropped and counted. */
-class BoundedStdout implements Destination {
-  readonly #sonic: Sonic
-  readonly #stats: RotatingFileStats = { written: 0, dropped: 0, droppedReported: 0, rotations: 0, errors: 0 }
-  #droppedNow = false
+class BoundedStdout extends BoundedLines implements Destination {
   readonly #base: Record<string, unknown>
 
   constructor (bufferBytes: number, base: Record<string, unknown>) {
+    super({ fd: 1, sync: false, maxLength: bufferBytes })
     this.#base = base
-    this.#sonic = new SonicBoom({ fd: 1, sync: false, maxLength: bufferBytes })
-    this.#sonic.on('drop', () => {
-      this.#stats.dropped++
-      this.#droppedNow = true
-    })
-    this.#sonic.on('error', () => { this.#stats.errors++ })
   }
 
   write (line: string): boolean {
-    this.#droppedNow = false
-    const ok = this.#sonic.write(line)
-    if (!this.#droppedNow) this.#stats.written++
-    return ok
+    return this.offer(line).ok
   }
 
   reportDrops (): void {
-    const pending = this.#stats.dropped - this.#stats.droppedReported
-    if (pending <= 0) return
-    const total = this.#stats.dropped
-    this.#droppedNow = false
-    this.#sonic.write(JSON.stringify({ level: 40, time: new Date().toISOString(), ...this.#base, dropped: pending, droppedTotal: total, msg: `${pending} log lines dropped (stdout could not keep up)` }) + '\n')
-    if (!this.#droppedNow) this.#stats.droppedReported = total
-  }
-
-  stats (): RotatingFileStats {
-    return { ...this.#stats }
-  }
-
-  flushSync (): void {
-    try {
-      this.#sonic.flushSync()
-    } catch {
-      // nothing buffered, or stdout already closed
-    }
+    this.writeDropReport(this.#base, Date.now(), 'stdout')
   }
 
   async close (): Promise<void> {

@@ -9,11 +9,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import sonicBoom from 'sonic-boom'
-
-/** sonic-boom is CommonJS: its class is a property of the default export (the named import has no runtime value). */
-const { SonicBoom } = sonicBoom
-type Sonic = InstanceType<typeof SonicBoom>
+import { BoundedLines, type LineStats } from './bounded-lines.js'
 
 export interface RotatingFileOptions {
   dir: string
@@ -31,17 +27,7 @@ export interface RotatingFileOptions {
   now?: () => number
 }
 
-export interface RotatingFileStats {
-  /** Lines accepted for writing since start. */
-  written: number
-  /** Lines dropped because the buffer was full, since start. */
-  dropped: number
-  /** Of those, how many a report line written to the file already accounts for. */
-  droppedReported: number
-  rotations: number
-  /** Write errors (disk full, file gone); the stream keeps going. */
-  errors: number
-}
+export type RotatingFileStats = LineStats
 
 /** Local time as a sortable file-name part: 2026-06-15T12-00-00.123. */
 function stamp (ms: number): string {
@@ -52,43 +38,30 @@ function stamp (ms: number): string {
 
 const dayOf = (ms: number): string => stamp(ms).slice(0, 10)
 
-export class RotatingFile {
+export class RotatingFile extends BoundedLines {
   readonly file: string
   readonly #opts: Required<Omit<RotatingFileOptions, 'base'>> & { base: Record<string, unknown> }
-  readonly #sonic: Sonic
   #bytes: number
   /** True until the first open and during each reopen after a rotation: no further rotation meanwhile. */
   #reopening = true
   readonly #opened: Promise<void>
-  #droppedNow = false
   #dayTimer: NodeJS.Timeout | undefined
   #closed = false
-  readonly #stats: RotatingFileStats = { written: 0, dropped: 0, droppedReported: 0, rotations: 0, errors: 0 }
   readonly #rotated: RegExp
 
   constructor (opts: RotatingFileOptions) {
-    this.#opts = { now: Date.now, base: {}, ...opts }
-    this.file = path.join(opts.dir, `${opts.name}.log`)
+    const o = { now: Date.now, base: {}, ...opts }
+    const file = path.join(opts.dir, `${opts.name}.log`)
+    // A file left from an earlier day starts this run rotated out (renamed before sonic-boom opens the name).
+    const existing = RotatingFile.#leftOver(file, o.now())
+    if (existing?.stale) RotatingFile.#renameTo(opts.dir, opts.name, file, existing.mtimeMs)
+    super({ dest: file, sync: false, append: true, mkdir: true, mode: opts.fileMode, maxLength: opts.bufferBytes })
+    this.#opts = o
+    this.file = file
     // Ours (name-<stamp>.log) and the numbered files of the earlier rotation (name.<n>.log).
     this.#rotated = new RegExp(`^${opts.name}(?:-[\\dT.-]+|\\.\\d+)\\.log$`)
-    let existing: fs.Stats | undefined
-    try {
-      existing = fs.statSync(this.file)
-    } catch {
-      existing = undefined
-    }
-    // A file left from an earlier day starts this run rotated out.
-    if (existing && existing.size > 0 && dayOf(existing.mtimeMs) !== dayOf(this.#opts.now())) {
-      this.#renameCurrent(existing.mtimeMs)
-      existing = undefined
-    }
-    this.#bytes = existing?.size ?? 0
-    this.#sonic = new SonicBoom({ dest: this.file, sync: false, append: true, mkdir: true, mode: opts.fileMode, maxLength: opts.bufferBytes })
-    this.#sonic.on('drop', () => {
-      this.#stats.dropped++
-      this.#droppedNow = true
-    })
-    this.#sonic.on('ready', () => {
+    this.#bytes = existing && !existing.stale ? existing.size : 0
+    this.sonic.on('ready', () => {
       this.#reopening = false
       try {
         fs.chmodSync(this.file, opts.fileMode) // a file that existed before keeps its old mode otherwise
@@ -96,73 +69,49 @@ export class RotatingFile {
         // renamed away meanwhile: the next open fixes it
       }
     })
-    this.#sonic.on('error', () => { this.#stats.errors++ })
     this.#opened = new Promise<void>((resolve) => {
-      this.#sonic.once('ready', () => resolve())
-      this.#sonic.once('error', () => resolve())
+      this.sonic.once('ready', () => resolve())
+      this.sonic.once('error', () => resolve())
     })
     this.#scheduleDay()
     this.#prune()
+  }
+
+  /** The current file from an earlier run, if any, and whether it is from an earlier day. */
+  static #leftOver (file: string, now: number): { size: number; mtimeMs: number; stale: boolean } | undefined {
+    try {
+      const st = fs.statSync(file)
+      return { size: st.size, mtimeMs: st.mtimeMs, stale: st.size > 0 && dayOf(st.mtimeMs) !== dayOf(now) }
+    } catch {
+      return undefined
+    }
   }
 
   /** pino calls this with one serialized line. Returns false when the caller should slow down (never blocks). */
   write (line: string): boolean {
     if (this.#closed) return false
     if (this.#bytes + line.length > this.#opts.maxBytes && this.#bytes > 0) this.rotate()
-    this.#droppedNow = false
-    const ok = this.#sonic.write(line)
-    if (!this.#droppedNow) {
-      this.#bytes += line.length
-      this.#stats.written++
-    }
+    const { accepted, ok } = this.offer(line)
+    if (accepted) this.#bytes += line.length
     return ok
   }
 
   /** Start a new current file now (size or day). Skipped while the previous rotation's reopen is under way. */
   rotate (): void {
     if (this.#reopening || this.#closed) return
-    if (!this.#renameCurrent(this.#opts.now())) return
+    if (!RotatingFile.#renameTo(this.#opts.dir, this.#opts.name, this.file, this.#opts.now())) return
     this.#reopening = true
     this.#bytes = 0
-    this.#stats.rotations++
-    this.#sonic.reopen()
+    this.counts.rotations++
+    this.sonic.reopen()
     this.#prune()
   }
 
-  /**
-   * Write one line saying how many lines were dropped since the last such line (nothing when none were).
-   * If the buffer is still full the report is dropped too and the count carries over to the next report.
-   */
+  /** Write into the file how many lines were dropped since the last such line (nothing when none were). */
   reportDrops (): void {
-    const pending = this.#stats.dropped - this.#stats.droppedReported
-    if (pending <= 0 || this.#closed) return
-    const line = JSON.stringify({
-      level: 40,
-      time: new Date(this.#opts.now()).toISOString(),
-      ...this.#opts.base,
-      dropped: pending,
-      droppedTotal: this.#stats.dropped,
-      msg: `${pending} log lines dropped (the disk could not keep up)`,
-    }) + '\n'
-    const reportedBefore = this.#stats.dropped
-    this.#droppedNow = false
-    this.#sonic.write(line)
-    if (!this.#droppedNow) {
-      this.#bytes += line.length
-      this.#stats.droppedReported = reportedBefore
-    }
-  }
-
-  stats (): RotatingFileStats {
-    return { ...this.#stats }
-  }
-
-  flushSync (): void {
-    try {
-      this.#sonic.flushSync()
-    } catch {
-      // not open yet, or closed: nothing buffered to lose
-    }
+    if (this.#closed) return
+    const line = this.writeDropReport(this.#opts.base, this.#opts.now(), 'the disk')
+    if (line !== undefined) this.#bytes += line.length
   }
 
   /** Resolves once the file is first open (or failed to open). */
@@ -178,7 +127,7 @@ export class RotatingFile {
     if (this.#reopening) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 2000)
-        this.#sonic.once('ready', () => {
+        this.sonic.once('ready', () => {
           clearTimeout(timer)
           resolve()
         })
@@ -190,17 +139,17 @@ export class RotatingFile {
     clearTimeout(this.#dayTimer)
     this.flushSync()
     await new Promise<void>((resolve) => {
-      this.#sonic.once('close', () => resolve())
-      this.#sonic.end()
+      this.sonic.once('close', () => resolve())
+      this.sonic.end()
     })
   }
 
-  /** Rename the current file to its rotated name; false when there is nothing to rename. */
-  #renameCurrent (at: number): boolean {
-    let target = path.join(this.#opts.dir, `${this.#opts.name}-${stamp(at)}.log`)
-    for (let n = 1; fs.existsSync(target); n++) target = path.join(this.#opts.dir, `${this.#opts.name}-${stamp(at)}-${n}.log`)
+  /** Rename the current file to its rotated name (stamped with `at`); false when there is nothing to rename. */
+  static #renameTo (dir: string, name: string, file: string, at: number): boolean {
+    let target = path.join(dir, `${name}-${stamp(at)}.log`)
+    for (let n = 1; fs.existsSync(target); n++) target = path.join(dir, `${name}-${stamp(at)}-${n}.log`)
     try {
-      fs.renameSync(this.file, target)
+      fs.renameSync(file, target)
       return true
     } catch {
       return false
