@@ -91,8 +91,8 @@ export class RotatingFile extends BoundedLines {
   write (line: string): boolean {
     if (this.#closed) return false
     if (this.#bytes + line.length > this.#opts.maxBytes && this.#bytes > 0) this.rotate()
-    const { accepted, ok } = this.offer(line)
-    if (accepted) this.#bytes += line.length
+    const { bytes, ok } = this.offer(line)
+    this.#bytes += bytes
     return ok
   }
 
