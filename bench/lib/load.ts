@@ -1,5 +1,6 @@
 /** HTTP load with autocannon: several short rounds, targets alternated (rotated each round) so they share the noise. */
 import autocannon from 'autocannon'
+import { cpuSeconds } from './rss.js'
 import { median, round } from './stats.js'
 
 export interface LoadTarget {
@@ -9,6 +10,8 @@ export interface LoadTarget {
   method?: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: string
+  /** The serving process: its CPU time per request is recorded each round (what the server itself spends). */
+  pid?: number
 }
 
 export interface LoadSettings {
@@ -29,6 +32,8 @@ export interface RoundSample {
   non2xx: number
   errors: number
   timeouts: number
+  /** CPU time (user + system, all threads) of the serving process per request answered, µs; absent without a pid. */
+  cpu_us_per_req?: number
 }
 
 export interface TargetSummary {
@@ -37,6 +42,7 @@ export interface TargetSummary {
   median_rps: number
   median_p50_ms: number
   median_p99_ms: number
+  median_cpu_us_per_req: number | null
   non2xx: number
   errors: number
 }
@@ -61,7 +67,9 @@ export async function runRounds (targets: LoadTarget[], s: LoadSettings, log: (m
     // Rotate the order each round so no target always runs first (or right after the heaviest one).
     const order = targets.map((_, i) => targets[(i + r) % targets.length]!)
     for (const t of order) {
+      const cpuBefore = t.pid === undefined ? undefined : cpuSeconds(t.pid)
       const res = await shoot(t, s.seconds, s.connections)
+      const cpuAfter = t.pid === undefined ? undefined : cpuSeconds(t.pid)
       const ok = res['2xx'] ?? 0
       const sample: RoundSample = {
         round: r + 1,
@@ -73,6 +81,9 @@ export async function runRounds (targets: LoadTarget[], s: LoadSettings, log: (m
         non2xx: res.non2xx,
         errors: res.errors,
         timeouts: res.timeouts,
+        ...(cpuBefore !== undefined && cpuAfter !== undefined && res.requests.total > 0
+          ? { cpu_us_per_req: round(((cpuAfter - cpuBefore) * 1e6) / res.requests.total, 1) }
+          : {}),
       }
       samples.push(sample)
       log(`round ${r + 1}/${s.rounds} ${t.id.padEnd(14)} ${String(Math.round(sample.rps)).padStart(6)} req/s  p99 ${sample.latency_p99_ms} ms${sample.non2xx || sample.errors ? `  non2xx=${sample.non2xx} errors=${sample.errors}` : ''}`)
@@ -90,6 +101,7 @@ export function summarize (targets: LoadTarget[], samples: RoundSample[]): Targe
       median_rps: round(median(mine.map((x) => x.rps)), 1),
       median_p50_ms: median(mine.map((x) => x.latency_p50_ms)),
       median_p99_ms: median(mine.map((x) => x.latency_p99_ms)),
+      median_cpu_us_per_req: mine.some((x) => x.cpu_us_per_req !== undefined) ? round(median(mine.flatMap((x) => (x.cpu_us_per_req === undefined ? [] : [x.cpu_us_per_req]))), 1) : null,
       non2xx: mine.reduce((a, x) => a + x.non2xx, 0),
       errors: mine.reduce((a, x) => a + x.errors, 0),
     }

@@ -16,33 +16,33 @@ import { prepareCacheRead, prepareSimularCache } from './http-probes.js'
 export const LOAD = { rounds: 5, seconds: 3, connections: 10, warmupSeconds: 1 }
 
 /** The baseline of every ratio (issue 16): fastify 5 hello-world, no logger, under the tenant's heap flags. */
-export async function startBareFastify (logsDir: string): Promise<{ url: string; port: number }> {
+export async function startBareFastify (logsDir: string): Promise<{ url: string; port: number; pid: number }> {
   const port = await freePort()
   const child = startChild('bare-plain', process.execPath, [...TENANT_NODE_ARGS, path.join(BENCH_SERVERS_DIR, 'bare-plain.js'), '--port', String(port)], {
     logFile: path.join(logsDir, 'bare-plain.stray.log'),
   })
   await waitReady(port, '/', { child })
-  return { url: `http://127.0.0.1:${port}/`, port }
+  return { url: `http://127.0.0.1:${port}/`, port, pid: child.pid }
 }
 
 /** Diagnostic: the same hello-world with fastify's default request logging to a file (bench/servers/bare-fastify.ts). */
-async function startBareLogged (logsDir: string): Promise<{ url: string; port: number }> {
+async function startBareLogged (logsDir: string): Promise<{ url: string; port: number; pid: number }> {
   const port = await freePort()
   const child = startChild('bare-fastify', process.execPath, [...TENANT_NODE_ARGS, path.join(BENCH_SERVERS_DIR, 'bare-fastify.js'), '--port', String(port), '--log', path.join(logsDir, 'bare-fastify.log')], {
     logFile: path.join(logsDir, 'bare-fastify.stray.log'),
   })
   await waitReady(port, '/', { child })
-  return { url: `http://127.0.0.1:${port}/`, port }
+  return { url: `http://127.0.0.1:${port}/`, port, pid: child.pid }
 }
 
 /** The hello-world with production layers switched on (bench/servers/layers.ts). */
-async function startLayers (logsDir: string, flags: string[]): Promise<{ url: string; port: number }> {
+async function startLayers (logsDir: string, flags: string[]): Promise<{ url: string; port: number; pid: number }> {
   const port = await freePort()
   const child = startChild(`layers${flags.join('')}`, process.execPath, [...TENANT_NODE_ARGS, path.join(BENCH_SERVERS_DIR, 'layers.js'), '--port', String(port), '--logs', logsDir, ...flags], {
     logFile: path.join(logsDir, `layers${flags.join('')}.stray.log`),
   })
   await waitReady(port, '/', { child })
-  return { url: `http://127.0.0.1:${port}/`, port }
+  return { url: `http://127.0.0.1:${port}/`, port, pid: child.pid }
 }
 
 export const httpSuite: Suite = {
@@ -69,15 +69,15 @@ export const httpSuite: Suite = {
     ctx.log(`bare fastify :${bare.port}, tenant :${tenant.port}, sandbox :${sandbox.port}`)
 
     const targets: LoadTarget[] = [
-      { id: 'bare', label: 'bare fastify GET / (baseline, no logger)', url: bare.url },
-      { id: 'health', label: 'tenant GET /health', url: `${base}/health` },
+      { id: 'bare', label: 'bare fastify GET / (baseline, no logger)', url: bare.url, pid: bare.pid },
+      { id: 'health', label: 'tenant GET /health', url: `${base}/health`, pid: tenantChild.pid },
       // Diagnostics: where the gap between bare and the tenant's routes goes.
-      { id: 'bare_logged', label: 'hello-world + fastify default request logging', url: bareLogged.url },
-      { id: 'bare_prodlog', label: 'hello-world + tenant logger', url: withLogger.url },
-      { id: 'bare_prodlog_headers', label: 'hello-world + tenant logger + security headers', url: withHeaders.url },
+      { id: 'bare_logged', label: 'hello-world + fastify default request logging', url: bareLogged.url, pid: bareLogged.pid },
+      { id: 'bare_prodlog', label: 'hello-world + tenant logger', url: withLogger.url, pid: withLogger.pid },
+      { id: 'bare_prodlog_headers', label: 'hello-world + tenant logger + security headers', url: withHeaders.url, pid: withHeaders.pid },
     ]
     const cache = await prepareCacheRead(base, tenant.auth)
-    if (cache.ok) targets.push({ id: 'cache_read', label: 'tenant GET /cache/simulacao/:cpf (auth, SQLite)', url: `${base}${cache.path}`, headers: tenant.auth })
+    if (cache.ok) targets.push({ id: 'cache_read', label: 'tenant GET /cache/simulacao/:cpf (auth, SQLite)', url: `${base}${cache.path}`, headers: tenant.auth, pid: tenantChild.pid })
     else draft.unavailable.push(`cache read (${cache.reason})`)
     const sim = await prepareSimularCache(base, tenant.auth, sandbox, ctx.log)
     if (sim.ok) targets.push({ id: 'simular_cache', label: 'tenant POST /clt/simular-cache (auth, sandbox)', url: `${base}/clt/simular-cache`, method: 'POST', headers: { ...tenant.auth, 'content-type': 'application/json' }, body: sim.body })
@@ -123,6 +123,16 @@ export const httpSuite: Suite = {
       if (simRps > 900) draft.notes.push(`simular-cache reached ${simRps} req/s, near the tenant's V8_MAX_RPS=1000 pacing: the limiter may be what caps it.`)
     } else {
       draft.figures.push(unavailableFigure('simular_cache_ratio', 'POST /clt/simular-cache req/s ÷ bare', '×', sim.reason))
+    }
+    // CPU per request of each server (all its threads, from /proc): what the server itself spends, which the load
+    // generator sharing the 2 cores does not blur as it blurs req/s.
+    const cpu = (id: string): number | null => s(id)?.median_cpu_us_per_req ?? null
+    const bareCpu = cpu('bare')
+    for (const [id, label] of [['bare', 'bare fastify hello-world'], ['health', 'tenant GET /health'], ['bare_prodlog', 'hello-world + tenant logger'], ['cache_read', 'tenant GET /cache/simulacao/:cpf']] as const) {
+      const v = cpu(id)
+      if (v === null) continue
+      draft.figures.push(figure(`cpu_us_${id}`, `server CPU per request, ${label} (diagnostic)`, v, 'µs', undefined,
+        id === 'bare' ? 'user + system time of the server process over a round ÷ requests answered, median over rounds' : bareCpu ? `${round(v / bareCpu, 2)}× the bare hello-world's` : undefined))
     }
     const mem = procMemory(tenantChild.pid)
     draft.figures.push(figure('tenant_peak_rss_mb', 'tenant peak RSS after this load (VmHWM)', mem ? round(mem.peakMb, 1) : null, 'MB', undefined,
