@@ -188,6 +188,9 @@ export function createServices (deps: ServiceDeps): TenantServices {
     if (changed.some((k) => PRESENCA_KEYS.includes(k))) presenca.invalidate()
     if (changed.some((k) => WEBHOOK_KEYS.includes(k))) registrar.register()
     if (changed.includes('CALLBACK_URL') || changed.includes('CALLBACK_SECRET')) delivery.wake()
+    if (changed.includes('METRICS_TOKEN') && config().METRICS_TOKEN !== '') {
+      metrics.enable().catch((err: unknown) => deps.logger.error({ err }, 'metrics: prom-client could not be loaded'))
+    }
   })
   let background: Promise<void> | undefined
   const stopBackground = (): Promise<void> => (background ??= Promise.all([batches.shutdown(), applier.stop(), delivery.stop()]).then(() => undefined))
@@ -252,6 +255,8 @@ export interface Tenant {
 export async function createTenant (deps: TenantDeps): Promise<Tenant> {
   const now = deps.now ?? Date.now
   const services = createServices({ ...deps, now })
+  // prom-client loads only for a tenant whose metrics are on (http/metrics.ts); then its histograms count from start.
+  if (deps.config.get().METRICS_TOKEN !== '') await services.metrics.enable()
   const app = await buildApp({
     config: deps.config,
     db: deps.db,

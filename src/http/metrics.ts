@@ -6,8 +6,13 @@
  * counter only when Prometheus scrapes. Everything else is read at scrape time (token cache, batch items, log
  * drops, shape warnings) or counted where it happens (upstream calls, finished flows, refused keys). No label ever
  * carries a CPF, a key or a value a caller chooses: routes are patterns, outcomes and reasons are fixed words.
+ *
+ * prom-client itself (~2 MB of heap with its code, plus the process-metrics observers) loads only for a tenant
+ * whose metrics are on: at start when the file has a METRICS_TOKEN (enable()), else at the first scrape after one
+ * is set. Requests, flows and refused keys are counted in Maps from the start either way; the upstream latency
+ * histogram and the process metrics count from the moment prom-client is loaded.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Histogram, Registry } from 'prom-client'
 import type { FlowOutcome, FlowRunner } from '../domain/flow/types.js'
 import type { LogStats } from '../log/logger.js'
 import type { UpstreamCallReport } from '../upstream/http-client.js'
@@ -33,23 +38,51 @@ export interface MetricsSources {
 const UPSTREAM_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30]
 
 export class TenantMetrics {
-  readonly registry = new Registry()
   /** method → route → status → count, since start. */
   readonly #requests = new Map<string, Map<string, Map<number, number>>>()
-  readonly #upstream: Histogram<'upstream' | 'route' | 'outcome'>
-  readonly #flows: Counter<'bank' | 'outcome' | 'code'>
-  readonly #auth: Counter<'reason'>
+  /** `bank outcome code` → count, since start. */
+  readonly #flows = new Map<string, { bank: string; outcome: string; code: string; n: number }>()
+  readonly #auth: Record<AuthFailure, number> = { wrong_key: 0, locked_out: 0, metrics_token: 0 }
+  readonly #sources: MetricsSources
+  readonly #defaultMetrics: boolean
+  #loading: Promise<Registry> | undefined
+  #upstream: Histogram<'upstream' | 'route' | 'outcome'> | undefined
+  #contentType = 'text/plain; version=0.0.4; charset=utf-8'
 
   constructor (sources: MetricsSources, opts: { defaultMetrics?: boolean } = {}) {
+    this.#sources = sources
+    this.#defaultMetrics = opts.defaultMetrics !== false
+  }
+
+  /** Load prom-client and build this tenant's registry (once; later calls wait for the same). */
+  enable (): Promise<void> {
+    return this.#registry().then(() => undefined)
+  }
+
+  #registry (): Promise<Registry> {
+    // Node's own import of this CommonJS package names its exports; the bundle's chunk (scripts/bundle.mjs) only has
+    // the package's module.exports as its default export.
+    this.#loading ??= import('prom-client')
+      .then((m) => ('Registry' in m ? m : (m as { default: typeof import('prom-client') }).default))
+      .then((prom) => this.#build(prom))
+    return this.#loading
+  }
+
+  #build (prom: typeof import('prom-client')): Registry {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom
+    const sources = this.#sources
     // Every metric lives in this tenant's registry only (registers, or registers: [] + registerMetric), never in
     // prom-client's global one: tests build many tenants in one process.
-    const registers = [this.registry]
+    const registry = new Registry()
+    const registers = [registry]
     const requests = this.#requests
+    const flows = this.#flows
+    const auth = this.#auth
     const now = sources.now ?? Date.now
     // Process CPU, memory, heap and event-loop delay, like any Node service.
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX })
+    if (this.#defaultMetrics) collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX })
 
-    this.registry.registerMetric(new Counter({
+    registry.registerMetric(new Counter({
       name: `${METRICS_PREFIX}http_requests_total`,
       registers: [],
       help: 'Requests answered, by method, route pattern (unmatched = no route) and status.',
@@ -68,29 +101,36 @@ export class TenantMetrics {
       buckets: UPSTREAM_BUCKETS,
       registers,
     })
-    this.#flows = new Counter({
+    registry.registerMetric(new Counter({
       name: `${METRICS_PREFIX}flows_total`,
+      registers: [],
       help: 'Flow runs (API calls and batch items), by bank (v8, presencabank), outcome (success, failed, pending, error) and failure code.',
       labelNames: ['bank', 'outcome', 'code'],
-      registers,
-    })
-    this.#auth = new Counter({
+      collect () {
+        this.reset()
+        for (const f of flows.values()) this.inc({ bank: f.bank, outcome: f.outcome, code: f.code }, f.n)
+      },
+    }))
+    registry.registerMetric(new Counter({
       name: `${METRICS_PREFIX}auth_failures_total`,
+      registers: [],
       help: 'Requests refused at the key check: wrong API key, address locked out after wrong keys, wrong metrics token.',
       labelNames: ['reason'],
-      registers,
-    })
-    for (const reason of ['wrong_key', 'locked_out', 'metrics_token'] as const) this.#auth.inc({ reason }, 0)
+      collect () {
+        this.reset()
+        for (const [reason, n] of Object.entries(auth)) this.inc({ reason }, n)
+      },
+    }))
 
     const tokenGauge = (name: string, help: string, read: (t: TokenCacheStatus) => number): void => {
-      this.registry.registerMetric(new Gauge({ name: `${METRICS_PREFIX}${name}`, help, registers: [], collect () { this.set(read(sources.tokenStatus())) } }))
+      registry.registerMetric(new Gauge({ name: `${METRICS_PREFIX}${name}`, help, registers: [], collect () { this.set(read(sources.tokenStatus())) } }))
     }
     tokenGauge('v8_token_cached', '1 when a valid V8 token is cached, else 0.', (t) => (t.cached ? 1 : 0))
     tokenGauge('v8_token_expires_in_seconds', 'Seconds until the cached V8 token expires (0 without one).', (t) => t.expires_in ?? 0)
     tokenGauge('v8_token_age_seconds', 'Seconds since the cached V8 token was obtained (0 without one).', (t) => (t.obtained_at ? Math.max(0, (now() - Date.parse(t.obtained_at)) / 1000) : 0))
     tokenGauge('v8_token_login_failing', '1 when the last V8 login attempt failed (wrong password, V8 down…), else 0.', (t) => (t.last_error ? 1 : 0))
 
-    this.registry.registerMetric(new Gauge({
+    registry.registerMetric(new Gauge({
       name: `${METRICS_PREFIX}batch_items`,
       registers: [],
       help: 'Batch items kept in the database, by state.',
@@ -101,7 +141,7 @@ export class TenantMetrics {
         for (const state of ['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED']) this.set({ state }, counts[state] ?? 0)
       },
     }))
-    this.registry.registerMetric(new Counter({
+    registry.registerMetric(new Counter({
       name: `${METRICS_PREFIX}upstream_shape_warnings_total`,
       registers: [],
       help: 'Upstream answers (or listing items) that did not match the known shapes, by upstream and route.',
@@ -115,7 +155,7 @@ export class TenantMetrics {
       },
     }))
     const logCounter = (name: string, help: string, read: (s: LogStats[string]) => number): void => {
-      this.registry.registerMetric(new Counter({
+      registry.registerMetric(new Counter({
         name: `${METRICS_PREFIX}${name}`,
         registers: [],
         help,
@@ -128,6 +168,8 @@ export class TenantMetrics {
     }
     logCounter('log_lines_dropped_total', 'Log lines dropped because the disk (or stdout) could not keep up, by destination.', (s) => s.dropped)
     logCounter('log_lines_written_total', 'Log lines accepted for writing, by destination.', (s) => s.written)
+    this.#contentType = registry.contentType
+    return registry
   }
 
   /** One answered request (an onResponse hook calls this: a Map update, nothing else). */
@@ -141,7 +183,7 @@ export class TenantMetrics {
   }
 
   upstreamCall (c: UpstreamCallReport): void {
-    this.#upstream.observe({ upstream: c.upstream, route: c.route, outcome: c.outcome }, c.seconds)
+    this.#upstream?.observe({ upstream: c.upstream, route: c.route, outcome: c.outcome }, c.seconds)
   }
 
   /**
@@ -149,32 +191,37 @@ export class TenantMetrics {
    * codes), pending (the consult still waits), or error (it threw: an upstream down, a cancelled run).
    */
   countFlows<R> (bank: string, runner: FlowRunner<R>): FlowRunner<R> {
-    const flows = this.#flows
+    const count = (outcome: string, code: string): void => {
+      const key = `${bank} ${outcome} ${code}`
+      const f = this.#flows.get(key)
+      if (f) f.n++
+      else this.#flows.set(key, { bank, outcome, code, n: 1 })
+    }
     return {
       async run (input, opts) {
         let outcome: FlowOutcome<R>
         try {
           outcome = await runner.run(input, opts)
         } catch (err) {
-          flows.inc({ bank, outcome: 'error', code: '' })
+          count('error', '')
           throw err
         }
-        flows.inc({ bank, outcome: outcome.kind, code: outcome.kind === 'failed' ? outcome.code : '' })
+        count(outcome.kind, outcome.kind === 'failed' ? outcome.code : '')
         return outcome
       },
     }
   }
 
   authFailure (reason: AuthFailure): void {
-    this.#auth.inc({ reason })
+    this.#auth[reason]++
   }
 
-  /** The Prometheus text exposition. */
-  render (): Promise<string> {
-    return this.registry.metrics()
+  /** The Prometheus text exposition (loads prom-client on the first call when enable() was not called). */
+  async render (): Promise<string> {
+    return (await this.#registry()).metrics()
   }
 
   get contentType (): string {
-    return this.registry.contentType
+    return this.#contentType
   }
 }

@@ -22,6 +22,23 @@ t.test('no METRICS_TOKEN: /metrics is 404 like an unknown route, whatever the ca
   }
 })
 
+t.test('metrics turned on at run time (a token saved): counts since start, prom-client loaded then', async (t) => {
+  const { app, store, services } = await build(t)
+  // Before: no prom-client work at all; an upstream call report is simply not recorded yet.
+  services.metrics.upstreamCall({ upstream: 'V8', route: 'GET /x', outcome: '2xx', seconds: 0.1 })
+  for (let i = 0; i < 2; i++) await app.inject({ method: 'GET', url: '/health' })
+  await app.inject({ method: 'GET', url: '/cache/simulacoes', headers: { authorization: 'Bearer wrong-key' } })
+  t.equal((await app.inject({ method: 'GET', url: '/metrics', headers: SCRAPE })).statusCode, 404, 'off while no token')
+  store.update({ METRICS_TOKEN: TOKEN })
+  await services.metrics.enable()
+  services.metrics.upstreamCall({ upstream: 'V8', route: 'GET /x', outcome: '2xx', seconds: 0.1 })
+  const res = await app.inject({ method: 'GET', url: '/metrics', headers: SCRAPE })
+  t.equal(res.statusCode, 200, 'on at once after the save')
+  t.equal(value(res.body, 'clt_v8_http_requests_total{method="GET",route="/health",status="200"}'), 2, 'requests counted from the start')
+  t.equal(value(res.body, 'clt_v8_auth_failures_total{reason="wrong_key"}'), 1, 'refused keys counted from the start')
+  t.equal(value(res.body, 'clt_v8_upstream_request_duration_seconds_count{upstream="V8",route="GET /x",outcome="2xx"}'), 1, 'upstream latency from the moment metrics were on')
+})
+
 t.test('the token: missing or wrong → 401 (counted); the API key is not a scrape token; the token is not an API key', async (t) => {
   const { app } = await build(t, { config: { METRICS_TOKEN: TOKEN } })
   t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401, 'no token → 401')

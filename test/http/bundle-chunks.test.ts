@@ -1,7 +1,8 @@
 /**
- * The spreadsheet readers and writers load on first use (issue 16: not in every tenant's start): through the built,
- * bundled tenant process (bin/clt-v8-api.js), a CSV and an XLSX are read, and a batch's results are written as
- * CSV and XLSX. Needs `npm run build`.
+ * What a tenant loads only when used (issue 16: not in every tenant's start) works from the built, bundled process
+ * (bin/clt-v8-api.js), where each is a chunk of its own beside dist/bundle/main.js: the spreadsheet readers and
+ * writers (a CSV and an XLSX read, a batch's results written as CSV and XLSX) and prom-client (GET /metrics).
+ * Needs `npm run build`.
  */
 import fs from 'node:fs'
 import { request } from 'undici'
@@ -11,10 +12,12 @@ import { freePort } from '../fixtures/net.js'
 import { PLANILHAS, fixtureCpfs } from '../fixtures/planilhas.js'
 import { startTenantProcess, waitHealthy } from '../fixtures/batches-process.js'
 
-async function call (port: number, method: 'GET' | 'POST', path: string, body?: Buffer, type?: string): Promise<{ status: number; bytes: Buffer; type: string }> {
+const METRICS = 'metrics-token-0123456789abcdef0123456789abcdef'
+
+async function call (port: number, method: 'GET' | 'POST', path: string, body?: Buffer, type?: string, key = TEST_API_KEY): Promise<{ status: number; bytes: Buffer; type: string }> {
   const res = await request(`http://127.0.0.1:${port}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(type ? { 'content-type': type } : {}) },
+    headers: { authorization: `Bearer ${key}`, ...(type ? { 'content-type': type } : {}) },
     body,
     headersTimeout: 15_000,
     bodyTimeout: 15_000,
@@ -25,7 +28,7 @@ async function call (port: number, method: 'GET' | 'POST', path: string, body?: 
 t.test('the bundled tenant reads CSV and XLSX uploads and writes both result formats', async (t) => {
   const root = tempRoot(t, 'cltv8-sheets-proc-')
   const port = await freePort()
-  writeTenantConfig(root, port, { LOG_LEVEL: 'warn' })
+  writeTenantConfig(root, port, { LOG_LEVEL: 'warn', METRICS_TOKEN: METRICS })
   const p = startTenantProcess(t, root, port)
   await waitHealthy(port)
 
@@ -46,5 +49,9 @@ t.test('the bundled tenant reads CSV and XLSX uploads and writes both result for
   const outXlsx = await call(port, 'GET', `/clt/lotes/${id}/resultado.xlsx`)
   t.equal(outXlsx.status, 200, 'results as XLSX')
   t.equal(outXlsx.bytes.subarray(0, 2).toString('latin1'), 'PK', 'an XLSX (zip), written by the lazily loaded writer')
+  const metrics = await call(port, 'GET', '/metrics', undefined, undefined, METRICS)
+  t.equal(metrics.status, 200, 'GET /metrics answers')
+  t.match(metrics.bytes.toString(), /^clt_v8_http_requests_total\{method="POST",route="\/clt\/lotes\/planilha",status="200"\} 2$/m, 'prom-client loaded: the previews counted by route')
+  t.match(metrics.bytes.toString(), /^clt_v8_process_resident_memory_bytes \d+/m, 'with the process metrics')
   t.equal(p.stderr().includes('Cannot find module'), false, 'no chunk missing from the bundle')
 })
