@@ -47,7 +47,6 @@ export class TenantMetrics {
   readonly #defaultMetrics: boolean
   #loading: Promise<Registry> | undefined
   #upstream: Histogram<'upstream' | 'route' | 'outcome'> | undefined
-  #contentType = 'text/plain; version=0.0.4; charset=utf-8'
 
   constructor (sources: MetricsSources, opts: { defaultMetrics?: boolean } = {}) {
     this.#sources = sources
@@ -82,18 +81,25 @@ export class TenantMetrics {
     // Process CPU, memory, heap and event-loop delay, like any Node service.
     if (this.#defaultMetrics) collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX })
 
-    registry.registerMetric(new Counter({
-      name: `${METRICS_PREFIX}http_requests_total`,
-      registers: [],
-      help: 'Requests answered, by method, route pattern (unmatched = no route) and status.',
-      labelNames: ['method', 'route', 'status'],
-      collect () {
-        this.reset()
-        for (const [method, routes] of requests) {
-          for (const [route, statuses] of routes) for (const [status, n] of statuses) this.inc({ method, route, status: String(status) }, n)
-        }
-      },
-    }))
+    /** A counter whose values are read from this tenant's own counts when Prometheus scrapes. */
+    const countedAtScrape = (name: string, help: string, labelNames: string[], read: () => Iterable<[Record<string, string>, number]>): void => {
+      registry.registerMetric(new Counter({
+        name: `${METRICS_PREFIX}${name}`,
+        registers: [],
+        help,
+        labelNames,
+        collect () {
+          this.reset()
+          for (const [labels, n] of read()) this.inc(labels, n)
+        },
+      }))
+    }
+
+    countedAtScrape('http_requests_total', 'Requests answered, by method, route pattern (unmatched = no route) and status.', ['method', 'route', 'status'], function * () {
+      for (const [method, routes] of requests) {
+        for (const [route, statuses] of routes) for (const [status, n] of statuses) yield [{ method, route, status: String(status) }, n]
+      }
+    })
     this.#upstream = new Histogram({
       name: `${METRICS_PREFIX}upstream_request_duration_seconds`,
       help: 'Upstream calls (each attempt), by upstream, route and outcome, with their duration.',
@@ -101,26 +107,14 @@ export class TenantMetrics {
       buckets: UPSTREAM_BUCKETS,
       registers,
     })
-    registry.registerMetric(new Counter({
-      name: `${METRICS_PREFIX}flows_total`,
-      registers: [],
-      help: 'Flow runs (API calls and batch items), by bank (v8, presencabank), outcome (success, failed, pending, error) and failure code.',
-      labelNames: ['bank', 'outcome', 'code'],
-      collect () {
-        this.reset()
-        for (const f of flows.values()) this.inc({ bank: f.bank, outcome: f.outcome, code: f.code }, f.n)
-      },
-    }))
-    registry.registerMetric(new Counter({
-      name: `${METRICS_PREFIX}auth_failures_total`,
-      registers: [],
-      help: 'Requests refused at the key check: wrong API key, address locked out after wrong keys, wrong metrics token.',
-      labelNames: ['reason'],
-      collect () {
-        this.reset()
-        for (const [reason, n] of Object.entries(auth)) this.inc({ reason }, n)
-      },
-    }))
+    countedAtScrape('flows_total', 'Flow runs (API calls and batch items), by bank (v8, presencabank), outcome (success, failed, pending, error) and failure code.',
+      ['bank', 'outcome', 'code'], function * () {
+        for (const f of flows.values()) yield [{ bank: f.bank, outcome: f.outcome, code: f.code }, f.n]
+      })
+    countedAtScrape('auth_failures_total', 'Requests refused at the key check: wrong API key, address locked out after wrong keys, wrong metrics token.',
+      ['reason'], function * () {
+        for (const [reason, n] of Object.entries(auth)) yield [{ reason }, n]
+      })
 
     const tokenGauge = (name: string, help: string, read: (t: TokenCacheStatus) => number): void => {
       registry.registerMetric(new Gauge({ name: `${METRICS_PREFIX}${name}`, help, registers: [], collect () { this.set(read(sources.tokenStatus())) } }))
@@ -141,34 +135,20 @@ export class TenantMetrics {
         for (const state of ['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED']) this.set({ state }, counts[state] ?? 0)
       },
     }))
-    registry.registerMetric(new Counter({
-      name: `${METRICS_PREFIX}upstream_shape_warnings_total`,
-      registers: [],
-      help: 'Upstream answers (or listing items) that did not match the known shapes, by upstream and route.',
-      labelNames: ['upstream', 'route'],
-      collect () {
-        this.reset()
+    countedAtScrape('upstream_shape_warnings_total', 'Upstream answers (or listing items) that did not match the known shapes, by upstream and route.',
+      ['upstream', 'route'], function * () {
         for (const [key, n] of Object.entries(sources.shapeWarnings())) {
           const space = key.indexOf(' ')
-          this.inc({ upstream: key.slice(0, space), route: key.slice(space + 1) }, n)
+          yield [{ upstream: key.slice(0, space), route: key.slice(space + 1) }, n]
         }
-      },
-    }))
+      })
     const logCounter = (name: string, help: string, read: (s: LogStats[string]) => number): void => {
-      registry.registerMetric(new Counter({
-        name: `${METRICS_PREFIX}${name}`,
-        registers: [],
-        help,
-        labelNames: ['destination'],
-        collect () {
-          this.reset()
-          for (const [destination, s] of Object.entries(sources.logStats?.() ?? {})) this.inc({ destination }, read(s))
-        },
-      }))
+      countedAtScrape(name, help, ['destination'], function * () {
+        for (const [destination, s] of Object.entries(sources.logStats?.() ?? {})) yield [{ destination }, read(s)]
+      })
     }
     logCounter('log_lines_dropped_total', 'Log lines dropped because the disk (or stdout) could not keep up, by destination.', (s) => s.dropped)
     logCounter('log_lines_written_total', 'Log lines accepted for writing, by destination.', (s) => s.written)
-    this.#contentType = registry.contentType
     return registry
   }
 
@@ -216,12 +196,9 @@ export class TenantMetrics {
     this.#auth[reason]++
   }
 
-  /** The Prometheus text exposition (loads prom-client on the first call when enable() was not called). */
-  async render (): Promise<string> {
-    return (await this.#registry()).metrics()
-  }
-
-  get contentType (): string {
-    return this.#contentType
+  /** The Prometheus text exposition and its content type (loads prom-client on the first call when enable() was not). */
+  async render (): Promise<{ text: string; contentType: string }> {
+    const registry = await this.#registry()
+    return { text: await registry.metrics(), contentType: registry.contentType }
   }
 }

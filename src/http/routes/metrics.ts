@@ -28,7 +28,7 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app
       opts.metrics.authFailure('metrics_token')
       throw new AppError('nao_autorizado', 'Token de métricas ausente ou inválido: envie Authorization: Bearer <METRICS_TOKEN>.', 401)
     }
-    const body = await opts.metrics.render()
-    return reply.header('cache-control', 'no-store').type(opts.metrics.contentType).send(body)
+    const { text, contentType } = await opts.metrics.render()
+    return reply.header('cache-control', 'no-store').type(contentType).send(text)
   })
 }
