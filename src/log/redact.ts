@@ -11,9 +11,11 @@
  * are checked by pino's own redact, given these names at the top level only (which costs next to nothing).
  */
 
+import { SECRET_KEYS } from '../config/schema.js'
+
 export const REDACTED = '[REDACTED]'
 
-/** Field names whose value never reaches a log line. */
+/** Field names whose value never reaches a log line: the usual credential names and every secret setting of a tenant. */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'authorization',
   'cookie',
@@ -24,11 +26,7 @@ export const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'refresh_token',
   'apiKey',
   'api_key',
-  'API_KEY',
-  'METRICS_TOKEN',
-  'V8_PASSWORD',
-  'KENTRO_API_KEY',
-  'PRESENCABANK_PASSWORD',
+  ...SECRET_KEYS,
 ])
 
 /** How many levels of nesting are looked into (top level = 1). */

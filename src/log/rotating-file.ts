@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { BoundedLines, type LineStats } from './bounded-lines.js'
+import { BoundedLines } from './bounded-lines.js'
 
 export interface RotatingFileOptions {
   dir: string
@@ -26,8 +26,6 @@ export interface RotatingFileOptions {
   base?: Record<string, unknown>
   now?: () => number
 }
-
-export type RotatingFileStats = LineStats
 
 /** Local time as a sortable file-name part: 2026-06-15T12-00-00.123. */
 function stamp (ms: number): string {

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { createLogger } from '../../src/log/logger.js'
+import { SECRET_KEYS } from '../../src/config/schema.js'
 import { REDACTED, SECRET_FIELDS, redactFields } from '../../src/log/redact.js'
 import { tempRoot } from '../fixtures/config.js'
 
@@ -41,7 +42,7 @@ t.test('an Error holding a secret-named property keeps its message and stack', a
 })
 
 t.test('the names cover every secret setting of a tenant', async (t) => {
-  for (const name of ['V8_PASSWORD', 'KENTRO_API_KEY', 'PRESENCABANK_PASSWORD', 'API_KEY', 'METRICS_TOKEN', 'authorization', 'password', 'senha', 'token']) {
+  for (const name of [...SECRET_KEYS, 'authorization', 'password', 'senha', 'token']) {
     t.ok(SECRET_FIELDS.has(name), `${name} is redacted by name`)
   }
 })
