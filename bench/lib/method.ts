@@ -32,40 +32,36 @@ bare; the changes they led to are listed with each item.
   (\`node_modules/.cache/clt-v8-compile\`, flushed once listening); Swagger (\`@fastify/swagger\`, Swagger UI,
   \`@fastify/static\`, \`yaml\`) loads on the first \`/docs\` request, in an inner instance of its own; undici loads
   on the first upstream call; the spreadsheet readers and writers (csv-parse, csv-stringify, fflate,
-  read-excel-file, write-excel-file: ~4.5 MB of heap with their code) on the first upload or export, as chunks
-  beside the bundle (main.js 1.84 → 1.63 MB); prom-client only when the tenant's metrics are on (a
-  METRICS_TOKEN in its file; counts of requests, flows and refused keys are kept in Maps from the start either
-  way); and \`node:http\` is loaded by require(), because an ES import of it reads every export and so loads
-  Node's bundled undici (~25 ms, ~3 MB of heap). What is left at start is fastify itself (the baseline pays it
-  too), zod and the route schemas built at import, SQLite (opening the file, migrations check) and the logger's
-  files; in memory, zod's and the app's code and the
-  start-up heap (heapUsed ~19 MB 8 s after ready, against ~11 MB for the hello-world), and Node keeping the
-  bundle's source (an ES module's text is held about twice: ~3 MB for its 1.6 MB). A tenant that has called an
-  upstream also holds undici (a few MB more than these figures, which are read before any upstream call). The
-  idle figure moves by several MB between runs with what else the 2 cores are doing (when V8 gets round to
-  shrinking the start-up heap); compare it within one run.
+  read-excel-file, write-excel-file) on the first upload or export, as chunks beside the bundle; prom-client only
+  when the tenant's metrics are on (a METRICS_TOKEN in its file; counts of requests, flows and refused keys are
+  kept in Maps from the start either way); and \`node:http\` is loaded by require(), because an ES import of it
+  reads every export and so loads Node's bundled undici. What is left at start is fastify itself (the baseline
+  pays it too), loading SQLite's native addon, zod and the route schemas built at import, the config check, SQLite
+  (opening the file, migrations check) and the logger's files; in memory, zod's and the app's code, the start-up
+  heap and the bundle's source text, which Node keeps for the module. A tenant that has called an upstream also
+  holds undici (more than these figures, which are read before any upstream call). The idle figure moves by
+  several MB between runs with what else the 2 cores are doing (when V8 gets round to shrinking the start-up
+  heap); compare it within one run.
 - **HTTP (\`/health\`, cache read).** The baseline has no logger at all, so every logged route pays for its log
-  line on top of its own work; the diagnostic "hello-world + fastify default request logging" shows what any
-  logging costs. The "server CPU per request" figures (user + system time of the serving process ÷ requests)
-  say what each server spends, which the load generator sharing the 2 cores blurs in req/s. Changes made
-  earlier: one log line per request (\`src/http/request-log.ts\`), security headers rendered once at start
-  (\`src/http/security-headers.ts\`), \`/health\` silent when healthy and reading SQLite at most once a second,
-  no request line built when its level drops it, \`/health\` serialized once per reading, the cache read
+  line on top of its own work; the diagnostics "hello-world + fastify default request logging" and "hello-world
+  + tenant logger" show what logging alone costs. The "server CPU per request" figures (user + system time of the
+  serving process ÷ requests) say what each server spends, which the load generator sharing the 2 cores blurs in
+  req/s. Changes made earlier: one log line per request (\`src/http/request-log.ts\`), security headers rendered
+  once at start (\`src/http/security-headers.ts\`), \`/health\` silent when healthy and reading SQLite at most once
+  a second, no request line built when its level drops it, \`/health\` serialized once per reading, the cache read
   serialized with fast-json-stringify compiled from its zod schema (\`src/http/fast-json.ts\`), the configured
-  API key hashed once per change. Changes made this round: pino's \`redact\` with wildcard paths
-  (\`*.password\`, \`*.token\` …) cost ~11 µs a line, ten times the rest of pino's work; secret-named fields
-  (${SECRET_FIELDS.size} names) are now redacted by name in one pass over the keys (\`src/log/redact.ts\`, three levels deep,
-  stricter than the paths it replaced); and lines reach sonic-boom as Buffers, because its string mode measured
-  the whole pending string again on every line (in-process, a request line through the real logger and file:
-  13–15 → 8–9 µs). Measured by switching pieces off one at a time in one run (CPU per request of the cache
-  read, ~95 µs against bare's ~13): the request line ~25 µs, the SQLite read with its two JSON parses and the
-  dates ~13 µs, the API-key check ~3 µs; with all three off the route costs about what \`/health\` does (~36–42
-  µs): fastify's per-request work with the tenant's hooks (request tracking for the draining shutdown, the
-  per-route request counter, the security headers ~5 µs, the request logger) and a response with ~700 bytes of
-  headers. Both goals (/health ≥ 0.85×, cache read ≥ 0.6× a logger-less hello-world) stay missed: fastify's own
-  default logging already takes the hello-world to ~0.6×, and a tenant route cannot drop its request line, the
-  key check or the security headers; what would move them further is sampling request lines (a loss of the
-  per-request record operators read) or a cheaper HTTP layer than fastify's.
+  API key hashed once per change. Changes made for issue 16 this round: pino's \`redact\` with wildcard paths
+  (\`*.password\`, \`*.token\` …) walked every line once per path; the ${SECRET_FIELDS.size} secret-named fields are now
+  redacted by name in one pass over the keys (\`src/log/redact.ts\`, three levels deep, stricter than the paths it
+  replaced); and lines reach sonic-boom as Buffers, because its string mode measured the whole pending string
+  again on every line. What limits the cache read beyond \`/health\`: its request line (the largest part), the
+  SQLite read with two JSON parses, the API-key check; \`/health\` itself pays fastify's per-request work with
+  the tenant's hooks (request tracking for the draining shutdown, the per-route request counter, the security
+  headers, the request logger) and a response with ~700 bytes of headers. Both goals (/health ≥ 0.85×, cache
+  read ≥ 0.6× a logger-less hello-world) stay missed: the diagnostics show fastify's own default logging taking
+  the hello-world down by about half, and a tenant route cannot drop its request line, the key check or the
+  security headers; what would move them further is sampling request lines (a loss of the per-request record
+  operators read) or a cheaper HTTP layer than fastify's.
 - **Fleet of 100.** Each tenant's PSS is its own heap and code; the node binary and shared libraries are split
   among the processes. Idle CPU is each tenant's timers: the batch engine looks for due work every second,
   the V8 event applier and callback delivery every 5 s, each a small SQLite query; and the PM2 daemon.
