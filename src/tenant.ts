@@ -166,7 +166,8 @@ export function createServices (deps: ServiceDeps): TenantServices {
   const proposals = new ProposalService({ db: deps.db, v8, ops: v8Operations, kentro, results: flowResults, cache: simulationCache, outbox, config, logger: deps.logger, now })
   const inbox = new WebhookInbox(deps.db)
   const registrar = new WebhookRegistrar({ db: deps.db, v8: v8Operations, config, logger: deps.logger, now })
-  const applier = new EventApplier({ inbox, results: flowResults, flow: cltFlow, batches, proposals, logger: deps.logger, now, ...deps.events?.applier })
+  // The counted flow: a run an event resumes is a flow run too (GET /metrics flows_total).
+  const applier = new EventApplier({ inbox, results: flowResults, flow, batches, proposals, logger: deps.logger, now, ...deps.events?.applier })
   const webhooks = new WebhookService(registrar, inbox, applier, deps.logger, now)
   // CALLBACK_URL goes through the same address policy as the upstreams, checked at every connect.
   const callbacks = new CallbackSender({ addressPolicy: () => upstreamPolicy(config()), logger: deps.logger, ...(deps.events?.callbackTimeoutMs ? { timeoutMs: deps.events.callbackTimeoutMs } : {}) })

@@ -24,6 +24,8 @@ t.test("a slow consult's result reaches CALLBACK_URL signed, with no second call
   // The result is queued inside the flow's save, before the applier records what the event did: wait for that too.
   const applied = await waitFor('the SUCCESS event applied', async () => ((await w.get('/webhooks/eventos')).body.eventos as Array<{ status: string; estado: string; resultado: string }>).find((e) => e.status === 'SUCCESS' && e.estado === 'applied'), 10_000, 25)
   t.equal(applied.resultado, 'fluxo concluido', 'the SUCCESS event resumed the flow')
+  const { text } = await w.services.metrics.render()
+  t.match(text, /^clt_v8_flows_total\{bank="v8",outcome="success",code=""\} 1$/m, 'the run the event resumed is counted as a flow run')
   const msg = await w.post('/clt/mensagem-whatsapp', { cpf: p!.cpf })
   t.equal(msg.body.status, 'oferta', 'the stored result is the offer')
   const entregas = (await w.get('/webhooks/entregas')).body.entregas
