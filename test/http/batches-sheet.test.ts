@@ -137,7 +137,10 @@ t.test('bad uploads: clear 4xx in the one error shape, nothing stored', async (t
   shape(await upload(app, Buffer.alloc(0)), 422, 'arquivo_vazio')
   shape(await upload(app, Array.from({ length: 5 }, (_, i) => validCpf(i)).join('\n')), 422, 'linhas_demais')
   shape(await upload(app, 'nome;cidade\nMaria;Recife\n'), 422, 'coluna_cpf_nao_encontrada')
-  shape(await upload(app, `${validCpf(1)}\n`, '?coluna_cpf=9'), 422, 'coluna_cpf_nao_encontrada')
+  const noColumn = await upload(app, `${validCpf(1)};Maria Souza;11987654321\n`, '?coluna_cpf=9')
+  shape(noColumn, 422, 'coluna_cpf_nao_encontrada')
+  t.same(noColumn.json().details?.colunas, ['Coluna 1', 'Coluna 2', 'Coluna 3'], 'a headerless file\'s columns by number')
+  t.notOk(noColumn.body.includes(validCpf(1)) || noColumn.body.includes('Maria') || noColumn.body.includes('11987654321'), 'no cell of the first row in the answer')
   shape(await upload(app, Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 1, 2, 3, 4])), 415, 'formato_nao_suportado')
   shape(await upload(app, `${validCpf(1)}\n`, '?prazo=500'), 400, 'requisicao_invalida')
   shape(await upload(app, `${validCpf(1)}\n`, '?banco=presencabank'), 409, 'presencabank_nao_configurado')
@@ -231,6 +234,7 @@ t.test('a PresençaBank batch from a spreadsheet: the rows\' names and phones re
   const rows = parseCsv((await get(x.app, `/clt/lotes/${b.lote_id}/resultado.csv`)).rawPayload, { delimiter: ';', bom: true }) as string[][]
   const head = rows[0]!
   const col = (name: string): number => head.indexOf(name)
+  t.equal(rows.length, want.size + 1, 'one result row per CPF sent, after the header')
   for (const r of rows.slice(1)) {
     const cpf = r[0]!.replace(/\D/g, '')
     t.equal(r[col('resultado')], want.get(cpf), `…${cpf.slice(-4)}: ${want.get(cpf)}`)

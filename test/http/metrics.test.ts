@@ -97,6 +97,7 @@ t.test('against the sandbox: upstream calls with latency, token state, flows by 
   t.ok((value(after, 'clt_v8_batch_items{state="FAILED"}') ?? 0) >= 1, 'the invalid CPF is a failed item')
   for (const p of [ok!, rejected!]) t.notOk(text.includes(p.cpf), 'no CPF of a flow in the output')
   t.notOk(text.includes('sandbox-client') || text.includes(TEST_API_KEY), 'no credential in the output')
+  for (const cpf of [ok!.cpf, rejected!.cpf, '11111111111']) t.notOk(after.includes(cpf), 'no CPF of a flow or a batch item in the output after the batch')
 })
 
 t.test('log lines written and dropped, from the logger\'s own counters', async (t) => {

@@ -55,7 +55,7 @@ function bestCpfColumn (rows: string[][], width: number): number | undefined {
  * Read the header (a first row without CPF-like cells and with letters in it), then the CPF column: the one asked
  * for (`escolha`: a header name or a 1-based number), else a CPF-named header, else the one with most valid CPFs.
  */
-export function mapColumns (sheet: RawSheet, escolha?: string): ColumnMap | { error: string } {
+export function mapColumns (sheet: RawSheet, escolha?: string): ColumnMap | { error: string; headers: string[] } {
   const first = sheet.rows[0] ?? []
   const hasHeader = sheet.format !== 'lista' && first.some((c) => /\p{L}/u.test(c)) && !first.some(cpfLike)
   const data = hasHeader ? sheet.rows.slice(1) : sheet.rows
@@ -68,7 +68,7 @@ export function mapColumns (sheet: RawSheet, escolha?: string): ColumnMap | { er
   if (escolha !== undefined && escolha.trim() !== '') {
     const asked = escolha.trim()
     const n = /^\d+$/.test(asked) ? Number(asked) - 1 : folded.indexOf(fold(asked))
-    if (n < 0 || n >= width) return { error: `A coluna "${asked}" não existe no arquivo (colunas: ${headers.join(', ')}).` }
+    if (n < 0 || n >= width) return { error: `A coluna "${asked}" não existe no arquivo (colunas: ${headers.join(', ')}).`, headers }
     cpf = n
     cpfBy = 'escolhida'
   } else {
@@ -78,7 +78,7 @@ export function mapColumns (sheet: RawSheet, escolha?: string): ColumnMap | { er
       cpfBy = 'conteudo'
     }
   }
-  if (cpf === undefined) return { error: 'Nenhuma coluna do arquivo tem CPFs válidos; confira o arquivo ou indique a coluna do CPF.' }
+  if (cpf === undefined) return { error: 'Nenhuma coluna do arquivo tem CPFs válidos; confira o arquivo ou indique a coluna do CPF.', headers }
   const roles: Partial<Record<Role, number>> = {}
   if (hasHeader) {
     for (const role of ROLES) {

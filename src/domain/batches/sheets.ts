@@ -66,7 +66,9 @@ export class BatchSheets {
   async read (u: Upload): Promise<ReadUpload> {
     const raw = await readSheet(u.data, u.kind, { maxBytes: this.#d.maxBytes, maxRows: this.#d.maxRows() })
     const map = mapColumns(raw, u.colunaCpf)
-    if ('error' in map) throw unprocessable('coluna_cpf_nao_encontrada', map.error, { colunas: raw.rows[0]?.slice(0, 100) ?? [] })
+    // The column names ("Coluna N" without a header row), never the first row itself: in a headerless file that is a
+    // person's CPF, name and phone.
+    if ('error' in map) throw unprocessable('coluna_cpf_nao_encontrada', map.error, { colunas: map.headers.slice(0, 100) })
     const { items, preview } = sheetItems(raw, map)
     if (items.length === 0) throw unprocessable('lote_vazio', `A coluna "${map.headers[map.cpf]}" não tem nenhum CPF.`)
     const sheet: SheetMeta = {
