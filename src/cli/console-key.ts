@@ -3,14 +3,13 @@
  * prints the key once; later calls print its fingerprint only; --rotate writes a new key (printed once), which the
  * running console takes at its next request (it re-reads the file when it changes), refusing the old one.
  */
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import { ensureConsoleConfig, newAdminKey, parseConsoleConfig } from '../config/console.js'
+import { ensureConsoleConfig, parseConsoleConfig } from '../config/console.js'
+import { keyFingerprint, newKey } from '../config/keys.js'
 import { updateEnvText, writeFileAtomic } from '../config/env-file.js'
 import { isBadPort } from './bad-ports.js'
 
 /** First 16 hex digits of the key's SHA-256: enough to tell keys apart, useless to log in with. */
-export const adminKeyFingerprint = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16)
 
 export interface ConsoleKeyResult {
   file: string
@@ -31,13 +30,13 @@ export function consoleUrl (config: { HOST: string; PORT: number }): string {
 export function consoleKey (root: string, opts: { rotate?: boolean; port?: number } = {}): ConsoleKeyResult {
   if (opts.port !== undefined && isBadPort(opts.port)) throw new Error(`port ${opts.port} is one browsers refuse (ERR_UNSAFE_PORT): the console exists to avoid those; choose another`)
   const { config, file, created } = ensureConsoleConfig(root, opts.port !== undefined ? { port: opts.port } : {})
-  if (created) return { file, shown: config.ADMIN_KEY, fingerprint: adminKeyFingerprint(config.ADMIN_KEY), url: consoleUrl(config), created, rotated: false }
-  if (!opts.rotate) return { file, fingerprint: adminKeyFingerprint(config.ADMIN_KEY), url: consoleUrl(config), created, rotated: false }
-  const key = newAdminKey()
+  if (created) return { file, shown: config.ADMIN_KEY, fingerprint: keyFingerprint(config.ADMIN_KEY), url: consoleUrl(config), created, rotated: false }
+  if (!opts.rotate) return { file, fingerprint: keyFingerprint(config.ADMIN_KEY), url: consoleUrl(config), created, rotated: false }
+  const key = newKey()
   const text = updateEnvText(fs.readFileSync(file, 'utf8'), { ADMIN_KEY: key })
   const next = parseConsoleConfig(text, file) // never write a file that would not load
   writeFileAtomic(file, text, 0o600, false)
-  return { file, shown: key, fingerprint: adminKeyFingerprint(key), url: consoleUrl(next), created, rotated: true }
+  return { file, shown: key, fingerprint: keyFingerprint(key), url: consoleUrl(next), created, rotated: true }
 }
 
 /** What the command prints. */

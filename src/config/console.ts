@@ -3,13 +3,13 @@
  * file (dotenv → zod, never process.env), created 0600 with a fresh admin key on first use. The admin key opens
  * the console's fleet list; it is no tenant's key and opens no tenant's API.
  */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { writeNewFile } from './durable.js'
 import { parseEnvText, updateEnvText } from './env-file.js'
 import { ConfigError } from './errors.js'
+import { newKey } from './keys.js'
 
 /** Not on the browsers' bad-port list (cli/bad-ports.ts), not the sandbox's 7070, outside the usual tenant 6000s. */
 export const CONSOLE_DEFAULT_PORT = 7000
@@ -27,8 +27,6 @@ export const consoleSchema = z.object({
 export type ConsoleConfig = Readonly<z.output<typeof consoleSchema>>
 
 export const consoleFile = (root: string): string => path.join(root, 'tenants', CONSOLE_FILE)
-
-export const newAdminKey = (): string => randomBytes(32).toString('base64url')
 
 export function parseConsoleConfig (text: string, file: string): ConsoleConfig {
   const raw = parseEnvText(text)
@@ -64,7 +62,7 @@ export function ensureConsoleConfig (root: string, defaults: { port?: number; ho
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const text = updateEnvText(
     '# The fleet console (npm run console:key; GENERATED, edit PORT/HOST if you must, then npm run tenant:ecosystem).\n',
-    { PORT: String(defaults.port ?? CONSOLE_DEFAULT_PORT), HOST: defaults.host ?? '127.0.0.1', ADMIN_KEY: newAdminKey() }
+    { PORT: String(defaults.port ?? CONSOLE_DEFAULT_PORT), HOST: defaults.host ?? '127.0.0.1', ADMIN_KEY: newKey() }
   )
   const config = parseConsoleConfig(text, file)
   try {

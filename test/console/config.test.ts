@@ -1,8 +1,9 @@
 /** The console's settings: made once with a 0600 file, the key shown once, rotation picked up by the running console, arguments checked. */
 import fs from 'node:fs'
 import t from 'tap'
-import { adminKeyFingerprint, consoleKey, consoleKeyLines } from '../../src/cli/console-key.js'
+import { consoleKey, consoleKeyLines } from '../../src/cli/console-key.js'
 import { consoleFile, ensureConsoleConfig, loadConsoleConfig, parseConsoleConfig } from '../../src/config/console.js'
+import { keyFingerprint } from '../../src/config/keys.js'
 import { parseConsoleArgs, watchedConfig } from '../../src/console/main.js'
 import { tempRoot } from '../fixtures/config.js'
 
@@ -20,7 +21,7 @@ t.test('console:key: made once (0600, shown once), then a fingerprint only, --ro
   t.notOk(again.created || again.shown, 'not made or shown again')
   const text = consoleKeyLines(again).join('\n')
   t.notOk(text.includes(first.shown!), 'the key is never printed again')
-  t.match(text, adminKeyFingerprint(first.shown!), 'its fingerprint is')
+  t.match(text, keyFingerprint(first.shown!), 'its fingerprint is')
 
   const live = watchedConfig(consoleFile(root), loadConsoleConfig(root))
   t.equal(live().ADMIN_KEY, first.shown, 'the running console reads the key')

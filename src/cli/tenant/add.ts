@@ -1,10 +1,10 @@
 /** `tenant add <PORT>`: write tenants/config-<PORT>.env from the template with a fresh API key (or complete a seed file). */
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { writeNewFile } from '../../config/durable.js'
 import { updateEnvText, writeFileAtomic, parseEnvText } from '../../config/env-file.js'
 import { parseTenantConfig } from '../../config/load.js'
+import { newKey } from '../../config/keys.js'
 import { tenantPaths } from '../../config/paths.js'
 import { consoleFile, loadConsoleConfig } from '../../config/console.js'
 import { isBadPort } from '../bad-ports.js'
@@ -47,8 +47,6 @@ export const LOOPBACK = '127.0.0.1'
 export const EVERY_INTERFACE = '0.0.0.0'
 
 export const DEFAULT_SANDBOX_URL = 'http://127.0.0.1:7070'
-
-export const newApiKey = (): string => randomBytes(32).toString('base64url')
 
 /** --default-gender: M or F (masculino/feminino accepted), or '' / none to declare none. */
 export function parseDefaultGender (raw: string): 'M' | 'F' | '' {
@@ -100,9 +98,9 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
     const text = fs.readFileSync(paths.configFile, 'utf8')
     const raw = parseEnvText(text)
     if (raw['API_KEY']) throw new CliError(`port ${port} is already a tenant (${paths.configFile}); use tenant:remove first`)
-    const apiKey = newApiKey()
+    const apiKey = newKey()
     const updates: Record<string, string | undefined> = { API_KEY: apiKey }
-    if (!raw['CALLBACK_SECRET']) updates['CALLBACK_SECRET'] = newApiKey()
+    if (!raw['CALLBACK_SECRET']) updates['CALLBACK_SECRET'] = newKey()
     if (!raw['PORT']) updates['PORT'] = String(port)
     if (!raw['TENANT_NAME']) updates['TENANT_NAME'] = opts.name ?? `tenant-${port}`
     // The file's own HOST is kept unless the operator chose here; a file without one gets loopback, like a new tenant.
@@ -121,13 +119,13 @@ export async function addTenant (opts: AddOptions): Promise<AddResult> {
   }
   const template = path.join(opts.codeDir, 'tenants', 'config.example.env')
   const text = fs.existsSync(template) ? fs.readFileSync(template, 'utf8') : ''
-  const apiKey = newApiKey()
+  const apiKey = newKey()
   const updates: Record<string, string> = {
     PORT: String(port),
     TENANT_NAME: opts.name ?? `tenant-${port}`,
     API_KEY: apiKey,
     // Ready for when the operator sets CALLBACK_URL: the client verifies callbacks with it (README, Eventos).
-    CALLBACK_SECRET: newApiKey(),
+    CALLBACK_SECRET: newKey(),
     HOST: host,
     ...(opts.sandbox ? sandboxSettings(opts.sandboxUrl ?? DEFAULT_SANDBOX_URL) : {}),
     ...(opts.defaultGender !== undefined ? { DEFAULT_GENDER: parseDefaultGender(opts.defaultGender) } : {}),

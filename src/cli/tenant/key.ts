@@ -2,11 +2,11 @@
  * `tenant key <PORT> [--rotate]`: the fingerprint of the tenant's API key, or a new key (printed once) that the
  * running process switches to at once (SIGHUP re-reads its file: no restart), refusing the old one from then on.
  */
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { updateEnvText, writeFileAtomic } from '../../config/env-file.js'
+import { keyFingerprint, newKey } from '../../config/keys.js'
 import { parseTenantConfig } from '../../config/load.js'
 import { tenantPaths } from '../../config/paths.js'
 import { appName } from '../ecosystem.js'
@@ -15,12 +15,10 @@ import { probeHealth } from '../net.js'
 import { pm2List } from '../pm2.js'
 import { probeHost } from '../status.js'
 import { readTenants } from '../tenants.js'
-import { newApiKey } from './add.js'
 import { defineCommand } from './command.js'
 import { portArgument } from './port.js'
 
 /** First 16 hex digits of the key's SHA-256: enough to tell keys apart, useless to call the API with. */
-export const keyFingerprint = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 16)
 
 /** How long a running process gets to switch to the new key after SIGHUP. */
 const SWITCH_WITHIN_MS = 5000
@@ -43,7 +41,7 @@ export const keyCommand = defineCommand({
     }
 
     const file = tenantPaths(root, port).configFile
-    const key = newApiKey()
+    const key = newKey()
     const text = updateEnvText(fs.readFileSync(file, 'utf8'), { API_KEY: key })
     parseTenantConfig(text, file, port) // never write a file that would not load
     writeFileAtomic(file, text)
