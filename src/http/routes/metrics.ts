@@ -20,9 +20,8 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app
   /** GET /metrics */
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (req, reply) => {
     const token = opts.token()
-    if (token === '') {
-      return reply.code(404).send({ success: false, error: 'rota_nao_encontrada', message: 'Rota não encontrada: GET /metrics' })
-    }
+    // Off: the app's own not-found answer, as for any unknown route.
+    if (token === '') return reply.callNotFound()
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')
     if (!m || !timingSafeEqual(digest(m[1]!), digest(token))) {
       opts.metrics.authFailure('metrics_token')
