@@ -37,7 +37,7 @@ export interface PrometheusResult {
   skipped: string[]
 }
 
-export interface FileSdGroup {
+interface FileSdGroup {
   targets: string[]
   labels: Record<string, string>
 }
@@ -102,7 +102,7 @@ export function writePrometheus (opts: PrometheusOptions): PrometheusResult {
 }
 
 /** A Prometheus configuration with the fleet's scrape job (usable as is, or its job pasted into an existing one). */
-export function renderScrapeConfig (o: { targetsFile: string; tokenFile: string; scrapeInterval: string }): string {
+function renderScrapeConfig (o: { targetsFile: string; tokenFile: string; scrapeInterval: string }): string {
   const config = {
     scrape_configs: [
       {

@@ -16,7 +16,7 @@ export const CONSOLE_DEFAULT_PORT = 7000
 export const CONSOLE_FILE = 'console.env'
 export const CONSOLE_APP = 'clt-v8-console'
 
-export const consoleSchema = z.object({
+const consoleSchema = z.object({
   PORT: z.coerce.number().int().min(1024, 'must be between 1024 and 65535').max(65535, 'must be between 1024 and 65535').default(CONSOLE_DEFAULT_PORT),
   /** Loopback by default: publish it through the generated reverse proxy (TLS), or choose an address on purpose. */
   HOST: z.string().trim().min(1).default('127.0.0.1'),

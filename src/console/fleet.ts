@@ -52,7 +52,7 @@ export interface FleetSource {
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]', ''])
 
 /** The address to reach a tenant on from this machine: loopback for "every interface", else its own address. */
-export function reachHost (host: string | undefined): string {
+function reachHost (host: string | undefined): string {
   if (host === undefined || WILDCARD.has(host)) return '127.0.0.1'
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
@@ -93,7 +93,7 @@ function healthPart (h: Health | undefined, now: number): Pick<TenantRow, 'healt
 }
 
 /** When the tenant last wrote an error line: the newest non-empty file of logs/<PORT>/error*.log. */
-export function lastErrorAt (root: string, port: number): string | null {
+function lastErrorAt (root: string, port: number): string | null {
   const dir = path.join(tenantPaths(root, port).logsDir, String(port))
   let newest = 0
   try {

@@ -17,7 +17,7 @@ import { FileFleet, LocalFleet, type FleetSource } from './fleet.js'
 import { Pm2Rpc } from './pm2-rpc.js'
 
 /** Below the PM2 entry's kill_timeout; open event streams are cut at once (the page reconnects). */
-export const CONSOLE_SHUTDOWN_GRACE_MS = 4000
+const CONSOLE_SHUTDOWN_GRACE_MS = 4000
 
 export interface ConsoleArgs {
   root: string

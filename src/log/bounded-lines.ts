@@ -11,8 +11,8 @@ import sonicBoom from 'sonic-boom'
 
 /** sonic-boom is CommonJS: its class is a property of the default export (the named import has no runtime value). */
 const { SonicBoom } = sonicBoom
-export type Sonic = InstanceType<typeof SonicBoom>
-export type SonicOptions = ConstructorParameters<typeof SonicBoom>[0]
+type Sonic = InstanceType<typeof SonicBoom>
+type SonicOptions = ConstructorParameters<typeof SonicBoom>[0]
 
 export interface LineStats {
   /** Lines accepted for writing since start. */

@@ -17,7 +17,7 @@ const FORM_HEADER = [
   'Documento [#c-6a93f650]', 'PIX [#c-66f9ee40]', 'Banco [#c-cd34f870]', 'Agencia [#c-7f6a0eb0]', 'Conta [#c-769db520]',
 ] as const
 type LabelOf<H> = H extends `${infer L} [#c-${string}]` ? L : never
-export type FormLabel = LabelOf<(typeof FORM_HEADER)[number]>
+type FormLabel = LabelOf<(typeof FORM_HEADER)[number]>
 
 /** The formsdata key of each form field, by its CRM label. */
 export const FORM = Object.fromEntries(

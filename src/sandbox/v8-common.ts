@@ -30,7 +30,7 @@ export const listQuery = z.object({
   provider: z.enum(['QI', 'CELCOIN']).optional(),
   search: z.string().optional(),
 })
-export type ListQuery = z.output<typeof listQuery>
+type ListQuery = z.output<typeof listQuery>
 
 /**
  * A list call's query read with `schema` (listQuery or an extension of it), plus its date window in ms (open ends

@@ -47,7 +47,7 @@ export interface UpstreamCallReport {
   seconds: number
 }
 
-export const statusOutcome = (status: number): UpstreamOutcome =>
+const statusOutcome = (status: number): UpstreamOutcome =>
   status === 429 ? '429' : status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx'
 
 export interface HttpClientOptions {

@@ -4,7 +4,7 @@
  */
 import type * as Undici from 'undici'
 
-export type UndiciModule = typeof Undici
+type UndiciModule = typeof Undici
 
 let loading: Promise<UndiciModule> | undefined
 

@@ -37,7 +37,7 @@ export interface ConsoleSource {
 }
 
 /** Where the console reaches each tenant in the cluster: its Service, on its port. */
-export function fleetFile (tenants: ConsoleSource['tenants']): FleetFile {
+function fleetFile (tenants: ConsoleSource['tenants']): FleetFile {
   return { tenants: tenants.map((t) => ({ port: t.port, name: t.name, url: `http://${names(t.port).app}:${t.port}` })) }
 }
 

@@ -61,7 +61,7 @@ export interface TenantSource {
 }
 
 /** The annotations a Prometheus kubernetes_sd job keeps (docs/KUBERNETES.md, "Metrics"): scrape this pod, where. */
-export const scrapeAnnotations = (port: number): Record<string, string> => ({
+const scrapeAnnotations = (port: number): Record<string, string> => ({
   'prometheus.io/scrape': 'true',
   'prometheus.io/port': String(port),
   'prometheus.io/path': '/metrics',

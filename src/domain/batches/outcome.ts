@@ -2,7 +2,6 @@
 import type { ItemStatus } from './types.js'
 
 export type Outcome = 'oferta' | 'recusado' | 'sem_margem' | 'aguardando' | 'erro' | 'cancelado' | 'na_fila' | 'em_andamento'
-export const OUTCOMES: readonly Outcome[] = ['oferta', 'recusado', 'sem_margem', 'aguardando', 'erro', 'cancelado', 'na_fila', 'em_andamento']
 
 /** Labels for the results file and the page. */
 export const OUTCOME_PT: Record<Outcome, string> = {

@@ -7,10 +7,10 @@ import type { ItemInput } from './types.js'
 
 /** Optional columns the flow can use, as the API names them. */
 export type Role = 'nome' | 'telefone' | 'data_nascimento' | 'email' | 'valor' | 'prazo'
-export const ROLES: readonly Role[] = ['nome', 'telefone', 'data_nascimento', 'email', 'valor', 'prazo']
+const ROLES: readonly Role[] = ['nome', 'telefone', 'data_nascimento', 'email', 'valor', 'prazo']
 
 /** How a header is written, folded: lower case, no accents, runs of other characters → `_`. */
-export function fold (s: string): string {
+function fold (s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')
 }
 

@@ -6,7 +6,7 @@ import type { PresencaResult } from '../presenca-flow/types.js'
 import { OUTCOME_PT, outcomeOf } from './outcome.js'
 import type { ExportRow, SheetMeta } from './sheet-store.js'
 
-export const RESULT_COLUMNS = [
+const RESULT_COLUMNS = [
   'resultado',
   'motivo',
   'codigo',

@@ -21,7 +21,7 @@ export interface RawSheet {
   rows: string[][]
 }
 
-export const MAX_COLUMNS = 100
+const MAX_COLUMNS = 100
 const MAX_CELL = 500
 const DEFAULT_UNPACKED = 64 * 1024 * 1024
 

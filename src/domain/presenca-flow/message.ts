@@ -15,7 +15,7 @@ export type PresencaMessageStatus =
 const FIELD_PT: Record<string, string> = { nome: 'nome completo', telefone: 'seu celular com DDD' }
 
 /** The fields of a result the text reads (a stored result, or a batch item's). */
-export type PresencaMessageSource = Pick<PresencaRecord, 'status' | 'resultado' | 'etapa' | 'code' | 'details'>
+type PresencaMessageSource = Pick<PresencaRecord, 'status' | 'resultado' | 'etapa' | 'code' | 'details'>
 
 export function presencaWhatsappMessage (record: PresencaMessageSource): { status: PresencaMessageStatus; mensagem: string } {
   const r = record.resultado
