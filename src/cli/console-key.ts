@@ -8,6 +8,7 @@ import { ensureConsoleConfig, parseConsoleConfig } from '../config/console.js'
 import { keyFingerprint, newKey } from '../config/keys.js'
 import { updateEnvText, writeFileAtomic } from '../config/env-file.js'
 import { isBadPort } from './bad-ports.js'
+import { reachHost } from './net.js'
 
 /** First 16 hex digits of the key's SHA-256: enough to tell keys apart, useless to log in with. */
 
@@ -23,8 +24,7 @@ export interface ConsoleKeyResult {
 
 /** Where an operator on this machine opens the console. */
 export function consoleUrl (config: { HOST: string; PORT: number }): string {
-  const host = ['0.0.0.0', '::', '[::]'].includes(config.HOST) ? '127.0.0.1' : config.HOST.includes(':') && !config.HOST.startsWith('[') ? `[${config.HOST}]` : config.HOST
-  return `http://${host}:${config.PORT}/`
+  return `http://${reachHost(config.HOST)}:${config.PORT}/`
 }
 
 export function consoleKey (root: string, opts: { rotate?: boolean; port?: number } = {}): ConsoleKeyResult {

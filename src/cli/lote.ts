@@ -7,6 +7,7 @@ import { loadTenantConfig } from '../config/load.js'
 import { CODE_DIR } from '../config/paths.js'
 import { CliError } from './errors.js'
 import { parsePort } from './tenant/port.js'
+import { reachHost } from './net.js'
 
 const USAGE = 'usage: npm run lote -- <PORT> <arquivo.csv|.xlsx> [--banco v8|presencabank] [--valor 350,00] [--prazo 24] [--coluna-cpf CPF] [--saida resultado.csv|.xlsx]'
 
@@ -28,8 +29,7 @@ export interface LoteIo {
 
 /** The tenant's address as this machine reaches it: a wildcard bind is reached on loopback. */
 function baseUrl (host: string, port: number): string {
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
-  return `http://${h}:${port}`
+  return `http://${reachHost(host)}:${port}`
 }
 
 /** The bar: `[#####.....]  52 %  104/200 · oferta 80 · recusado 10 · … · 35/min · ~3 min`. */

@@ -31,8 +31,17 @@ export interface HealthProbe {
   body?: Record<string, unknown>
 }
 
+/** Bind addresses that mean "every interface": reached on loopback from this machine. */
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]', ''])
+
+/** A tenant's (or the console's) bind address as this machine reaches it, ready for a URL: IPv6 in brackets. */
+export function reachHost (host: string | undefined): string {
+  if (host === undefined || WILDCARD.has(host)) return '127.0.0.1'
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
 export async function probeHealth (port: number, timeoutMs = 1000, host = '127.0.0.1'): Promise<HealthProbe> {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  const h = reachHost(host)
   try {
     const res = await request(`http://${h}:${port}/health`, { signal: AbortSignal.timeout(timeoutMs) })
     const body = (await res.body.json()) as Record<string, unknown>

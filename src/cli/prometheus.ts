@@ -12,6 +12,7 @@ import { updateEnvText, writeFileAtomic } from '../config/env-file.js'
 import { parseTenantConfig } from '../config/load.js'
 import { tenantPaths } from '../config/paths.js'
 import { readTenants } from './tenants.js'
+import { reachHost } from './net.js'
 
 export interface PrometheusOptions {
   root: string
@@ -42,11 +43,7 @@ interface FileSdGroup {
   labels: Record<string, string>
 }
 
-const WILDCARD = new Set(['0.0.0.0', '::', '[::]'])
-const target = (host: string, port: number): string => {
-  const h = WILDCARD.has(host) ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-  return `${h}:${port}`
-}
+const target = (host: string, port: number): string => `${reachHost(host)}:${port}`
 
 export const DEFAULT_SCRAPE_INTERVAL = '15s'
 const INTERVAL_RE = /^\d+(ms|s|m|h)$/

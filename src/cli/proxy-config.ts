@@ -8,6 +8,7 @@
  */
 import { CONSOLE_DEFAULT_PORT, type ConsoleConfig } from '../config/console.js'
 import { readTenants } from './tenants.js'
+import { reachHost } from './net.js'
 
 export interface ProxyOptions {
   root: string
@@ -21,11 +22,7 @@ export interface ProxyOptions {
   email?: string
 }
 
-const WILDCARD = new Set(['0.0.0.0', '::', '[::]'])
-const upstream = (host: string, port: number): string => {
-  const h = WILDCARD.has(host) ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-  return `${h}:${port}`
-}
+const upstream = (host: string, port: number): string => `${reachHost(host)}:${port}`
 
 /** A site address Caddy accepts and that cannot break out of its line: host[:port] with an optional http(s) scheme. */
 const SITE_RE = /^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?$/

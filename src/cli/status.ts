@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import { tenantPaths } from '../config/paths.js'
 import { kentroConfigured, presencaConfigured, v8Configured } from '../config/schema.js'
 import { appName } from './ecosystem.js'
-import { probeHealth, type HealthProbe } from './net.js'
+import { probeHealth, reachHost, type HealthProbe } from './net.js'
 import { daemonRuntimeProblem, pm2DaemonRunning, type Pm2Process } from './pm2.js'
 import type { TenantEntry } from './tenants.js'
 
@@ -24,19 +24,11 @@ export interface TenantStatus {
   problems: string[]
 }
 
-/** Hosts that mean "every interface": probe those on loopback, any other address as it is. */
-const WILDCARD = new Set(['0.0.0.0', '::', '[::]'])
-
-/** The address to reach a tenant's /health on from this machine. */
-export function probeHost (host: string | undefined): string {
-  return host === undefined || WILDCARD.has(host) ? '127.0.0.1' : host
-}
-
 export async function tenantStatus (root: string, t: TenantEntry, procs: readonly Pm2Process[], timeoutMs = 800): Promise<TenantStatus> {
   const config = t.loaded?.config
   const proc = procs.find((p) => p.name === appName(t.port))
   const host = config?.HOST ?? '?'
-  const health = await probeHealth(t.port, timeoutMs, probeHost(config?.HOST))
+  const health = await probeHealth(t.port, timeoutMs, reachHost(config?.HOST))
   const problems: string[] = []
   if (t.error) problems.push(t.error)
   const pm2State = proc ? `${proc.status}${proc.restarts ? ` (${proc.restarts} restarts)` : ''}` : pm2DaemonRunning() ? 'not in pm2' : 'pm2 not running'

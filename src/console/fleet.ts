@@ -11,6 +11,7 @@ import { tenantPaths } from '../config/paths.js'
 import { isBadPort } from '../cli/bad-ports.js'
 import { appName } from '../cli/ecosystem.js'
 import { readTenants } from '../cli/tenants.js'
+import { reachHost } from '../cli/net.js'
 import type { Pm2State } from './pm2-rpc.js'
 
 /** One tenant as the console page and GET /api/tenants show it (JSON field names in English: an operator's tool). */
@@ -47,14 +48,6 @@ export interface FleetSource {
   rows(): Promise<TenantRow[]>
   /** The tenant on this port, or undefined: the proxy forwards only to tenants of the fleet. */
   target(port: number): TenantTarget | undefined
-}
-
-const WILDCARD = new Set(['0.0.0.0', '::', '[::]', ''])
-
-/** The address to reach a tenant on from this machine: loopback for "every interface", else its own address. */
-function reachHost (host: string | undefined): string {
-  if (host === undefined || WILDCARD.has(host)) return '127.0.0.1'
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
 
 type Health = {

@@ -11,9 +11,8 @@ import { parseTenantConfig } from '../../config/load.js'
 import { tenantPaths } from '../../config/paths.js'
 import { appName } from '../ecosystem.js'
 import { CliError } from '../errors.js'
-import { probeHealth } from '../net.js'
+import { probeHealth, reachHost } from '../net.js'
 import { pm2List } from '../pm2.js'
-import { probeHost } from '../status.js'
 import { readTenants } from '../tenants.js'
 import { defineCommand } from './command.js'
 import { portArgument } from './port.js'
@@ -49,7 +48,7 @@ export const keyCommand = defineCommand({
     out(`fingerprint ${keyFingerprint(key)}; the previous version of the file is kept as a timestamped .bak- copy.`)
 
     // The running process, if any, re-reads its file on SIGHUP; then the old key must fail and the new one pass.
-    const host = probeHost(t.loaded.config.HOST)
+    const host = reachHost(t.loaded.config.HOST)
     if (!(await probeHealth(port, 1000, host)).reachable) {
       out(`Tenant ${port} is not running: it starts with the new key.`)
       return 0

@@ -10,9 +10,9 @@ import { CONSOLE_APP, consoleFile, loadConsoleConfig } from '../../config/consol
 import { consoleUrl } from '../console-key.js'
 import { appName, ECOSYSTEM_FILE, writeEcosystem } from '../ecosystem.js'
 import { CliError } from '../errors.js'
-import { probeHealth } from '../net.js'
+import { probeHealth, reachHost } from '../net.js'
 import { daemonRuntimeProblem, pm2, pm2List } from '../pm2.js'
-import { lastWords, probeHost } from '../status.js'
+import { lastWords } from '../status.js'
 import { readTenants } from '../tenants.js'
 import { tenantPaths } from '../../config/paths.js'
 import { defineCommand } from './command.js'
@@ -53,7 +53,7 @@ export const reloadCommand = defineCommand({
       const started = Date.now()
       // Returns once the new process said ready (wait_ready) and the old one has drained and exited.
       await pm2(['startOrReload', ECOSYSTEM_FILE, '--only', name], { cwd: root })
-      const host = probeHost(t.loaded?.config.HOST)
+      const host = reachHost(t.loaded?.config.HOST)
       let healthy = false
       const deadline = Date.now() + HEALTHY_WITHIN_MS
       while (!healthy && Date.now() < deadline) {

@@ -13,9 +13,8 @@ import { tenantPaths } from '../../config/paths.js'
 import { extractDatabase, readBackup } from '../backup-file.js'
 import { appName, ECOSYSTEM_FILE, writeEcosystem } from '../ecosystem.js'
 import { CliError } from '../errors.js'
-import { probeHealth } from '../net.js'
+import { probeHealth, reachHost } from '../net.js'
 import { pm2, pm2List } from '../pm2.js'
-import { probeHost } from '../status.js'
 import { readTenants } from '../tenants.js'
 import { defineCommand } from './command.js'
 import { portArgument } from './port.js'
@@ -34,7 +33,7 @@ export const restoreCommand = defineCommand({
 
     // Never swap files under a running process: it holds the database open and would keep writing the old one.
     const current = readTenants(root).find((t) => t.port === port)
-    const host = probeHost(current?.loaded?.config.HOST)
+    const host = reachHost(current?.loaded?.config.HOST)
     const proc = (await pm2List()).find((p) => p.name === appName(port) && p.status === 'online')
     const answering = (await probeHealth(port, 800, host)).reachable
     if ((proc || answering) && !values.force) {
