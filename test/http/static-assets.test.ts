@@ -46,6 +46,24 @@ t.test('a page: its shell, base.css, app.css, the shared and its own modules und
   }
 })
 
+t.test('a listed file that cannot be read fails the boot, not the first visitor; a readable one is read when asked', async (t) => {
+  const { dir, sharedDir } = folders(t, ['main.js'], ['core.js'])
+  const assets = pageAssets({ pageUrl: '/p', assetUrl: '/p', dir, name: 'page', sharedDir })
+  fs.rmSync(path.join(sharedDir, 'core.js'))
+  const app = Fastify()
+  t.teardown(() => app.close())
+  t.throws(() => serveAssets(app, assets), { code: 'ENOENT' }, 'the missing module is named at boot')
+
+  const { dir: dir2, sharedDir: shared2 } = folders(t, ['main.js'], ['core.js'])
+  const app2 = Fastify()
+  t.teardown(() => app2.close())
+  serveAssets(app2, pageAssets({ pageUrl: '/p', assetUrl: '/p', dir: dir2, name: 'page', sharedDir: shared2 }))
+  fs.writeFileSync(path.join(dir2, 'page', 'main.js'), '// edited before the first request\n')
+  t.equal((await app2.inject({ method: 'GET', url: '/p/main.js' })).body, '// edited before the first request\n', 'read on its first request')
+  t.equal((await app2.inject({ method: 'HEAD', url: '/p/main.js' })).statusCode, 200, 'HEAD answers too')
+  t.equal((await app2.inject({ method: 'GET', url: '/p/' })).statusCode, 404, 'the bare folder is not a file')
+})
+
 t.test('a page module named like a shared one is refused at start (it would hide the shared one)', async (t) => {
   const { dir, sharedDir } = folders(t, ['main.js', 'core.js'], ['core.js'])
   t.throws(() => pageAssets({ pageUrl: '/p', assetUrl: '/p', dir, name: 'page', sharedDir }), /\/p\/core\.js is already a shared file/, 'the clash is named')
