@@ -149,7 +149,7 @@ export const configSchema = z.object({
     .trim()
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
-  /** Wrong API keys one client address may send per minute; then it is answered 429 for AUTH_LOCKOUT_SECONDS. */
+  /** Wrong API keys (and, counted apart, metrics tokens) one address may send per minute; then 429 for AUTH_LOCKOUT_SECONDS. */
   AUTH_FAILURES_PER_MINUTE: intIn(1, 100_000, 10),
   AUTH_LOCKOUT_SECONDS: intIn(1, 86_400, 60),
   /** Per-client requests per minute on the API (0 = no limit). */

@@ -12,7 +12,7 @@ import type { ConsoleConfig } from '../config/console.js'
 import { CODE_DIR } from '../config/paths.js'
 import type { Logger } from '../log/logger.js'
 import { AppError } from '../errors.js'
-import { AuthFailureGuard, requireApiKey } from '../http/auth.js'
+import { AuthFailureGuard, requireBearer } from '../http/auth.js'
 import { registerErrorHandling } from '../http/errors.js'
 import { RequestLog } from '../http/request-log.js'
 import { registerSecurityHeaders } from '../http/security-headers.js'
@@ -71,7 +71,7 @@ export async function buildConsoleApp (deps: ConsoleDeps): Promise<FastifyInstan
 
   await app.register(async (admin) => {
     const guard = new AuthFailureGuard(() => ({ failuresPerMinute: 10, lockoutSeconds: 60 }), now)
-    admin.addHook('onRequest', requireApiKey(() => deps.config().ADMIN_KEY, guard))
+    admin.addHook('onRequest', requireBearer(() => deps.config().ADMIN_KEY, guard))
     /** GET /api/tenants — every tenant: port, name, PM2 state, health, V8 login set, token age, batches, last error. */
     admin.get('/api/tenants', async () => ({ success: true, generated_at: new Date(now()).toISOString(), tenants: await rows() }))
   })

@@ -4,7 +4,7 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { DRAIN_DEADLINE_MS, KEEP_ALIVE_TIMEOUT_MS } from '../config/lifecycle.js'
-import { AuthFailureGuard, requireApiKey } from './auth.js'
+import { AuthFailureGuard, requireBearer, type AuthLimits } from './auth.js'
 import { registerErrorHandling } from './errors.js'
 import { registerJsonBody } from './json-body.js'
 import { RequestLog } from './request-log.js'
@@ -96,18 +96,23 @@ export async function buildApp (deps: AppDeps): Promise<App> {
     ...(deps.healthCacheMs !== undefined ? { cacheMs: deps.healthCacheMs } : {}),
   })
   await app.register(configPageRoutes)
+  // Wrong API keys and wrong metrics tokens lock an address out under the same limits, each counted on its own.
+  const authLimits = (): AuthLimits => {
+    const c = deps.config.get()
+    return { failuresPerMinute: c.AUTH_FAILURES_PER_MINUTE, lockoutSeconds: c.AUTH_LOCKOUT_SECONDS }
+  }
   // Its own token (METRICS_TOKEN), not the API key: outside the API-key scope.
-  await app.register(metricsRoutes, { metrics, token: () => deps.config.get().METRICS_TOKEN })
+  await app.register(metricsRoutes, { metrics, token: () => deps.config.get().METRICS_TOKEN, guard: new AuthFailureGuard(authLimits, deps.now) })
   // V8 sends no credentials: its deliveries are checked by the secret in their path, outside the API-key scope.
   await app.register(v8WebhookRoutes, { webhooks: deps.services.webhooks })
 
   // Everything registered inside this scope requires the tenant's API key.
   await app.register(async (api) => {
-    const guard = new AuthFailureGuard(() => {
-      const c = deps.config.get()
-      return { failuresPerMinute: c.AUTH_FAILURES_PER_MINUTE, lockoutSeconds: c.AUTH_LOCKOUT_SECONDS }
-    }, deps.now)
-    api.addHook('onRequest', requireApiKey(() => deps.config.get().API_KEY, guard, (reason) => metrics.authFailure(reason)))
+    const guard = new AuthFailureGuard(authLimits, deps.now)
+    api.addHook('onRequest', requireBearer(() => deps.config.get().API_KEY, guard, (reason) => {
+      // A request without a key (the page before one is typed) is no refused key.
+      if (reason !== 'no_key') metrics.authFailure(reason)
+    }))
     const { services } = deps
     await api.register(configRoutes, { config: deps.config, audit: services.configAudit, services })
     await api.register(tenantConfigRoutes, { config: deps.config, audit: services.configAudit, services })

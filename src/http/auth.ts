@@ -1,6 +1,6 @@
 /**
- * Bearer API-key check, constant time, behind a per-client limit on wrong keys; every route but /health and the
- * page shell sits behind it.
+ * Bearer secret check (API key, console admin key, metrics token), constant time, behind a per-client limit on wrong
+ * secrets; every tenant route but /health, the page shell and V8's webhooks sits behind it.
  *
  * Wrong keys are counted per client address before any key is checked: an address that sent
  * AUTH_FAILURES_PER_MINUTE wrong keys within a minute is answered 429 (with Retry-After) for AUTH_LOCKOUT_SECONDS,
@@ -89,44 +89,63 @@ export class AuthFailureGuard {
   }
 }
 
+/** Why a request was refused: a wrong secret (counted against the address), none at all, or a locked-out address. */
+export type BearerFailure = 'wrong_key' | 'no_key' | 'locked_out'
+
+/** How a refusal reads: the 401 and 429 answers and the lockout log line name the secret expected. */
+export interface BearerWording {
+  /** The 401 message: what is missing or wrong and how to send it. */
+  unauthorized: string
+  /** The 429 message, given the seconds until the address may try again. */
+  tooMany: (seconds: number) => string
+  /** The log line when an address gets locked out. */
+  lockedLog: string
+}
+
+const API_KEY_WORDING: BearerWording = {
+  unauthorized: 'Chave de API ausente ou inválida: envie Authorization: Bearer <API_KEY>.',
+  tooMany: (seconds) => `Muitas chaves de API erradas deste endereço; tente de novo em ${seconds} s.`,
+  lockedLog: 'auth: client locked out after repeated wrong API keys',
+}
+
 /**
- * Build an onRequest hook: refuse a locked-out client with 429 before looking at its key, then check
- * `Authorization: Bearer <key>` against the key `current()` returns, counting a wrong one against the client.
+ * Build a check of `Authorization: Bearer <secret>` against the secret `current()` returns, run as an onRequest
+ * hook (or called first thing in a handler): refuse a locked-out client with 429 before looking at what it sent,
+ * then count a wrong secret against the client. The API key, the console's admin key and the metrics token all
+ * pass through it; `wording` names the secret in the answers (default: the API key).
  */
-export function requireApiKey (current: () => string, guard?: AuthFailureGuard, onFailure?: (reason: 'wrong_key' | 'locked_out') => void) {
-  // The key's digest is computed again only when the key changes (a save on the config page), not per request.
+export function requireBearer (
+  current: () => string,
+  guard?: AuthFailureGuard,
+  onFailure?: (reason: BearerFailure) => void,
+  wording: BearerWording = API_KEY_WORDING
+) {
+  // The secret's digest is computed again only when the secret changes (a save on the config page), not per request.
   let expected: { key: string; digest: Buffer } | undefined
   const expectedDigest = (): Buffer => {
     const key = current()
     if (expected?.key !== key) expected = { key, digest: digest(key) }
     return expected.digest
   }
-  return async function checkApiKey (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function checkBearer (req: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const key = guard ? clientKey(req.ip) : ''
     if (guard) {
       const { waitMs, lockedNow, failures } = guard.admit(key)
       if (waitMs > 0) {
         const seconds = Math.ceil(waitMs / 1000)
-        if (lockedNow) req.log.warn({ client: key, failures, lockoutSeconds: seconds }, 'auth: client locked out after repeated wrong API keys')
+        if (lockedNow) req.log.warn({ client: key, failures, lockoutSeconds: seconds }, wording.lockedLog)
         onFailure?.('locked_out')
-        throw new AppError(
-          'muitas_tentativas_chave',
-          `Muitas chaves de API erradas deste endereço; tente de novo em ${seconds} s.`,
-          429,
-          { retry_after_s: seconds }
-        )
+        throw new AppError('muitas_tentativas_chave', wording.tooMany(seconds), 429, { retry_after_s: seconds })
       }
     }
     const header = req.headers.authorization
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
     // Hash both sides so the comparison is constant time whatever the lengths.
     if (!match || !timingSafeEqual(digest(match[1]!), expectedDigest())) {
-      // Only a presented key is a guess; a request without one (the page before the key is typed) costs nothing.
-      if (match) {
-        guard?.fail(key)
-        onFailure?.('wrong_key')
-      }
-      throw new AppError('nao_autorizado', 'Chave de API ausente ou inválida: envie Authorization: Bearer <API_KEY>.', 401)
+      // Only a presented secret is a guess; a request without one (the page before the key is typed) costs nothing.
+      if (match) guard?.fail(key)
+      onFailure?.(match ? 'wrong_key' : 'no_key')
+      throw new AppError('nao_autorizado', wording.unauthorized, 401)
     }
   }
 }

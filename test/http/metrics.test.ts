@@ -54,6 +54,34 @@ t.test('the token: missing or wrong → 401 (counted); the API key is not a scra
   t.match(res.body, /^clt_v8_process_resident_memory_bytes \d+/m, 'process metrics')
 })
 
+t.test('wrong tokens lock the address out like wrong API keys: 429 + Retry-After, that address only, counted', async (t) => {
+  let clock = 1_000_000
+  const { app } = await build(t, { now: () => clock, config: { METRICS_TOKEN: TOKEN, AUTH_FAILURES_PER_MINUTE: '3', AUTH_LOCKOUT_SECONDS: '30' } })
+  const scrape = (remoteAddress: string, headers: Record<string, string> = SCRAPE) => app.inject({ method: 'GET', url: '/metrics', headers, remoteAddress })
+  const wrong = { authorization: `Bearer ${TOKEN}-old` }
+  for (let i = 0; i < 3; i++) t.equal((await scrape('203.0.113.7', wrong)).statusCode, 401, `wrong token ${i + 1} → 401`)
+  const locked = await scrape('203.0.113.7')
+  t.equal(locked.statusCode, 429, 'then the right token from that address is refused unchecked')
+  t.equal(locked.json().error, 'muitas_tentativas_chave', 'the lockout code of the API key')
+  t.equal(locked.headers['retry-after'], '30', 'with Retry-After')
+  t.match(locked.json().message, /tokens de métricas errados.*tente de novo em 30 s/, 'saying why and when')
+  t.equal((await scrape('203.0.113.7', {})).statusCode, 429, 'no token either: still locked out')
+  t.equal((await app.inject({ method: 'GET', url: '/cache/simulacoes', headers: AUTH, remoteAddress: '203.0.113.7' })).statusCode, 200, 'the API key from that address still works (its own count)')
+  const other = await scrape('198.51.100.9')
+  t.equal(other.statusCode, 200, 'another address scrapes during the lockout')
+  t.equal(value(other.body, 'clt_v8_auth_failures_total{reason="metrics_token"}'), 3, 'the wrong tokens counted as metrics_token')
+  t.equal(value(other.body, 'clt_v8_auth_failures_total{reason="locked_out"}'), 2, 'the refused ones as locked_out')
+  clock += 30_000
+  t.equal((await scrape('203.0.113.7')).statusCode, 200, 'after the lockout the right token works again')
+})
+
+t.test('off (no METRICS_TOKEN): guesses are not counted and lock nobody out', async (t) => {
+  const { app, store } = await build(t, { config: { AUTH_FAILURES_PER_MINUTE: '1' } })
+  for (let i = 0; i < 3; i++) t.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer guess' } })).statusCode, 404, `guess ${i + 1} → 404`)
+  store.update({ METRICS_TOKEN: TOKEN })
+  t.equal((await app.inject({ method: 'GET', url: '/metrics', headers: SCRAPE })).statusCode, 200, 'turned on: the right token works at once')
+})
+
 t.test('requests by route pattern and status; a CPF in a URL never becomes a label', async (t) => {
   const { app } = await build(t, { config: { METRICS_TOKEN: TOKEN } })
   const cpf = '52998224725'
