@@ -1,7 +1,7 @@
 /**
- * The fleet console's own settings: tenants/console.env (PORT, HOST, ADMIN_KEY, LOG_LEVEL), parsed like a tenant
- * file (dotenv → zod, never process.env), created 0600 with a fresh admin key on first use. The admin key opens
- * the console's fleet list; it is no tenant's key and opens no tenant's API.
+ * The fleet console's own settings: tenants/console.env (PORT, HOST, ADMIN_KEY, LOG_LEVEL, TRUST_PROXY), parsed
+ * like a tenant file (dotenv → zod, never process.env), created 0600 with a fresh admin key on first use. The admin
+ * key opens the console's fleet list; it is no tenant's key and opens no tenant's API.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -10,6 +10,7 @@ import { writeNewFile } from './durable.js'
 import { parseEnvText, updateEnvText } from './env-file.js'
 import { ConfigError } from './errors.js'
 import { newKey } from './keys.js'
+import { trustProxySchema } from './schema.js'
 
 /** Not on the browsers' bad-port list (cli/bad-ports.ts), not the sandbox's 7070, outside the usual tenant 6000s. */
 export const CONSOLE_DEFAULT_PORT = 7000
@@ -22,6 +23,11 @@ const consoleSchema = z.object({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   ADMIN_KEY: z.string().trim().min(32, 'must be at least 32 characters (npm run console:key generates one)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Who may name the client in X-Forwarded-For, as in a tenant's file: behind the generated Caddyfile,
+   * TRUST_PROXY=127.0.0.1, or every browser is Caddy's 127.0.0.1 and ten wrong admin keys lock every operator out.
+   */
+  TRUST_PROXY: trustProxySchema,
 })
 
 export type ConsoleConfig = Readonly<z.output<typeof consoleSchema>>
@@ -61,7 +67,8 @@ export function ensureConsoleConfig (root: string, defaults: { port?: number; ho
   if (fs.existsSync(file)) return { config: loadConsoleConfig(root), file, created: false }
   fs.mkdirSync(path.dirname(file), { recursive: true })
   const text = updateEnvText(
-    '# The fleet console (npm run console:key; GENERATED, edit PORT/HOST if you must, then npm run tenant:ecosystem).\n',
+    '# The fleet console (npm run console:key; GENERATED, edit PORT/HOST if you must, then npm run tenant:ecosystem).\n' +
+      '# Behind the Caddyfile of npm run tenant:proxy, add TRUST_PROXY=127.0.0.1 (as in the tenant files).\n',
     { PORT: String(defaults.port ?? CONSOLE_DEFAULT_PORT), HOST: defaults.host ?? '127.0.0.1', ADMIN_KEY: newKey() }
   )
   const config = parseConsoleConfig(text, file)

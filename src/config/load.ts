@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { parseEnvText } from './env-file.js'
 import { ConfigError } from './errors.js'
 import { tenantPaths } from './paths.js'
-import { CONFIG_KEYS, SEED_KEYS, configSchema, type TenantConfig } from './schema.js'
+import { CONFIG_KEYS, SEED_KEYS, configSchema, trustProxyWarning, type TenantConfig } from './schema.js'
 
 export interface LoadedConfig {
   config: TenantConfig
@@ -59,12 +59,8 @@ export function parseTenantConfig (text: string, file: string, port?: number): L
   if (port !== undefined && parsed.data.PORT !== port) {
     throw new ConfigError(`${file}: PORT is ${parsed.data.PORT} but this file is for port ${port}`, file, 'PORT')
   }
-  if (typeof parsed.data.TRUST_PROXY === 'number') {
-    warnings.push(
-      `TRUST_PROXY=${parsed.data.TRUST_PROXY} trusts the last ${parsed.data.TRUST_PROXY} hop(s) whoever they are: a client reaching this ` +
-      'port without the proxy can choose its own address. Prefer the proxy\'s address (e.g. TRUST_PROXY=127.0.0.1).'
-    )
-  }
+  const hops = trustProxyWarning(parsed.data.TRUST_PROXY)
+  if (hops !== undefined) warnings.push(hops)
   return { config: Object.freeze(parsed.data), file, raw, warnings }
 }
 

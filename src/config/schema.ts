@@ -30,6 +30,40 @@ const TRUST_PROXY_TRUE =
   'per-client limits and landing in the logs and the audit). Write the proxy\'s address or CIDR, e.g. ' +
   'TRUST_PROXY=127.0.0.1 (a proxy on this machine) or TRUST_PROXY=10.0.0.0/8, or the number of proxies in front, TRUST_PROXY=1'
 
+/**
+ * TRUST_PROXY: who may say, in X-Forwarded-For, which address a request came from: `false` (nobody: the socket's
+ * address is the client), the proxies' addresses or CIDRs (loopback, linklocal, uniquelocal also accepted), or the
+ * number of proxies in front. The client is the right-most address not trusted. `true` (trust anyone) is refused.
+ * The tenants' files and the console's (config/console.ts) read it the same way; http/trust-proxy.ts applies it.
+ */
+export const trustProxySchema = z.string().trim().default('false').transform((v, ctx): false | number | string[] => {
+  if (v === '' || v === 'false' || v === '0') return false
+  if (v === 'true') {
+    ctx.addIssue({ code: 'custom', message: TRUST_PROXY_TRUE })
+    return z.NEVER
+  }
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v)
+    if (hops > 10) ctx.addIssue({ code: 'custom', message: 'as a hop count must be between 1 and 10' })
+    return hops
+  }
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean)
+  for (const entry of list) {
+    if (!PROXY_KEYWORDS.has(entry) && (allowEntryProblem(entry) !== undefined || isIP(entry.split('/')[0]!) === 0)) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal` })
+    }
+  }
+  return list
+})
+export type TrustProxy = z.output<typeof trustProxySchema>
+
+/** The warning a hop count earns at load: anyone reaching the port directly can then choose their address. */
+export function trustProxyWarning (value: TrustProxy): string | undefined {
+  if (typeof value !== 'number') return undefined
+  return `TRUST_PROXY=${value} trusts the last ${value} hop(s) whoever they are: a client reaching this ` +
+    'port without the proxy can choose its own address. Prefer the proxy\'s address (e.g. TRUST_PROXY=127.0.0.1).'
+}
+
 const flag = z.enum(['true', 'false'], 'must be true or false').default('false').transform((v) => v === 'true')
 
 export const configSchema = z.object({
@@ -154,30 +188,7 @@ export const configSchema = z.object({
   AUTH_LOCKOUT_SECONDS: intIn(1, 86_400, 60),
   /** Per-client requests per minute on the API (0 = no limit). */
   RATE_LIMIT_PER_MINUTE: intIn(0, 1_000_000, 600),
-  /**
-   * Who may say, in X-Forwarded-For, which address a request came from: `false` (nobody: the socket's address is
-   * the client), the proxies' addresses or CIDRs (loopback, linklocal, uniquelocal also accepted), or the number of
-   * proxies in front. The client is the right-most address not trusted. `true` (trust anyone) is refused.
-   */
-  TRUST_PROXY: z.string().trim().default('false').transform((v, ctx): false | number | string[] => {
-    if (v === '' || v === 'false' || v === '0') return false
-    if (v === 'true') {
-      ctx.addIssue({ code: 'custom', message: TRUST_PROXY_TRUE })
-      return z.NEVER
-    }
-    if (/^\d+$/.test(v)) {
-      const hops = Number(v)
-      if (hops > 10) ctx.addIssue({ code: 'custom', message: 'as a hop count must be between 1 and 10' })
-      return hops
-    }
-    const list = v.split(',').map((x) => x.trim()).filter(Boolean)
-    for (const entry of list) {
-      if (!PROXY_KEYWORDS.has(entry) && (allowEntryProblem(entry) !== undefined || isIP(entry.split('/')[0]!) === 0)) {
-        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address, a CIDR or one of loopback, linklocal, uniquelocal` })
-      }
-    }
-    return list
-  }),
+  TRUST_PROXY: trustProxySchema,
 
   /**
    * How V8 reaches this tenant (e.g. https://clt.example.com.br/6000): set → the consult and operation webhooks are

@@ -15,6 +15,7 @@ import { AppError } from '../errors.js'
 import { AuthFailureGuard, requireBearer } from '../http/auth.js'
 import { registerErrorHandling } from '../http/errors.js'
 import { RequestLog } from '../http/request-log.js'
+import { fastifyTrustProxy } from '../http/trust-proxy.js'
 import { registerSecurityHeaders } from '../http/security-headers.js'
 import { pageAssets, serveAssets } from '../http/static-assets.js'
 import type { FleetSource, TenantRow } from './fleet.js'
@@ -42,6 +43,8 @@ export async function buildConsoleApp (deps: ConsoleDeps): Promise<FastifyInstan
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new RequestLog({ secrets: () => [deps.config().ADMIN_KEY] }),
+    // Behind Caddy every browser arrives from 127.0.0.1: TRUST_PROXY lets the admin-key lockout count each one.
+    trustProxy: fastifyTrustProxy(deps.config().TRUST_PROXY),
     // Streams through the proxy (event streams) must not hold a shutdown: close them.
     forceCloseConnections: true,
     return503OnClosing: true,
@@ -101,10 +104,12 @@ export async function buildConsoleApp (deps: ConsoleDeps): Promise<FastifyInstan
       if (rest === '/docs' || rest.startsWith('/docs?')) return reply.redirect(`${prefix}/docs/${rest.slice('/docs'.length)}`, 302)
       return reply.from(`${target.origin}${rest}`, {
         rewriteRequestHeaders: (_r, headers) => {
+          // The hop this console saw (the socket's peer), not req.ip: with TRUST_PROXY that is the client Caddy named.
+          const peer = req.socket.remoteAddress ?? req.ip
           const forwardedFor = headers['x-forwarded-for']
           return {
             ...headers,
-            'x-forwarded-for': forwardedFor ? `${String(forwardedFor)}, ${req.ip}` : req.ip,
+            'x-forwarded-for': forwardedFor ? `${String(forwardedFor)}, ${peer}` : peer,
             'x-forwarded-proto': req.protocol,
             'x-forwarded-prefix': prefix,
           }

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
 import { ensureConsoleConfig, parseConsoleConfig, type ConsoleConfig } from '../config/console.js'
 import { CODE_DIR } from '../config/paths.js'
+import { trustProxyWarning } from '../config/schema.js'
 import { createLogger } from '../log/logger.js'
 import { pm2Home } from '../cli/pm2.js'
 import { buildConsoleApp } from './app.js'
@@ -126,6 +127,8 @@ export async function run (argv: string[]): Promise<void> {
   })
   const logger = log.logger
   if (created) logger.warn('console: created tenants/console.env with a new admin key (not shown here): run npm run console:key -- --rotate to get one')
+  const hops = trustProxyWarning(settings.TRUST_PROXY)
+  if (hops !== undefined) logger.warn(`config: ${hops}`)
   const app = await buildConsoleApp({ config, fleet, logger })
   const shutdown = closeWithGrace({ delay: CONSOLE_SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) logger.fatal({ err }, 'uncaught error; shutting down')

@@ -9,6 +9,7 @@ import { registerErrorHandling } from './errors.js'
 import { registerJsonBody } from './json-body.js'
 import { RequestLog } from './request-log.js'
 import { requestLoggerFactory } from './request-logger.js'
+import { fastifyTrustProxy } from './trust-proxy.js'
 import { registerSecurityHeaders } from './security-headers.js'
 import { drainingServerFactory } from './server.js'
 import { healthRoutes } from './routes/health.js'
@@ -36,16 +37,12 @@ export const BODY_LIMIT = 100 * 1024
 
 export async function buildApp (deps: AppDeps): Promise<App> {
   const config = deps.config.get()
-  // false, the proxies' addresses, or a hop count (config/schema.ts). Fastify ignores a bare number (it cannot
-  // check the peer), so a hop count is spelled out: the socket and the n-1 addresses before it are proxies.
-  const hops = config.TRUST_PROXY
-  const trustProxy = typeof hops === 'number' ? (_address: string, hop: number): boolean => hop < hops : hops
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new RequestLog({ secrets: () => deps.config.secrets() }),
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,
-    trustProxy,
+    trustProxy: fastifyTrustProxy(config.TRUST_PROXY),
     // Closing drains (src/http/server.ts): a request arriving on an open connection is answered with
     // `Connection: close`, not refused with 503, and idle connections are not dropped under their clients.
     serverFactory: drainingServerFactory({

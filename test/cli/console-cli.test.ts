@@ -6,7 +6,7 @@ import path from 'node:path'
 import t from 'tap'
 import { main as consoleCli } from '../../src/cli/console.js'
 import { main as tenantCli } from '../../src/cli/tenant.js'
-import { loadConsoleConfig } from '../../src/config/console.js'
+import { consoleFile, ensureConsoleConfig, loadConsoleConfig } from '../../src/config/console.js'
 import { loadTenantConfig } from '../../src/config/load.js'
 import { tempRoot } from '../fixtures/config.js'
 import { freeBadPort } from '../fixtures/console.js'
@@ -85,6 +85,12 @@ t.test('tenant:prometheus and tenant:proxy as commands', async (t) => {
   const proxy = await tenant(['proxy', '--root', root, '--console', 'console.example.com.br', '--api', 'clt.example.com.br', '--out', file])
   t.equal(proxy.code, 0, `tenant:proxy (${proxy.err})`)
   t.match(fs.readFileSync(file, 'utf8'), new RegExp(`handle_path /${port}/\\*`), 'the Caddyfile with the tenant')
+  t.notMatch(proxy.out, /TRUST_PROXY/, 'no console settings yet: nothing to say about them')
+  ensureConsoleConfig(root)
+  const noTrust = await tenant(['proxy', '--root', root, '--console', 'console.example.com.br', '--out', file])
+  t.match(noTrust.out, /console\.env has no TRUST_PROXY: behind this Caddy add TRUST_PROXY=127\.0\.0\.1/, 'a console without TRUST_PROXY: says what to add')
+  fs.appendFileSync(consoleFile(root), "TRUST_PROXY='127.0.0.1'\n")
+  t.notMatch((await tenant(['proxy', '--root', root, '--console', 'console.example.com.br', '--out', file])).out, /TRUST_PROXY/, 'with it set: no note')
   t.match((await tenant(['proxy', '--root', root])).err, /needs --console/, '--console is required')
   t.match((await tenant(['proxy', '--root', root, '--console', 'a b'])).err, /not a site address/, 'a bad site refused')
 })

@@ -6,8 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { pino } from 'pino'
 import t from 'tap'
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 import { renderCaddyfile } from '../../src/cli/proxy-config.js'
+import { parseConsoleConfig } from '../../src/config/console.js'
 import { loadTenantConfig } from '../../src/config/load.js'
 import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
@@ -66,7 +67,9 @@ if (!fs.existsSync(CADDY)) {
     await tenant.app.listen({ port, host: '127.0.0.1' })
     const consolePort = await freePort()
     const admin = 'console-admin-key-0123456789abcdef0123456789'
-    const consoleApp = await buildConsoleApp({ config: () => ({ PORT: consolePort, HOST: '127.0.0.1', ADMIN_KEY: admin, LOG_LEVEL: 'silent' }), fleet: new LocalFleet({ root, pm2List: async () => undefined }), logger: pino({ level: 'silent' }) })
+    // console.env as README's Caddy section says to write it.
+    const settings = parseConsoleConfig(`PORT='${consolePort}'\nADMIN_KEY='${admin}'\nLOG_LEVEL='silent'\nTRUST_PROXY='127.0.0.1'\n`, 'console.env')
+    const consoleApp = await buildConsoleApp({ config: () => settings, fleet: new LocalFleet({ root, pm2List: async () => undefined }), logger: pino({ level: 'silent' }) })
     t.teardown(() => consoleApp.close())
     await consoleApp.listen({ port: consolePort, host: '127.0.0.1' })
 
@@ -87,8 +90,11 @@ if (!fs.existsSync(CADDY)) {
         if (caddy.exitCode === null) caddy.kill('SIGKILL')
       }
     })
-    const get = async (url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> => {
-      const res = await request(url, { headers, signal: AbortSignal.timeout(5000) })
+    // Two browsers: connections from 127.0.0.2 and 127.0.0.3 (loopback), which Caddy names in X-Forwarded-For.
+    const browsers = [new Agent({ localAddress: '127.0.0.2' }), new Agent({ localAddress: '127.0.0.3' })] as const
+    t.teardown(() => Promise.all(browsers.map((a) => a.close())))
+    const get = async (url: string, headers: Record<string, string> = {}, dispatcher?: Agent): Promise<{ status: number; body: string }> => {
+      const res = await request(url, { headers, signal: AbortSignal.timeout(5000), ...(dispatcher ? { dispatcher } : {}) })
       return { status: res.statusCode, body: await res.body.text() }
     }
     let health: { status: number; body: string } | undefined
@@ -108,5 +114,12 @@ if (!fs.existsSync(CADDY)) {
     t.equal(JSON.parse(list.body).tenants[0].port, port, 'listing the tenant')
     const page = await get(`http://127.0.0.1:${consoleSite}/t/${port}/config-v8`)
     t.equal(page.status, 200, "the tenant's page through Caddy and the console")
+
+    // Behind Caddy every browser reaches the console from 127.0.0.1; with TRUST_PROXY=127.0.0.1 it counts each one.
+    const tenantsAs = (browser: Agent, key: string, headers: Record<string, string> = {}) => get(`http://127.0.0.1:${consoleSite}/api/tenants`, { authorization: `Bearer ${key}`, ...headers }, browser)
+    for (let i = 0; i < 10; i++) t.equal((await tenantsAs(browsers[0], 'wrong-admin-key')).status, 401, `wrong admin key ${i + 1} from one browser → 401`)
+    t.equal((await tenantsAs(browsers[0], admin)).status, 429, 'that browser is locked out')
+    t.equal((await tenantsAs(browsers[0], admin, { 'x-forwarded-for': '127.0.0.9' })).status, 429, 'a forged X-Forwarded-For does not get it out (Caddy replaces it)')
+    t.equal((await tenantsAs(browsers[1], admin)).status, 200, 'another browser behind the same Caddy still gets in')
   })
 }

@@ -1,11 +1,12 @@
-/** The fleet console: the tenant list (admin key, no secret), and the reverse proxy under /t/<PORT>/ (pages, docs, POST bodies, event streams, failures). */
+/** The fleet console: the tenant list (admin key, no secret), the reverse proxy under /t/<PORT>/ (pages, docs, POST bodies, event streams, failures), TRUST_PROXY. */
 import fs from 'node:fs'
 import http from 'node:http'
 import type net from 'node:net'
 import path from 'node:path'
 import { pino } from 'pino'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { request } from 'undici'
+import { parseConsoleConfig } from '../../src/config/console.js'
 import { buildConsoleApp } from '../../src/console/app.js'
 import { SHARED_PUBLIC_DIR } from '../../src/http/static-assets.js'
 import type { FleetSource } from '../../src/console/fleet.js'
@@ -171,11 +172,55 @@ t.test('a redirect a tenant answers with an absolute path stays under its prefix
   t.teardown(() => new Promise<void>((resolve) => upstream.close(() => resolve())))
   const { port } = upstream.address() as net.AddressInfo
   const fleet: FleetSource = { rows: async () => [], target: (p) => (p === 6000 ? { port: 6000, origin: `http://127.0.0.1:${port}` } : undefined) }
-  const app = await buildConsoleApp({ config: () => ({ PORT: 7000, HOST: '127.0.0.1', ADMIN_KEY, LOG_LEVEL: 'silent' }), fleet, logger: pino({ level: 'silent' }) })
+  const app = await buildConsoleApp({ config: () => ({ PORT: 7000, HOST: '127.0.0.1', ADMIN_KEY, LOG_LEVEL: 'silent', TRUST_PROXY: false }), fleet, logger: pino({ level: 'silent' }) })
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'GET', url: '/t/6000/antigo?x=1' })
   t.equal(res.statusCode, 302, 'the redirect passes')
   t.equal(res.headers['location'], '/t/6000/config-v8', 'its Location is rewritten under /t/6000')
   t.equal(res.headers['x-seen-path'], '/antigo?x=1', 'the tenant saw its own path and query, without the prefix')
   t.equal(res.headers['x-seen-forwarded-prefix'], '/t/6000', 'and was told the prefix')
+})
+
+/** The console over a fleet of one echo server (it answers with the X-Forwarded-For it was sent), with `settings` as console.env. */
+async function echoConsole (t: Test, settings: string) {
+  const upstream = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ forwardedFor: req.headers['x-forwarded-for'] }))
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => upstream.close(() => resolve())))
+  const { port } = upstream.address() as net.AddressInfo
+  const fleet: FleetSource = { rows: async () => [], target: (p) => (p === 6000 ? { port: 6000, origin: `http://127.0.0.1:${port}` } : undefined) }
+  const config = parseConsoleConfig(`ADMIN_KEY='${ADMIN_KEY}'\nLOG_LEVEL='silent'\n${settings}`, 'console.env')
+  const app = await buildConsoleApp({ config: () => config, fleet, logger: pino({ level: 'silent' }) })
+  t.teardown(() => app.close())
+  // Every request arrives from 127.0.0.1 (inject's default), as from Caddy on this machine.
+  const tenants = (client: string, key: string) => app.inject({ method: 'GET', url: '/api/tenants', headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': client } })
+  return { app, tenants }
+}
+
+t.test('TRUST_PROXY=127.0.0.1 behind Caddy: wrong admin keys lock out one browser, not every operator', async (t) => {
+  const { app, tenants } = await echoConsole(t, "TRUST_PROXY='127.0.0.1'\n")
+  for (let i = 0; i < 10; i++) t.equal((await tenants('203.0.113.1', 'wrong-admin-key')).statusCode, 401, `wrong key ${i + 1} from one browser → 401`)
+  const locked = await tenants('203.0.113.1', ADMIN_KEY)
+  t.equal(locked.statusCode, 429, 'that browser is locked out, the right key included')
+  t.ok(Number(locked.headers['retry-after']) > 0, 'with Retry-After')
+  t.equal((await tenants('203.0.113.2', ADMIN_KEY)).statusCode, 200, 'another browser behind the same Caddy still gets in')
+  const proxied = await app.inject({ method: 'GET', url: '/t/6000/x', headers: { 'x-forwarded-for': '203.0.113.2' } })
+  t.equal(proxied.json().forwardedFor, '203.0.113.2, 127.0.0.1', "a tenant is told the chain with this console's own hop (the socket's peer)")
+})
+
+t.test('without TRUST_PROXY the console ignores X-Forwarded-For: the socket is the client', async (t) => {
+  const { tenants } = await echoConsole(t, '')
+  for (let i = 0; i < 10; i++) t.equal((await tenants(`203.0.113.${i + 1}`, 'wrong-admin-key')).statusCode, 401, `wrong key ${i + 1} → 401`)
+  t.equal((await tenants('198.51.100.7', ADMIN_KEY)).statusCode, 429, 'a different X-Forwarded-For does not escape the lockout of 127.0.0.1')
+})
+
+t.test('console.env TRUST_PROXY: the tenants\' syntax, true refused', async (t) => {
+  const parse = (v: string) => parseConsoleConfig(`ADMIN_KEY='${ADMIN_KEY}'\nTRUST_PROXY='${v}'\n`, 'console.env').TRUST_PROXY
+  t.same(parse('127.0.0.1, 10.0.0.0/8'), ['127.0.0.1', '10.0.0.0/8'], 'addresses and CIDRs')
+  t.equal(parse('1'), 1, 'a hop count')
+  t.equal(parse(''), false, 'empty = off')
+  t.throws(() => parse('true'), /console\.env: TRUST_PROXY true is no longer accepted/, 'true refused, with the reason')
+  t.throws(() => parse('proxy.example.com'), /TRUST_PROXY "proxy\.example\.com" is not an address/, 'a name refused')
 })
