@@ -1,9 +1,11 @@
 /** `npm run console:key [-- --rotate | --port P]`: the fleet console's admin key (logic in console-key.ts). */
 import { parseArgs } from 'node:util'
+import { CONSOLE_APP } from '../config/console.js'
 import { CODE_DIR } from '../config/paths.js'
 import { consoleKey, consoleKeyLines } from './console-key.js'
 import { writeEcosystem } from './ecosystem.js'
 import { CliError } from './errors.js'
+import { switchRunningKey } from './key-switch.js'
 import { parsePort } from './tenant/port.js'
 
 export const USAGE = `usage:
@@ -27,5 +29,16 @@ export async function main (argv: string[], out: (line: string) => void = (l) =>
   for (const line of consoleKeyLines(r)) out(line)
   // The console runs under PM2 once it has its settings: the ecosystem gains its entry now.
   if (r.created) out(`${writeEcosystem(root, CODE_DIR).changed ? 'Regenerated' : 'Unchanged:'} ecosystem.config.cjs (with the console).`)
-  return 0
+  if (!r.rotated || r.previousKey === undefined) return 0
+  // The running console, if any, re-reads its file on SIGHUP (as a tenant does for tenant:key); then check it.
+  return switchRunningKey({
+    name: 'The console',
+    app: CONSOLE_APP,
+    port: r.config.PORT,
+    host: r.config.HOST,
+    path: '/api/tenants',
+    oldKey: r.previousKey,
+    newKey: r.shown!,
+    restart: `npx pm2 reload ${CONSOLE_APP}`,
+  }, out)
 }

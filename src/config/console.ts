@@ -31,6 +31,8 @@ const consoleSchema = z.object({
 })
 
 export type ConsoleConfig = Readonly<z.output<typeof consoleSchema>>
+type ConsoleKey = keyof ConsoleConfig
+const CONSOLE_KEYS = Object.keys(consoleSchema.shape) as ConsoleKey[]
 
 export const consoleFile = (root: string): string => path.join(root, 'tenants', CONSOLE_FILE)
 
@@ -79,4 +81,33 @@ export function ensureConsoleConfig (root: string, defaults: { port?: number; ho
     throw err
   }
   return { config, file, created: true }
+}
+
+/**
+ * The settings a running console holds: read once at start, re-read on SIGHUP (console:key --rotate sends it), as a
+ * tenant's ConfigStore is, so no request pays for a look at the file. A re-read file that does not load throws and
+ * the settings in force stay. The admin key applies at once; where it listens, TRUST_PROXY and LOG_LEVEL are taken
+ * at start only (`atStartOnly`).
+ */
+export class ConsoleSettings {
+  #config: ConsoleConfig
+  readonly #file: string
+
+  constructor (config: ConsoleConfig, file: string) {
+    this.#config = config
+    this.#file = file
+  }
+
+  get (): ConsoleConfig {
+    return this.#config
+  }
+
+  /** Read the file again; the keys whose value changed, and those of them that wait for a restart. */
+  reload (): { changed: ConsoleKey[]; atStartOnly: ConsoleKey[] } {
+    const next = parseConsoleConfig(fs.readFileSync(this.#file, 'utf8'), this.#file)
+    const previous = this.#config
+    const changed = CONSOLE_KEYS.filter((k) => String(previous[k]) !== String(next[k]))
+    this.#config = next
+    return { changed, atStartOnly: changed.filter((k) => k !== 'ADMIN_KEY') }
+  }
 }

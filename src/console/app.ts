@@ -21,7 +21,7 @@ import { pageAssets, serveAssets } from '../http/static-assets.js'
 import type { FleetSource, TenantRow } from './fleet.js'
 
 export interface ConsoleDeps {
-  /** Read at each request: a rotated admin key applies at once. */
+  /** Read at each request (held in memory; the process re-reads its file on SIGHUP): a rotated admin key applies at once. */
   config: () => ConsoleConfig
   fleet: FleetSource
   logger: Logger

@@ -1,14 +1,14 @@
 /**
  * Start the fleet console: `node bin/clt-v8-console.js [--root DIR] [--fleet FILE] [--config FILE] [--host H] [--port P]
  * [--log-target files|stdout]`. Owns process concerns (signals, ready, exit); its settings are tenants/console.env
- * (config/console.ts), created with a new admin key on first use. The file is re-read when it changes, so a rotated
- * admin key (npm run console:key -- --rotate) applies without a restart.
+ * (config/console.ts), created with a new admin key on first use. The file is read once, and again on SIGHUP (as a
+ * tenant's is), which npm run console:key -- --rotate sends: a rotated admin key applies without a restart.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
-import { ensureConsoleConfig, parseConsoleConfig, type ConsoleConfig } from '../config/console.js'
+import { ConsoleSettings, ensureConsoleConfig, parseConsoleConfig, type ConsoleConfig } from '../config/console.js'
 import { CODE_DIR } from '../config/paths.js'
 import { trustProxyWarning } from '../config/schema.js'
 import { createLogger } from '../log/logger.js'
@@ -59,37 +59,10 @@ export function parseConsoleArgs (argv: string[]): ConsoleArgs {
   }
 }
 
-/** The settings file, re-read whenever its modification time or size changes. */
-export function watchedConfig (file: string, initial: ConsoleConfig): () => ConsoleConfig {
-  let current = initial
-  let stamp = ''
-  const read = (): string => {
-    try {
-      const st = fs.statSync(file)
-      return `${st.mtimeMs}:${st.size}:${st.ino}`
-    } catch {
-      return stamp
-    }
-  }
-  stamp = read()
-  return () => {
-    const now = read()
-    if (now !== stamp) {
-      stamp = now
-      try {
-        current = parseConsoleConfig(fs.readFileSync(file, 'utf8'), file)
-      } catch {
-        // A half-edited or invalid file: keep the settings in force (the next valid save applies).
-      }
-    }
-    return current
-  }
-}
-
 export async function run (argv: string[]): Promise<void> {
   process.umask(0o077)
   let args: ConsoleArgs
-  let config: () => ConsoleConfig
+  let settings: ConsoleSettings
   let fleet: FleetSource
   let created = false
   let pm2: Pm2Rpc | undefined
@@ -103,7 +76,7 @@ export async function run (argv: string[]): Promise<void> {
     } else {
       ;({ config: first, file, created } = ensureConsoleConfig(args.root))
     }
-    config = watchedConfig(file, first)
+    settings = new ConsoleSettings(first, file)
     if (args.fleet) {
       fleet = new FileFleet(args.fleet)
     } else {
@@ -116,9 +89,10 @@ export async function run (argv: string[]): Promise<void> {
     process.exitCode = 1
     return
   }
-  const settings = config()
+  const config = (): ConsoleConfig => settings.get()
+  const initial = config()
   const log = await createLogger({
-    level: settings.LOG_LEVEL,
+    level: initial.LOG_LEVEL,
     target: args.logTarget,
     logsDir: path.join(args.root, 'logs'),
     name: 'console',
@@ -127,21 +101,30 @@ export async function run (argv: string[]): Promise<void> {
   })
   const logger = log.logger
   if (created) logger.warn('console: created tenants/console.env with a new admin key (not shown here): run npm run console:key -- --rotate to get one')
-  const hops = trustProxyWarning(settings.TRUST_PROXY)
+  const hops = trustProxyWarning(initial.TRUST_PROXY)
   if (hops !== undefined) logger.warn(`config: ${hops}`)
   const app = await buildConsoleApp({ config, fleet, logger })
-  const shutdown = closeWithGrace({ delay: CONSOLE_SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  // SIGHUP means "re-read your settings file" (console:key --rotate sends it), as for a tenant, not "stop".
+  const shutdown = closeWithGrace({ delay: CONSOLE_SHUTDOWN_GRACE_MS, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err) logger.fatal({ err }, 'uncaught error; shutting down')
     else logger.info({ signal }, 'shutting down')
     await app.close()
     pm2?.close()
     await log.close()
   })
+  process.on('SIGHUP', () => {
+    try {
+      const { changed, atStartOnly } = settings.reload()
+      logger.info({ changed, ...(atStartOnly.length ? { atStartOnly } : {}) }, changed.length ? 'config: re-read on SIGHUP' : 'config: re-read on SIGHUP, nothing changed')
+    } catch (err) {
+      logger.error({ err }, 'config: re-read on SIGHUP refused; the settings in force stay')
+    }
+  })
   process.on('message', (msg) => {
     if (msg === 'shutdown') shutdown.close()
   })
-  const host = args.host ?? settings.HOST
-  const port = args.port ?? settings.PORT
+  const host = args.host ?? initial.HOST
+  const port = args.port ?? initial.PORT
   try {
     await app.listen({ host, port })
   } catch (err) {

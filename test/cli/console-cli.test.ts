@@ -57,6 +57,8 @@ t.test('tenant:add on a port browsers refuse: a warning and the console URL; con
   const newKey = loadConsoleConfig(root).ADMIN_KEY
   t.not(newKey, key, '--rotate: a new key')
   t.match(rotated.out, newKey, 'printed once')
+  t.equal(rotated.code, 0, 'exit 0')
+  t.match(rotated.out, /The console is not running: it starts with the new key/, 'no console running: nothing to signal, and it says so')
   t.match((await consoleKey(['key', '--root', root, '--nope'])).err, /Unknown option/, 'an unknown option refused')
   t.equal((await consoleKey(['nothing'])).code, 2, 'an unknown command: usage, exit 2')
 

@@ -1,10 +1,10 @@
-/** The console's settings: made once with a 0600 file, the key shown once, rotation picked up by the running console, arguments checked. */
+/** The console's settings: made once with a 0600 file, the key shown once, rotation picked up on the running console's re-read, arguments checked. */
 import fs from 'node:fs'
 import t from 'tap'
 import { consoleKey, consoleKeyLines } from '../../src/cli/console-key.js'
-import { consoleFile, ensureConsoleConfig, loadConsoleConfig, parseConsoleConfig } from '../../src/config/console.js'
+import { ConsoleSettings, consoleFile, ensureConsoleConfig, loadConsoleConfig, parseConsoleConfig } from '../../src/config/console.js'
 import { keyFingerprint } from '../../src/config/keys.js'
-import { parseConsoleArgs, watchedConfig } from '../../src/console/main.js'
+import { parseConsoleArgs } from '../../src/console/main.js'
 import { tempRoot } from '../fixtures/config.js'
 
 t.test('console:key: made once (0600, shown once), then a fingerprint only, --rotate shows a new one', async (t) => {
@@ -23,14 +23,22 @@ t.test('console:key: made once (0600, shown once), then a fingerprint only, --ro
   t.notOk(text.includes(first.shown!), 'the key is never printed again')
   t.match(text, keyFingerprint(first.shown!), 'its fingerprint is')
 
-  const live = watchedConfig(consoleFile(root), loadConsoleConfig(root))
-  t.equal(live().ADMIN_KEY, first.shown, 'the running console reads the key')
+  // The running console holds its settings as ConsoleSettings (console/main.ts), re-read on SIGHUP only.
+  const live = new ConsoleSettings(loadConsoleConfig(root), consoleFile(root))
+  t.equal(live.get().ADMIN_KEY, first.shown, 'the running console reads the key')
   const rotated = consoleKey(root, { rotate: true })
   t.ok(rotated.rotated && rotated.shown && rotated.shown !== first.shown, 'a new key, shown once')
-  t.equal(live().ADMIN_KEY, rotated.shown, 'the running console takes the new key without a restart')
+  t.equal(rotated.previousKey, first.shown, 'the rotation knows the key it replaced (to check the switch)')
+  t.notOk(consoleKeyLines(rotated).join('\n').includes(first.shown!), 'and never prints it')
+  t.equal(live.get().ADMIN_KEY, first.shown, 'no look at the file per read: the key in force until the re-read')
+  t.same(live.reload(), { changed: ['ADMIN_KEY'], atStartOnly: [] }, 'the re-read (SIGHUP) finds the new key, which applies at once')
+  t.equal(live.get().ADMIN_KEY, rotated.shown, 'the running console takes the new key without a restart')
   t.equal(fs.statSync(consoleFile(root)).mode & 0o777, 0o600, 'still 0600')
+  fs.appendFileSync(consoleFile(root), "TRUST_PROXY='127.0.0.1'\n")
+  t.same(live.reload(), { changed: ['TRUST_PROXY'], atStartOnly: ['TRUST_PROXY'] }, 'a setting taken at start only is named as such')
   fs.writeFileSync(consoleFile(root), "ADMIN_KEY='short'\n")
-  t.equal(live().ADMIN_KEY, rotated.shown, 'an invalid edit keeps the settings in force')
+  t.throws(() => live.reload(), /ADMIN_KEY must be at least 32 characters/, 'an invalid edit is refused at the re-read')
+  t.equal(live.get().ADMIN_KEY, rotated.shown, 'and the settings in force stay')
 })
 
 t.test('console settings: defaults, refusals, a bad port refused', async (t) => {
