@@ -175,31 +175,53 @@ export const fleetFileSchema = z.object({
 })
 export type FleetFile = z.infer<typeof fleetFileSchema>
 
-/** The fleet listed in a file (Kubernetes): no PM2; name from the file, the rest from each tenant's /health. */
+/** The fleet file, read and checked: a clear error naming the file and what is wrong in it. */
+function readFleetFile (file: string): FleetFile {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new Error(`fleet file ${file}: cannot be read (${(err as Error).message})`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`fleet file ${file}: not JSON (${(err as Error).message})`)
+  }
+  const parsed = fleetFileSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new Error(`fleet file ${file}: ${issue.path.length ? issue.path.join('.') : '(the file)'} ${issue.message.replace(/^Invalid input: /, '')}`)
+  }
+  return parsed.data
+}
+
+/**
+ * The fleet listed in a file (Kubernetes): no PM2; name from the file, the rest from each tenant's /health. The file
+ * is read once, here: it is a ConfigMap whose hash is in the pod template (cli/k8s/console.ts), so a changed fleet
+ * rolls the pod rather than being re-read, and a bad file fails the start, not a visitor's request.
+ */
 export class FileFleet implements FleetSource {
-  readonly #file: string
+  readonly #tenants: FleetFile['tenants']
+  readonly #targets: Map<number, TenantTarget>
   readonly #timeoutMs: number
   readonly #now: () => number
 
   constructor (file: string, opts: { healthTimeoutMs?: number; now?: () => number } = {}) {
-    this.#file = file
+    this.#tenants = readFleetFile(file).tenants
+    this.#targets = new Map(this.#tenants.map((t) => [t.port, { port: t.port, origin: t.url }]))
     this.#timeoutMs = opts.healthTimeoutMs ?? 800
     this.#now = opts.now ?? Date.now
-    this.#read() // a bad file fails the start, not a visitor's request
-  }
-
-  #read (): FleetFile {
-    return fleetFileSchema.parse(JSON.parse(fs.readFileSync(this.#file, 'utf8')))
   }
 
   target (port: number): TenantTarget | undefined {
-    const t = this.#read().tenants.find((x) => x.port === port)
-    return t ? { port, origin: t.url } : undefined
+    return this.#targets.get(port)
   }
 
   async rows (): Promise<TenantRow[]> {
     const now = this.#now()
-    return Promise.all(this.#read().tenants.map(async (t): Promise<TenantRow> => {
+    return Promise.all(this.#tenants.map(async (t): Promise<TenantRow> => {
       const h = healthPart(await probe(t.url, this.#timeoutMs), now)
       return {
         port: t.port,
