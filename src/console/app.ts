@@ -74,7 +74,11 @@ export async function buildConsoleApp (deps: ConsoleDeps): Promise<FastifyInstan
 
   await app.register(async (admin) => {
     const guard = new AuthFailureGuard(() => ({ failuresPerMinute: 10, lockoutSeconds: 60 }), now)
-    admin.addHook('onRequest', requireBearer(() => deps.config().ADMIN_KEY, guard))
+    admin.addHook('onRequest', requireBearer(() => deps.config().ADMIN_KEY, guard, undefined, {
+      unauthorized: 'Chave de administrador ausente ou inválida: envie Authorization: Bearer <ADMIN_KEY> (npm run console:key).',
+      tooMany: (seconds) => `Muitas chaves de administrador erradas deste endereço; tente de novo em ${seconds} s.`,
+      lockedLog: 'auth: client locked out after repeated wrong admin keys',
+    }))
     /** GET /api/tenants — every tenant: port, name, PM2 state, health, V8 login set, token age, batches, last error. */
     admin.get('/api/tenants', async () => ({ success: true, generated_at: new Date(now()).toISOString(), tenants: await rows() }))
   })

@@ -36,7 +36,9 @@ t.test('GET /api/tenants: every tenant as the CLI sees it, for the admin key onl
   let admin = ADMIN_KEY
   const c = await startConsole(t, root, { pm2, adminKey: () => admin })
 
-  t.equal((await get(`${c.url}/api/tenants`)).status, 401, 'no key → 401')
+  const refused = await get(`${c.url}/api/tenants`)
+  t.equal(refused.status, 401, 'no key → 401')
+  t.match(JSON.parse(refused.body), { error: 'nao_autorizado', message: /ADMIN_KEY/ }, 'the answer names the admin key, not an API key')
   t.equal((await get(`${c.url}/api/tenants`, AUTH)).status, 401, "a tenant's key is not the console's")
   const res = await get(`${c.url}/api/tenants`, ADMIN)
   t.equal(res.status, 200, 'the admin key → 200')
