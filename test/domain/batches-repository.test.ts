@@ -136,6 +136,17 @@ t.test('listing is newest first; purge deletes old finished batches with their i
   t.equal(repo.reads.listBatches(10, 0).total, 1, 'one batch left')
 })
 
+t.test('a batch carries its file\'s columns from its own row, in the list too', async (t) => {
+  const db = openDatabase(':memory:')
+  t.teardown(() => db.close())
+  const repo = new BatchRepository(db)
+  const sheet = { arquivo: 'clientes.csv', formato: 'csv' as const, colunas: ['Nome', 'CPF'], coluna_cpf: 1, usadas: { nome: 0 } }
+  repo.queue.insertBatch({ id: 'file', origin: 'planilha', params: {}, items: items(validCpfs(1)), now: 100, sheet })
+  repo.queue.insertBatch({ id: 'list', origin: 'lista', params: {}, items: items(validCpfs(1)), now: 200 })
+  t.same(repo.reads.getBatch('file')?.sheet, sheet, 'one batch: its sheet')
+  t.same(repo.reads.listBatches(10, 0).batches.map((b) => [b.id, b.sheet]), [['list', null], ['file', sheet]], 'listed: each with its own sheet (null for a list of CPFs)')
+})
+
 t.test('three processes claiming from one SQLite file never take the same item', async (t) => {
   const root = tempRoot(t)
   const file = path.join(root, 'tenants', 'data-6010.sqlite')

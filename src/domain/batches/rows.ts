@@ -1,5 +1,5 @@
 /** Rows of the batches and batch_items tables as SQLite returns them, and their mapping to the domain types. */
-import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ItemCounts, ItemHead, ItemResult, ItemStatus } from './types.js'
+import type { Batch, BatchItem, BatchOrigin, BatchParams, BatchStatus, ItemCounts, ItemHead, ItemResult, ItemStatus, SheetMeta } from './types.js'
 
 export interface BatchRow {
   id: string
@@ -10,6 +10,8 @@ export interface BatchRow {
   created_at: number
   started_at: number | null
   finished_at: number | null
+  /** JSON of the batch's SheetMeta; null unless it came from a spreadsheet. */
+  sheet: string | null
 }
 
 export interface ItemRow extends ItemHead {
@@ -48,6 +50,7 @@ export const toBatch = (r: BatchRow): Batch => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  sheet: r.sheet === null ? null : (JSON.parse(r.sheet) as SheetMeta),
 })
 
 export const toItem = (r: ItemRow): BatchItem => ({

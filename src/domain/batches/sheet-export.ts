@@ -4,7 +4,8 @@ import { whatsappMessage } from '../message.js'
 import { presencaWhatsappMessage } from '../presenca-flow/message.js'
 import type { PresencaResult } from '../presenca-flow/types.js'
 import { OUTCOME_PT, outcomeOf } from './outcome.js'
-import type { ExportRow, SheetMeta } from './sheet-store.js'
+import type { ExportRow } from './sheet-store.js'
+import type { SheetMeta } from './types.js'
 
 const RESULT_COLUMNS = [
   'resultado',

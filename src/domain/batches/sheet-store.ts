@@ -1,18 +1,8 @@
-/** SQL for spreadsheet batches: a batch's columns, its rows for the results file, counts by outcome, the pace, failed rows. */
+/** SQL for spreadsheet batches: a batch's rows for the results file, counts by outcome, the pace, failed rows. */
 import type { Statement } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
 import { emptyOutcomes, outcomeOf, type OutcomeCounts, type PaceInput } from './outcome.js'
 import type { ItemHead, ItemInput, ItemResult, ItemStatus } from './types.js'
-
-/** What a batch keeps of its file: the column names and which one held the CPF (the cells stay with each item). */
-export interface SheetMeta {
-  arquivo: string | null
-  formato: 'csv' | 'xlsx' | 'lista'
-  colunas: string[]
-  coluna_cpf: number
-  /** Optional columns used, by role → column index. */
-  usadas: Record<string, number>
-}
 
 export interface ExportRow extends ItemHead {
   resultado: ItemResult | null
@@ -33,7 +23,6 @@ interface ExportDbRow extends ItemHead {
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T))
 
 export class SheetStore {
-  readonly #sheet: Statement<[string], { sheet: string | null }>
   readonly #rows: Statement<[string], ExportDbRow>
   readonly #outcomes: Statement<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>
   readonly #finishes: Statement<[string], { at: number }>
@@ -43,7 +32,6 @@ export class SheetStore {
   readonly #failed: Statement<[string], { cpf: string; input: string | null; cells: string | null }>
 
   constructor (db: Db) {
-    this.#sheet = db.prepare<[string], { sheet: string | null }>('SELECT sheet FROM batches WHERE id = ?')
     this.#rows = db.prepare<[string], ExportDbRow>('SELECT seq, cpf, status, etapa, erro, mensagem, resultado, cells FROM batch_items WHERE batch_id = ? ORDER BY seq')
     this.#outcomes = db.prepare<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>('SELECT status, erro, etapa, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status, erro, etapa')
     // Validation failures finish at creation: they say nothing about the pace.
@@ -70,10 +58,6 @@ export class SheetStore {
       `SELECT cpf, input, cells FROM batch_items
         WHERE batch_id = ? AND status = 'FAILED' AND coalesce(etapa, '') <> 'validacao' ORDER BY seq`
     )
-  }
-
-  sheet (batchId: string): SheetMeta | null {
-    return parse<SheetMeta>(this.#sheet.get(batchId)?.sheet ?? null)
   }
 
   /** Every item in file order, with its cells; iterated, so a large batch is not held twice in memory. */

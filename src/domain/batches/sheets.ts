@@ -8,8 +8,8 @@ import type { BatchService, CreatedBatch } from './service.js'
 import { mapColumns, sheetItems, type SheetPreview } from './sheet-columns.js'
 import { readSheet, type RawSheet } from './sheet-read.js'
 import { resultHeaders, resultRow, toCsv, toXlsx } from './sheet-export.js'
-import { SheetStore, type SheetMeta } from './sheet-store.js'
-import type { Bank } from './types.js'
+import { SheetStore } from './sheet-store.js'
+import type { Bank, SheetMeta } from './types.js'
 
 /** Largest file a batch may be made from: tens of thousands of rows of CSV, or an XLSX of that size. */
 export const SHEET_MAX_BYTES = 5 * 1024 * 1024
@@ -99,9 +99,8 @@ export class BatchSheets {
     if (batch.finishedAt === null) throw new AppError('lote_em_andamento', 'O lote ainda está em andamento; repita as falhas quando ele terminar (ou cancele-o).', 409)
     const failed = this.#store.failed(id)
     if (failed.length === 0) throw unprocessable('nada_a_repetir', 'Nenhum CPF deste lote falhou ao rodar; não há o que repetir.')
-    const sheet = this.#store.sheet(id)
+    const { params, sheet } = batch
     const items: NewItem[] = failed.map((f) => ({ cpf: f.cpf, valid: true, ...(f.input ? { input: f.input } : {}), ...(f.cells ? { cells: f.cells } : {}) }))
-    const { params } = batch
     return this.#d.batches.create({
       origem: 'planilha',
       items,
@@ -114,10 +113,6 @@ export class BatchSheets {
     })
   }
 
-  sheet (id: string): SheetMeta | null {
-    return this.#store.sheet(id)
-  }
-
   /** Counts by outcome, throughput and time left. */
   progress (id: string): Progress {
     const p: Pace = pace(this.#store.paceInput(id, this.#d.now()))
@@ -126,8 +121,9 @@ export class BatchSheets {
 
   /** The results file (partial while the batch runs). */
   async export (id: string, format: 'csv' | 'xlsx'): Promise<Buffer> {
-    if (!this.#d.batches.get(id)) throw notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
-    const sheet = this.#store.sheet(id)
+    const batch = this.#d.batches.get(id)
+    if (!batch) throw notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
+    const { sheet } = batch
     const headers = resultHeaders(sheet)
     const rows = (function * (store: SheetStore) {
       for (const r of store.rows(id)) yield resultRow(r, sheet)

@@ -22,6 +22,16 @@ export interface BatchParams {
   repete_lote?: string
 }
 
+/** What a batch keeps of its file: the column names and which one held the CPF (the cells stay with each item). */
+export interface SheetMeta {
+  arquivo: string | null
+  formato: 'csv' | 'xlsx' | 'lista'
+  colunas: string[]
+  coluna_cpf: number
+  /** Optional columns used, by role → column index. */
+  usadas: Record<string, number>
+}
+
 export interface Batch {
   id: string
   status: BatchStatus
@@ -31,6 +41,8 @@ export interface Batch {
   createdAt: number
   startedAt: number | null
   finishedAt: number | null
+  /** The file a spreadsheet batch came from (null for a CPF list or a Kentro pipeline). */
+  sheet: SheetMeta | null
 }
 
 /** Item counts by status; every item is in exactly one of them. */

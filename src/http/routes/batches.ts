@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
 import type { BatchSheets } from '../../domain/batches/sheets.js'
+import type { Batch } from '../../domain/batches/types.js'
 import { AppError, badRequest, notFound } from '../../errors.js'
 import { clientKey } from '../auth.js'
 import { parseEventId, StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
@@ -15,8 +16,8 @@ export const BATCH_BODY_LIMIT = 1024 * 1024
 
 export interface BatchRouteOptions {
   batches: BatchService
-  /** Counts by outcome, pace and the file name (absent in tests of the bare batch routes). */
-  sheets?: Pick<BatchSheets, 'progress' | 'sheet'>
+  /** Counts by outcome and pace (absent in tests of the bare batch routes). */
+  sheets?: Pick<BatchSheets, 'progress'>
   events?: EventStreamOptions
   /** EVENT_STREAMS_MAX / EVENT_STREAMS_PER_ADDRESS, read per stream (default: no limit). */
   streamLimits?: () => StreamLimits
@@ -66,10 +67,8 @@ export function createdMessage (total: number, invalid: number, duplicates: numb
 
 export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, sheets, events, streamLimits }) => {
   const progress = (id: string): Record<string, unknown> => (sheets ? { ...sheets.progress(id) } : {})
-  const fileOf = (id: string): Record<string, unknown> => {
-    const sheet = sheets?.sheet(id)
-    return sheet ? { arquivo: sheet.arquivo, formato: sheet.formato } : {}
-  }
+  /** The file a spreadsheet batch came from: on the batch's own row, so a list of batches costs no query per batch. */
+  const fileOf = ({ sheet }: Batch): Record<string, unknown> => (sheet ? { arquivo: sheet.arquivo, formato: sheet.formato } : {})
   const app = plain.withTypeProvider<ZodTypeProvider>()
   const streams = new Set<() => void>()
   const slots = new StreamSlots(streamLimits ?? (() => ({ total: Infinity, perAddress: Infinity })))
@@ -125,7 +124,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   app.get('/clt/lotes', { schema: { tags: ['Lotes'], summary: 'Lista os lotes, mais recentes primeiro', querystring: listQuery } }, async (req) => {
     const { page, limit } = req.query
     const { total, batches: list } = batches.list(limit, (page - 1) * limit)
-    return { success: true, total, page, limit, lotes: list.map((b) => ({ ...batchView(b, batches.counts(b.id)), ...fileOf(b.id) })) }
+    return { success: true, total, page, limit, lotes: list.map((b) => ({ ...batchView(b, batches.counts(b.id)), ...fileOf(b) })) }
   })
 
   /** GET /clt/lotes/:id */
@@ -137,7 +136,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     return {
       success: true,
       ...batchView(batch, batches.counts(batch.id)),
-      ...fileOf(batch.id),
+      ...fileOf(batch),
       ...progress(batch.id),
       itens: items.items.map(itemView),
       itens_paginacao: { page, limit, total: items.total, ...(status ? { status } : {}) },
