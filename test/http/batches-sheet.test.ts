@@ -171,6 +171,34 @@ t.test('a batch\'s file columns go with the batch (retention purge); no CPF reac
   t.equal((db.prepare('SELECT count(*) AS n FROM batch_items').get() as { n: number }).n, 0, 'the retention purge removes the rows and their cells')
 })
 
+t.test('a batch purged between the route\'s read and its results file: the 404 of an unknown batch, not a 500', async (t) => {
+  const { app, db, services } = await buildWithRunner(t)
+  const repo = new BatchRepository(db)
+  // The retention purge lands right after the route has read the batch, before the file is written.
+  let purgeAfterRead: string | undefined
+  const read = services.batches.get.bind(services.batches)
+  services.batches.get = (id: string) => {
+    const batch = read(id)
+    if (batch && id === purgeAfterRead) {
+      purgeAfterRead = undefined
+      repo.queue.purgeFinishedBefore(Date.now() + 1)
+    }
+    return batch
+  }
+  for (const format of ['csv', 'xlsx']) {
+    const id = (await upload(app, `${validCpf(1)}\n${validCpf(2)}\n`, '?tipo=lista', 'text/plain')).json().lote_id as string
+    await waitFor('end', finished(app, id))
+    t.equal((await get(app, `/clt/lotes/${id}/resultado.${format}`)).statusCode, 200, `${format}: the file while the batch is kept`)
+    purgeAfterRead = id
+    const gone = await get(app, `/clt/lotes/${id}/resultado.${format}`)
+    t.equal(purgeAfterRead, undefined, `${format}: the purge ran after the route read the batch`)
+    t.equal(gone.statusCode, 404, `${format}: 404, not 500`)
+    t.same(gone.json(), { success: false, error: 'lote_nao_encontrado', message: `Lote não encontrado: ${id}` }, `${format}: in the one error shape`)
+    const unknown = await get(app, `/clt/lotes/${id}/resultado.${format}`)
+    t.same([unknown.statusCode, unknown.json()], [gone.statusCode, gone.json()], `${format}: the same answer as for a batch not there at all`)
+  }
+})
+
 t.test('2,000 rows: upload to first item running, measured (reported, not asserted)', async (t) => {
   let firstCall = 0
   const runner = new FakeRunner({ step: (cpf) => { firstCall ||= performance.now(); return success(cpf) } })

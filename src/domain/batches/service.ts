@@ -1,7 +1,7 @@
 /** Batches (lotes) for one tenant: create from a CPF list or a Kentro pipeline, read, cancel; owns the workers. */
 import { randomUUID } from 'node:crypto'
 import type { Db } from '../../db/database.js'
-import { AppError, unprocessable } from '../../errors.js'
+import { AppError, notFound, unprocessable } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
 import { isValidCpf, normalizeCpf } from '../cpf.js'
 import type { FlowRunner } from '../flow/types.js'
@@ -44,6 +44,9 @@ export interface BatchQuotas {
   itemsPerDay: number
   maxPendingItems: number
 }
+
+/** The one answer for a batch that does not exist (never did, or was purged or deleted). */
+export const batchNotFound = (id: string): AppError => notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
 
 const DAY_MS = 86_400_000
 /** When the pending-items cap is hit nothing says when room frees up; this is how soon to look again. */

@@ -1,4 +1,4 @@
-/** SQL for spreadsheet batches: a batch's rows for the results file, counts by outcome, the pace, failed rows. */
+/** SQL for spreadsheet batches: whether a batch is still there, its rows for the results file, counts by outcome, the pace, failed rows. */
 import type { Statement } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
 import { emptyOutcomes, outcomeOf, type OutcomeCounts, type PaceInput } from './outcome.js'
@@ -23,6 +23,7 @@ interface ExportDbRow extends ItemHead {
 const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T))
 
 export class SheetStore {
+  readonly #exists: Statement<[string], { one: number }>
   readonly #rows: Statement<[string], ExportDbRow>
   readonly #outcomes: Statement<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>
   readonly #finishes: Statement<[string], { at: number }>
@@ -32,6 +33,7 @@ export class SheetStore {
   readonly #failed: Statement<[string], { cpf: string; input: string | null; cells: string | null }>
 
   constructor (db: Db) {
+    this.#exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM batches WHERE id = ?')
     this.#rows = db.prepare<[string], ExportDbRow>('SELECT seq, cpf, status, etapa, erro, mensagem, resultado, cells FROM batch_items WHERE batch_id = ? ORDER BY seq')
     this.#outcomes = db.prepare<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>('SELECT status, erro, etapa, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status, erro, etapa')
     // Validation failures finish at creation: they say nothing about the pace.
@@ -58,6 +60,11 @@ export class SheetStore {
       `SELECT cpf, input, cells FROM batch_items
         WHERE batch_id = ? AND status = 'FAILED' AND coalesce(etapa, '') <> 'validacao' ORDER BY seq`
     )
+  }
+
+  /** Whether the batch is still stored (not purged or deleted). */
+  exists (batchId: string): boolean {
+    return this.#exists.get(batchId) !== undefined
   }
 
   /** Every item in file order, with its cells; iterated, so a large batch is not held twice in memory. */

@@ -1,15 +1,15 @@
 /** Spreadsheet batches: preview an upload, start it, follow it by outcome and pace, export results, run the failed rows again. */
 import type { Db } from '../../db/database.js'
-import { AppError, notFound, unprocessable } from '../../errors.js'
+import { AppError, unprocessable } from '../../errors.js'
 import type { Amount } from '../flow/types.js'
 import { pace, type OutcomeCounts, type Pace } from './outcome.js'
 import type { NewItem } from './repository.js'
-import type { BatchService, CreatedBatch } from './service.js'
+import { batchNotFound, type BatchService, type CreatedBatch } from './service.js'
 import { mapColumns, sheetItems, type SheetPreview } from './sheet-columns.js'
 import { readSheet, type RawSheet } from './sheet-read.js'
 import { resultHeaders, resultRow, toCsv, toXlsx } from './sheet-export.js'
 import { SheetStore } from './sheet-store.js'
-import type { Bank, SheetMeta } from './types.js'
+import type { Bank, Batch, SheetMeta } from './types.js'
 
 /** Largest file a batch may be made from: tens of thousands of rows of CSV, or an XLSX of that size. */
 export const SHEET_MAX_BYTES = 5 * 1024 * 1024
@@ -95,7 +95,7 @@ export class BatchSheets {
   /** A new batch with the items of a finished batch that ran and failed (same bank, valor and prazo; rows kept). */
   async retryFailed (id: string): Promise<CreatedBatch> {
     const batch = this.#d.batches.get(id)
-    if (!batch) throw notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
+    if (!batch) throw batchNotFound(id)
     if (batch.finishedAt === null) throw new AppError('lote_em_andamento', 'O lote ainda está em andamento; repita as falhas quando ele terminar (ou cancele-o).', 409)
     const failed = this.#store.failed(id)
     if (failed.length === 0) throw unprocessable('nada_a_repetir', 'Nenhum CPF deste lote falhou ao rodar; não há o que repetir.')
@@ -119,15 +119,20 @@ export class BatchSheets {
     return { por_resultado: this.#store.outcomes(id), vazao_por_min: p.porMinuto, restante_s: p.restanteS }
   }
 
-  /** The results file (partial while the batch runs). */
-  async export (id: string, format: 'csv' | 'xlsx'): Promise<Buffer> {
-    const batch = this.#d.batches.get(id)
-    if (!batch) throw notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
-    const { sheet } = batch
+  /**
+   * The results file (partial while the batch runs) of a batch the caller has just read. The writer loads before
+   * the rows are read, and a purge or a delete may take the batch (and its rows, by cascade) meanwhile: a batch gone
+   * by the end answers the same 404 as an unknown one, never a file of headers only. One still there after its rows
+   * were read had every row when they were read.
+   */
+  async export (batch: Batch, format: 'csv' | 'xlsx'): Promise<Buffer> {
+    const { id, sheet } = batch
     const headers = resultHeaders(sheet)
     const rows = (function * (store: SheetStore) {
       for (const r of store.rows(id)) yield resultRow(r, sheet)
     })(this.#store)
-    return format === 'csv' ? Buffer.from(await toCsv(headers, rows), 'utf8') : await toXlsx(headers, rows)
+    const body = format === 'csv' ? Buffer.from(await toCsv(headers, rows), 'utf8') : await toXlsx(headers, rows)
+    if (!this.#store.exists(id)) throw batchNotFound(id)
+    return body
   }
 }

@@ -8,7 +8,7 @@ import { AppError } from '../../errors.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
 import { createdMessage } from './batches.js'
 import { batchView } from './batches-view.js'
-import type { BatchService } from '../../domain/batches/service.js'
+import { batchNotFound, type BatchService } from '../../domain/batches/service.js'
 
 export interface SheetRouteOptions {
   batches: BatchService
@@ -95,8 +95,10 @@ export const batchSheetRoutes: FastifyPluginAsync<SheetRouteOptions> = async (pl
         produces: [format === 'csv' ? 'text/csv' : XLSX_TYPE],
       },
     }, async (req, reply) => {
-      const body = await sheets.export(req.params.id, format)
-      const batch = batches.get(req.params.id)!
+      // Read once and handed down; the export answers the same 404 if the batch is purged while it writes the file.
+      const batch = batches.get(req.params.id)
+      if (!batch) throw batchNotFound(req.params.id)
+      const body = await sheets.export(batch, format)
       const name = `lote-${batch.id.slice(0, 8)}-${batch.finishedAt === null ? 'parcial' : 'resultado'}.${format}`
       return reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_TYPE)

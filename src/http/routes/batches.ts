@@ -2,10 +2,10 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { BatchService, CreateBatchInput } from '../../domain/batches/service.js'
+import { batchNotFound, type BatchService, type CreateBatchInput } from '../../domain/batches/service.js'
 import type { BatchSheets } from '../../domain/batches/sheets.js'
 import type { Batch } from '../../domain/batches/types.js'
-import { AppError, badRequest, notFound } from '../../errors.js'
+import { AppError, badRequest } from '../../errors.js'
 import { clientKey } from '../auth.js'
 import { parseEventId, StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
@@ -50,8 +50,6 @@ const itemsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   status: z.enum(['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED']).optional(),
 })
-
-const loteNaoEncontrado = (id: string): Error => notFound('lote_nao_encontrado', `Lote não encontrado: ${id}`)
 
 /** "1 CPF", "2 CPFs". */
 const cpfs = (n: number): string => `${n} ${n === 1 ? 'CPF' : 'CPFs'}`
@@ -130,7 +128,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   /** GET /clt/lotes/:id */
   app.get('/clt/lotes/:id', { schema: { tags: ['Lotes'], summary: 'Contagens e itens de um lote (paginado)', params: idParams, querystring: itemsQuery } }, async (req) => {
     const batch = batches.get(req.params.id)
-    if (!batch) throw loteNaoEncontrado(req.params.id)
+    if (!batch) throw batchNotFound(req.params.id)
     const { page, limit, status } = req.query
     const items = batches.items(batch.id, { status, limit, offset: (page - 1) * limit })
     return {
@@ -146,7 +144,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   /** GET /clt/lotes/:id/eventos */
   app.get('/clt/lotes/:id/eventos', { schema: { tags: ['Lotes'], summary: 'Progresso do lote em Server-Sent Events (progress, item, done; reconnect quando o serviço reinicia). Last-Event-ID retoma após o último item recebido', params: idParams } }, async (req, reply) => {
     const batch = batches.get(req.params.id)
-    if (!batch) throw loteNaoEncontrado(req.params.id)
+    if (!batch) throw batchNotFound(req.params.id)
     // EventSource reconnects after the stream ends; once it has seen `done` there is nothing more to say.
     if (req.headers['last-event-id'] === 'done' && batch.finishedAt !== null) return reply.code(204).send()
     const slot = slots.take(clientKey(req.ip))
@@ -182,7 +180,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   /** POST /clt/lotes/:id/cancelar */
   app.post('/clt/lotes/:id/cancelar', { schema: { tags: ['Lotes'], summary: 'Cancela os itens ainda pendentes do lote', params: idParams } }, async (req) => {
     const result = batches.cancel(req.params.id)
-    if (!result) throw loteNaoEncontrado(req.params.id)
+    if (!result) throw batchNotFound(req.params.id)
     const { batch } = result
     const message =
       batch.status === 'COMPLETED'
