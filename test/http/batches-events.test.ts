@@ -4,8 +4,11 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { pino } from 'pino'
 import t from 'tap'
 import { Client, request } from 'undici'
-import { openDatabase } from '../../src/db/database.js'
+import type { Statement } from 'better-sqlite3'
+import { openDatabase, type Db } from '../../src/db/database.js'
 import { BatchService } from '../../src/domain/batches/service.js'
+import { BatchSheets, SHEET_MAX_BYTES } from '../../src/domain/batches/sheets.js'
+import { countsView } from '../../src/http/routes/batches-view.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
 import { batchRoutes } from '../../src/http/routes/batches.js'
 import type { App } from '../../src/http/app.js'
@@ -174,4 +177,82 @@ t.test('heartbeat comments keep an idle stream alive', async (t) => {
   t.ok(s.comments.every((c) => c === ': ping'), 'heartbeats are comment lines')
   t.notOk(s.ended(), 'stream still open while the batch runs')
   s.close()
+})
+
+/** The database with every prepared statement counting its runs by SQL text: the reads a stream causes, seen from outside. */
+function countingDb (db: Db): { db: Db; runs: (sql: RegExp) => number } {
+  const counts = new Map<string, number>()
+  const bound = <T extends object>(target: T, prop: string | symbol): unknown => {
+    const v = Reflect.get(target, prop, target) as unknown
+    return typeof v === 'function' ? v.bind(target) : v
+  }
+  const counted = (stmt: Statement, sql: string): Statement => new Proxy(stmt, {
+    get: (target, prop) => {
+      const v = bound(target, prop)
+      if (typeof v !== 'function' || !['get', 'all', 'iterate', 'run'].includes(String(prop))) return v
+      return (...args: unknown[]) => {
+        counts.set(sql, (counts.get(sql) ?? 0) + 1)
+        return (v as (...a: unknown[]) => unknown)(...args)
+      }
+    },
+  })
+  const wrapped = new Proxy(db, {
+    get: (target, prop) => (prop === 'prepare' ? (sql: string) => counted(target.prepare(sql), sql) : bound(target, prop)),
+  })
+  return { db: wrapped, runs: (sql) => [...counts].reduce((n, [text, c]) => n + (sql.test(text) ? c : 0), 0) }
+}
+
+t.test('an idle stream does not recompute outcomes and pace on every poll; a finished item brings the same events as before', async (t) => {
+  const real = openDatabase(':memory:')
+  const { db, runs } = countingDb(real)
+  let clock = Date.now() // the pace's now and the stream's refresh clock: moved by hand below
+  const runner = new FakeRunner()
+  const open = runner.hold()
+  const batches = new BatchService({ db, logger: pino({ level: 'silent' }), now: Date.now, runner, listCpfs: async () => [], maxItems: () => 100, engine: { ...FAST_ENGINE, concurrency: 1 } })
+  const sheets = new BatchSheets({ db, batches, now: () => clock, maxBytes: SHEET_MAX_BYTES, maxRows: () => 100 })
+  batches.start()
+  const app = Fastify()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandling(app)
+  await app.register(batchRoutes, { batches, sheets, events: { pollMs: 20, heartbeatMs: 60_000, progressRefreshMs: 5000, now: () => clock } })
+  t.teardown(async () => {
+    open()
+    await app.close()
+    await batches.shutdown()
+    real.close()
+  })
+  const base = await listening(app as unknown as App)
+  const cpfs = validCpfs(3)
+  const { batch } = await batches.create({ origem: 'lista', cpfs })
+  // The sheet queries behind por_resultado, vazao_por_min and restante_s (two of them read every item of the batch).
+  const progressReads = (): number => runs(/GROUP BY status, erro, etapa|ORDER BY finished_at DESC LIMIT 500|first_run_at AS first|finished_at - first_run_at/)
+  const polls = (): number => runs(/finished_at >= \?/) // the stream's own look for finished items, once per pump
+  const s = await openStream(base, `/clt/lotes/${batch.id}/eventos`, {})
+  await waitFor('the first item running, the rest queued', () => s.events.some((e) => e.event === 'progress' && e.data.em_andamento === 1 && e.data.pendentes === 2), 5000)
+  const idle = { reads: progressReads(), polls: polls(), events: s.events.length }
+  t.ok(idle.reads > 0, `outcomes and pace were computed for the first progress (${idle.reads} reads)`)
+  await waitFor('ten idle polls', () => polls() >= idle.polls + 10, 5000)
+  t.equal(progressReads(), idle.reads, `no outcome or pace read over ${polls() - idle.polls} polls with nothing new`)
+  t.equal(s.events.length, idle.events, 'and nothing sent')
+
+  const before = progressReads()
+  sheets.progress(batch.id)
+  const once = progressReads() - before // what one computation reads
+  clock += 5000
+  const refresh = polls()
+  await waitFor('two more polls', () => polls() >= refresh + 2, 5000)
+  t.equal(progressReads() - before - once, once, 'once the refresh interval has passed on the clock, one recomputation (the pace follows time), not one per poll')
+
+  const computed = progressReads()
+  open()
+  await Promise.race([s.finished, new Promise((resolve, reject) => setTimeout(() => reject(new Error('stream did not end')), 10_000))])
+  t.ok(progressReads() > computed, 'finished items bring the outcomes and pace up to date')
+  const items = s.events.filter((e) => e.event === 'item')
+  t.same(items.map((e) => e.data.cpf).sort(), [...cpfs].sort(), 'an item event per finished CPF')
+  const last = s.events.filter((e) => e.event === 'progress').at(-1)!
+  const expected = { lote_id: batch.id, status: 'COMPLETED', ...countsView(batches.counts(batch.id)), ...sheets.progress(batch.id) }
+  t.same(last.data, expected, 'the last progress is exactly what computing everything now gives')
+  t.match(last.data, { processados: 3, por_resultado: { oferta: 3, na_fila: 0, em_andamento: 0 }, restante_s: 0 }, 'with the final counts by outcome')
+  t.equal(s.events.at(-1)?.event, 'done', 'then done')
 })

@@ -12,8 +12,16 @@ export interface EventStreamOptions {
   heartbeatMs?: number
   /** Re-read the database this often even without a local notification (another process may be working). */
   pollMs?: number
-  /** More for each `progress` event (counts by outcome, pace). */
+  /**
+   * More for each `progress` event (counts by outcome, pace). Several queries, two of them over every item of the
+   * batch: called when something changed (an item finished, the counts or the batch's state moved, a local
+   * notification), not on every poll; while nothing changes, at most once per `progressRefreshMs`.
+   */
   progress?: (batchId: string) => Record<string, unknown>
+  /** While nothing changes, recompute `progress` this often anyway: the pace and time left follow the clock. */
+  progressRefreshMs?: number
+  /** The clock of that refresh. */
+  now?: () => number
 }
 
 /** How many event streams may be open at once: for the whole tenant, and per client address. */
@@ -84,6 +92,8 @@ export const RETRY_MS = 5000
 /** Sent with the last event of a stopping server: the next process is already up, come back soon. */
 const RECONNECT_RETRY_MS = 1000
 const COALESCE_MS = 50
+/** The time left is rounded to 5 s: an idle stream's refresh at that pace moves it in the same steps. */
+const PROGRESS_REFRESH_MS = 5000
 
 /**
  * Stream the batch's events on a response already hijacked from fastify, from the start or after `from`. Resolves
@@ -100,6 +110,13 @@ export function streamBatchEvents (
 ): { done: Promise<void>; stop: () => void } {
   let position: StreamPosition = from ?? { at: 0, key: 0 }
   let lastProgress = ''
+  /** The `progress` extras last computed, what they were computed for, and when; `changed` = a local notification since. */
+  let extras: Record<string, unknown> | undefined
+  let extrasFor = ''
+  let extrasAt = 0
+  let changed = false
+  const now = opts.now ?? Date.now
+  const refreshMs = opts.progressRefreshMs ?? PROGRESS_REFRESH_MS
   let closed = false
   let pumping = false
   let again = false
@@ -174,7 +191,16 @@ export function streamBatchEvents (
           if (item) await event('item', { lote_id: batchId, ...itemView(item) }, eventId(position))
         }
         const counts = service.counts(batchId)
-        const progress = JSON.stringify({ lote_id: batchId, status: batch.status, ...countsView(counts), ...opts.progress?.(batchId) })
+        const head = { lote_id: batchId, status: batch.status, ...countsView(counts) }
+        // What the extras depend on, as far as this stream can tell cheaply: the last item sent, the counts, the state.
+        const state = JSON.stringify([position, head, batch.finishedAt])
+        if (opts.progress && (extras === undefined || changed || state !== extrasFor || now() - extrasAt >= refreshMs)) {
+          changed = false
+          extras = opts.progress(batchId)
+          extrasFor = state
+          extrasAt = now()
+        }
+        const progress = JSON.stringify({ ...head, ...extras })
         if (progress !== lastProgress) {
           lastProgress = progress
           await write(`event: progress\ndata: ${progress}\n\n`)
@@ -202,7 +228,10 @@ export function streamBatchEvents (
     }, COALESCE_MS)
   }
 
-  const unsubscribe = service.subscribe(batchId, schedule)
+  const unsubscribe = service.subscribe(batchId, () => {
+    changed = true
+    schedule()
+  })
   const heartbeat = setInterval(() => { void write(': ping\n\n') }, opts.heartbeatMs ?? 15_000)
   const poll = setInterval(() => { void pump() }, opts.pollMs ?? 1000)
   /** Server shutdown: tell the client to come back (the next process resumes from the id), then end. */
