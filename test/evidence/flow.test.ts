@@ -161,6 +161,7 @@ async function scenario (t: Test, v: Variants): Promise<void> {
     t.equal(r.status, 200, `the offer stands (${JSON.stringify(r.body).slice(0, 300)})`)
     t.equal(resultado(r.body)['sucesso'], true, 'sucesso')
     t.equal(w.opportunityOfCpf(p.cpf)?.['fkStage'], 1, 'the CRM did not move: stage 21 is not in pipeline 1')
+    t.match(resultado(r.body)['kentro_recusa'], { codigo: /\w/, motivo: /Kentro/ }, 'the answer says the CRM refused to record the offer')
     const readBack = w.calls.findLastIndex((c) => c.upstream === 'kentro' && c.path.endsWith('/getOpportunity') && Number((c.body as Record<string, unknown>)['id']) === oppId)
     const moved = w.calls.findLastIndex((c) => c.upstream === 'kentro' && c.path.endsWith('/changeOpportunityStage'))
     if (v.crossPipelineStage === 'noop') t.ok(readBack > moved, 'Kentro answered 2xx: the opportunity was read back after the move')

@@ -73,6 +73,7 @@ export async function finish (run: Run, s: Simulated): Promise<FlowOutcome> {
   const resultado = resultOf(s, { sucesso: true, simulacao_resultado: s.simulacao })
   const synced = s.reused && run.previous?.kentroSynced === true
   save(run, s, 'SUCCESS', 'kentro_retorno', { resultado, kentroSynced: synced || s.opp === null })
+  let answer: FlowOutcome = { kind: 'success', etapa: 'concluido', resultado }
   if (s.opp && !synced) {
     try {
       await writeBack(run.deps.kentro, { opp: s.opp, borrower: b, simulacao: s.simulacao, margin: s.margin, config: run.config, now: run.now(), signal: run.signal })
@@ -80,12 +81,15 @@ export async function finish (run: Run, s: Simulated): Promise<FlowOutcome> {
     } catch (err) {
       // Trouble that may pass (5xx, timeouts, 429) goes up: the next call writes again, without a new simulation.
       // A refusal (an unknown stage, a removed opportunity, a key without rights) will not pass by retrying: the
-      // offer stands, the refusal is logged and kept with the result, and the next call tries the write again.
+      // offer stands, the refusal is logged, kept with the result and said in the answer (the CRM does not show
+      // the offer, so the caller must know), and the next call tries the write again.
       if (!(err instanceof UpstreamError) || err.upstream !== 'Kentro' || err.transient) throw err
       run.deps.logger.warn({ cpf: maskCpf(run.input.cpf), opportunity: s.opp.id, code: err.code }, 'clt flow: CRM write-back refused; the offer stands')
-      save(run, s, 'SUCCESS', 'kentro_retorno', { resultado, kentroSynced: false, details: { kentro_recusou: err.code, motivo: err.message } })
+      const refused = { ...resultado, kentro_recusa: { codigo: err.code, motivo: err.message } }
+      save(run, s, 'SUCCESS', 'kentro_retorno', { resultado: refused, kentroSynced: false, details: { kentro_recusou: err.code, motivo: err.message } })
+      answer = { kind: 'success', etapa: 'kentro_retorno', resultado: refused }
     }
   }
   run.deps.logger.info({ cpf: maskCpf(run.input.cpf), consult: s.consult.id, parcelas: s.simulacao.numero_parcelas, reused: s.reused }, 'clt flow: simulated')
-  return { kind: 'success', etapa: 'concluido', resultado }
+  return answer
 }

@@ -56,6 +56,8 @@ export const flowResultSchema = z.object({
   simulacao_resultado: z.record(z.string(), z.unknown()).nullable(),
   status_termo: z.string().nullable(),
   motivo_falha: z.string().nullable(),
+  /** The offer stands but the CRM refused to record it (not a passing trouble): its code and words; the next call writes again. */
+  kentro_recusa: z.object({ codigo: z.string(), motivo: z.string() }).optional(),
 })
 export type FlowResult = z.infer<typeof flowResultSchema>
 
