@@ -12,7 +12,8 @@ import { call, download, run, state, unauthorized } from './session.js'
  */
 
 const MAX_ITEMS = 30
-const STATUS_PT = /** @type {Record<string, string>} */ ({ PENDING: 'na fila', RUNNING: 'rodando', COMPLETED: 'concluído', CANCELLED: 'cancelado' })
+/** A batch's state as the page says it (the list and the watched batch). */
+export const STATUS_PT = /** @type {Record<string, string>} */ ({ PENDING: 'na fila', RUNNING: 'rodando', COMPLETED: 'concluído', CANCELLED: 'cancelado' })
 
 /** @type {{ id: string | null, stream: { stop: () => void } | null, progress: Progress | null, queue: Item[], seen: Set<string>, frame: number, finished: boolean, onChange: () => void }} */
 const w = { id: null, stream: null, progress: null, queue: [], seen: new Set(), frame: 0, finished: false, onChange: () => undefined }

@@ -2,7 +2,7 @@
 /** The "Lotes" tab: pick a spreadsheet (or paste CPFs), see the preview, start; the list of batches; which one is watched. */
 import { ApiError, explain } from './api.js'
 import { $, alertBox, button, clearAlert, input, setText, show } from './dom.js'
-import { stopWatching, watch, wireWatch } from './lote-watch.js'
+import { STATUS_PT, stopWatching, watch, wireWatch } from './lote-watch.js'
 import { call, run, unauthorized, upload } from './session.js'
 
 /**
@@ -11,7 +11,6 @@ import { call, run, unauthorized, upload } from './session.js'
 
 const ROLE_PT = /** @type {Record<string, string>} */ ({ nome: 'nome', telefone: 'telefone', data_nascimento: 'data de nascimento', email: 'e-mail', valor: 'valor da parcela', prazo: 'prazo' })
 const SITUACAO_PT = /** @type {Record<string, string>} */ ({ valido: 'válido', invalido: 'CPF inválido', duplicado: 'repetido (ignorado)', problema: 'não será consultado' })
-const STATUS_PT = /** @type {Record<string, string>} */ ({ PENDING: 'na fila', RUNNING: 'rodando', COMPLETED: 'concluído', CANCELLED: 'cancelado' })
 
 /** What is about to be sent: the chosen file, or the pasted text. @type {{ file: File | null, previewed: boolean }} */
 const pick = { file: null, previewed: false }
