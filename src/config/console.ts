@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { writeNewFile } from './durable.js'
 import { parseEnvText, updateEnvText } from './env-file.js'
 import { ConfigError } from './errors.js'
+import { describeIssue } from './load.js'
 import { newKey } from './keys.js'
 import { trustProxySchema } from './schema.js'
 
@@ -42,8 +43,7 @@ export function parseConsoleConfig (text: string, file: string): ConsoleConfig {
   const parsed = consoleSchema.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    const key = String(issue.path[0] ?? '(file)')
-    throw new ConfigError(`${file}: ${input[key] === undefined ? `${key} is missing` : `${key} ${issue.message.replace(/^Invalid input: /, '')}`}`, file, key)
+    throw new ConfigError(`${file}: ${describeIssue(issue, input)}`, file, String(issue.path[0] ?? '(file)'))
   }
   return Object.freeze(parsed.data)
 }

@@ -64,7 +64,8 @@ export function parseTenantConfig (text: string, file: string, port?: number): L
   return { config: Object.freeze(parsed.data), file, raw, warnings }
 }
 
-function describeIssue (issue: z.core.$ZodIssue, input: Record<string, string>): string {
+/** A config file's first problem in one line: `KEY is missing` or `KEY <what is wrong>` (tenant files and console.env). */
+export function describeIssue (issue: z.core.$ZodIssue, input: Record<string, string>): string {
   const key = String(issue.path[0] ?? '(file)')
   if (input[key] === undefined) return `${key} is missing`
   return `${key} ${issue.message.replace(/^Invalid input: /, '').replace(/^expected/, 'expected')}`
