@@ -9,7 +9,7 @@ import type { FlowOutcome, FlowRunner } from '../../domain/flow/types.js'
 import { whatsappMessage } from '../../domain/message.js'
 import { proposalMessage } from '../../domain/proposals/message.js'
 import type { ProposalService } from '../../domain/proposals/service.js'
-import { suppliedOf, verdictOf } from './flow-reply.js'
+import { retryAfterSeconds, suppliedOf, verdictOf } from './flow-reply.js'
 import { cpfBody, fluxoBody, fluxoReply, messageBody, messageReply, pedidoOf, personalizadaBody, simulationReply, validCpf } from './clt-schemas.js'
 
 /** Failed outcomes that are a problem with the request or the CPF's data, answered in the error shape. */
@@ -21,7 +21,7 @@ const ERROR_STATUS: Record<string, number> = {
 
 function pendingMessage (outcome: Extract<FlowOutcome, { kind: 'pending' }>): string {
   const status = outcome.resultado.status_termo ?? 'em andamento'
-  return `Consulta de margem em andamento na V8 (status ${status}). Chame novamente em ${Math.ceil(outcome.retryAfterMs / 1000)} s: a mesma consulta será retomada, sem criar outra.`
+  return `Consulta de margem em andamento na V8 (status ${status}). Chame novamente em ${retryAfterSeconds(outcome.retryAfterMs)} s: a mesma consulta será retomada, sem criar outra.`
 }
 
 export interface CltRouteOptions {
@@ -53,7 +53,7 @@ export const cltRoutes: FastifyPluginAsyncZod<CltRouteOptions> = async (app, { f
         return reply.code(200).send({ success: true, message: 'Fluxo CLT executado com sucesso.', resultado: outcome.resultado })
       }
       if (outcome.kind === 'pending') {
-        reply.header('retry-after', String(Math.ceil(outcome.retryAfterMs / 1000)))
+        reply.header('retry-after', String(retryAfterSeconds(outcome.retryAfterMs)))
         return reply.code(202).send({ success: true, message: pendingMessage(outcome), resultado: outcome.resultado })
       }
       // A definitive refusal (rejected consult, no margin, no simulation) is a result the caller acts on, not an error.

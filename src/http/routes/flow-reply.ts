@@ -9,6 +9,14 @@ export function suppliedOf (dados: Record<string, string | number | null | undef
 }
 
 /**
+ * A pending answer's wait in whole seconds, for its `Retry-After` header and its message alike: rounded up, and
+ * never 0 (which would ask a bot to call again at once).
+ */
+export function retryAfterSeconds (retryAfterMs: number): number {
+  return Math.max(1, Math.ceil(retryAfterMs / 1000))
+}
+
+/**
  * A failed outcome's verdict, a result the caller acts on (a rejected consult, no margin); a failure that is a problem
  * with the request or the CPF's data is thrown in the error shape instead, with `errorStatus[code]` (else 422).
  */

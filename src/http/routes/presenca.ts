@@ -9,7 +9,7 @@ import type { PresencaRecord } from '../../domain/presenca-flow/store.js'
 import { PRESENCA_VERDICTS, presencaResultSchema } from '../../domain/presenca-flow/types.js'
 import type { AppServices } from '../types.js'
 import { cpfField, dadosClienteSchema, validCpf } from './clt-schemas.js'
-import { suppliedOf, verdictOf } from './flow-reply.js'
+import { retryAfterSeconds, suppliedOf, verdictOf } from './flow-reply.js'
 
 export interface PresencaRouteOptions {
   services: Pick<AppServices, 'presencaFlow' | 'presencaResults' | 'presencaStatus' | 'presencaLogin'>
@@ -82,7 +82,7 @@ export const presencaRoutes: FastifyPluginAsyncZod<PresencaRouteOptions> = async
         return reply.code(200).send({ success: true, message: 'Elegível no PresençaBank, com margem disponível.', status: 'CONCLUIDO' as const, ...outcome.resultado })
       }
       if (outcome.kind === 'pending') {
-        const retryAfterS = Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))
+        const retryAfterS = retryAfterSeconds(outcome.retryAfterMs)
         reply.header('retry-after', String(retryAfterS))
         return reply.code(202).send({ success: true, message: pendingMessage(outcome.etapa, retryAfterS, outcome.resultado.termo?.link ?? null), status: 'PROCESSANDO' as const, ...outcome.resultado })
       }
