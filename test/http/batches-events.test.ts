@@ -2,7 +2,7 @@
 import Fastify from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { pino } from 'pino'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Client, request } from 'undici'
 import type { Statement } from 'better-sqlite3'
 import { openDatabase, type Db } from '../../src/db/database.js'
@@ -16,13 +16,37 @@ import { AUTH } from '../fixtures/app.js'
 import { openStream } from '../fixtures/sse.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, validCpfs, waitFor } from '../fixtures/batches.js'
 import { tempRoot } from '../fixtures/config.js'
-import { parseEventId, RETRY_MS } from '../../src/http/routes/batches-events.js'
+import { parseEventId, RETRY_MS, type EventStreamOptions } from '../../src/http/routes/batches-events.js'
 
 async function listening (app: App): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()
   if (addr === null || typeof addr === 'string') throw new Error('no port')
   return `http://127.0.0.1:${addr.port}`
+}
+
+/**
+ * The batch routes alone over real HTTP on `db`, with a runner that holds every CPF until `open()` (the batch stays
+ * running) and the sheets service on the `now` given; everything, `db` included, is closed in teardown.
+ */
+async function heldStreamApp (t: Test, db: Db, events: EventStreamOptions, now: () => number = Date.now): Promise<{ base: string; batches: BatchService; sheets: BatchSheets; open: () => void }> {
+  const runner = new FakeRunner()
+  const open = runner.hold()
+  const batches = new BatchService({ db, logger: pino({ level: 'silent' }), now: Date.now, runner, listCpfs: async () => [], maxItems: () => 100, engine: { ...FAST_ENGINE, concurrency: 1 } })
+  const sheets = new BatchSheets({ db, batches, now, maxBytes: SHEET_MAX_BYTES, maxRows: () => 100 })
+  batches.start()
+  const app = Fastify()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandling(app)
+  await app.register(batchRoutes, { batches, sheets, events })
+  t.teardown(async () => {
+    open()
+    await app.close()
+    await batches.shutdown()
+    db.close()
+  })
+  return { base: await listening(app as unknown as App), batches, sheets, open }
 }
 
 t.test('a client sees item per finished CPF, progress with counts, then done, and the stream ends', async (t) => {
@@ -147,30 +171,7 @@ t.test('a stream asked for on a kept-alive connection while the process drains i
 
 t.test('heartbeat comments keep an idle stream alive', async (t) => {
   const db = openDatabase(':memory:')
-  const runner = new FakeRunner()
-  const open = runner.hold()
-  const batches = new BatchService({
-    db,
-    logger: pino({ level: 'silent' }),
-    now: Date.now,
-    runner,
-    listCpfs: async () => [],
-    maxItems: () => 100,
-    engine: { ...FAST_ENGINE, concurrency: 1 },
-  })
-  batches.start()
-  const app = Fastify()
-  app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
-  registerErrorHandling(app)
-  await app.register(batchRoutes, { batches, events: { heartbeatMs: 40, pollMs: 1000 } })
-  t.teardown(async () => {
-    open()
-    await app.close()
-    await batches.shutdown()
-    db.close()
-  })
-  const base = await listening(app as unknown as App)
+  const { base, batches } = await heldStreamApp(t, db, { heartbeatMs: 40, pollMs: 1000 })
   const { batch } = await batches.create({ origem: 'lista', cpfs: validCpfs(2) })
   const s = await openStream(base, `/clt/lotes/${batch.id}/eventos`, {})
   await waitFor('three heartbeats', () => s.comments.length >= 3, 3000)
@@ -203,26 +204,9 @@ function countingDb (db: Db): { db: Db; runs: (sql: RegExp) => number } {
 }
 
 t.test('an idle stream does not recompute outcomes and pace on every poll; a finished item brings the same events as before', async (t) => {
-  const real = openDatabase(':memory:')
-  const { db, runs } = countingDb(real)
+  const { db, runs } = countingDb(openDatabase(':memory:'))
   let clock = Date.now() // the pace's now and the stream's refresh clock: moved by hand below
-  const runner = new FakeRunner()
-  const open = runner.hold()
-  const batches = new BatchService({ db, logger: pino({ level: 'silent' }), now: Date.now, runner, listCpfs: async () => [], maxItems: () => 100, engine: { ...FAST_ENGINE, concurrency: 1 } })
-  const sheets = new BatchSheets({ db, batches, now: () => clock, maxBytes: SHEET_MAX_BYTES, maxRows: () => 100 })
-  batches.start()
-  const app = Fastify()
-  app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
-  registerErrorHandling(app)
-  await app.register(batchRoutes, { batches, sheets, events: { pollMs: 20, heartbeatMs: 60_000, progressRefreshMs: 5000, now: () => clock } })
-  t.teardown(async () => {
-    open()
-    await app.close()
-    await batches.shutdown()
-    real.close()
-  })
-  const base = await listening(app as unknown as App)
+  const { base, batches, sheets, open } = await heldStreamApp(t, db, { pollMs: 20, heartbeatMs: 60_000, progressRefreshMs: 5000, now: () => clock }, () => clock)
   const cpfs = validCpfs(3)
   const { batch } = await batches.create({ origem: 'lista', cpfs })
   // The sheet queries behind por_resultado, vazao_por_min and restante_s (two of them read every item of the batch).
