@@ -35,7 +35,10 @@ bare; the changes they led to are listed with each item.
   read-excel-file, write-excel-file) on the first upload or export, as chunks beside the bundle; prom-client only
   when the tenant's metrics are on (a METRICS_TOKEN in its file; counts of requests, flows and refused keys are
   kept in Maps from the start either way); and \`node:http\` is loaded by require(), because an ES import of it
-  reads every export and so loads Node's bundled undici. What is left at start is fastify itself (the baseline
+  reads every export and so loads Node's bundled undici. The cache route's fast-json-stringify function (a JSON
+  Schema from zod, an Ajv instance, code generation) is compiled on that route's first answer, and the config page's
+  files are checked at boot but read on their first request, through one route per folder instead of a GET and a
+  HEAD per file. What is left at start is fastify itself (the baseline
   pays it too), loading SQLite's native addon, zod and the route schemas built at import, the config check, SQLite
   (opening the file, migrations check) and the logger's files; in memory, zod's and the app's code, the start-up
   heap and the bundle's source text, which Node keeps for the module. A tenant that has called an upstream also
