@@ -128,7 +128,9 @@ bare; the changes they led to are listed with each item.
   warn, consult delay 0) for a CPF whose flow (\`POST /clt/fluxo-completo\`) was run to success first.
 - **Diagnostics** (\`bench/servers/layers.ts\`): the hello-world with the tenant's production logger and request
   line (\`src/log/logger.ts\` as \`main.ts\` calls it, \`src/http/request-log.ts\`), then + the tenant's security
-  headers (\`src/http/security-headers.ts\`). They split the gap between bare and the tenant's routes.
+  headers (\`src/http/security-headers.ts\`); and, with no logger, the security headers with a body padded to the
+  size of the tenant's \`/health\` answer (read from the tenant in the same run): the ceiling of a route that
+  logs nothing. They split the gap between bare and the tenant's routes.
 - Load: autocannon from the runner process, 10 connections, no pipelining; 1 s warm-up per target, then 5
   rounds × 3 s. Only 2xx responses count towards req/s; non-2xx and errors are reported.
 `,

@@ -66,6 +66,9 @@ export const httpSuite: Suite = {
     const withHeaders = await startLayers(logsDir, ['--prod-logger', '--headers'])
     const tenantChild = await startTenant(root, tenant.port)
     const base = `http://127.0.0.1:${tenant.port}`
+    // What a healthy /health answers besides fastify's work: the security headers and its body, and no log line.
+    const healthBytes = Buffer.byteLength(await (await fetch(`${base}/health`)).text())
+    const headersBody = await startLayers(logsDir, ['--no-logger', '--headers', '--body-bytes', String(healthBytes)])
     ctx.log(`bare fastify :${bare.port}, tenant :${tenant.port}, sandbox :${sandbox.port}`)
 
     const targets: LoadTarget[] = [
@@ -75,6 +78,7 @@ export const httpSuite: Suite = {
       { id: 'bare_logged', label: 'hello-world + fastify default request logging', url: bareLogged.url, pid: bareLogged.pid },
       { id: 'bare_prodlog', label: 'hello-world + tenant logger', url: withLogger.url, pid: withLogger.pid },
       { id: 'bare_prodlog_headers', label: 'hello-world + tenant logger + security headers', url: withHeaders.url, pid: withHeaders.pid },
+      { id: 'bare_headers_body', label: `hello-world + security headers + a ${healthBytes}-byte body like /health's (no logger)`, url: headersBody.url, pid: headersBody.pid },
     ]
     const cache = await prepareCacheRead(base, tenant.auth)
     if (cache.ok) targets.push({ id: 'cache_read', label: 'tenant GET /cache/simulacao/:cpf (auth, SQLite)', url: `${base}${cache.path}`, headers: tenant.auth, pid: tenantChild.pid })
@@ -96,9 +100,12 @@ export const httpSuite: Suite = {
     const logged = pairedRatio(samples, 'bare_logged', 'bare').median
     const logOnly = pairedRatio(samples, 'bare_prodlog', 'bare').median
     const logHeaders = pairedRatio(samples, 'bare_prodlog_headers', 'bare').median
+    const headersBodyRatio = pairedRatio(samples, 'bare_headers_body', 'bare').median
     draft.figures.push(figure('health_ratio', 'GET /health req/s ÷ bare', health.median, '×', { op: '>=', value: 0.85 },
       `${s('health')!.median_rps} req/s; per round ${health.perRound.join(', ')}`,
-      `the tenant's logger and request line bring a hello-world to ${logOnly}×, plus the security headers to ${logHeaders}×; /health itself logs nothing when healthy and reuses its database reading for 1 s`))
+      `a hello-world answering the same security headers and a ${healthBytes}-byte body, with no logger and no hooks, reaches ${headersBodyRatio}×; the rest is the tenant's hooks (drain tracking, request counter, request logger); /health logs nothing when healthy and reuses its database reading for 1 s`))
+    draft.figures.push(figure('layer_headers_body_ratio', 'hello-world + security headers + /health-sized body req/s ÷ bare (diagnostic)', headersBodyRatio, '×', undefined,
+      'the ceiling for a healthy /health: its headers (src/http/security-headers.ts) and its body size, without the tenant\'s logger, hooks or reads'))
     draft.figures.push(figure('bare_logged_ratio', 'hello-world + fastify default request logging req/s ÷ bare (diagnostic)', logged, '×', undefined,
       'fastify\'s own two info lines per request through pino to a file: what any logging costs before the tenant\'s redaction and masking'))
     draft.figures.push(figure('layer_logger_ratio', 'hello-world + tenant logger req/s ÷ bare (diagnostic)', logOnly, '×', undefined,
@@ -128,7 +135,7 @@ export const httpSuite: Suite = {
     // generator sharing the 2 cores does not blur as it blurs req/s.
     const cpu = (id: string): number | null => s(id)?.median_cpu_us_per_req ?? null
     const bareCpu = cpu('bare')
-    for (const [id, label] of [['bare', 'bare fastify hello-world'], ['health', 'tenant GET /health'], ['bare_prodlog', 'hello-world + tenant logger'], ['cache_read', 'tenant GET /cache/simulacao/:cpf']] as const) {
+    for (const [id, label] of [['bare', 'bare fastify hello-world'], ['health', 'tenant GET /health'], ['bare_headers_body', 'hello-world + security headers + /health-sized body'], ['bare_prodlog', 'hello-world + tenant logger'], ['cache_read', 'tenant GET /cache/simulacao/:cpf']] as const) {
       const v = cpu(id)
       if (v === null) continue
       draft.figures.push(figure(`cpu_us_${id}`, `server CPU per request, ${label} (diagnostic)`, v, 'µs', undefined,
