@@ -16,12 +16,27 @@ export interface ErrorBody {
 const FASTIFY_CODES: Record<string, [string, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: ['json_invalido', 'O corpo da requisição não é um JSON válido.'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['json_invalido', 'O corpo da requisição está vazio, mas o Content-Type é JSON.'],
-  FST_ERR_CTP_BODY_TOO_LARGE: ['corpo_muito_grande', 'O corpo da requisição excede o tamanho máximo permitido.'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['tipo_nao_suportado', 'Content-Type não suportado; envie application/json.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['requisicao_invalida', 'Content-Length não confere com o corpo enviado.'],
 }
 
-export function toErrorBody (err: unknown): { status: number; body: ErrorBody } {
+/** `8 MB`, `100 KB`, `1,5 MB`: a body limit as a person reads it. */
+export function bytesInWords (bytes: number): string {
+  const [unit, size] = bytes >= 1024 * 1024 ? ['MB', bytes / (1024 * 1024)] : ['KB', bytes / 1024]
+  return `${Number.isInteger(size) ? size : size.toFixed(1).replace('.', ',')} ${unit}`
+}
+
+/** Whether a request was refused for a body over its route's bodyLimit (declared by Content-Length or counted as it arrived). */
+export function isBodyTooLarge (err: unknown): boolean {
+  return (err as FastifyError | undefined)?.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+}
+
+/**
+ * The one error body for an error. `bodyLimit` is the limit of the request's route (fastify enforces each route's
+ * own, checking a declared Content-Length before reading and a chunked body as it arrives): a body over it is told
+ * the limit in words.
+ */
+export function toErrorBody (err: unknown, bodyLimit?: number): { status: number; body: ErrorBody } {
   if (err instanceof AppError) {
     return { status: err.statusCode, body: { success: false, error: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }
   }
@@ -42,6 +57,12 @@ export function toErrorBody (err: unknown): { status: number; body: ErrorBody } 
       },
     }
   }
+  if (isBodyTooLarge(fe)) {
+    const body: ErrorBody = bodyLimit === undefined
+      ? { success: false, error: 'corpo_muito_grande', message: 'O corpo da requisição excede o tamanho máximo permitido.' }
+      : { success: false, error: 'corpo_muito_grande', message: `O corpo da requisição excede o máximo de ${bytesInWords(bodyLimit)}.`, details: { maximo_bytes: bodyLimit } }
+    return { status: 413, body }
+  }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return { status: fe.statusCode ?? 400, body: { success: false, error: mapped[0], message: mapped[1] } }
   if (fe.statusCode === 429) {
@@ -55,7 +76,7 @@ export function toErrorBody (err: unknown): { status: number; body: ErrorBody } 
 
 export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toErrorBody(err)
+    const { status, body } = toErrorBody(err, req.routeOptions.bodyLimit)
     // When to come back, for clients that read headers rather than bodies (quotas, lockouts, a busy upstream).
     const retryAfter = body.details?.['retry_after_s']
     if ((status === 429 || status === 503) && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter))

@@ -7,6 +7,7 @@ import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import type { App } from '../../src/http/app.js'
 import { BatchRepository } from '../../src/domain/batches/repository.js'
+import { SHEET_MAX_BYTES } from '../../src/domain/batches/sheets.js'
 import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
 import { createTenant } from '../../src/tenant.js'
@@ -14,6 +15,7 @@ import { AUTH, build } from '../fixtures/app.js'
 import { E2E_ENGINE } from '../fixtures/batches-sandbox.js'
 import { testConfig } from '../fixtures/config.js'
 import { startSandbox } from '../fixtures/sandbox.js'
+import { listeningPort, rawPost } from '../fixtures/raw-post.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, failure, pending, success, validCpf, waitFor } from '../fixtures/batches.js'
 
 const fmt = (cpf: string): string => cpf.replace(/^(\d{3})(\d{3})(\d{3})(\d{2})$/, '$1.$2.$3-$4')
@@ -150,6 +152,24 @@ t.test('bad uploads: clear 4xx in the one error shape, nothing stored', async (t
   const noKey = await app.inject({ method: 'POST', url: '/clt/lotes/planilha', payload: `${validCpf(1)}\n`, headers: { 'content-type': 'text/csv' } })
   t.equal(noKey.statusCode, 401, 'the key is required')
   shape(await get(app, '/clt/lotes/nao-existe/resultado.csv'), 404, 'lote_nao_encontrado')
+  t.equal((await get(app, '/clt/lotes')).json().total, 0, 'nothing stored')
+})
+
+t.test('an upload over the size limit, declared or chunked, over real HTTP: the same 413, nothing stored', async (t) => {
+  const { app } = await buildWithRunner(t)
+  const port = await listeningPort(app)
+  const headers = { ...AUTH, 'content-type': 'text/csv' }
+  const declared = await rawPost(port, '/clt/lotes/planilha', headers, { declared: SHEET_MAX_BYTES + 1 })
+  // Chunked: no length up front, so it is refused once the bytes received pass the limit.
+  const chunked = await rawPost(port, '/clt/lotes/planilha', headers, { chunked: SHEET_MAX_BYTES + 1 })
+  const expected = { success: false, error: 'arquivo_grande_demais', message: 'O arquivo é grande demais: o máximo é 5 MB.', details: { maximo_bytes: SHEET_MAX_BYTES } }
+  for (const [name, r] of [['declared', declared], ['chunked', chunked]] as const) {
+    t.equal(r.status, 413, `${name}: 413`)
+    t.same(JSON.parse(r.text), expected, `${name}: the one error shape, the limit in words and in bytes`)
+  }
+  const fits = await rawPost(port, '/clt/lotes/planilha?previa=1', headers, { chunked: Buffer.from(`cpf\n${validCpf(1)}\n`), end: true })
+  t.equal(fits.status, 200, 'a chunked file under the limit is read')
+  t.match(JSON.parse(fits.text).previa, { validos: 1 }, 'and previewed')
   t.equal((await get(app, '/clt/lotes')).json().total, 0, 'nothing stored')
 })
 

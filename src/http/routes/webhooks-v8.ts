@@ -21,7 +21,7 @@ export const v8WebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (a
   // The body is read as text here (whatever the content type V8 sends) and parsed below, so a malformed one is
   // answered by us, not by the JSON parser's 400 (which V8 would redeliver forever).
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: WEBHOOK_BODY_LIMIT }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
   const handler = async (req: FastifyRequest<{ Params: { secret: string; kind?: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const kind = req.params.kind === 'consult' || req.params.kind === 'operation' ? (req.params.kind as WebhookKind) : undefined
@@ -47,7 +47,8 @@ export const v8WebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (a
     return reply.code(200).send({ ok: true })
   }
 
-  const options = { schema: { hide: true } }
+  // The limit on the routes, not the parser: the route's bodyLimit is the one fastify enforces and the one a 413 names.
+  const options = { bodyLimit: WEBHOOK_BODY_LIMIT, schema: { hide: true } }
   app.post('/webhooks/v8/:secret', options, handler)
   app.post('/webhooks/v8/:secret/:kind', options, handler)
 }
