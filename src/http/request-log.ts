@@ -13,14 +13,14 @@
  * attacker can produce at will without a key (401 wrong key, 429 locked out or limited) are sampled.
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
-import { maskUrl } from '../log/mask.js'
+import { maskUrl, secretScrubber, type SecretScrubber } from '../log/mask.js'
 import { redactWebhookPath } from './webhook-path.js'
 
 export const URL_LOG_MAX = 512
 export const USER_AGENT_LOG_MAX = 160
 
 export interface RequestLogOptions {
-  /** The tenant's secrets in force (masked in URLs in every encoding). */
+  /** The tenant's secrets in force (masked in URLs in every encoding): the same array until they change. */
   secrets?: () => readonly string[]
   now?: () => number
   /** Lines per status per minute logged in full before sampling starts (default 30). */
@@ -37,7 +37,8 @@ const SAMPLED_STATUSES = new Set([401, 429])
 const WINDOW_MS = 60_000
 
 export class RequestLog extends LogController {
-  readonly #secrets: () => readonly string[]
+  /** The tenant's secrets in force, with their encoded forms kept for this log's own use. */
+  readonly #scrub: SecretScrubber
   readonly #now: () => number
   readonly #budget: number
   readonly #oneIn: number
@@ -45,7 +46,7 @@ export class RequestLog extends LogController {
 
   constructor (opts: RequestLogOptions = {}) {
     super()
-    this.#secrets = opts.secrets ?? (() => [])
+    this.#scrub = secretScrubber(opts.secrets ?? (() => []))
     this.#now = opts.now ?? Date.now
     this.#budget = opts.noiseBudget ?? 30
     this.#oneIn = opts.noiseOneIn ?? 100
@@ -68,11 +69,11 @@ export class RequestLog extends LogController {
     const ua = req.headers['user-agent']
     const line = {
       method: req.method,
-      url: maskUrl(redactWebhookPath(req.url), this.#secrets(), URL_LOG_MAX),
+      url: maskUrl(redactWebhookPath(req.url), this.#scrub, URL_LOG_MAX),
       statusCode: reply.statusCode,
       responseTime: Math.round(reply.elapsedTime * 10) / 10,
       remoteAddress: req.ip,
-      ...(typeof ua === 'string' ? { userAgent: maskUrl(ua, this.#secrets(), USER_AGENT_LOG_MAX) } : {}),
+      ...(typeof ua === 'string' ? { userAgent: maskUrl(ua, this.#scrub, USER_AGENT_LOG_MAX) } : {}),
       ...(sampled !== undefined && sampled > 1 ? { sampled: `1/${sampled}` } : {}),
     }
     if (error) reply.log.error({ ...line, err: error }, 'request errored')

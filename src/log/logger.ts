@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { pino, type Logger, type StreamEntry, type DestinationStream } from 'pino'
-import { maskCpfsInText, scrubSecrets } from './mask.js'
+import { maskCpfsInText, secretScrubber } from './mask.js'
 import { REDACTED, SECRET_FIELDS, redactFields } from './redact.js'
 import { BoundedLines, type LineStats } from './bounded-lines.js'
 import { RotatingFile } from './rotating-file.js'
@@ -16,7 +16,10 @@ export interface LoggerOptions {
   logsDir?: string
   /** File stem suffix, normally the port. */
   name?: string
-  /** Current secret values; any of them found in a line is replaced (belt and braces over the field redaction). */
+  /**
+   * Current secret values; any of them found in a line is replaced (belt and braces over the field redaction). Hand
+   * out the same array until they change: their encoded forms are computed again whenever the array is another one.
+   */
   secrets?: () => readonly string[]
   /** Pretty-print to the terminal as well (foreground run on a terminal). */
   pretty?: boolean
@@ -89,7 +92,7 @@ export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> 
     streams.push({ level: 'trace' as const, stream: pretty({ colorize: true, destination: 2 }) as DestinationStream })
   }
 
-  const secrets = opts.secrets ?? (() => [])
+  const scrub = secretScrubber(opts.secrets ?? (() => []))
   const logger = pino(
     {
       level: opts.target === 'silent' ? 'silent' : opts.level,
@@ -99,7 +102,7 @@ export async function createLogger (opts: LoggerOptions): Promise<TenantLogger> 
       formatters: { log: redactFields },
       redact: { paths: [...SECRET_FIELDS], censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: { streamWrite: (line: string) => maskCpfsInText(scrubSecrets(line, secrets())) },
+      hooks: { streamWrite: (line: string) => maskCpfsInText(scrub(line)) },
     },
     streams.length > 0 ? pino.multistream(streams, { dedupe: false }) : undefined
   )

@@ -31,22 +31,40 @@ export function maskCpfsInText (text: string): string {
 
 /** Replace each literal secret (≥ 4 chars) found in a text by `[REDACTED]`: as is, JSON-escaped and percent-encoded. */
 export function scrubSecrets (text: string, secrets: readonly string[]): string {
+  return scrubForms(text, formsOf(secrets))
+}
+
+/** A text with its owner's secrets scrubbed (see secretScrubber). */
+export type SecretScrubber = (text: string) => string
+
+/**
+ * scrubSecrets for one owner of a changing list of secrets (a logger, a request log): the list's encoded forms are
+ * kept here, with their owner, and computed again only when `secrets()` hands out another array (ConfigStore keeps
+ * the same one until the config changes), so a call costs one identity check before the scrubbing itself.
+ */
+export function secretScrubber (secrets: () => readonly string[]): SecretScrubber {
+  let seen: readonly string[] | undefined
+  let forms: readonly string[] = []
+  return (text) => {
+    const current = secrets()
+    if (current !== seen) {
+      seen = current
+      forms = formsOf(current)
+    }
+    return scrubForms(text, forms)
+  }
+}
+
+function formsOf (secrets: readonly string[]): readonly string[] {
+  return secrets.filter((s) => s.length >= 4).flatMap((s) => [...new Set([s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])])
+}
+
+function scrubForms (text: string, forms: readonly string[]): string {
   let out = text
-  for (const form of secretForms(secrets)) {
+  for (const form of forms) {
     if (out.includes(form)) out = out.split(form).join('[REDACTED]')
   }
   return out
-}
-
-/** The forms of the last secrets array seen (ConfigStore hands out the same array until the config changes). */
-let lastForms: { secrets: readonly string[]; forms: readonly string[] } | undefined
-
-function secretForms (secrets: readonly string[]): readonly string[] {
-  if (lastForms?.secrets !== secrets) {
-    const forms = secrets.filter((s) => s.length >= 4).flatMap((s) => [...new Set([s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])])
-    lastForms = { secrets, forms }
-  }
-  return lastForms.forms
 }
 
 /**
@@ -60,6 +78,8 @@ export function maskKeyLike (text: string): string {
   return text.replace(KEY_LIKE, (m) => (UUID.test(m) ? m : '[REDACTED]'))
 }
 
+const noSecrets: SecretScrubber = (text) => text
+
 /** Percent-decode ASCII escapes (tolerant: malformed or non-ASCII sequences stay as they are). */
 function decodeAscii (text: string): string {
   return text.replace(/%([0-7][0-9A-Fa-f])/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
@@ -72,13 +92,13 @@ export function boundText (text: string, max: number): string {
 
 /**
  * A request URL as a log line may hold it: at most `max` characters, with CPFs, key-shaped tokens and the tenant's
- * secrets masked in the raw text and in its percent-decoded form. When decoding would still reveal something the raw
+ * secrets (`scrub`) masked in the raw text and in its percent-decoded form. When decoding would still reveal something the raw
  * masking missed (`%35%32%39…`, a fully percent-encoded key), the decoded, masked form is logged instead.
  */
-export function maskUrl (url: string, secrets: readonly string[] = [], max = 512): string {
+export function maskUrl (url: string, scrub: SecretScrubber = noSecrets, max = 512): string {
   // Mask a little more than is kept, so a CPF or key cut at the edge is masked, not half shown.
   const head = url.length > max + 64 ? url.slice(0, max + 64) : url
-  const mask = (s: string): string => maskKeyLike(maskCpfsInText(scrubSecrets(s, secrets)))
+  const mask = (s: string): string => maskKeyLike(maskCpfsInText(scrub(s)))
   let shown = mask(head)
   let decoded = shown
   for (let i = 0; i < 3; i++) {

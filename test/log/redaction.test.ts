@@ -5,7 +5,7 @@ import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
 import { createTenant } from '../../src/tenant.js'
 import { createLogger } from '../../src/log/logger.js'
-import { maskCpf, maskCpfsInText, scrubSecrets } from '../../src/log/mask.js'
+import { maskCpf, maskCpfsInText, maskUrl, scrubSecrets, secretScrubber } from '../../src/log/mask.js'
 import { TEST_API_KEY, tempRoot, testConfig } from '../fixtures/config.js'
 
 function readAll (dir: string): string {
@@ -24,6 +24,40 @@ t.test('CPF masking', async (t) => {
   t.equal(maskCpfsInText('cpf 12345678901 and 987.654.321-00 but not 1234567890123'), 'cpf ***.***.*89-01 and ***.***.*21-00 but not 1234567890123', 'masks CPFs in text, not longer numbers')
   t.equal(scrubSecrets('a "p\\"ww" b', ['p"ww']), 'a "[REDACTED]" b', 'JSON-escaped secret scrubbed')
   t.equal(scrubSecrets('abc', ['abc']), 'abc', 'secrets under 4 characters are not scrubbed (too many false hits)')
+})
+
+/** A secrets array that counts how often its items are read (each computation of their encoded forms reads them). */
+function countedSecrets (items: string[]): { secrets: readonly string[]; reads: () => number } {
+  let reads = 0
+  const secrets = new Proxy(Object.freeze(items), {
+    get (target, key, receiver) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) reads++
+      return Reflect.get(target, key, receiver)
+    },
+  })
+  return { secrets, reads: () => reads }
+}
+
+t.test('each owner of secrets keeps their encoded forms: two alternating never recompute, a new array is read at once', async (t) => {
+  const a = countedSecrets(['senha-da-v8"x'])
+  const b = countedSecrets(['chave-kentro/1'])
+  let bSecrets = b.secrets
+  const logger = secretScrubber(() => a.secrets)
+  const urls = secretScrubber(() => bSecrets)
+  const line = 'p=senha-da-v8\\"x k=chave-kentro%2F1 k=chave-kentro/1'
+  t.equal(logger(line), 'p=[REDACTED] k=chave-kentro%2F1 k=chave-kentro/1', 'the logger scrubs its own secret (JSON-escaped), not the other\'s')
+  t.equal(maskUrl('/x?k=chave-kentro%2F1&q=senha-da-v8', urls), '/x?k=[REDACTED]&q=senha-da-v8', 'the URL masker its own (percent-encoded)')
+  const [readsA, readsB] = [a.reads(), b.reads()]
+  t.ok(readsA > 0 && readsB > 0, 'each computed its forms once')
+  for (let i = 0; i < 500; i++) {
+    logger(line)
+    urls(line)
+  }
+  t.same([a.reads(), b.reads()], [readsA, readsB], '1,000 alternating calls: no secrets array read again (one identity check each)')
+
+  bSecrets = Object.freeze(['chave-nova-9'])
+  t.equal(urls('k=chave-nova-9 k=chave-kentro/1'), 'k=[REDACTED] k=chave-kentro/1', 'a new array (a config save) is in force at the next call')
+  t.equal(scrubSecrets('a senha-da-v8"x b', a.secrets), 'a [REDACTED] b', 'scrubSecrets: the same rule, for a one-off text')
 })
 
 t.test('a request carrying the API key and a password leaves neither in any log file', async (t) => {
