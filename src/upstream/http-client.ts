@@ -1,10 +1,10 @@
 /** One undici Agent per tenant process (made, and undici loaded, by the first call); every call has a deadline; idempotent calls retry with backoff + jitter. */
 import dns, { type LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
-import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { buildConnector, Dispatcher, FormData } from 'undici'
 import { addressProblem, type UpstreamPolicy, type UrlProblem } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
+import { sleep } from './abort.js'
 import { UpstreamError, upstreamBlocked, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
 import { LazyAgent } from './undici-lazy.js'
 
@@ -98,7 +98,7 @@ export class HttpClient {
       backoffMs: opts.backoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 5_000,
       maxRetryAfterMs: opts.maxRetryAfterMs ?? 10_000,
-      sleep: opts.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {})),
+      sleep: opts.sleep ?? sleep,
     }
   }
 

@@ -3,10 +3,10 @@
  * calls of the eligibility check: create the consult term, sign it, list employment links, read a link's margin.
  * Over 300 lines on purpose: one method per PresençaBank route over one paced, re-login-aware call path.
  */
-import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { TenantConfig } from '../config/schema.js'
 import { presencaConfigured } from '../config/schema.js'
 import type { Logger } from '../log/logger.js'
+import { sleep } from './abort.js'
 import { UpstreamError, upstreamInvalidResponse, upstreamNotFound, upstreamRejected, upstreamUnavailable } from './errors.js'
 import { rateLimited, type HttpClient, type HttpResponse } from './http-client.js'
 import { Pacer } from './pacer.js'
@@ -101,7 +101,6 @@ export class PresencaClient {
   #lastError: { message: string; at: number } | null = null
 
   constructor (opts: PresencaClientOptions) {
-    const sleep = (ms: number, signal?: AbortSignal): Promise<void> => sleepFor(ms, undefined, signal ? { signal } : {})
     this.#o = { now: Date.now, sleep, timeoutMs: 30_000, ...opts, logger: opts.logger }
     this.#pacer = new Pacer({ perMinute: () => this.#o.config().PRESENCABANK_MAX_RPM, now: this.#o.now, sleep: this.#o.sleep })
     this.#login = new PresencaLogin({

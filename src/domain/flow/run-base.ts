@@ -1,6 +1,7 @@
 /** What every flow's run shares: the deps each flow takes, the per-call context, how a call starts, one call per CPF. */
 import type { TenantConfig } from '../../config/schema.js'
 import type { Logger } from '../../log/logger.js'
+import { sleep } from '../../upstream/abort.js'
 import type { FlowInput, RunOptions } from './types.js'
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>
@@ -29,21 +30,6 @@ export interface RunBase<D extends RunDeps, P> {
   now: () => number
   sleep: Sleep
   poll: Poll
-}
-
-export function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 /** A call's context: the config read once, the deadline from `waitMs` (else FLOW_WAIT_SECONDS), the flow's poll defaults. */
