@@ -7,25 +7,29 @@
 import { INITIAL_STAGE, type Person } from './population.js'
 
 /**
- * The CLT form of the sandbox's CRM as the lunasdigital export header names its columns, `<Label> [#c-<key>]`
- * (kentro.md §4): the CRM's own labels, misspelling included. There is no gender field.
+ * The formsdata key of each field of the sandbox CRM's CLT form, by its CRM label, as the lunasdigital export header
+ * pairs them (`<Label> [#c-<key>]`, kentro.md §4): the CRM's own labels, misspelling included. There is no gender field.
  */
-const FORM_HEADER = [
-  'CPF [#c-98011220]', 'E-mail [#c-9e7f92b0]', 'Data de Nascimento [#c-0bfc6250]', 'Nome da mãe [#c-917456f0]',
-  'Celular para SMS [#c-98167d80]', 'CEP [#c-1836e090]', 'Lougradouro [#c-1dbfcef0]', 'Número [#c-6ac31450]',
-  'Bairro [#c-3271f710]', 'CIDADE [#c-25178280]', 'UF [#c-f6384400]', 'AVERBADOR [#c-80b68ec0]', 'TABELA [#c-f0a67ce0]',
-  'Documento [#c-6a93f650]', 'PIX [#c-66f9ee40]', 'Banco [#c-cd34f870]', 'Agencia [#c-7f6a0eb0]', 'Conta [#c-769db520]',
-] as const
-type LabelOf<H> = H extends `${infer L} [#c-${string}]` ? L : never
-type FormLabel = LabelOf<(typeof FORM_HEADER)[number]>
-
-/** The formsdata key of each form field, by its CRM label. */
-export const FORM = Object.fromEntries(
-  FORM_HEADER.map((column) => {
-    const [, label, key] = /^(.+) \[#c-([0-9a-f]{8})\]$/.exec(column)!
-    return [label, key]
-  })
-) as Record<FormLabel, string>
+export const FORM = {
+  CPF: '98011220',
+  'E-mail': '9e7f92b0',
+  'Data de Nascimento': '0bfc6250',
+  'Nome da mãe': '917456f0',
+  'Celular para SMS': '98167d80',
+  CEP: '1836e090',
+  Lougradouro: '1dbfcef0',
+  Número: '6ac31450',
+  Bairro: '3271f710',
+  CIDADE: '25178280',
+  UF: 'f6384400',
+  AVERBADOR: '80b68ec0',
+  TABELA: 'f0a67ce0',
+  Documento: '6a93f650',
+  PIX: '66f9ee40',
+  Banco: 'cd34f870',
+  Agencia: '7f6a0eb0',
+  Conta: '769db520',
+} as const
 
 export type Opportunity = Record<string, unknown> & { id: number; formsdata: Record<string, unknown> }
 
