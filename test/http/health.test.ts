@@ -1,5 +1,5 @@
 import Fastify from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ConfigStore } from '../../src/config/store.js'
 import { openDatabase } from '../../src/db/database.js'
 import { healthRoutes } from '../../src/http/routes/health.js'
@@ -46,27 +46,33 @@ t.test('health is DEGRADED (503) when the database is unusable', async (t) => {
   t.equal(res.json().status, 'DEGRADED', 'status DEGRADED')
 })
 
-t.test('a burst of probes reads the database once per interval; trouble is never cached', async (t) => {
-  let reads = 0
-  let failing = false
-  let clock = 0
+/** The health route alone on a clock and status the test moves: counts database readings. */
+async function healthHarness (t: Test) {
+  const h = {
+    reads: 0,
+    failing: false,
+    clock: 0,
+    warnings: 0,
+    presencaError: null as string | null,
+    store: new ConfigStore(testConfig()),
+  }
   const db = openDatabase(':memory:')
   const app = Fastify()
   await app.register(healthRoutes, {
     db,
-    config: new ConfigStore(testConfig()),
+    config: h.store,
     now: Date.now,
     startedAt: Date.now(),
-    clock: () => clock,
+    clock: () => h.clock,
     status: {
       batchCounts: () => {
-        reads++
-        if (failing) throw new Error('database is locked')
+        h.reads++
+        if (h.failing) throw new Error('database is locked')
         return { pending: 0, running: 0 }
       },
       tokenStatus: () => ({ cached: false, expires_in: null, obtained_at: null, last_error: null }),
-      shapeWarnings: () => 0,
-      presencaStatus: () => ({ configured: false, token_cached: false, expires_in: null, last_error: null, last_error_at: null, per_minute: 30, waiting: 0 }),
+      shapeWarnings: () => h.warnings,
+      presencaStatus: () => ({ configured: false, token_cached: false, expires_in: null, last_error: h.presencaError, last_error_at: null, per_minute: 30, waiting: 0 }),
       presencaCounts: () => ({ total: 0, processando: 0, concluidos: 0, erros: 0 }),
     },
   })
@@ -74,20 +80,51 @@ t.test('a burst of probes reads the database once per interval; trouble is never
     await app.close()
     db.close()
   })
+  const probe = () => app.inject({ method: 'GET', url: '/health' })
+  return { h, probe }
+}
+
+t.test('a burst of probes reads the database once per interval; trouble is never cached', async (t) => {
+  const { h, probe } = await healthHarness(t)
   for (let i = 0; i < 20; i++) {
-    t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
-    clock += 40
+    t.equal((await probe()).statusCode, 200)
+    h.clock += 40
   }
-  t.equal(reads, 1, '20 probes within a second: one reading')
-  clock += 250
-  await app.inject({ method: 'GET', url: '/health' })
-  t.equal(reads, 2, 'read again after the interval')
-  failing = true
-  clock += 1000
-  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 503, 'a failing read: 503 DEGRADED')
-  failing = false
-  t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'the next probe reads again at once: recovered')
-  t.equal(reads, 4, 'a DEGRADED reading is never reused')
+  t.equal(h.reads, 1, '20 probes within a second: one reading')
+  h.clock += 250
+  await probe()
+  t.equal(h.reads, 2, 'read again after the interval')
+  h.failing = true
+  h.clock += 1000
+  t.equal((await probe()).statusCode, 503, 'a failing read: 503 DEGRADED')
+  h.failing = false
+  t.equal((await probe()).statusCode, 200, 'the next probe reads again at once: recovered')
+  t.equal(h.reads, 4, 'a DEGRADED reading is never reused')
+})
+
+t.test('within the interval a config save, a new shape warning or a PresençaBank change shows at the next probe; an unchanged probe serializes nothing', async (t) => {
+  const { h, probe } = await healthHarness(t)
+  const first = (await probe()).json()
+  t.equal(first.tenant, 'Teste', 'the first answer')
+  const stringify = JSON.stringify
+  let serialized = 0
+  JSON.stringify = ((...args: Parameters<typeof stringify>) => {
+    serialized++
+    return stringify(...args)
+  }) as typeof stringify
+  t.teardown(() => { JSON.stringify = stringify })
+  const again = await probe()
+  JSON.stringify = stringify
+  t.equal(serialized, 0, 'an unchanged healthy probe builds its body without JSON.stringify')
+  t.same({ ...again.json(), timestamp: first.timestamp, uptime: first.uptime }, first, 'and answers the same')
+
+  h.store.update({ TENANT_NAME: 'Outro Nome' })
+  t.equal((await probe()).json().tenant, 'Outro Nome', 'a config save shows at the next probe')
+  h.warnings = 3
+  t.equal((await probe()).json().checks.upstream_shape_warnings, 3, 'a new shape warning shows at the next probe')
+  h.presencaError = 'PresençaBank fora do ar'
+  t.equal((await probe()).json().checks.presencabank.last_error, 'PresençaBank fora do ar', 'a PresençaBank status change shows at the next probe')
+  t.equal(h.clock, 0, 'all within the reuse interval')
 })
 
 t.test('unknown routes answer a JSON 404', async (t) => {

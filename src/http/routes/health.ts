@@ -53,9 +53,8 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   const databaseOk = databaseProbe(deps.db)
   const cacheMs = deps.cacheMs ?? HEALTH_CACHE_MS
   const clock = deps.clock ?? (() => performance.now())
-  let last: { at: number; checks: Checks } | undefined
-  /** The serialized body after status, timestamp and uptime, and what it was made from. */
-  let body: { checks: Checks; config: TenantConfig; warnings: number; presenca: string; tail: string } | undefined
+  /** The last answer: the reading, what else it was made from, and its serialized tail (see the route). */
+  let cached: { at: number; checks: Checks; config: TenantConfig; warnings: number; presenca: string; tail: string } | undefined
 
   const read = (): Checks => {
     let dbOk = databaseOk()
@@ -78,11 +77,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
     return { dbOk, batches, token, presenca, ...(webhooks ? { webhooks } : {}) }
   }
 
-  /**
-   * The body after status, timestamp and uptime. Probes and load balancers hit this route far more often than
-   * anything in it changes, so it is serialized again only when the reading, the config, the shape warnings or the
-   * PresençaBank status changed (each of which still shows at the next probe).
-   */
+  /** The body after status, timestamp and uptime (the fields that change per request go first, outside it). */
   const tailOf = (checks: Checks, config: TenantConfig, warnings: number, presencaStatus: Record<string, unknown>): string => {
     const { dbOk, batches, token, presenca, webhooks } = checks
     const json = JSON.stringify({
@@ -116,17 +111,20 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
   /** GET /health — probes (PM2 scripts, Kubernetes every few seconds) log only when something is wrong. */
   app.get('/health', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
     const now = clock()
-    // A healthy reading is reused for up to cacheMs; an unhealthy one never, so recovery shows at the next probe.
-    if (!last || now - last.at >= cacheMs || !last.checks.dbOk) last = { at: now, checks: read() }
     const config = deps.config.get()
     const warnings = deps.status.shapeWarnings()
     const presencaStatus = presencaCheck(deps.status.presencaStatus())
     const presenca = Object.values(presencaStatus).join('|')
-    if (body?.checks !== last.checks || body.config !== config || body.warnings !== warnings || body.presenca !== presenca) {
-      body = { checks: last.checks, config, warnings, presenca, tail: tailOf(last.checks, config, warnings, presencaStatus) }
+    // Probes and load balancers ask far more often than anything here changes. One rule for the cached answer: it is
+    // reused while healthy, younger than cacheMs and made from the config, shape warnings and PresençaBank status in
+    // force; otherwise the database is read and the tail serialized again. So an unhealthy reading is never reused
+    // (recovery shows at the next probe), and a config save, a new warning or a PresençaBank change shows at once.
+    if (!cached || !cached.checks.dbOk || now - cached.at >= cacheMs || cached.config !== config || cached.warnings !== warnings || cached.presenca !== presenca) {
+      const checks = read()
+      cached = { at: now, checks, config, warnings, presenca, tail: tailOf(checks, config, warnings, presencaStatus) }
     }
-    const { dbOk } = last.checks
+    const { dbOk } = cached.checks
     const head = `{"status":"${dbOk ? 'OK' : 'DEGRADED'}","timestamp":"${new Date(deps.now()).toISOString()}","uptime":${Math.round((deps.now() - deps.startedAt) / 1000)},`
-    return reply.code(dbOk ? 200 : 503).type('application/json; charset=utf-8').send(head + body.tail)
+    return reply.code(dbOk ? 200 : 503).type('application/json; charset=utf-8').send(head + cached.tail)
   })
 }
