@@ -4,6 +4,7 @@ import { zipSync } from 'fflate'
 import readXlsxFile from 'read-excel-file/node'
 import t, { type Test as Tap } from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
+import { toItems } from '../../src/domain/batches/intake.js'
 import { outcomeOf, pace } from '../../src/domain/batches/outcome.js'
 import { mapColumns, sheetItems, type ColumnMap } from '../../src/domain/batches/sheet-columns.js'
 import { resultHeaders, resultRow, toCsv, toXlsx } from '../../src/domain/batches/sheet-export.js'
@@ -95,6 +96,22 @@ t.test('pasted CPFs: lines, commas, semicolons and blanks; CPFs that lost leadin
   const { items, preview } = sheetItems(sheet, mapped(mapColumns(sheet)))
   t.same(items.map((i) => i.cpf), [validCpf(1), validCpf(2), validCpf(3), validCpf(4)], 'four CPFs')
   t.equal(preview.validos, 4, 'all valid')
+})
+
+t.test('a sheet\'s CPF column and a CPF list make the same items by one rule: normalized, first wins, invalid kept', async (t) => {
+  const [a, b] = [validCpf(1), validCpf(2)]
+  const entries = [fmt(a), b, a, '123.456.789-00', 'abc', ` ${b} `, '12345678909']
+  const list = toItems(entries)
+  t.same(list.items, [{ cpf: a, valid: true }, { cpf: b, valid: true }, { cpf: '12345678900', valid: false }, { cpf: 'abc', valid: false }, { cpf: '12345678909', valid: true }], 'the list\'s items')
+  t.equal(list.duplicates, 2, 'the list\'s repeats')
+  const csv = 'cpf;nome\n' + entries.map((e, i) => `${e};Pessoa ${i}`).join('\n') + '\n;Sem CPF\n'
+  const sheet = await readSheet(Buffer.from(csv), 'arquivo', LIMITS)
+  const { items, preview } = sheetItems(sheet, mapped(mapColumns(sheet)))
+  t.same(items.map((i) => ({ cpf: i.cpf, valid: i.valid })), list.items, 'the sheet\'s items: same CPFs, validity and order')
+  t.equal(preview.duplicados, list.duplicates, 'the same repeats counted')
+  t.same(preview.exemplos.filter((e) => e.situacao === 'duplicado').map((e) => e.linha), [4, 7], 'repeats shown at their row numbers (header = row 1)')
+  t.same(items.map((i) => i.cells[1]), ['Pessoa 0', 'Pessoa 1', 'Pessoa 3', 'Pessoa 4', 'Pessoa 6'], 'each item keeps the cells of the row that came first; the row without a CPF is no item')
+  t.same(toItems(['']).items, [{ cpf: '', valid: false }], 'a blank entry of a JSON list is kept, as an invalid item')
 })
 
 t.test('XLSX: first sheet with data, numbers and dates as Excel stores them', async (t) => {

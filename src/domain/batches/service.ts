@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto'
 import type { Db } from '../../db/database.js'
 import { AppError, notFound, unprocessable } from '../../errors.js'
 import type { Logger } from '../../log/logger.js'
-import { isValidCpf, normalizeCpf } from '../cpf.js'
 import type { FlowRunner } from '../flow/types.js'
 import { BatchEngine, type EngineOptions } from './engine.js'
 import { BatchEvents } from './events.js'
+import { toItems } from './intake.js'
 import { BatchRepository, type CancelResult, type NewItem } from './repository.js'
 import type { BatchReadRepository } from './reads.js'
 import type { Bank, Batch, BatchOrigin, BatchParams, ItemCounts, ItemResult, SheetMeta } from './types.js'
@@ -232,21 +232,4 @@ export class BatchService {
   itemTotals (): Record<string, number> {
     return this.#repo.reads.itemTotals()
   }
-}
-
-/** Normalize, de-duplicate (first occurrence wins) and validate; invalid entries are kept as failed items. */
-export function toItems (raw: readonly (string | number)[]): { items: NewItem[]; duplicates: number } {
-  const seen = new Set<string>()
-  const items: NewItem[] = []
-  let duplicates = 0
-  for (const value of raw) {
-    const cpf = normalizeCpf(value).slice(0, 40)
-    if (seen.has(cpf)) {
-      duplicates++
-      continue
-    }
-    seen.add(cpf)
-    items.push({ cpf, valid: isValidCpf(cpf) })
-  }
-  return { items, duplicates }
 }

@@ -2,6 +2,8 @@
 import { maskCpf } from '../../log/mask.js'
 import type { Field } from '../borrower.js'
 import { isValidCpf, normalizeCpf } from '../cpf.js'
+import { intake } from './intake.js'
+import type { NewItem } from './queue.js'
 import type { RawSheet } from './sheet-read.js'
 import type { ItemInput } from './types.js'
 
@@ -93,14 +95,9 @@ export function mapColumns (sheet: RawSheet, escolha?: string): ColumnMap | { er
 export type RowInput = ItemInput
 
 /** A row turned into a batch item: its CPF, its own input, its cells (kept for the results file), or why it cannot run. */
-export interface SheetItem {
-  cpf: string
-  valid: boolean
+export interface SheetItem extends NewItem {
   /** The row's cells as read (the results file repeats them). */
   cells: string[]
-  input?: RowInput
-  /** A cell of the row the flow cannot take (bad valor or prazo); the item is recorded as failed with it. */
-  problem?: { erro: string; mensagem: string }
 }
 
 export interface SheetPreview {
@@ -138,46 +135,37 @@ function maskForPreview (cpf: string): string {
   return /^\d{11}$/.test(cpf) ? maskCpf(cpf) : cpf.length > 4 ? `${cpf.slice(0, 2)}…` : cpf
 }
 
-/** Rows → items: first occurrence of a CPF wins, invalid CPFs are kept as failed items, per-row valor/prazo/data read. */
+/** Rows → items by the one CPF rule (intake.ts), blank CPF cells left out; each row's own valor/prazo/data read. */
 export function sheetItems (sheet: RawSheet, map: ColumnMap): { items: SheetItem[]; preview: SheetPreview } {
   const rows = map.hasHeader ? sheet.rows.slice(1) : sheet.rows
-  const seen = new Set<string>()
-  const items: SheetItem[] = []
   const exemplos: SheetPreview['exemplos'] = []
-  let duplicados = 0
-  let problemas = 0
-  const note = (linha: number, cpf: string, situacao: SheetPreview['exemplos'][number]['situacao'], detalhe?: string): void => {
+  /** The row's number as a spreadsheet shows it (the header is row 1). */
+  const lineOf = (index: number): number => index + 1 + (map.hasHeader ? 1 : 0)
+  const note = (index: number, cpf: string, situacao: SheetPreview['exemplos'][number]['situacao'], detalhe?: string): void => {
     if (exemplos.length < 8 || (situacao !== 'valido' && exemplos.filter((e) => e.situacao !== 'valido').length < 8)) {
-      exemplos.push({ linha, cpf: maskForPreview(cpf), situacao, ...(detalhe ? { detalhe } : {}) })
+      exemplos.push({ linha: lineOf(index), cpf: maskForPreview(cpf), situacao, ...(detalhe ? { detalhe } : {}) })
     }
   }
-  rows.forEach((cells, i) => {
-    const linha = i + 1 + (map.hasHeader ? 1 : 0)
-    const raw = cells[map.cpf] ?? ''
-    const cpf = normalizeCpf(raw).slice(0, 40)
-    if (cpf === '') return
-    if (seen.has(cpf)) {
-      duplicados++
-      note(linha, cpf, 'duplicado')
-      return
-    }
-    seen.add(cpf)
-    const valid = isValidCpf(cpf)
-    const item: SheetItem = { cpf, valid, cells }
-    if (valid) {
+  const { items, duplicates } = intake(rows, {
+    cpfOf: (cells) => cells[map.cpf] ?? '',
+    skipBlank: true,
+    onRepeat: (cpf, index) => note(index, cpf, 'duplicado'),
+    item: (base, cells, index): SheetItem => {
+      const item: SheetItem = { ...base, cells }
+      if (!base.valid) {
+        note(index, base.cpf, 'invalido')
+        return item
+      }
       const input = rowInput(cells, map)
       if ('problem' in input) {
         item.problem = input.problem
-        problemas++
-        note(linha, cpf, 'problema', input.problem.mensagem)
+        note(index, base.cpf, 'problema', input.problem.mensagem)
       } else {
         if (Object.keys(input).length > 0) item.input = input
-        note(linha, cpf, 'valido')
+        note(index, base.cpf, 'valido')
       }
-    } else {
-      note(linha, cpf, 'invalido', raw === '' ? 'vazio' : undefined)
-    }
-    items.push(item)
+      return item
+    },
   })
   const validos = items.filter((i) => i.valid && !i.problem).length
   const usadas = Object.fromEntries(Object.entries(map.roles).map(([role, idx]) => [role, map.headers[idx]!])) as SheetPreview['colunas_usadas']
@@ -187,8 +175,8 @@ export function sheetItems (sheet: RawSheet, map: ColumnMap): { items: SheetItem
       linhas: rows.length,
       validos,
       invalidos: items.filter((i) => !i.valid).length,
-      duplicados,
-      com_problema: problemas,
+      duplicados: duplicates,
+      com_problema: items.filter((i) => i.problem).length,
       coluna_cpf: { indice: map.cpf + 1, nome: map.headers[map.cpf]!, escolhida_por: map.cpfBy },
       colunas_usadas: usadas,
       colunas: map.headers,

@@ -80,7 +80,7 @@ export class BatchSheets {
     }
     return {
       preview: { ...preview, formato: raw.format, codificacao: raw.encoding, separador: raw.delimiter },
-      items: items.map((i) => ({ cpf: i.cpf, valid: i.valid, cells: raw.format === 'lista' ? [i.cells[map.cpf] ?? i.cpf] : i.cells, ...(i.input ? { input: i.input } : {}), ...(i.problem ? { problem: i.problem } : {}) })),
+      items,
       sheet,
       duplicates: preview.duplicados,
     }
