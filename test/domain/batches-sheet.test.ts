@@ -5,12 +5,15 @@ import readXlsxFile from 'read-excel-file/node'
 import t, { type Test as Tap } from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import { toItems } from '../../src/domain/batches/intake.js'
-import { outcomeOf, pace } from '../../src/domain/batches/outcome.js'
+import { openDatabase } from '../../src/db/database.js'
+import { outcomeOf, pace, UPSTREAM_RETRY_STEP, waitsAtBank } from '../../src/domain/batches/outcome.js'
+import { BatchRepository } from '../../src/domain/batches/repository.js'
 import { mapColumns, sheetItems, type ColumnMap } from '../../src/domain/batches/sheet-columns.js'
 import { resultHeaders, resultRow, toCsv, toXlsx } from '../../src/domain/batches/sheet-export.js'
 import { decode, detectDelimiter, readSheet } from '../../src/domain/batches/sheet-read.js'
-import type { ExportRow } from '../../src/domain/batches/sheet-store.js'
-import { validCpf } from '../fixtures/batches.js'
+import { SheetStore, type ExportRow } from '../../src/domain/batches/sheet-store.js'
+import type { ItemStatus } from '../../src/domain/batches/types.js'
+import { validCpf, validCpfs } from '../fixtures/batches.js'
 
 const LIMITS = { maxBytes: 1024 * 1024, maxRows: 100 }
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1')
@@ -157,6 +160,26 @@ t.test('outcomes in the broker\'s words', async (t) => {
   t.equal(outcomeOf('PENDING', null, null), 'na_fila', 'never run')
   t.equal(outcomeOf('RUNNING', null, null), 'em_andamento', 'running')
   t.equal(outcomeOf('CANCELLED', null, null), 'cancelado', 'cancelled')
+})
+
+t.test('waiting at the bank is one rule: counts by outcome and the pace\'s queries agree on every pending step', async (t) => {
+  const db = openDatabase(':memory:')
+  t.teardown(() => db.close())
+  const states: Array<[ItemStatus, string | null]> = [
+    ['PENDING', null], ['PENDING', UPSTREAM_RETRY_STEP], ['PENDING', 'aguardando_consulta'], ['PENDING', 'termo'],
+    ['RUNNING', null], ['RUNNING', 'aguardando_consulta'], ['SUCCESS', 'simulacao'], ['FAILED', UPSTREAM_RETRY_STEP],
+  ]
+  new BatchRepository(db).queue.insertBatch({ id: 'b', origin: 'lista', params: {}, items: validCpfs(states.length).map((cpf) => ({ cpf, valid: true })), now: 1000 })
+  const set = db.prepare('UPDATE batch_items SET status = ?, etapa = ?, first_run_at = 1000, finished_at = ? WHERE batch_id = \'b\' AND seq = ?')
+  states.forEach(([status, etapa], seq) => set.run(status, etapa, status === 'SUCCESS' || status === 'FAILED' ? 2000 + seq : null, seq))
+  const store = new SheetStore(db)
+  const outcomes = store.outcomes('b')
+  const p = store.paceInput('b', 5000)
+  t.equal(outcomes.aguardando, 2, 'the two steps the flow put back wait at the bank')
+  t.equal(states.filter(([status, etapa]) => waitsAtBank(status, etapa)).length, outcomes.aguardando, 'the rule and the counts by outcome agree')
+  t.equal(p.waitingSince.length, outcomes.aguardando, 'the pace\'s waiting items are the ones waiting at the bank')
+  t.equal(p.queued, outcomes.na_fila + outcomes.em_andamento, 'the pace\'s queue is the items in line (an upstream retry among them) and running')
+  t.equal(outcomes.na_fila, 2, 'never run, and put back after an upstream failure')
 })
 
 t.test('pace: throughput from recent finishes; time left counts items waiting at the bank', async (t) => {

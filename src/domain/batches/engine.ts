@@ -7,6 +7,7 @@ import type { Logger } from '../../log/logger.js'
 import { maskCpf } from '../../log/mask.js'
 import type { FlowOutcome, FlowRunner } from '../flow/types.js'
 import type { BatchEvents } from './events.js'
+import { UPSTREAM_RETRY_STEP } from './outcome.js'
 import { holdOwner, isDeadOwner, newLeaseOwner } from './owner.js'
 import { DEFAULT_RETRY_POLICY, isTransient, pendingDelayMs, transientDelayMs, type RetryPolicy } from './policy.js'
 import type { BatchRepository } from './repository.js'
@@ -270,7 +271,7 @@ export class BatchEngine {
           return { kind: 'final', outcome: failed('upstream', err.code, `${err.message} (desistência após ${p.maxTransientRetries} tentativas)`) }
         }
         const delay = transientDelayMs(p, retries, err, this.#o.random)
-        return { kind: 'retry', retry: { etapa: 'aguardando_upstream', erro: err.code, mensagem: err.message, resultado: null, retries, nextRunAt: this.#o.now() + delay } }
+        return { kind: 'retry', retry: { etapa: UPSTREAM_RETRY_STEP, erro: err.code, mensagem: err.message, resultado: null, retries, nextRunAt: this.#o.now() + delay } }
       }
       if (err instanceof AppError) return { kind: 'final', outcome: failed('fluxo', err.code, err.message) }
       this.#o.logger.error({ err, batch: item.batchId, seq: item.seq }, 'batch: the flow threw an unexpected error')

@@ -18,8 +18,14 @@ export const OUTCOME_PT: Record<Outcome, string> = {
 /** The bank said no (its reason is in the item's message). */
 const REFUSALS = new Set(['termo_recusado', 'termo_nao_criado', 'simulacao_recusada', 'prazo_indisponivel', 'nao_elegivel', 'sem_vinculo', 'consulta_sem_resposta'])
 const NO_MARGIN = new Set(['sem_margem'])
-/** Steps of an item rescheduled because upstream was down, not because the bank is working on it. */
-const NOT_WAITING = new Set(['aguardando_upstream'])
+/** The step of an item put back because an upstream was down or limited us: it waits for its turn again, not at the bank. */
+export const UPSTREAM_RETRY_STEP = 'aguardando_upstream'
+
+/** A pending item that has run once and was put back by the flow (a consult, a signature) waits at the bank. */
+export const waitsAtBank = (status: ItemStatus, etapa: string | null): boolean => status === 'PENDING' && etapa !== null && etapa !== UPSTREAM_RETRY_STEP
+
+/** `waitsAtBank` over batch_items' columns, for a WHERE clause. */
+export const WAITS_AT_BANK_SQL = `(status = 'PENDING' AND etapa IS NOT NULL AND etapa <> '${UPSTREAM_RETRY_STEP}')`
 
 export function outcomeOf (status: ItemStatus, erro: string | null, etapa: string | null): Outcome {
   switch (status) {
@@ -30,8 +36,7 @@ export function outcomeOf (status: ItemStatus, erro: string | null, etapa: strin
     case 'RUNNING':
       return 'em_andamento'
     case 'PENDING':
-      // A pending item that has run once and was put back by the flow waits at the bank (consult, signature).
-      return etapa !== null && !NOT_WAITING.has(etapa) ? 'aguardando' : 'na_fila'
+      return waitsAtBank(status, etapa) ? 'aguardando' : 'na_fila'
     case 'FAILED':
       if (erro !== null && NO_MARGIN.has(erro)) return 'sem_margem'
       if (erro !== null && REFUSALS.has(erro)) return 'recusado'
@@ -48,7 +53,7 @@ export interface PaceInput {
   now: number
   /** Items finished (SUCCESS/FAILED, validation failures excluded) and when: the last ones, oldest first. */
   recentFinishes: number[]
-  /** Items never run yet or running. */
+  /** Items running or waiting for their turn (never run yet, or put back after an upstream failure). */
   queued: number
   /** Items waiting at the bank, each with how long it has waited since its first run. */
   waitingSince: number[]

@@ -3,7 +3,7 @@ import type { FlowResult } from '../flow/types.js'
 import { whatsappMessage } from '../message.js'
 import { presencaWhatsappMessage } from '../presenca-flow/message.js'
 import type { PresencaResult } from '../presenca-flow/types.js'
-import { OUTCOME_PT, outcomeOf } from './outcome.js'
+import { OUTCOME_PT, outcomeOf, UPSTREAM_RETRY_STEP, waitsAtBank } from './outcome.js'
 import type { ExportRow } from './sheet-store.js'
 import type { SheetMeta } from './types.js'
 
@@ -41,8 +41,8 @@ function reason (r: ExportRow): string {
   if (r.status === 'SUCCESS') return ''
   if (r.status === 'FAILED') return r.mensagem ?? r.resultado?.motivo_falha ?? r.erro ?? ''
   if (r.status === 'CANCELLED') return 'O lote foi cancelado antes deste CPF.'
-  if (r.status === 'PENDING' && r.etapa === 'aguardando_upstream') return r.mensagem ? `Nova tentativa em breve: ${r.mensagem}` : 'Nova tentativa em breve.'
-  if (r.status === 'PENDING' && r.etapa !== null) {
+  if (r.status === 'PENDING' && r.etapa === UPSTREAM_RETRY_STEP) return r.mensagem ? `Nova tentativa em breve: ${r.mensagem}` : 'Nova tentativa em breve.'
+  if (waitsAtBank(r.status, r.etapa)) {
     const res = r.resultado
     if (isPresenca(res)) return `Aguardando o PresençaBank (${r.etapa}).`
     const st = res?.status_termo ?? res?.termo_resultado?.status

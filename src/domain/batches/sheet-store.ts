@@ -1,7 +1,7 @@
 /** SQL for spreadsheet batches: whether a batch is still there, its rows for the results file, counts by outcome, the pace, failed rows. */
 import type { Statement } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
-import { emptyOutcomes, outcomeOf, type OutcomeCounts, type PaceInput } from './outcome.js'
+import { emptyOutcomes, outcomeOf, WAITS_AT_BANK_SQL, type OutcomeCounts, type PaceInput } from './outcome.js'
 import type { ItemHead, ItemInput, ItemResult, ItemStatus } from './types.js'
 
 export interface ExportRow extends ItemHead {
@@ -44,11 +44,11 @@ export class SheetStore {
     )
     this.#queued = db.prepare<[string], { n: number }>(
       `SELECT count(*) AS n FROM batch_items
-        WHERE batch_id = ? AND (status = 'RUNNING' OR (status = 'PENDING' AND (etapa IS NULL OR etapa = 'aguardando_upstream')))`
+        WHERE batch_id = ? AND status IN ('PENDING', 'RUNNING') AND NOT ${WAITS_AT_BANK_SQL}`
     )
     this.#waiting = db.prepare<[string], { first: number | null }>(
       `SELECT first_run_at AS first FROM batch_items
-        WHERE batch_id = ? AND status = 'PENDING' AND etapa IS NOT NULL AND etapa <> 'aguardando_upstream'`
+        WHERE batch_id = ? AND ${WAITS_AT_BANK_SQL}`
     )
     this.#waits = db.prepare<[string], { ms: number }>(
       `SELECT finished_at - first_run_at AS ms FROM batch_items
