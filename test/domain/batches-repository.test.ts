@@ -122,7 +122,7 @@ t.test('cancel: pending items cancelled, in-flight ones finish, the batch ends w
   t.equal(repo.queue.cancel('nope', 50), undefined, 'unknown batch')
 })
 
-t.test('listing is newest first; purge deletes old finished batches with their items', async (t) => {
+t.test('listing is newest first, with the counts of a page at once; purge deletes old finished batches with their items', async (t) => {
   const db = openDatabase(':memory:')
   t.teardown(() => db.close())
   const repo = new BatchRepository(db)
@@ -130,6 +130,11 @@ t.test('listing is newest first; purge deletes old finished batches with their i
   repo.queue.insertBatch({ id: 'new', origin: 'lista', params: {}, items: items(validCpfs(2)), now: 200 })
   t.same(repo.reads.listBatches(10, 0).batches.map((b) => b.id), ['new', 'old'], 'newest first')
   t.same(repo.reads.listBatches(1, 1).batches.map((b) => b.id), ['old'], 'paginated')
+  const counts = repo.reads.countItemsOf(['new', 'old', 'gone'])
+  t.same([...counts.keys()], ['new', 'old', 'gone'], 'counts of a page: one entry per id asked for')
+  t.same([counts.get('new'), counts.get('old')], [repo.reads.countItems('new'), repo.reads.countItems('old')], 'each the same as counting that batch alone')
+  t.same(counts.get('gone'), { total: 0, pending: 0, running: 0, success: 0, failed: 0, cancelled: 0 }, 'an id without items counts zero')
+  t.equal(repo.reads.countItemsOf([]).size, 0, 'an empty page counts nothing')
   t.equal(repo.queue.purgeFinishedBefore(150), 1, 'the old finished batch is purged')
   t.equal(repo.queue.purgeFinishedBefore(10_000), 0, 'an unfinished batch is never purged')
   t.equal((db.prepare("SELECT count(*) AS n FROM batch_items WHERE batch_id = 'old'").get() as { n: number }).n, 0, 'its items went with it')

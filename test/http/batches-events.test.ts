@@ -4,7 +4,6 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { Client, request } from 'undici'
-import type { Statement } from 'better-sqlite3'
 import { openDatabase, type Db } from '../../src/db/database.js'
 import { BatchService } from '../../src/domain/batches/service.js'
 import { BatchSheets, SHEET_MAX_BYTES } from '../../src/domain/batches/sheets.js'
@@ -16,6 +15,7 @@ import { AUTH } from '../fixtures/app.js'
 import { openStream } from '../fixtures/sse.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, validCpfs, waitFor } from '../fixtures/batches.js'
 import { tempRoot } from '../fixtures/config.js'
+import { countingDb } from '../fixtures/counting-db.js'
 import { parseEventId, RETRY_MS, type EventStreamOptions } from '../../src/http/routes/batches-events.js'
 
 async function listening (app: App): Promise<string> {
@@ -179,29 +179,6 @@ t.test('heartbeat comments keep an idle stream alive', async (t) => {
   t.notOk(s.ended(), 'stream still open while the batch runs')
   s.close()
 })
-
-/** The database with every prepared statement counting its runs by SQL text: the reads a stream causes, seen from outside. */
-function countingDb (db: Db): { db: Db; runs: (sql: RegExp) => number } {
-  const counts = new Map<string, number>()
-  const bound = <T extends object>(target: T, prop: string | symbol): unknown => {
-    const v = Reflect.get(target, prop, target) as unknown
-    return typeof v === 'function' ? v.bind(target) : v
-  }
-  const counted = (stmt: Statement, sql: string): Statement => new Proxy(stmt, {
-    get: (target, prop) => {
-      const v = bound(target, prop)
-      if (typeof v !== 'function' || !['get', 'all', 'iterate', 'run'].includes(String(prop))) return v
-      return (...args: unknown[]) => {
-        counts.set(sql, (counts.get(sql) ?? 0) + 1)
-        return (v as (...a: unknown[]) => unknown)(...args)
-      }
-    },
-  })
-  const wrapped = new Proxy(db, {
-    get: (target, prop) => (prop === 'prepare' ? (sql: string) => counted(target.prepare(sql), sql) : bound(target, prop)),
-  })
-  return { db: wrapped, runs: (sql) => [...counts].reduce((n, [text, c]) => n + (sql.test(text) ? c : 0), 0) }
-}
 
 t.test('an idle stream does not recompute outcomes and pace on every poll; a finished item brings the same events as before', async (t) => {
   const { db, runs } = countingDb(openDatabase(':memory:'))

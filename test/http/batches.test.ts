@@ -1,9 +1,16 @@
 /** /clt/lotes routes: create (list or Kentro), validation and limits, read with paginated items, list, cancel, 404, health. */
+import Fastify from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { pino } from 'pino'
 import t from 'tap'
 import { AUTH } from '../fixtures/app.js'
-import { FakeRunner, buildWithRunner, failure, success, validCpf, validCpfs, waitFor } from '../fixtures/batches.js'
+import { FAST_ENGINE, FakeRunner, buildWithRunner, failure, success, validCpf, validCpfs, waitFor } from '../fixtures/batches.js'
+import { countingDb } from '../fixtures/counting-db.js'
+import { openDatabase } from '../../src/db/database.js'
+import { BatchService } from '../../src/domain/batches/service.js'
 import type { App } from '../../src/http/app.js'
-import { createdMessage } from '../../src/http/routes/batches.js'
+import { registerErrorHandling } from '../../src/http/errors.js'
+import { batchRoutes, createdMessage } from '../../src/http/routes/batches.js'
 
 const post = (app: App, payload: unknown, url = '/clt/lotes') => app.inject({ method: 'POST', url, headers: AUTH, payload: payload as object })
 const get = (app: App, url: string) => app.inject({ method: 'GET', url, headers: AUTH })
@@ -124,6 +131,36 @@ t.test('GET /clt/lotes lists newest first with pagination; items paginate and fi
   const failed = (await get(app, `/clt/lotes/${ids[0]}?status=FAILED`)).json()
   t.same(failed.itens.map((i: { cpf: string }) => i.cpf), ['x'], 'status filter')
   t.equal((await get(app, '/clt/lotes?limit=500')).statusCode, 400, 'limit bounded')
+})
+
+t.test('GET /clt/lotes reads the item counts of a whole page in one query, however many batches are on it', async (t) => {
+  const { db, runs } = countingDb(openDatabase(':memory:'))
+  // Never started: no worker reads or writes while the list's statements are counted.
+  const batches = new BatchService({ db, logger: pino({ level: 'silent' }), now: Date.now, runner: new FakeRunner(), listCpfs: async () => [], maxItems: () => 100, engine: { ...FAST_ENGINE, concurrency: 1 } })
+  const app = Fastify()
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandling(app)
+  await app.register(batchRoutes, { batches })
+  t.teardown(async () => {
+    await app.close()
+    db.close()
+  })
+  const made: string[] = []
+  for (let i = 0; i < 5; i++) made.push((await batches.create({ origem: 'lista', cpfs: [...validCpfs(i + 1, i), 'x'] })).batch.id)
+  const list = async (limit: number): Promise<{ statements: number; itemReads: number; lotes: Array<Record<string, unknown>> }> => {
+    const [all, items] = [runs(/./), runs(/FROM batch_items/)]
+    const res = await app.inject({ method: 'GET', url: `/clt/lotes?limit=${limit}` })
+    t.equal(res.statusCode, 200, `a page of ${limit}`)
+    return { statements: runs(/./) - all, itemReads: runs(/FROM batch_items/) - items, lotes: res.json().lotes }
+  }
+  const one = await list(1)
+  const five = await list(5)
+  t.equal(five.lotes.length, 5, 'five batches on the page')
+  t.equal(five.itemReads, 1, 'one read of batch_items for the whole page')
+  t.equal(five.statements, one.statements, `as many statements for five batches as for one (${one.statements})`)
+  const expected = made.map((id, i) => ({ lote_id: id, total: i + 2, pendentes: i + 1, erros: 1, processados: 1, sucessos: 0 })).reverse()
+  t.match(five.lotes, expected, 'each batch with its own counts, newest first')
 })
 
 t.test('unknown batch ids answer 404', async (t) => {

@@ -4,11 +4,17 @@ import type { Db } from '../../db/database.js'
 import type { Batch, BatchItem, ItemCounts, ItemStatus } from './types.js'
 import { COUNT_KEY, emptyCounts, toBatch, toItem, type BatchRow, type ItemRow } from './rows.js'
 
+function addCount (counts: ItemCounts, status: ItemStatus, n: number): void {
+  counts[COUNT_KEY[status]] = n
+  counts.total += n
+}
+
 export class BatchReadRepository {
   readonly #getBatch: Statement
   readonly #listBatches: Statement
   readonly #countBatches: Statement
   readonly #countItems: Statement
+  readonly #countItemsOf: Statement
   readonly #listItems: Statement
   readonly #countItemsByStatus: Statement
   readonly #finishedSince: Statement
@@ -22,6 +28,11 @@ export class BatchReadRepository {
     this.#listBatches = db.prepare('SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?')
     this.#countBatches = db.prepare('SELECT count(*) AS n FROM batches')
     this.#countItems = db.prepare('SELECT status, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status')
+    // The ids as one JSON array: a page of any size is one statement, prepared once.
+    this.#countItemsOf = db.prepare(
+      `SELECT batch_id AS batchId, status, count(*) AS n FROM batch_items
+        WHERE batch_id IN (SELECT value FROM json_each(?)) GROUP BY batch_id, status`
+    )
     this.#listItems = db.prepare(
       `SELECT seq, cpf, status, etapa, erro, mensagem, resultado, attempts, finished_at FROM batch_items
         WHERE batch_id = @batchId AND (@status IS NULL OR status = @status)
@@ -54,11 +65,18 @@ export class BatchReadRepository {
 
   countItems (batchId: string): ItemCounts {
     const counts = emptyCounts()
-    for (const r of this.#countItems.all(batchId) as { status: ItemStatus; n: number }[]) {
-      counts[COUNT_KEY[r.status]] = r.n
-      counts.total += r.n
-    }
+    for (const r of this.#countItems.all(batchId) as { status: ItemStatus; n: number }[]) addCount(counts, r.status, r.n)
     return counts
+  }
+
+  /** Item counts of several batches (a page of the list) in one query; every id asked for has an entry. */
+  countItemsOf (batchIds: readonly string[]): Map<string, ItemCounts> {
+    const out = new Map(batchIds.map((id) => [id, emptyCounts()]))
+    if (batchIds.length === 0) return out
+    for (const r of this.#countItemsOf.all(JSON.stringify(batchIds)) as { batchId: string; status: ItemStatus; n: number }[]) {
+      addCount(out.get(r.batchId)!, r.status, r.n)
+    }
+    return out
   }
 
   listItems (batchId: string, opts: { status?: ItemStatus | undefined; limit: number; offset: number }): { total: number; items: BatchItem[] } {

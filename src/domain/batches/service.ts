@@ -180,9 +180,11 @@ export class BatchService {
     return this.#repo.reads.getBatch(id)
   }
 
-  /** Newest first, one page. */
-  list (limit: number, offset: number): ReturnType<BatchReadRepository['listBatches']> {
-    return this.#repo.reads.listBatches(limit, offset)
+  /** Newest first, one page, each batch with its item counts (read for the whole page at once). */
+  list (limit: number, offset: number): { total: number; batches: Array<{ batch: Batch; counts: ItemCounts }> } {
+    const { total, batches } = this.#repo.reads.listBatches(limit, offset)
+    const counts = this.#repo.reads.countItemsOf(batches.map((b) => b.id))
+    return { total, batches: batches.map((batch) => ({ batch, counts: counts.get(batch.id)! })) }
   }
 
   /** One page of a batch's items, optionally of one status. */

@@ -122,7 +122,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
   app.get('/clt/lotes', { schema: { tags: ['Lotes'], summary: 'Lista os lotes, mais recentes primeiro', querystring: listQuery } }, async (req) => {
     const { page, limit } = req.query
     const { total, batches: list } = batches.list(limit, (page - 1) * limit)
-    return { success: true, total, page, limit, lotes: list.map((b) => ({ ...batchView(b, batches.counts(b.id)), ...fileOf(b) })) }
+    return { success: true, total, page, limit, lotes: list.map(({ batch, counts }) => ({ ...batchView(batch, counts), ...fileOf(batch) })) }
   })
 
   /** GET /clt/lotes/:id */
