@@ -217,3 +217,37 @@ t.test('an idle stream does not recompute outcomes and pace on every poll; a fin
   t.match(last.data, { processados: 3, por_resultado: { oferta: 3, na_fila: 0, em_andamento: 0 }, restante_s: 0 }, 'with the final counts by outcome')
   t.equal(s.events.at(-1)?.event, 'done', 'then done')
 })
+
+t.test('K streams on one batch compute its outcomes and pace once per change, not once per stream', async (t) => {
+  const { db, runs } = countingDb(openDatabase(':memory:'))
+  const clock = Date.now() // never moves: no refresh by time, only changes count
+  const { base, batches, sheets } = await heldStreamApp(t, db, { pollMs: 20, heartbeatMs: 60_000, progressRefreshMs: 5000, now: () => clock }, () => clock)
+  const { batch } = await batches.create({ origem: 'lista', cpfs: validCpfs(3) })
+  await waitFor('the first item running, the rest queued', () => batches.counts(batch.id).running === 1, 5000)
+  const progressReads = (): number => runs(/GROUP BY status, erro, etapa|ORDER BY finished_at DESC LIMIT 500|first_run_at AS first|finished_at - first_run_at/)
+  const polls = (): number => runs(/finished_at >= \?/)
+  const before = progressReads()
+  sheets.progress(batch.id)
+  const once = progressReads() - before // what one computation reads
+  t.ok(once > 0, `one computation reads ${once} times`)
+
+  const K = 4
+  const opened = progressReads()
+  const streams: Array<Awaited<ReturnType<typeof openStream>>> = []
+  for (let i = 0; i < K; i++) streams.push(await openStream(base, `/clt/lotes/${batch.id}/eventos`, {}))
+  const saw = (check: (data: Record<string, unknown>) => boolean) => () => streams.every((s) => s.events.some((e) => e.event === 'progress' && check(e.data)))
+  await waitFor('every stream its first progress', saw((d) => d.em_andamento === 1 && d.pendentes === 2), 5000)
+  t.equal(progressReads() - opened, once, `${K} streams opened on an unchanged batch: one computation`)
+
+  const changed = progressReads()
+  batches.cancel(batch.id) // one change: the two queued items cancelled, every stream notified
+  await waitFor('every stream saw the change', saw((d) => d.cancelados === 2), 5000)
+  const after = polls()
+  await waitFor('every stream polled again', () => polls() >= after + 2 * K, 5000)
+  t.equal(progressReads() - changed, once, `one change: one computation for the ${K} streams`)
+  const last = streams.map((s) => s.events.filter((e) => e.event === 'progress').at(-1)!.data)
+  t.ok(last.every((d) => JSON.stringify(d) === JSON.stringify(last[0])), 'every stream sent the same progress')
+  t.match(last[0], { cancelados: 2, em_andamento: 1, por_resultado: { cancelado: 2, em_andamento: 1, na_fila: 0 } }, 'with the outcomes after the change')
+  for (const s of streams) s.close()
+  await waitFor('streams gone', () => batches.subscribers(batch.id) === 0, 3000)
+})

@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { BatchService } from '../../domain/batches/service.js'
+import type { SharedProgress } from './batches-progress.js'
 import { batchView, countsView, itemView } from './batches-view.js'
 
 export interface EventStreamOptions {
@@ -12,16 +13,20 @@ export interface EventStreamOptions {
   heartbeatMs?: number
   /** Re-read the database this often even without a local notification (another process may be working). */
   pollMs?: number
-  /**
-   * More for each `progress` event (counts by outcome, pace). Several queries, two of them over every item of the
-   * batch: called when something changed (an item finished, the counts or the batch's state moved, a local
-   * notification), not on every poll; while nothing changes, at most once per `progressRefreshMs`.
-   */
-  progress?: (batchId: string) => Record<string, unknown>
-  /** While nothing changes, recompute `progress` this often anyway: the pace and time left follow the clock. */
+  /** While nothing changes, recompute the `progress` extras this often anyway: the pace and time left follow the clock. */
   progressRefreshMs?: number
   /** The clock of that refresh. */
   now?: () => number
+}
+
+/** What one stream is run with. */
+export interface StreamOptions extends Pick<EventStreamOptions, 'heartbeatMs' | 'pollMs'> {
+  /**
+   * More for each `progress` event (counts by outcome, pace), shared by the streams of a batch: computed when
+   * something changed (the counts or the batch's state moved, a local notification), not on every poll, and once
+   * for all the batch's streams; while nothing changes, at most once per refresh interval.
+   */
+  progress?: SharedProgress | undefined
 }
 
 /** How many event streams may be open at once: for the whole tenant, and per client address. */
@@ -92,8 +97,6 @@ export const RETRY_MS = 5000
 /** Sent with the last event of a stopping server: the next process is already up, come back soon. */
 const RECONNECT_RETRY_MS = 1000
 const COALESCE_MS = 50
-/** The time left is rounded to 5 s: an idle stream's refresh at that pace moves it in the same steps. */
-const PROGRESS_REFRESH_MS = 5000
 
 /**
  * Stream the batch's events on a response already hijacked from fastify, from the start or after `from`. Resolves
@@ -105,18 +108,11 @@ export function streamBatchEvents (
   service: BatchService,
   batchId: string,
   headers: Record<string, string | number | string[] | undefined>,
-  opts: EventStreamOptions = {},
+  opts: StreamOptions = {},
   from?: StreamPosition
 ): { done: Promise<void>; stop: () => void } {
   let position: StreamPosition = from ?? { at: 0, key: 0 }
   let lastProgress = ''
-  /** The `progress` extras last computed, what they were computed for, and when; `changed` = a local notification since. */
-  let extras: Record<string, unknown> | undefined
-  let extrasFor = ''
-  let extrasAt = 0
-  let changed = false
-  const now = opts.now ?? Date.now
-  const refreshMs = opts.progressRefreshMs ?? PROGRESS_REFRESH_MS
   let closed = false
   let pumping = false
   let again = false
@@ -158,6 +154,7 @@ export function streamBatchEvents (
     if (closed) return
     closed = true
     unsubscribe()
+    share?.leave()
     clearInterval(heartbeat)
     clearInterval(poll)
     clearTimeout(scheduled)
@@ -192,14 +189,9 @@ export function streamBatchEvents (
         }
         const counts = service.counts(batchId)
         const head = { lote_id: batchId, status: batch.status, ...countsView(counts) }
-        // What the extras depend on, as far as this stream can tell cheaply: the last item sent, the counts, the state.
-        const state = JSON.stringify([position, head, batch.finishedAt])
-        if (opts.progress && (extras === undefined || changed || state !== extrasFor || now() - extrasAt >= refreshMs)) {
-          changed = false
-          extras = opts.progress(batchId)
-          extrasFor = state
-          extrasAt = now()
-        }
+        // What the extras depend on, as far as a stream can tell cheaply: the counts and the batch's state. The same
+        // for every stream of the batch (an item that finished moves the counts, whatever position a stream resumed from).
+        const extras = share?.extras(JSON.stringify([head, batch.finishedAt]))
         const progress = JSON.stringify({ ...head, ...extras })
         if (progress !== lastProgress) {
           lastProgress = progress
@@ -228,8 +220,9 @@ export function streamBatchEvents (
     }, COALESCE_MS)
   }
 
+  const share = opts.progress?.join(batchId)
   const unsubscribe = service.subscribe(batchId, () => {
-    changed = true
+    share?.changed()
     schedule()
   })
   const heartbeat = setInterval(() => { void write(': ping\n\n') }, opts.heartbeatMs ?? 15_000)

@@ -8,6 +8,7 @@ import type { Batch } from '../../domain/batches/types.js'
 import { AppError, badRequest } from '../../errors.js'
 import { clientKey } from '../auth.js'
 import { parseEventId, StreamSlots, streamBatchEvents, type EventStreamOptions, type StreamLimits } from './batches-events.js'
+import { SharedProgress } from './batches-progress.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
 import { batchView, itemView } from './batches-view.js'
 
@@ -65,6 +66,8 @@ export function createdMessage (total: number, invalid: number, duplicates: numb
 
 export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, { batches, sheets, events, streamLimits }) => {
   const progress = (id: string): Record<string, unknown> => (sheets ? { ...sheets.progress(id) } : {})
+  /** The event streams' extras: one computation per change of a batch, however many streams watch it. */
+  const shared = sheets ? new SharedProgress({ compute: progress, refreshMs: events?.progressRefreshMs, now: events?.now }) : undefined
   /** The file a spreadsheet batch came from: on the batch's own row, so a list of batches costs no query per batch. */
   const fileOf = ({ sheet }: Batch): Record<string, unknown> => (sheet ? { arquivo: sheet.arquivo, formato: sheet.formato } : {})
   const app = plain.withTypeProvider<ZodTypeProvider>()
@@ -162,7 +165,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     let stream: ReturnType<typeof streamBatchEvents>
     try {
       // A reconnecting EventSource (or curl -H 'Last-Event-ID: …') continues after the last item it received.
-      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), { ...events, progress }, parseEventId(req.headers['last-event-id']))
+      stream = streamBatchEvents(reply.raw, batches, batch.id, reply.getHeaders(), { ...events, progress: shared }, parseEventId(req.headers['last-event-id']))
     } catch (err) {
       slot.release()
       throw err
