@@ -59,7 +59,7 @@ t.test('a client sees item per finished CPF, progress with counts, then done, an
   t.equal(s.status, 200, '200')
   t.match(String(s.headers['content-type']), /^text\/event-stream/, 'text/event-stream')
   t.equal(s.headers['cache-control'], 'no-cache, no-transform', 'not cached')
-  await Promise.race([s.finished, new Promise((resolve, reject) => setTimeout(() => reject(new Error('stream did not end')), 10_000))])
+  await s.endsWithin(10_000)
   const items = s.events.filter((e) => e.event === 'item')
   const progress = s.events.filter((e) => e.event === 'progress')
   t.equal(items.length, 31, 'one item event per finished CPF (the invalid one included)')
@@ -144,7 +144,7 @@ t.test('a stopping process says reconnect with the id to resume from; the next p
 
   const second = await buildWithRunner(t, { file, runner: new FakeRunner({ delayMs: 5 }) })
   const after = await openStream(await listening(second.app), `/clt/lotes/${id}/eventos`, { ...AUTH, 'last-event-id': last.data.last_event_id })
-  await Promise.race([after.finished, new Promise((resolve, reject) => setTimeout(() => reject(new Error('stream did not end')), 20_000))])
+  await after.endsWithin(20_000)
   const rest = after.events.filter((e) => e.event === 'item')
   const all = [...seen, ...rest].map((e) => e.data.cpf)
   t.equal(after.events.at(-1)?.event, 'done', 'the resumed stream ends with done')
@@ -207,7 +207,7 @@ t.test('an idle stream does not recompute outcomes and pace on every poll; a fin
 
   const computed = progressReads()
   open()
-  await Promise.race([s.finished, new Promise((resolve, reject) => setTimeout(() => reject(new Error('stream did not end')), 10_000))])
+  await s.endsWithin(10_000)
   t.ok(progressReads() > computed, 'finished items bring the outcomes and pace up to date')
   const items = s.events.filter((e) => e.event === 'item')
   t.same(items.map((e) => e.data.cpf).sort(), [...cpfs].sort(), 'an item event per finished CPF')
