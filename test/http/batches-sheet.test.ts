@@ -6,6 +6,7 @@ import readXlsxFile from 'read-excel-file/node'
 import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import type { App } from '../../src/http/app.js'
+import type { FlowOutcome } from '../../src/domain/flow/types.js'
 import { BatchRepository } from '../../src/domain/batches/repository.js'
 import { SHEET_MAX_BYTES } from '../../src/domain/batches/sheets.js'
 import { ConfigStore } from '../../src/config/store.js'
@@ -105,6 +106,23 @@ t.test('preview then start: rows read, columns chosen, each row\'s own input to 
   t.same([...runner.calls.keys()].sort(), [validCpf(2), validCpf(4)].sort(), 'only the failed CPFs ran')
   const rows2 = parseCsv((await get(app, `/clt/lotes/${second.lote_id}/resultado.csv`)).rawPayload, { delimiter: ';', bom: true }) as string[][]
   t.same(rows2.slice(1).map((r) => r[0]), ['Maria Souza', 'Ana Lima'], 'their rows kept')
+})
+
+t.test('retrying failures takes runs stopped for missing data, not CPFs refused at creation', async (t) => {
+  // The flow stops a run for missing borrower data at its 'validacao' step, the same step name an invalid CPF gets
+  // when the batch is created; only the first ran (and may pass once the CRM has the data).
+  const missingData: FlowOutcome = { ...failure(validCpf(1), 'dados_faltantes'), etapa: 'validacao' }
+  const runner = new FakeRunner({ step: (cpf) => (cpf === validCpf(1) ? missingData : success(cpf)) })
+  const { app } = await buildWithRunner(t, { runner })
+  const id = (await upload(app, `${validCpf(1)}\n${validCpf(2)}\n123\n`, '?tipo=lista', 'text/plain')).json().lote_id as string
+  const done = await waitFor('batch end', finished(app, id))
+  t.match(done.por_resultado, { oferta: 1, erro: 2 }, 'one offer; the missing data and the invalid CPF are errors')
+  runner.calls.clear()
+  const again = await app.inject({ method: 'POST', url: `/clt/lotes/${id}/repetir-falhas`, headers: AUTH })
+  t.equal(again.statusCode, 202, 'retry: 202')
+  t.equal(again.json().total, 1, 'one item: the run stopped for missing data')
+  await waitFor('retry end', finished(app, again.json().lote_id))
+  t.same([...runner.calls.keys()], [validCpf(1)], 'it ran again; the invalid CPF did not')
 })
 
 t.test('the results file while the batch runs (partial); retry refused while running; cancel', async (t) => {

@@ -36,10 +36,11 @@ export class SheetStore {
     this.#exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM batches WHERE id = ?')
     this.#rows = db.prepare<[string], ExportDbRow>('SELECT seq, cpf, status, etapa, erro, mensagem, resultado, cells FROM batch_items WHERE batch_id = ? ORDER BY seq')
     this.#outcomes = db.prepare<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>('SELECT status, erro, etapa, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status, erro, etapa')
-    // Validation failures finish at creation: they say nothing about the pace.
+    // Items refused at creation (no CPF, an unreadable valor) finish without running (attempts = 0): they say
+    // nothing about the pace. Their step is 'validacao', but so is a run the flow stopped for missing borrower data.
     this.#finishes = db.prepare<[string], { at: number }>(
       `SELECT finished_at AS at FROM batch_items
-        WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND coalesce(etapa, '') <> 'validacao'
+        WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND attempts > 0
         ORDER BY finished_at DESC LIMIT 500`
     )
     this.#queued = db.prepare<[string], { n: number }>(
@@ -55,10 +56,11 @@ export class SheetStore {
         WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND attempts > 1 AND first_run_at IS NOT NULL
         ORDER BY finished_at DESC LIMIT 200`
     )
-    // Items that ran and failed (not the ones refused at validation: running them again changes nothing).
+    // Items that ran and failed, missing borrower data included (it may be filled in the CRM meanwhile); not the
+    // ones refused at creation, which never ran (attempts = 0): running them again changes nothing.
     this.#failed = db.prepare<[string], { cpf: string; input: string | null; cells: string | null }>(
       `SELECT cpf, input, cells FROM batch_items
-        WHERE batch_id = ? AND status = 'FAILED' AND coalesce(etapa, '') <> 'validacao' ORDER BY seq`
+        WHERE batch_id = ? AND status = 'FAILED' AND attempts > 0 ORDER BY seq`
     )
   }
 
