@@ -22,3 +22,9 @@ export const conflict = (code: string, message: string, details?: Record<string,
   new AppError(code, message, 409, details)
 export const unprocessable = (code: string, message: string, details?: Record<string, unknown>): AppError =>
   new AppError(code, message, 422, details)
+
+/** `8 MB`, `100 KB`, `1,5 MB`: a size (a body limit, a file) as a person reads it in a message. */
+export function bytesInWords (bytes: number): string {
+  const [unit, size] = bytes >= 1024 * 1024 ? ['MB', bytes / (1024 * 1024)] : ['KB', bytes / 1024]
+  return `${Number.isInteger(size) ? size : size.toFixed(1).replace('.', ',')} ${unit}`
+}

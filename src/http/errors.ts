@@ -1,7 +1,7 @@
 /** One error shape for every response: {success:false, error:<code>, message:<pt>, details?}; no internals on 5xx. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
-import { AppError } from '../errors.js'
+import { AppError, bytesInWords } from '../errors.js'
 import { boundText } from '../log/mask.js'
 import { UpstreamError } from '../upstream/errors.js'
 import { redactWebhookPath } from './webhook-path.js'
@@ -18,12 +18,6 @@ const FASTIFY_CODES: Record<string, [string, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: ['json_invalido', 'O corpo da requisição está vazio, mas o Content-Type é JSON.'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['tipo_nao_suportado', 'Content-Type não suportado; envie application/json.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['requisicao_invalida', 'Content-Length não confere com o corpo enviado.'],
-}
-
-/** `8 MB`, `100 KB`, `1,5 MB`: a body limit as a person reads it. */
-export function bytesInWords (bytes: number): string {
-  const [unit, size] = bytes >= 1024 * 1024 ? ['MB', bytes / (1024 * 1024)] : ['KB', bytes / 1024]
-  return `${Number.isInteger(size) ? size : size.toFixed(1).replace('.', ',')} ${unit}`
 }
 
 /** Whether a request was refused for a body over its route's bodyLimit (declared by Content-Length or counted as it arrived). */

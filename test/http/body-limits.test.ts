@@ -1,7 +1,7 @@
 /** Every route's body limit over real HTTP: a body over it, declared or chunked, is one 413 in the one error shape, the limit in words. */
 import t from 'tap'
 import { BODY_LIMIT } from '../../src/http/app.js'
-import { bytesInWords } from '../../src/http/errors.js'
+import { bytesInWords } from '../../src/errors.js'
 import { BATCH_BODY_LIMIT } from '../../src/http/routes/batches.js'
 import { DOCUMENT_BODY_LIMIT } from '../../src/http/routes/proposals-schemas.js'
 import { WEBHOOK_BODY_LIMIT } from '../../src/http/routes/webhooks-v8.js'

@@ -1,5 +1,5 @@
 /** Read an uploaded spreadsheet (CSV in UTF-8/UTF-16/Latin-1 with `;`, `,` or tab, XLSX, or a pasted list) into rows of text. */
-import { AppError } from '../../errors.js'
+import { AppError, bytesInWords } from '../../errors.js'
 
 export type SheetFormat = 'csv' | 'xlsx' | 'lista'
 export type SheetEncoding = 'utf-8' | 'utf-16le' | 'latin-1'
@@ -29,11 +29,6 @@ const ZIP = [0x50, 0x4b, 0x03, 0x04]
 const OLE = [0xd0, 0xcf, 0x11, 0xe0]
 const startsWith = (b: Uint8Array, sig: number[]): boolean => sig.every((x, i) => b[i] === x)
 
-export function mb (bytes: number): string {
-  const v = bytes / (1024 * 1024)
-  return `${Number.isInteger(v) ? v : v.toFixed(1).replace('.', ',')} MB`
-}
-
 const invalid = (code: string, message: string, details?: Record<string, unknown>): AppError => new AppError(code, message, 422, details)
 
 /**
@@ -42,7 +37,7 @@ const invalid = (code: string, message: string, details?: Record<string, unknown
  */
 export async function readSheet (data: Buffer, kind: 'arquivo' | 'lista', limits: SheetLimits): Promise<RawSheet> {
   if (data.length > limits.maxBytes) {
-    throw new AppError('arquivo_grande_demais', `O arquivo tem ${mb(data.length)}; o máximo é ${mb(limits.maxBytes)}.`, 413, { maximo_bytes: limits.maxBytes })
+    throw new AppError('arquivo_grande_demais', `O arquivo tem ${bytesInWords(data.length)}; o máximo é ${bytesInWords(limits.maxBytes)}.`, 413, { maximo_bytes: limits.maxBytes })
   }
   if (data.length === 0) throw invalid('arquivo_vazio', 'O arquivo está vazio.')
   let sheet: RawSheet
@@ -154,7 +149,7 @@ async function readXlsx (data: Buffer, maxUnpacked: number): Promise<string[][]>
     throw invalid('xlsx_invalido', 'O arquivo parece um XLSX, mas está corrompido (zip ilegível).')
   }
   if (unpacked > maxUnpacked) {
-    throw new AppError('arquivo_grande_demais', `O XLSX se expande para ${mb(unpacked)}; o máximo é ${mb(maxUnpacked)}.`, 413, { maximo_bytes: maxUnpacked })
+    throw new AppError('arquivo_grande_demais', `O XLSX se expande para ${bytesInWords(unpacked)}; o máximo é ${bytesInWords(maxUnpacked)}.`, 413, { maximo_bytes: maxUnpacked })
   }
   try {
     const sheets = await readXlsxFile(data)

@@ -2,9 +2,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { mb } from '../../domain/batches/sheet-read.js'
 import type { BatchSheets } from '../../domain/batches/sheets.js'
-import { AppError } from '../../errors.js'
+import { AppError, bytesInWords } from '../../errors.js'
 import { isBodyTooLarge } from '../errors.js'
 import { pedidoOf, pedidoShape } from './clt-schemas.js'
 import { createdMessage } from './batches.js'
@@ -43,14 +42,14 @@ export const batchSheetRoutes: FastifyPluginAsync<SheetRouteOptions> = async (pl
     // reading it, or as a chunked one arrives, keeping none of it. Either way the caller gets this same answer.
     bodyLimit: maxBytes,
     errorHandler: (err) => {
-      throw isBodyTooLarge(err) ? new AppError('arquivo_grande_demais', `O arquivo é grande demais: o máximo é ${mb(maxBytes)}.`, 413, { maximo_bytes: maxBytes }) : err
+      throw isBodyTooLarge(err) ? new AppError('arquivo_grande_demais', `O arquivo é grande demais: o máximo é ${bytesInWords(maxBytes)}.`, 413, { maximo_bytes: maxBytes }) : err
     },
     schema: {
       tags: ['Lotes'],
       summary: 'Cria um lote a partir de uma planilha (CSV ou XLSX) ou de CPFs colados; com previa=1, só mostra o que seria lido',
       description:
         'Envie o arquivo como corpo da requisição (`curl --data-binary @clientes.csv`), com qualquer Content-Type. ' +
-        `CSV com ";" ou ",", em UTF-8 ou Latin-1; XLSX (primeira planilha com dados). Até ${mb(maxBytes)} e BATCH_MAX_ITEMS linhas. ` +
+        `CSV com ";" ou ",", em UTF-8 ou Latin-1; XLSX (primeira planilha com dados). Até ${bytesInWords(maxBytes)} e BATCH_MAX_ITEMS linhas. ` +
         'A coluna do CPF é achada pelo nome (cpf, documento…) ou pelo conteúdo; colunas opcionais usadas por linha: nome, telefone/celular, ' +
         'data_nascimento, email, valor (da parcela) e prazo. As colunas do arquivo voltam no resultado e são apagadas com o lote (BATCH_RETENTION_DAYS).',
       querystring: uploadQuery,
