@@ -1,7 +1,8 @@
 /**
  * What a tenant loads only when used (issue 16: not in every tenant's start) works from the built, bundled process
  * (bin/clt-v8-api.js), where each is a chunk of its own beside dist/bundle/main.js: the spreadsheet readers and
- * writers (a CSV and an XLSX read, a batch's results written as CSV and XLSX) and prom-client (GET /metrics).
+ * writers (a CSV and an XLSX read, a batch's results written as CSV and XLSX), prom-client (GET /metrics) and, outside
+ * the bundle, fast-json-stringify (the cache read).
  * Needs `npm run build`.
  */
 import fs from 'node:fs'
@@ -53,5 +54,12 @@ t.test('the bundled tenant reads CSV and XLSX uploads and writes both result for
   t.equal(metrics.status, 200, 'GET /metrics answers')
   t.match(metrics.bytes.toString(), /^clt_v8_http_requests_total\{method="POST",route="\/clt\/lotes\/planilha",status="200"\} 2$/m, 'prom-client loaded: the previews counted by route')
   t.match(metrics.bytes.toString(), /^clt_v8_process_resident_memory_bytes \d+/m, 'with the process metrics')
+  // The cache read's serializer requires fast-json-stringify (outside the bundle) on its first answer.
+  const cpf = fixtureCpfs('csv')[0]!
+  const saved = await call(port, 'POST', '/cache/simulacao/salvar', Buffer.from(JSON.stringify({ cpf, consultId: 'c-1', dadosSimulacao: { valor: 1000 } })), 'application/json')
+  t.equal(saved.status, 200, `cache saved (${saved.bytes.toString().slice(0, 200)})`)
+  const read = await call(port, 'GET', `/cache/simulacao/${cpf}`)
+  t.equal(read.status, 200, `cache read (${read.bytes.toString().slice(0, 200)})`)
+  t.match(JSON.parse(read.bytes.toString()), { success: true, simulacao: { consultId: 'c-1', dadosSimulacao: { valor: 1000 } } }, 'written by fast-json-stringify, required on this first answer')
   t.equal(p.stderr().includes('Cannot find module'), false, 'no chunk missing from the bundle')
 })
