@@ -27,16 +27,18 @@ suite (same machine) found the batch at 8× its ideal with a tenant peaking at 2
 bare; the changes they led to are listed with each item.
 
 - **Footprint (issue 16): one tenant vs a bare fastify hello-world (no logger, the tenant's heap flags).**
-  Changes made: the tenant runs from one bundled file (\`scripts/bundle.mjs\`, esbuild, minified with names kept,
-  source maps beside it) instead of ~600 modules, with Node's module compile cache
+  Changes made: the tenant runs from one bundled file (\`scripts/bundle.mjs\`, esbuild, whitespace and syntax
+  minified but names not mangled, so no per-function call to restore them; source maps beside it) instead of ~600 modules, with Node's module compile cache
   (\`node_modules/.cache/clt-v8-compile\`, flushed once listening); Swagger (\`@fastify/swagger\`, Swagger UI,
   \`@fastify/static\`, \`yaml\`) loads on the first \`/docs\` request, in an inner instance of its own; undici loads
   on the first upstream call; the spreadsheet readers and writers (csv-parse, csv-stringify, fflate,
   read-excel-file, write-excel-file) on the first upload or export, as chunks beside the bundle; prom-client only
   when the tenant's metrics are on (a METRICS_TOKEN in its file; counts of requests, flows and refused keys are
   kept in Maps from the start either way); and \`node:http\` is loaded by require(), because an ES import of it
-  reads every export and so loads Node's bundled undici. The cache route's fast-json-stringify function (a JSON
-  Schema from zod, an Ajv instance, code generation) is compiled on that route's first answer, and the config page's
+  reads every export and so loads Node's bundled undici. Fastify's default schema compilers (Ajv,
+  fast-json-stringify) are not built, the zod compilers being given as its compiler factories; the cache route
+  requires fast-json-stringify and compiles its function (a JSON Schema from zod, an Ajv instance, code
+  generation) on its first answer, and the config page's
   files are checked at boot but read on their first request, through one route per folder instead of a GET and a
   HEAD per file. What is left at start is fastify itself (the baseline
   pays it too), loading SQLite's native addon, zod and the route schemas built at import, the config check, SQLite
