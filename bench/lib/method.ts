@@ -62,11 +62,13 @@ bare; the changes they led to are listed with each item.
   again on every line. What limits the cache read beyond \`/health\`: its request line (the largest part), the
   SQLite read with two JSON parses, the API-key check; \`/health\` itself pays fastify's per-request work with
   the tenant's hooks (request tracking for the draining shutdown, the per-route request counter, the security
-  headers, the request logger) and a response with ~700 bytes of headers. Both goals (/health ≥ 0.85×, cache
-  read ≥ 0.6× a logger-less hello-world) stay missed: the diagnostics show fastify's own default logging taking
-  the hello-world down by about half, and a tenant route cannot drop its request line, the key check or the
-  security headers; what would move them further is sampling request lines (a loss of the per-request record
-  operators read) or a cheaper HTTP layer than fastify's.
+  headers, the request logger) and a response with ~700 bytes of headers; the diagnostic "hello-world + security
+  headers + /health-sized body" answers the same bytes with nothing else: its ceiling. Both goals (/health ≥
+  0.85×, cache read ≥ 0.6× a logger-less hello-world) stay missed: that ceiling is itself under 0.85×, the
+  diagnostics show fastify's own default logging taking the hello-world down by about half, and a tenant route
+  cannot drop its request line, the key check or the security headers; what would move them further is
+  sampling request lines (a loss of the per-request record operators read) or a cheaper HTTP layer than
+  fastify's.
 - **Fleet of 100.** Each tenant's PSS is its own heap and code; the node binary and shared libraries are split
   among the processes. Idle CPU is each tenant's timers: the batch engine looks for due work every second,
   the V8 event applier and callback delivery every 5 s, each a small SQLite query; and the PM2 daemon.
