@@ -89,23 +89,6 @@ export function ensureConsoleConfig (root: string, defaults: { port?: number; ho
  * the settings in force stay. The admin key applies at once; where it listens, TRUST_PROXY and LOG_LEVEL are taken
  * at start only (`atStartOnly`).
  */
-/**
- * The console's secrets for log masking, as one array per settings object: loggers compute a secret's encoded forms
- * once per array they are handed, so a new array per line would have them computed for every line.
- */
-export function consoleSecrets (config: () => ConsoleConfig): () => readonly string[] {
-  let of: ConsoleConfig | undefined
-  let secrets: readonly string[] = []
-  return () => {
-    const c = config()
-    if (c !== of) {
-      of = c
-      secrets = Object.freeze([c.ADMIN_KEY])
-    }
-    return secrets
-  }
-}
-
 export class ConsoleSettings {
   #config: ConsoleConfig
   readonly #file: string

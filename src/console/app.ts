@@ -8,7 +8,7 @@
 import path from 'node:path'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import replyFrom from '@fastify/reply-from'
-import { consoleSecrets, type ConsoleConfig } from '../config/console.js'
+import type { ConsoleConfig } from '../config/console.js'
 import { CODE_DIR } from '../config/paths.js'
 import type { Logger } from '../log/logger.js'
 import { AppError } from '../errors.js'
@@ -42,7 +42,7 @@ export async function buildConsoleApp (deps: ConsoleDeps): Promise<FastifyInstan
   const now = deps.now ?? Date.now
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new RequestLog({ secrets: consoleSecrets(deps.config) }),
+    logController: new RequestLog({ secrets: () => [deps.config().ADMIN_KEY] }),
     // Behind Caddy every browser arrives from 127.0.0.1: TRUST_PROXY lets the admin-key lockout count each one.
     trustProxy: fastifyTrustProxy(deps.config().TRUST_PROXY),
     // Streams through the proxy (event streams) must not hold a shutdown: close them.

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import closeWithGrace from 'close-with-grace'
-import { ConsoleSettings, consoleSecrets, ensureConsoleConfig, parseConsoleConfig, type ConsoleConfig } from '../config/console.js'
+import { ConsoleSettings, ensureConsoleConfig, parseConsoleConfig, type ConsoleConfig } from '../config/console.js'
 import { CODE_DIR } from '../config/paths.js'
 import { trustProxyWarning } from '../config/schema.js'
 import { createLogger } from '../log/logger.js'
@@ -96,7 +96,7 @@ export async function run (argv: string[]): Promise<void> {
     target: args.logTarget,
     logsDir: path.join(args.root, 'logs'),
     name: 'console',
-    secrets: consoleSecrets(config),
+    secrets: () => [config().ADMIN_KEY],
     base: { service: 'clt-v8-console', pid: process.pid },
   })
   const logger = log.logger

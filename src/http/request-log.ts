@@ -20,7 +20,7 @@ export const URL_LOG_MAX = 512
 export const USER_AGENT_LOG_MAX = 160
 
 export interface RequestLogOptions {
-  /** The tenant's secrets in force (masked in URLs in every encoding): the same array until they change. */
+  /** The tenant's secrets in force (masked in URLs in every encoding). */
   secrets?: () => readonly string[]
   now?: () => number
   /** Lines per status per minute logged in full before sampling starts (default 30). */

@@ -16,10 +16,7 @@ export interface LoggerOptions {
   logsDir?: string
   /** File stem suffix, normally the port. */
   name?: string
-  /**
-   * Current secret values; any of them found in a line is replaced (belt and braces over the field redaction). Hand
-   * out the same array until they change: their encoded forms are computed again whenever the array is another one.
-   */
+  /** Current secret values; any of them found in a line is replaced (belt and braces over the field redaction). */
   secrets?: () => readonly string[]
   /** Pretty-print to the terminal as well (foreground run on a terminal). */
   pretty?: boolean

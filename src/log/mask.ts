@@ -39,17 +39,18 @@ export type SecretScrubber = (text: string) => string
 
 /**
  * scrubSecrets for one owner of a changing list of secrets (a logger, a request log): the list's encoded forms are
- * kept here, with their owner, and computed again only when `secrets()` hands out another array (ConfigStore keeps
- * the same one until the config changes), so a call costs one identity check before the scrubbing itself.
+ * kept here, with their owner, and computed again only when the secrets `secrets()` hands out change. The same
+ * array (ConfigStore keeps one until the config changes) costs one identity check; another array with the same
+ * secrets (a caller that builds it per call) costs a comparison of its few items.
  */
 export function secretScrubber (secrets: () => readonly string[]): SecretScrubber {
-  let seen: readonly string[] | undefined
+  let seen: readonly string[] = []
   let forms: readonly string[] = []
   return (text) => {
     const current = secrets()
     if (current !== seen) {
+      if (current.length !== seen.length || current.some((s, i) => s !== seen[i])) forms = formsOf(current)
       seen = current
-      forms = formsOf(current)
     }
     return scrubForms(text, forms)
   }

@@ -60,6 +60,25 @@ t.test('each owner of secrets keeps their encoded forms: two alternating never r
   t.equal(scrubSecrets('a senha-da-v8"x b', a.secrets), 'a [REDACTED] b', 'scrubSecrets: the same rule, for a one-off text')
 })
 
+t.test('an owner that builds a new array per call (the console): forms computed once per change of its secrets', async (t) => {
+  let key = 'admin-key-1234'
+  let computed = 0
+  // Computing the forms filters the list; comparing it with the last one does not.
+  const fresh = (): readonly string[] => new Proxy([key], {
+    get (target, prop, receiver) {
+      if (prop === 'filter') computed++
+      return Reflect.get(target, prop, receiver)
+    },
+  })
+  const scrub = secretScrubber(fresh)
+  const lines = Array.from({ length: 100 }, () => scrub('x admin-key-1234'))
+  t.ok(lines.every((l) => l === 'x [REDACTED]'), 'every call scrubbed')
+  t.equal(computed, 1, '100 calls, 100 arrays with the same secret: forms computed once')
+  key = 'admin-key-5678'
+  t.equal(scrub('admin-key-5678 admin-key-1234'), '[REDACTED] admin-key-1234', 'a rotated key is in force at the next call')
+  t.equal(computed, 2, 'computed again for the change')
+})
+
 t.test('a request carrying the API key and a password leaves neither in any log file', async (t) => {
   const root = tempRoot(t)
   const password = 'S3nh@-Secreta#"123'
