@@ -16,14 +16,10 @@ import { openStream } from '../fixtures/sse.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, validCpfs, waitFor } from '../fixtures/batches.js'
 import { tempRoot } from '../fixtures/config.js'
 import { countingDb } from '../fixtures/counting-db.js'
+import { listeningPort } from '../fixtures/net.js'
 import { parseEventId, RETRY_MS, type EventStreamOptions } from '../../src/http/routes/batches-events.js'
 
-async function listening (app: App): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const addr = app.server.address()
-  if (addr === null || typeof addr === 'string') throw new Error('no port')
-  return `http://127.0.0.1:${addr.port}`
-}
+const listening = async (app: App): Promise<string> => `http://127.0.0.1:${await listeningPort(app)}`
 
 /**
  * The batch routes alone over real HTTP on `db`, with a runner that holds every CPF until `open()` (the batch stays

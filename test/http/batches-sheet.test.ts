@@ -16,7 +16,8 @@ import { AUTH, build } from '../fixtures/app.js'
 import { E2E_ENGINE } from '../fixtures/batches-sandbox.js'
 import { testConfig } from '../fixtures/config.js'
 import { startSandbox } from '../fixtures/sandbox.js'
-import { listeningPort, rawPost } from '../fixtures/raw-post.js'
+import { listeningPort } from '../fixtures/net.js'
+import { rawPost } from '../fixtures/raw-post.js'
 import { FAST_ENGINE, FakeRunner, buildWithRunner, failure, pending, success, validCpf, waitFor } from '../fixtures/batches.js'
 
 const fmt = (cpf: string): string => cpf.replace(/^(\d{3})(\d{3})(\d{3})(\d{2})$/, '$1.$2.$3-$4')

@@ -6,7 +6,8 @@ import { BATCH_BODY_LIMIT } from '../../src/http/routes/batches.js'
 import { DOCUMENT_BODY_LIMIT } from '../../src/http/routes/proposals-schemas.js'
 import { WEBHOOK_BODY_LIMIT } from '../../src/http/routes/webhooks-v8.js'
 import { AUTH, build } from '../fixtures/app.js'
-import { listeningPort, rawPost } from '../fixtures/raw-post.js'
+import { listeningPort } from '../fixtures/net.js'
+import { rawPost } from '../fixtures/raw-post.js'
 
 t.test('limits in words', async (t) => {
   t.same([BODY_LIMIT, BATCH_BODY_LIMIT, DOCUMENT_BODY_LIMIT, 1536 * 1024, 5 * 1024 * 1024].map(bytesInWords), ['100 KB', '1 MB', '8 MB', '1,5 MB', '5 MB'], 'KB below a megabyte, MB from there')
