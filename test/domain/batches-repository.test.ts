@@ -95,6 +95,7 @@ t.test('invalid CPFs are stored failed; a batch of only invalid ones is complete
   const { items: list } = repo.reads.listItems('x', { limit: 10, offset: 0 })
   t.equal(list[0]?.status, 'FAILED', 'item failed')
   t.equal(list[0]?.erro, 'cpf_invalido', 'erro cpf_invalido')
+  t.equal(list[0]?.etapa, 'validacao', 'at the validation step, as the flow names it (etapa is in the API)')
   t.equal(repo.queue.claim('w', 10, 100), undefined, 'nothing to claim')
 })
 

@@ -6,7 +6,7 @@ import readXlsxFile from 'read-excel-file/node'
 import t from 'tap'
 import writeXlsxFile from 'write-excel-file/node'
 import type { App } from '../../src/http/app.js'
-import type { FlowOutcome } from '../../src/domain/flow/types.js'
+import { VALIDATION_STEP, type FlowOutcome } from '../../src/domain/flow/types.js'
 import { BatchRepository } from '../../src/domain/batches/repository.js'
 import { SHEET_MAX_BYTES } from '../../src/domain/batches/sheets.js'
 import { ConfigStore } from '../../src/config/store.js'
@@ -110,9 +110,9 @@ t.test('preview then start: rows read, columns chosen, each row\'s own input to 
 })
 
 t.test('retrying failures takes runs stopped for missing data, not CPFs refused at creation', async (t) => {
-  // The flow stops a run for missing borrower data at its 'validacao' step, the same step name an invalid CPF gets
+  // The flow stops a run for missing borrower data at its validation step, the same step an invalid CPF gets
   // when the batch is created; only the first ran (and may pass once the CRM has the data).
-  const missingData: FlowOutcome = { ...failure(validCpf(1), 'dados_faltantes'), etapa: 'validacao' }
+  const missingData: FlowOutcome = { ...failure(validCpf(1), 'dados_faltantes'), etapa: VALIDATION_STEP }
   const runner = new FakeRunner({ step: (cpf) => (cpf === validCpf(1) ? missingData : success(cpf)) })
   const { app } = await buildWithRunner(t, { runner })
   const id = (await upload(app, `${validCpf(1)}\n${validCpf(2)}\n123\n`, '?tipo=lista', 'text/plain')).json().lote_id as string

@@ -1,6 +1,7 @@
 /** The queue side of batches: insert, atomic lease claims, outcome + release in one transaction, cancel, purge. */
 import type { Statement, Transaction } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
+import { VALIDATION_STEP } from '../flow/types.js'
 import type { Batch, BatchOrigin, BatchParams, ClaimedItem, ItemInput, ItemOutcome, ItemRetry } from './types.js'
 import type { BatchReadRepository } from './reads.js'
 import type { ClaimRow } from './rows.js'
@@ -208,7 +209,7 @@ export class BatchQueueRepository {
           seq,
           cpf: item.cpf,
           status: runs ? 'PENDING' : 'FAILED',
-          etapa: runs ? null : 'validacao',
+          etapa: runs ? null : VALIDATION_STEP,
           erro: runs ? null : item.valid ? item.problem!.erro : 'cpf_invalido',
           mensagem: runs ? null : item.valid ? item.problem!.mensagem : 'CPF inválido (precisa de 11 dígitos com dígitos verificadores corretos).',
           now: b.now,

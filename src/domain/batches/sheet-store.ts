@@ -37,7 +37,7 @@ export class SheetStore {
     this.#rows = db.prepare<[string], ExportDbRow>('SELECT seq, cpf, status, etapa, erro, mensagem, resultado, cells FROM batch_items WHERE batch_id = ? ORDER BY seq')
     this.#outcomes = db.prepare<[string], { status: ItemStatus; erro: string | null; etapa: string | null; n: number }>('SELECT status, erro, etapa, count(*) AS n FROM batch_items WHERE batch_id = ? GROUP BY status, erro, etapa')
     // Items refused at creation (no CPF, an unreadable valor) finish without running (attempts = 0): they say
-    // nothing about the pace. Their step is 'validacao', but so is a run the flow stopped for missing borrower data.
+    // nothing about the pace. Their step is VALIDATION_STEP, but so is a run the flow stopped for missing borrower data.
     this.#finishes = db.prepare<[string], { at: number }>(
       `SELECT finished_at AS at FROM batch_items
         WHERE batch_id = ? AND status IN ('SUCCESS', 'FAILED') AND attempts > 0

@@ -2,6 +2,7 @@
 import { pipelinesToSearch } from '../../upstream/kentro.js'
 import { kentroValues, resolveBorrower, v8Values, type SourceValues, type Validation } from '../borrower.js'
 import { fail, type Found, type Gathered, type Next, type Run } from './run.js'
+import { VALIDATION_STEP } from './types.js'
 
 /** 1. The open opportunity holding the CPF (a tenant without Kentro relies on the request and V8 alone). */
 export async function findOpportunity (run: Run): Promise<Next<Found>> {
@@ -37,7 +38,7 @@ export async function gatherBorrower (run: Run, found: Found): Promise<Next<Gath
   const noCrm = run.deps.kentro.configured ? '' : ' O Kentro não está configurado nesta porta.'
   const gender = v.campos.includes('sexo') ? ' Para o sexo, o tenant também pode declarar um padrão (DEFAULT_GENDER).' : ''
   return fail(run, found, {
-    etapa: 'validacao',
+    etapa: VALIDATION_STEP,
     code: 'dados_faltantes',
     erro: `Dados obrigatórios ausentes ou inválidos: ${list}. Envie-os em dados_cliente.${noCrm}${gender}`,
     details: { campos: v.campos, motivos: v.motivos, ...(run.deps.kentro.configured ? {} : { kentro_configurado: false }) },

@@ -2,6 +2,12 @@
 import { z } from 'zod'
 import type { Field } from '../borrower.js'
 
+/**
+ * The step where the flow stops for missing or invalid borrower data (`dados_faltantes`). A batch stores the CPFs it
+ * refuses at creation at this same step, so an item's `etapa` reads alike whichever of the two stopped it.
+ */
+export const VALIDATION_STEP = 'validacao'
+
 /** What the caller asked V8 to simulate: an installment (`installment_face_value`) or a released amount (`disbursed_amount`). */
 export interface Amount {
   kind: 'installment' | 'disbursed'
