@@ -1,6 +1,6 @@
 /** The one rule for the CPFs a batch is made of: normalized, validated, the first occurrence of each wins, repeats counted. */
 import { isValidCpf, normalizeCpf } from '../cpf.js'
-import type { NewItem } from './queue.js'
+import type { NewItem } from './types.js'
 
 /** What is kept of an entry that is no CPF at all (it is stored as a failed item, so the caller sees which). */
 const MAX_CPF_CHARS = 40

@@ -2,21 +2,9 @@
 import type { Statement, Transaction } from 'better-sqlite3'
 import type { Db } from '../../db/database.js'
 import { VALIDATION_STEP } from '../flow/types.js'
-import type { Batch, BatchOrigin, BatchParams, ClaimedItem, ItemInput, ItemOutcome, ItemRetry } from './types.js'
+import type { Batch, BatchOrigin, BatchParams, ClaimedItem, ItemInput, ItemOutcome, ItemRetry, NewItem } from './types.js'
 import type { BatchReadRepository } from './reads.js'
 import type { ClaimRow } from './rows.js'
-
-/** One item as handed to `insertBatch`: valid CPFs are queued, invalid ones (or with a `problem`) are stored already failed. */
-export interface NewItem {
-  cpf: string
-  valid: boolean
-  /** What this item's row asks beyond the batch's parameters (a spreadsheet's data columns). */
-  input?: ItemInput
-  /** The row's cells as uploaded, repeated in the results file; deleted with the batch. */
-  cells?: readonly string[]
-  /** Why a valid CPF cannot run (its row's valor or prazo is unreadable). */
-  problem?: { erro: string; mensagem: string }
-}
 
 export interface CancelResult {
   cancelled: number

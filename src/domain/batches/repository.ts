@@ -3,8 +3,6 @@ import type { Db } from '../../db/database.js'
 import { BatchQueueRepository, type BatchRepositoryHooks } from './queue.js'
 import { BatchReadRepository } from './reads.js'
 
-export type { BatchRepositoryHooks, CancelResult, NewItem } from './queue.js'
-
 export class BatchRepository {
   readonly reads: BatchReadRepository
   readonly queue: BatchQueueRepository

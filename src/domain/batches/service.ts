@@ -7,9 +7,10 @@ import type { FlowRunner } from '../flow/types.js'
 import { BatchEngine, type EngineOptions } from './engine.js'
 import { BatchEvents } from './events.js'
 import { toItems } from './intake.js'
-import { BatchRepository, type CancelResult, type NewItem } from './repository.js'
+import type { CancelResult } from './queue.js'
+import { BatchRepository } from './repository.js'
 import type { BatchReadRepository } from './reads.js'
-import type { Bank, Batch, BatchOrigin, BatchParams, ItemCounts, ItemResult, SheetMeta } from './types.js'
+import type { Bank, Batch, BatchOrigin, BatchParams, ItemCounts, ItemResult, NewItem, SheetMeta } from './types.js'
 
 /** The CPFs (as the CRM holds them, e.g. an opportunity's `mainmail`) of a Kentro pipeline's open opportunities. */
 export type ListPipelineCpfs = (pipelineId: number, signal?: AbortSignal) => Promise<string[]>

@@ -3,9 +3,8 @@ import { maskCpf } from '../../log/mask.js'
 import type { Field } from '../borrower.js'
 import { isValidCpf, normalizeCpf } from '../cpf.js'
 import { intake } from './intake.js'
-import type { NewItem } from './queue.js'
 import type { RawSheet } from './sheet-read.js'
-import type { ItemInput } from './types.js'
+import type { ItemInput, NewItem } from './types.js'
 
 /** Optional columns the flow can use, as the API names them. */
 export type Role = 'nome' | 'telefone' | 'data_nascimento' | 'email' | 'valor' | 'prazo'

@@ -3,13 +3,12 @@ import type { Db } from '../../db/database.js'
 import { AppError, unprocessable } from '../../errors.js'
 import type { Amount } from '../flow/types.js'
 import { pace, type OutcomeCounts, type Pace } from './outcome.js'
-import type { NewItem } from './repository.js'
 import { batchNotFound, type BatchService, type CreatedBatch } from './service.js'
 import { mapColumns, sheetItems, type SheetPreview } from './sheet-columns.js'
 import { readSheet, type RawSheet } from './sheet-read.js'
 import { resultHeaders, resultRow, toCsv, toXlsx } from './sheet-export.js'
 import { SheetStore } from './sheet-store.js'
-import type { Bank, Batch, SheetMeta } from './types.js'
+import type { Bank, Batch, NewItem, SheetMeta } from './types.js'
 
 /** Largest file a batch may be made from: tens of thousands of rows of CSV, or an XLSX of that size. */
 export const SHEET_MAX_BYTES = 5 * 1024 * 1024

@@ -78,6 +78,18 @@ export interface ItemInput {
   installments?: number
 }
 
+/** One item as handed to `insertBatch`: valid CPFs are queued, invalid ones (or with a `problem`) are stored already failed. */
+export interface NewItem {
+  cpf: string
+  valid: boolean
+  /** What this item's row asks beyond the batch's parameters (a spreadsheet's data columns). */
+  input?: ItemInput
+  /** The row's cells as uploaded, repeated in the results file; deleted with the batch. */
+  cells?: readonly string[]
+  /** Why a valid CPF cannot run (its row's valor or prazo is unreadable). */
+  problem?: { erro: string; mensagem: string }
+}
+
 /** An item a worker holds the lease of. */
 export interface ClaimedItem {
   batchId: string
