@@ -134,6 +134,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (plain, 
     if (!batch) throw batchNotFound(req.params.id)
     const { page, limit, status } = req.query
     const items = batches.items(batch.id, { status, limit, offset: (page - 1) * limit })
+    // Computed here, not taken from the streams' SharedProgress: its extras may be up to refreshMs old (another
+    // process's writes send no local notification, and the pace follows the clock), and a GET answers as of now.
     return {
       success: true,
       ...batchView(batch, batches.counts(batch.id)),
