@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { UpstreamPolicy } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
+import { deadlineFor } from './abort.js'
 import { guardedConnector } from './http-client.js'
 import { LazyAgent } from './undici-lazy.js'
 
@@ -69,14 +70,13 @@ export class CallbackSender {
 
   async send (d: Delivery): Promise<DeliveryResult> {
     const ts = Math.floor(d.nowMs / 1000)
-    const deadline = AbortSignal.timeout(this.#timeoutMs)
-    const signal = d.signal ? AbortSignal.any([deadline, d.signal]) : deadline
+    const deadline = deadlineFor(this.#timeoutMs, d.signal)
     try {
       const { agent, request } = await this.#agent.get()
       const res = await request(d.url, {
         method: 'POST',
         dispatcher: agent,
-        signal,
+        signal: deadline.signal,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'clt-v8-callbacks/1',
@@ -95,8 +95,10 @@ export class CallbackSender {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException)?.code
       const blocked = (err as Error)?.name === 'BlockedAddressError' ? `endereço recusado pela política de URLs (${(err as Error).message})` : undefined
-      const reason = blocked ?? deadline.aborted ? `sem resposta em ${Math.round(this.#timeoutMs / 1000)} s` : d.signal?.aborted ? 'interrompido (serviço encerrando)' : code ?? (err as Error)?.message ?? 'erro de rede'
+      const reason = blocked ?? deadline.timedOut() ? `sem resposta em ${Math.round(this.#timeoutMs / 1000)} s` : d.signal?.aborted ? 'interrompido (serviço encerrando)' : code ?? (err as Error)?.message ?? 'erro de rede'
       return { ok: false, status: null, error: String(reason).slice(0, 200) }
+    } finally {
+      deadline.release()
     }
   }
 

@@ -4,7 +4,7 @@ import { isIP, type LookupFunction } from 'node:net'
 import type { buildConnector, Dispatcher, FormData } from 'undici'
 import { addressProblem, type UpstreamPolicy, type UrlProblem } from '../config/address-policy.js'
 import type { Logger } from '../log/logger.js'
-import { sleep } from './abort.js'
+import { deadlineFor, sleep } from './abort.js'
 import { UpstreamError, upstreamBlocked, upstreamRateLimited, upstreamTimeout, upstreamUnavailable, type Upstream } from './errors.js'
 import { LazyAgent } from './undici-lazy.js'
 
@@ -139,8 +139,6 @@ export class HttpClient {
 
   async #once (req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.#opts.timeoutMs
-    const deadline = AbortSignal.timeout(timeoutMs)
-    const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers }
     let body: string | FormData | undefined
     if (req.multipart !== undefined) {
@@ -160,17 +158,20 @@ export class HttpClient {
     }
     let text: string
     let res: Dispatcher.ResponseData
+    const deadline = deadlineFor(timeoutMs, req.signal)
     try {
       const { agent, request } = await this.#agent.get()
-      res = await request(req.url, { method: req.method, headers, body: body ?? null, signal, dispatcher: agent })
+      res = await request(req.url, { method: req.method, headers, body: body ?? null, signal: deadline.signal, dispatcher: agent })
       // Always read the body to the end, so the socket goes back to the pool.
       text = await res.body.text()
     } catch (err) {
-      const timedOut = deadline.aborted && !req.signal?.aborted
+      const timedOut = deadline.timedOut() && !req.signal?.aborted
       log({ error: timedOut ? 'timeout' : ((err as NodeJS.ErrnoException)?.code ?? 'error') })
       report(timedOut ? 'timeout' : req.signal?.aborted ? 'cancelled' : err instanceof BlockedAddressError ? 'blocked' : 'network')
       if (timedOut) throw upstreamTimeout(req.upstream, req.route, timeoutMs, err)
       throw err
+    } finally {
+      deadline.release()
     }
     log({ status: res.statusCode })
     report(statusOutcome(res.statusCode))
