@@ -17,6 +17,10 @@
  *
  * Listings fail like any Kentro read (retried by the transport, then an UpstreamError); a failed listing is not
  * kept. A caller's abort signal ends its wait, never the shared listing.
+ *
+ * What is kept between lookups is CPF → opportunity id. The listed opportunities themselves (~4 KB of heap each: 10 MB
+ * for the bench's 2,500) are only used by lookups that began before their listing answered, so they are dropped as
+ * soon as none of those is still running.
  */
 import { raceAbort } from './abort.js'
 import { UpstreamError } from './errors.js'
@@ -42,8 +46,12 @@ interface Listing<O> {
   /** Order in which listings and lookups began: a listing with a higher number began after the lookup. */
   seq: number
   at: number
-  /** CPF → opportunity: the newest (createdAt) when automations cloned the lead. */
-  byCpf: Promise<Map<string, O>>
+  /** Settles when the listing has answered (or failed). */
+  ready: Promise<void>
+  /** Set when the listing answered: CPF → id of the opportunity holding it, the newest (createdAt) when automations cloned the lead. */
+  ids?: Map<string, string>
+  /** The same opportunities as listed, kept while a lookup that began before the answer may still use them (#release). */
+  listed?: Map<string, O>
   /** Set when the listing answered: lookups numbered below it began before the answer (it is fresh for them). */
   answered?: number
 }
@@ -53,6 +61,8 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   readonly #now: () => number
   readonly #maxAgeMs: number
   readonly #listings = new Map<number, Listing<O>>()
+  /** Numbers of the lookups running, oldest first (they are added in increasing order). */
+  readonly #running = new Set<number>()
   #seq = 0
   #scope = ''
 
@@ -69,25 +79,32 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
   async find (cpf: string, pipelines: readonly number[], scope: string, signal?: AbortSignal): Promise<O | undefined> {
     this.#enter(scope)
     const lookup = ++this.#seq
-    const stale: number[] = []
-    for (const pipelineId of pipelines) {
-      const listing = this.#listing(pipelineId, 0)
-      const hit = await this.#hit(listing, lookup, cpf, pipelines, signal)
-      if (hit) return hit
-      if (listing.seq < lookup || hit === null) stale.push(pipelineId)
+    this.#running.add(lookup)
+    try {
+      const stale: number[] = []
+      for (const pipelineId of pipelines) {
+        const listing = this.#listing(pipelineId, 0)
+        const hit = await this.#hit(listing, lookup, cpf, pipelines, signal)
+        if (hit) return hit
+        if (listing.seq < lookup || hit === null) stale.push(pipelineId)
+      }
+      for (const pipelineId of stale) {
+        const hit = await this.#hit(this.#listing(pipelineId, lookup), lookup, cpf, pipelines, signal)
+        if (hit) return hit
+      }
+      return undefined
+    } finally {
+      this.#running.delete(lookup)
+      this.#release()
     }
-    for (const pipelineId of stale) {
-      const hit = await this.#hit(this.#listing(pipelineId, lookup), lookup, cpf, pipelines, signal)
-      if (hit) return hit
-    }
-    return undefined
   }
 
   /** Record a listing made elsewhere (e.g. a batch reading a pipeline's CPFs) so lookups can use it. */
   remember (pipelineId: number, scope: string, opportunities: readonly O[]): void {
     this.#enter(scope)
     const seq = ++this.#seq
-    this.#listings.set(pipelineId, { seq, at: this.#now(), byCpf: Promise.resolve(this.#byCpf(opportunities)), answered: seq })
+    this.#listings.set(pipelineId, { seq, at: this.#now(), ready: Promise.resolve(), ...this.#byCpf(opportunities), answered: seq })
+    this.#release()
   }
 
   #enter (scope: string): void {
@@ -103,28 +120,40 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
     const listing: Listing<O> = {
       seq: ++this.#seq,
       at: this.#now(),
-      byCpf: this.#d.list(pipelineId).then((opps) => {
+      ready: this.#d.list(pipelineId).then((opps) => {
+        Object.assign(listing, this.#byCpf(opps))
         listing.answered = ++this.#seq
-        return this.#byCpf(opps)
+        this.#release()
       }),
     }
     this.#listings.set(pipelineId, listing)
     // A failed listing is forgotten (the next lookup lists again); its callers get the error.
-    listing.byCpf.catch(() => {
+    listing.ready.catch(() => {
       if (this.#listings.get(pipelineId) === listing) this.#listings.delete(pipelineId)
     })
     return listing
   }
 
-  #byCpf (opps: readonly O[]): Map<string, O> {
-    const newest = new Map<string, O>()
+  #byCpf (opps: readonly O[]): { ids: Map<string, string>; listed: Map<string, O> } {
+    const listed = new Map<string, O>()
     for (const o of opps) {
       for (const cpf of this.#d.cpfsOf(o)) {
-        const held = newest.get(cpf)
-        if (!held || createdAt(o) > createdAt(held)) newest.set(cpf, o)
+        const held = listed.get(cpf)
+        if (!held || createdAt(o) > createdAt(held)) listed.set(cpf, o)
       }
     }
-    return newest
+    return { ids: new Map([...listed].map(([cpf, o]) => [cpf, o.id])), listed }
+  }
+
+  /**
+   * Drop the listed opportunities no running lookup may use: a listing is used as listed only by lookups that began
+   * before it answered, and every lookup that begins later reads its hit fresh from the id.
+   */
+  #release (): void {
+    const oldest = this.#running.values().next().value ?? Infinity
+    for (const listing of this.#listings.values()) {
+      if (listing.listed && listing.answered !== undefined && listing.answered < oldest) delete listing.listed
+    }
   }
 
   /**
@@ -132,12 +161,14 @@ export class OpportunityIndex<O extends IndexedOpportunity> {
    * null when the index was wrong (closed, moved, gone), undefined when the listing does not hold the CPF.
    */
   async #hit (listing: Listing<O>, lookup: number, cpf: string, pipelines: readonly number[], signal?: AbortSignal): Promise<O | null | undefined> {
-    const listed = (await raceAbort(listing.byCpf, signal)).get(cpf)
-    if (listed === undefined) return undefined
-    let opp = listed
-    if ((listing.answered ?? 0) < lookup) {
+    await raceAbort(listing.ready, signal)
+    const id = listing.ids?.get(cpf)
+    if (id === undefined) return undefined
+    // Kept for this lookup by #release while it runs, when the listing answered after it began.
+    let opp = (listing.answered ?? 0) > lookup ? listing.listed?.get(cpf) : undefined
+    if (!opp) {
       try {
-        opp = await this.#d.get(listed.id, signal)
+        opp = await this.#d.get(id, signal)
       } catch (e) {
         if (e instanceof UpstreamError && e.code === 'kentro_not_found') return null
         throw e

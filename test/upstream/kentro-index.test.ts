@@ -1,4 +1,5 @@
 /** The pipeline index behind findOpportunityByCpf: listings shared and reused, hits read fresh, misses listed again. */
+import { queryObjects } from 'node:v8'
 import t from 'tap'
 import { upstreamNotFound, upstreamUnavailable } from '../../src/upstream/errors.js'
 import { OpportunityIndex, type IndexedOpportunity } from '../../src/upstream/kentro-index.js'
@@ -163,4 +164,35 @@ t.test('a Kentro that does not serve getOpportunity still finds the CPF (from a 
   clock += 1000
   t.equal((await index.find(cpfs[0]!, [1], 'acct'))?.id, '1', 'warm: the fresh read fails, a new listing finds it')
   t.equal(listings, 2, 'at the cost of one listing')
+})
+
+t.test('between lookups the index keeps ids, not the listed opportunities', async (t) => {
+  // Instances of their own class, so the heap can be asked how many are still reachable (queryObjects collects first).
+  class Listed implements Opp {
+    constructor (readonly id: string, readonly mainmail: string, readonly fkPipeline: number, readonly status: number, readonly title: string) {}
+  }
+  const held = (): number => queryObjects(Listed, { format: 'count' })
+  let clock = 0
+  const index = new OpportunityIndex<Opp>({
+    async list () {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      return cpfs.map((cpf, i) => new Listed(String(i + 1), cpf, 1, 0, `o${i + 1}`))
+    },
+    async get (id) {
+      const i = Number(id) - 1
+      return opp(i + 1, cpfs[i]!, 1)
+    },
+    cpfsOf: (o) => [o.mainmail],
+    now: () => clock,
+  })
+  let first: Array<Opp | undefined> | undefined = await Promise.all(cpfs.slice(0, 5).map((cpf) => index.find(cpf, [1], 'acct')))
+  t.same(first.map((o) => o?.id), ['1', '2', '3', '4', '5'], 'the cold lookups found their opportunities')
+  t.ok(first.every((o) => o instanceof Listed), 'as listed (the listing answered after they began)')
+  t.equal(held(), 5, `of the ${cpfs.length} listed, only the 5 the callers hold are still reachable`)
+  first = undefined
+  clock += 1000
+  const later = await index.find(cpfs[30]!, [1], 'acct')
+  t.equal(later?.id, '31', 'a later lookup still finds its CPF through the kept id')
+  t.notOk(later instanceof Listed, 'read fresh')
+  t.equal(held(), 0, 'and nothing of the listing is left but ids')
 })
