@@ -6,7 +6,7 @@ import { MIGRATIONS } from '../../src/db/migrations.js'
 import { CODE_DIR } from '../../src/config/paths.js'
 import { tempRoot } from '../fixtures/config.js'
 
-t.test('a new file is migrated to the latest version with WAL and a busy timeout', async (t) => {
+t.test('a new file is migrated to the latest version with WAL, a busy timeout and a bounded page cache', async (t) => {
   const root = tempRoot(t)
   const file = path.join(root, 'tenants', 'data-6000.sqlite')
   const db = openDatabase(file)
@@ -14,6 +14,7 @@ t.test('a new file is migrated to the latest version with WAL and a busy timeout
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal', 'WAL journal')
   t.equal(db.pragma('synchronous', { simple: true }), 1, 'synchronous NORMAL')
   t.ok((db.pragma('busy_timeout', { simple: true }) as number) >= 1000, 'busy timeout set')
+  t.equal(db.pragma('cache_size', { simple: true }), -2000, 'a 2 MB page cache (better-sqlite3 builds SQLite with 16 MB)')
   t.equal(migrate(db), MIGRATIONS.length, 'migrating again is a no-op')
   const probe = databaseProbe(db)
   t.ok(probe(), 'health probe ok')
