@@ -95,7 +95,7 @@ export class CallbackSender {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException)?.code
       const blocked = (err as Error)?.name === 'BlockedAddressError' ? `endereço recusado pela política de URLs (${(err as Error).message})` : undefined
-      const reason = blocked ?? deadline.timedOut() ? `sem resposta em ${Math.round(this.#timeoutMs / 1000)} s` : d.signal?.aborted ? 'interrompido (serviço encerrando)' : code ?? (err as Error)?.message ?? 'erro de rede'
+      const reason = blocked ?? (deadline.timedOut() ? `sem resposta em ${Math.round(this.#timeoutMs / 1000)} s` : d.signal?.aborted ? 'interrompido (serviço encerrando)' : code ?? (err as Error)?.message ?? 'erro de rede')
       return { ok: false, status: null, error: String(reason).slice(0, 200) }
     } finally {
       deadline.release()
