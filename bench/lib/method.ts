@@ -81,8 +81,16 @@ bare; the changes they led to are listed with each item.
   whose write failed is rescheduled 250–500 ms later; the ideal counts the failed calls but not these waits.
 - **Batch peak RSS.** Change made: every tenant process runs with \`--max-old-space-size=192
   --max-semi-space-size=2\` (\`TENANT_NODE_ARGS\`, used by the PM2 entry, the image, the pod and this bench).
-  Without them V8 sized a busy tenant's heap for a 24 GiB machine and let it grow to 190–260 MB; the live data
-  of a batch is small.
+  Without them V8 sized a busy tenant's heap for a 24 GiB machine and let it grow to 190–260 MB. Then the peak
+  still grew with the batch's size (163 MB for 2,000 CPFs, 119 MB for 200), from three things a heap snapshot
+  and heaptrack showed: each upstream call's 15 s deadline (\`AbortSignal.any\` of a timeout signal, which Node
+  keeps reachable until the timer fires) outlived the call, ~9,000 of them at once; the Kentro index kept every
+  listed opportunity (~4 KB each) as long as it kept the listing (up to 10 min); and better-sqlite3's 16 MB
+  SQLite page cache filled with the pages of written results. Each attempt's deadline is now released when it
+  ends (\`deadlineFor\` in \`src/upstream/abort.ts\`), the index keeps CPF → id between lookups, and the page
+  cache is SQLite's own 2 MB. Sampled every 100 ms (a /tmp harness), the peak is now reached in the batch's
+  first second; heaptrack puts it in the Node binary's mapped pages, the heap, and the memory V8's compilers use
+  while the flow's code warms up (undici's WebAssembly HTTP parser among it).
 - **Fleet spawn-to-ready.** Mostly the app's own start, not PM2: the fleet bench times the same process started
   directly. See the footprint item above for what start-up loads now.
 - **Fleet reloads.** A stopping tenant drains (\`src/http/server.ts\`): requests on its open connections are
