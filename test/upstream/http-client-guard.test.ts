@@ -1,25 +1,13 @@
 /** The connect-time address guard: refused before any socket opens, never retried; a sandbox policy lets loopback through. */
-import net from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
 import type { UpstreamPolicy } from '../../src/config/address-policy.js'
 import { UpstreamError } from '../../src/upstream/errors.js'
 import { HttpClient } from '../../src/upstream/http-client.js'
+import { tcpServer } from '../fixtures/net.js'
 
 async function trap (t: { teardown(fn: () => unknown): void }): Promise<{ port: number; connections: () => number }> {
-  let n = 0
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((s) => {
-    n++
-    sockets.add(s)
-    s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy()
-    server.close(() => resolve())
-  }))
-  return { port: (server.address() as net.AddressInfo).port, connections: () => n }
+  return tcpServer(t, (s) => s.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}'))
 }
 
 function client (t: { teardown(fn: () => unknown): void }, policy: UpstreamPolicy): HttpClient {
