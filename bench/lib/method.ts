@@ -82,7 +82,7 @@ bare; the changes they led to are listed with each item.
 - **Batch peak RSS.** Change made: every tenant process runs with \`--max-old-space-size=192
   --max-semi-space-size=2\` (\`TENANT_NODE_ARGS\`, used by the PM2 entry, the image, the pod and this bench).
   Without them V8 sized a busy tenant's heap for a 24 GiB machine and let it grow to 190–260 MB. Then the peak
-  still grew with the batch's size (163 MB for 2,000 CPFs, 119 MB for 200), from three things a heap snapshot
+  still grew with the batch's size (163 MB for 2,000 CPFs, 119 MB for 200), from three things a /tmp harness's heap snapshots
   and heaptrack showed: each upstream call's 15 s deadline (\`AbortSignal.any\` of a timeout signal, which Node
   keeps reachable until the timer fires) outlived the call, ~9,000 of them at once; the Kentro index kept every
   listed opportunity (~4 KB each) as long as it kept the listing (up to 10 min); and better-sqlite3's 16 MB
